@@ -1,0 +1,131 @@
+"""Milestone rules: what a letter starts, and when each step falls due, kept as data.
+
+Each rule carries its source so that a number can be corrected in one place when Ofsted's
+framework changes (DOMAIN.md section 2). A rule only gives a default: a date the letter states
+always wins, and a disagreement is reported, never resolved silently.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class MilestoneKind(enum.StrEnum):
+    COMPLAINT_DEADLINE = "complaint_deadline"
+    FACTUAL_ACCURACY_DUE = "factual_accuracy_due"
+    EMBARGO_LIFT = "embargo_lift"
+    SURVEY_DEADLINE = "survey_deadline"
+    ACTION_PLAN_DRAFT_DUE = "action_plan_draft_due"
+    ACTION_PLAN_FINAL_DUE = "action_plan_final_due"
+
+
+class VisitType(enum.StrEnum):
+    FOCUSED_VISIT = "focused_visit"
+    MONITORING_VISIT = "monitoring_visit"
+    STANDARD_INSPECTION = "standard_inspection"
+    SHORT_INSPECTION = "short_inspection"
+    JTAI = "jtai"
+    OTHER = "other"
+
+
+class DocumentKind(enum.StrEnum):
+    """What the council has received; it decides which rules apply, more than the visit type."""
+
+    FINAL_REPORT_COVER = "final_report_cover"  # covering letter sent with the final report
+    DRAFT_REPORT_COVER = "draft_report_cover"  # draft report sent for factual-accuracy comments
+    FINDINGS_LETTER = "findings_letter"  # a focused or monitoring visit letter, itself the report
+    JTAI_LETTER = "jtai_letter"  # findings letter to the safeguarding partners after a JTAI
+    INSPECTION_REPORT = "inspection_report"  # a report's front matter, no covering letter
+    UNKNOWN = "unknown"
+
+
+MILESTONE_LABELS: dict[MilestoneKind, str] = {
+    MilestoneKind.COMPLAINT_DEADLINE: "Complaint window closes",
+    MilestoneKind.FACTUAL_ACCURACY_DUE: "Factual-accuracy comments due",
+    MilestoneKind.EMBARGO_LIFT: "Embargo lifts (publication)",
+    MilestoneKind.SURVEY_DEADLINE: "Post-inspection survey due",
+    MilestoneKind.ACTION_PLAN_DRAFT_DUE: "Draft action plan due",
+    MilestoneKind.ACTION_PLAN_FINAL_DUE: "Final action plan due",
+}
+
+# Milestones whose completion needs an approver's sign-off (MISSION.md, product point 4).
+NEEDS_SIGN_OFF: frozenset[MilestoneKind] = frozenset(
+    {MilestoneKind.ACTION_PLAN_DRAFT_DUE, MilestoneKind.ACTION_PLAN_FINAL_DUE}
+)
+
+
+@dataclass(frozen=True)
+class MilestoneRule:
+    """`working_days` after the letter date (day 0), for one kind of document."""
+
+    kind: MilestoneKind
+    document_kind: DocumentKind
+    working_days: int
+    description: str
+    source: str
+    # A computed publication date is only what usually happens (DOMAIN.md section 3).
+    estimate: bool = False
+    # The rule applies only when the letter names areas for priority action / asks for a
+    # written statement; otherwise nothing is due.
+    needs_priority_action: bool = False
+
+
+RULES: tuple[MilestoneRule, ...] = (
+    MilestoneRule(
+        kind=MilestoneKind.COMPLAINT_DEADLINE,
+        document_kind=DocumentKind.FINAL_REPORT_COVER,
+        working_days=5,
+        description="end of the 5th working day from the date of the covering letter",
+        source="Ofsted final-report covering letter (2021); FE News 2020 on Ofsted's complaints",
+    ),
+    MilestoneRule(
+        kind=MilestoneKind.EMBARGO_LIFT,
+        document_kind=DocumentKind.FINAL_REPORT_COVER,
+        working_days=8,
+        description="usually 8 working days from the date of the covering letter (an estimate)",
+        source="Ofsted final-report covering letter (2021): 'usually eight working days'",
+        estimate=True,
+    ),
+    MilestoneRule(
+        kind=MilestoneKind.FACTUAL_ACCURACY_DUE,
+        document_kind=DocumentKind.DRAFT_REPORT_COVER,
+        working_days=5,
+        description="5 working days from the issue of the draft report",
+        source="Ofsted post-inspection process, standardised across remits in 2020 (FE News)",
+    ),
+    MilestoneRule(
+        kind=MilestoneKind.ACTION_PLAN_DRAFT_DUE,
+        document_kind=DocumentKind.FINDINGS_LETTER,
+        working_days=20,
+        description="early draft within 20 working days of the letter (priority action)",
+        source="Ofsted focused-visit letter, August 2018; ILACS framework from September 2018",
+        needs_priority_action=True,
+    ),
+    MilestoneRule(
+        kind=MilestoneKind.ACTION_PLAN_FINAL_DUE,
+        document_kind=DocumentKind.FINDINGS_LETTER,
+        working_days=70,
+        description="70 working days after receipt of the letter (priority action)",
+        source="SI 2007/462 reg 3; Ofsted focused-visit letter, August 2018",
+        needs_priority_action=True,
+    ),
+    MilestoneRule(
+        kind=MilestoneKind.ACTION_PLAN_FINAL_DUE,
+        document_kind=DocumentKind.JTAI_LETTER,
+        working_days=70,
+        description="written statement of proposed action, 70 working days after receipt",
+        source="SI 2015/1792 regs 3-4",
+        needs_priority_action=True,
+    ),
+)
+
+
+def rules_for(*, document_kind: DocumentKind, priority_action: bool) -> list[MilestoneRule]:
+    """The rules that apply to one document."""
+    return [
+        rule
+        for rule in RULES
+        if rule.document_kind == document_kind
+        and (priority_action or not rule.needs_priority_action)
+    ]
