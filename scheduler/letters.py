@@ -607,7 +607,7 @@ def _calendar_day_periods(sentence: str, deadlines: _Deadlines) -> None:
             continue
         deadlines.warnings.append(
             f"The letter gives a period in days, not working days ('{match.group().strip()}', "
-            f"in: \"{sentence}\"); the bot has not computed a date from it."
+            f"in: \"{sentence}\"); the bot counts only working days, so check that period by hand."
         )
 
 
@@ -703,10 +703,8 @@ def read_letter(text: str, *, calendar: WorkingDayCalendar = ENGLAND_AND_WALES) 
     visit_type = _visit_type(subject, text)
     has_front_matter = bool(_REPORT_FRONT_MATTER.search(text))
 
-    if not _OFSTED.search(text) or (
-        visit_type is VisitType.OTHER
-        and not has_front_matter
-        and not re.search(r"children's\s+services|local\s+authority", text, re.I)
+    if not _OFSTED.search(text) or not (is_letter or has_front_matter or subject) or (
+        visit_type is VisitType.OTHER and not has_front_matter
     ):
         raise NotAnOfstedLetter(
             "this does not look like an Ofsted letter or report about children's services "

@@ -1,0 +1,68 @@
+"""Settings, read once from an environment that can be passed in; nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import time
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_DATABASE_URL = "sqlite:///ofsted-bot.db"
+SLACK_API_URL = "https://slack.com/api/"
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message names the variable and what it should be."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    reminder_time: time = time(9, 0)
+    reminder_offsets: tuple[int, ...] = (5, 2, 1, 0)
+    dispatch_interval: float = Field(default=30.0, gt=0)
+
+    @field_validator("reminder_time", mode="before")
+    @classmethod
+    def _parse_time(cls, value: object) -> object:
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value)
+            if not match:
+                raise ValueError("must be a 24-hour time such as 09:00")
+            return time(int(match.group(1)), int(match.group(2)))
+        return value
+
+    @field_validator("reminder_offsets", mode="before")
+    @classmethod
+    def _parse_offsets(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not parts or not all(part.isdigit() for part in parts):
+                raise ValueError("must be working days before the due date, such as 5,2,1,0")
+            return tuple(sorted({int(part) for part in parts}, reverse=True))
+        return value
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        values = {
+            name: environ[name.upper()]
+            for name in cls.model_fields
+            if environ.get(name.upper(), "").strip()
+        }
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in issue['loc']).upper()} "
+                f"{issue['msg'].removeprefix('Value error, ')}"
+                for issue in error.errors()
+            )
+            raise SettingsError(problems) from None
