@@ -1,0 +1,90 @@
+"""Engines and sessions: the only place that knows how each database is set up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlmodel import Session
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+_POSTGRES_PREFIXES = ("postgres://", "postgresql://")
+
+
+def normalize_database_url(url: str) -> str:
+    """Point bare PostgreSQL URLs at psycopg 3.
+
+    Hosting platforms hand out `postgres://` and `postgresql://`; SQLAlchemy reads the
+    first as unknown and the second as psycopg2, which is not installed.
+    """
+    for prefix in _POSTGRES_PREFIXES:
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def create_engine_for(url: str) -> Engine:
+    """Make an engine configured for the database the URL names.
+
+    SQLite gets WAL (readers never wait for the writer), enforced foreign keys, a
+    busy timeout, and transactions that begin IMMEDIATE: a transaction that reads
+    then writes takes the write lock up front, so two of them queue for up to the
+    busy timeout instead of one failing with "database is locked".
+    PostgreSQL gets pre-ping so a connection dropped by the server is replaced.
+    """
+    sa_url = make_url(normalize_database_url(url))
+    backend = sa_url.get_backend_name()
+    if backend == "sqlite":
+        return _create_sqlite_engine(sa_url)
+    if backend == "postgresql":
+        return create_engine(sa_url, pool_pre_ping=True)
+    return create_engine(sa_url)
+
+
+def _create_sqlite_engine(sa_url: URL) -> Engine:
+    database = sa_url.database or ""
+    in_memory = database in ("", ":memory:") or sa_url.query.get("mode") == "memory"
+    if not in_memory and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(sa_url)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_immediate)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) -> None:
+    # Hand transaction control to SQLAlchemy (see _begin_sqlite_immediate): the
+    # sqlite3 module's own control skips BEGIN before SELECT, DDL and SAVEPOINT.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit if the block succeeds, roll back if it raises.
+
+    Objects stay readable after the block (no expiry on commit), so a caller can
+    build its reply from what it just stored without another query.
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,589 @@
+"""Repository functions: the only queries the rest of the bot runs.
+
+Every function takes the session and the current time as arguments. Nothing here
+reads the clock or commits: the caller owns the unit of work (see
+storage.db.session_scope), so a listener's change and its audit event commit or
+roll back together.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select, update
+
+from storage.models import (
+    MILESTONE_SOURCES,
+    MILESTONE_STATUSES,
+    OPEN_MILESTONE_STATUSES,
+    REMINDER_KINDS,
+    VISIT_TYPES,
+    AuditEvent,
+    Milestone,
+    Reminder,
+    Visit,
+    VisitApprover,
+)
+
+SYSTEM_ACTOR = "system"
+"""The actor recorded when no Slack user did the thing (e.g. a visit created offline)."""
+
+_REFERENCE_MAX_SLUG = 40
+_REFERENCE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class NewMilestone:
+    """A milestone to store with a new visit, as the letter reader or a user gave it."""
+
+    kind: str
+    label: str
+    due_date: date
+    source: str
+    evidence: str | None = None
+    rule: str | None = None
+    needs_approval: bool = False
+    owner_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NewReminder:
+    """A reminder the planner wants to exist; storing it twice is harmless."""
+
+    due_at: datetime
+    kind: str
+    offset_days: int
+
+
+# --- visits -----------------------------------------------------------------------
+
+
+def create_visit(
+    *,
+    session: Session,
+    local_authority: str | None,
+    visit_type: str,
+    letter_date: date | None,
+    visit_dates: Sequence[date],
+    inspectors: Sequence[str],
+    milestones: Sequence[NewMilestone],
+    created_by: str | None,
+    channel_id: str | None = None,
+    approvers: Sequence[str] = (),
+    now: datetime,
+) -> Visit:
+    """Store a confirmed visit with its milestones and approvers, and audit it.
+
+    The reference is built from the authority and the letter's month so people can
+    type it in a slash command (`st-helens-2106`); a second visit that would get
+    the same reference is suffixed `-2`, `-3`, ...
+    """
+    _require_aware(now)
+    if visit_type not in VISIT_TYPES:
+        raise ValueError(f"unknown visit type {visit_type!r}; expected one of {VISIT_TYPES}")
+    for milestone in milestones:
+        _check_new_milestone(milestone)
+
+    def make_visit(reference: str) -> Visit:
+        return Visit(
+            reference=reference,
+            local_authority=local_authority,
+            visit_type=visit_type,
+            letter_date=letter_date,
+            visit_start=min(visit_dates, default=None),
+            visit_end=max(visit_dates, default=None),
+            inspectors=list(inspectors),
+            channel_id=channel_id,
+            status="open",
+            created_by=created_by,
+            created_at=now,
+        )
+
+    visit = _insert_visit_with_free_reference(
+        session=session,
+        base=reference_base(local_authority=local_authority, letter_date=letter_date),
+        make_visit=make_visit,
+    )
+    visit_id = _id(visit.id)
+    for user_id in dict.fromkeys(a.strip() for a in approvers if a.strip()):
+        session.add(VisitApprover(visit_id=visit_id, user_id=user_id))
+    for new in milestones:
+        session.add(
+            Milestone(
+                visit_id=visit_id,
+                kind=new.kind,
+                label=new.label,
+                due_date=new.due_date,
+                owner_user_id=new.owner_user_id,
+                status="open",
+                source=new.source,
+                evidence=new.evidence,
+                rule=new.rule,
+                needs_approval=new.needs_approval,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    append_audit_event(
+        session=session,
+        visit_id=visit_id,
+        milestone_id=None,
+        actor_user_id=created_by or SYSTEM_ACTOR,
+        action="visit_created",
+        now=now,
+        note=f"{visit.reference}: {visit_type}, {len(milestones)} milestones",
+    )
+    return visit
+
+
+def reference_base(*, local_authority: str | None, letter_date: date | None) -> str:
+    """The reference a visit gets before any collision suffix."""
+    parts = [_slug(local_authority or "") or "visit"]
+    if letter_date is not None:
+        parts.append(letter_date.strftime("%y%m"))
+    return "-".join(parts)
+
+
+def _slug(text: str) -> str:
+    text = text.replace("&", " and ")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"['’`]", "", text.lower())
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(slug) > _REFERENCE_MAX_SLUG:
+        slug = slug[:_REFERENCE_MAX_SLUG].rsplit("-", 1)[0]
+    return slug
+
+
+def _insert_visit_with_free_reference(
+    *, session: Session, base: str, make_visit: Callable[[str], Visit]
+) -> Visit:
+    """Insert under the first free reference, retrying if another writer takes it first."""
+    for _ in range(_REFERENCE_ATTEMPTS):
+        reference = _free_reference(session=session, base=base)
+        visit = make_visit(reference)
+        try:
+            with session.begin_nested():
+                session.add(visit)
+        except IntegrityError:
+            if get_visit(session=session, reference=reference) is None:
+                raise
+            continue
+        return visit
+    raise RuntimeError(f"could not find a free reference for {base!r}")
+
+
+def _free_reference(*, session: Session, base: str) -> str:
+    taken = set(
+        session.exec(
+            select(Visit.reference).where(
+                (col(Visit.reference) == base) | col(Visit.reference).startswith(base + "-")
+            )
+        )
+    )
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"
+
+
+def get_visit(*, session: Session, reference: str) -> Visit | None:
+    """Find a visit by the reference a user typed, ignoring case and spaces around it."""
+    return session.exec(
+        select(Visit).where(col(Visit.reference) == reference.strip().lower())
+    ).first()
+
+
+def get_visit_by_id(*, session: Session, visit_id: int) -> Visit | None:
+    """Find a visit from an id carried in a button's value."""
+    return session.get(Visit, visit_id)
+
+
+def list_open_visits(*, session: Session) -> list[Visit]:
+    """Open visits, the one whose next open milestone falls soonest first.
+
+    Visits with nothing left open come last, by reference.
+    """
+    next_due = (
+        select(
+            col(Milestone.visit_id).label("visit_id"),
+            func.min(Milestone.due_date).label("next_due"),
+        )
+        .where(col(Milestone.status).in_(OPEN_MILESTONE_STATUSES))
+        .group_by(col(Milestone.visit_id))
+        .subquery()
+    )
+    statement = (
+        select(Visit)
+        .outerjoin(next_due, next_due.c.visit_id == Visit.id)
+        .where(col(Visit.status) == "open")
+        .order_by(next_due.c.next_due.is_(None), next_due.c.next_due, col(Visit.reference))
+    )
+    return list(session.exec(statement))
+
+
+def list_approvers(*, session: Session, visit_id: int) -> list[str]:
+    """User ids allowed to approve this visit's milestones, so buttons can gate on them."""
+    statement = (
+        select(VisitApprover.user_id)
+        .where(col(VisitApprover.visit_id) == visit_id)
+        .order_by(col(VisitApprover.user_id))
+    )
+    return list(session.exec(statement))
+
+
+def close_visit(
+    *,
+    session: Session,
+    visit: Visit,
+    actor_user_id: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """Close a visit; returns the audit event, or None if it was closed already.
+
+    Pending reminders are left to the dispatcher and planner, which know that a
+    closed visit is not reminded about.
+    """
+    _require_aware(now)
+    if visit.status == "closed":
+        return None
+    event = append_audit_event(
+        session=session,
+        visit_id=_id(visit.id),
+        milestone_id=None,
+        actor_user_id=actor_user_id,
+        action="visit_closed",
+        now=now,
+        note=f"status {visit.status} → closed",
+        idempotency_key=idempotency_key,
+    )
+    if event is None:
+        return None
+    visit.status = "closed"
+    visit.closed_at = now
+    session.add(visit)
+    session.flush()
+    return event
+
+
+# --- milestones -------------------------------------------------------------------
+
+
+def list_milestones(*, session: Session, visit_id: int) -> list[Milestone]:
+    """A visit's milestones in date order: the order of its timeline."""
+    statement = (
+        select(Milestone)
+        .where(col(Milestone.visit_id) == visit_id)
+        .order_by(col(Milestone.due_date), col(Milestone.id))
+    )
+    return list(session.exec(statement))
+
+
+def get_milestone(*, session: Session, milestone_id: int) -> Milestone | None:
+    """Find a milestone from the id carried in a button's value."""
+    return session.get(Milestone, milestone_id)
+
+
+def set_milestone_status(
+    *,
+    session: Session,
+    milestone: Milestone,
+    status: str,
+    actor_user_id: str,
+    now: datetime,
+    note: str | None = None,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """Change a milestone's status and audit it (old → new).
+
+    Returns None, changing nothing, if the status is already that or the
+    idempotency key was seen before (a retried or double-clicked button).
+    """
+    if status not in MILESTONE_STATUSES:
+        raise ValueError(f"unknown milestone status {status!r}; expected {MILESTONE_STATUSES}")
+    return _change_milestone(
+        session=session,
+        milestone=milestone,
+        field="status",
+        new=status,
+        action="milestone_status_changed",
+        description=f"status {milestone.status} → {status}",
+        actor_user_id=actor_user_id,
+        now=now,
+        note=note,
+        idempotency_key=idempotency_key,
+    )
+
+
+def set_milestone_owner(
+    *,
+    session: Session,
+    milestone: Milestone,
+    owner_user_id: str | None,
+    actor_user_id: str,
+    now: datetime,
+    note: str | None = None,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """Assign (or, with None, unassign) a milestone's owner and audit it (old → new)."""
+    return _change_milestone(
+        session=session,
+        milestone=milestone,
+        field="owner_user_id",
+        new=owner_user_id,
+        action="milestone_owner_changed",
+        description=f"owner {milestone.owner_user_id or 'none'} → {owner_user_id or 'none'}",
+        actor_user_id=actor_user_id,
+        now=now,
+        note=note,
+        idempotency_key=idempotency_key,
+    )
+
+
+def set_milestone_due_date(
+    *,
+    session: Session,
+    milestone: Milestone,
+    due_date: date,
+    actor_user_id: str,
+    now: datetime,
+    note: str | None = None,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """Move a milestone's due date and audit it (old → new).
+
+    Reminders planned for the old date stay as they are: replanning is the
+    scheduler's job (cancel_pending_reminders, then add_reminders).
+    """
+    return _change_milestone(
+        session=session,
+        milestone=milestone,
+        field="due_date",
+        new=due_date,
+        action="milestone_due_date_changed",
+        description=f"due date {milestone.due_date.isoformat()} → {due_date.isoformat()}",
+        actor_user_id=actor_user_id,
+        now=now,
+        note=note,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _change_milestone(
+    *,
+    session: Session,
+    milestone: Milestone,
+    field: str,
+    new: object,
+    action: str,
+    description: str,
+    actor_user_id: str,
+    now: datetime,
+    note: str | None,
+    idempotency_key: str | None,
+) -> AuditEvent | None:
+    _require_aware(now)
+    if getattr(milestone, field) == new:
+        return None
+    event = append_audit_event(
+        session=session,
+        visit_id=milestone.visit_id,
+        milestone_id=_id(milestone.id),
+        actor_user_id=actor_user_id,
+        action=action,
+        now=now,
+        note=description if note is None else f"{description}; {note}",
+        idempotency_key=idempotency_key,
+    )
+    if event is None:
+        return None
+    setattr(milestone, field, new)
+    milestone.updated_at = now
+    session.add(milestone)
+    session.flush()
+    return event
+
+
+def _check_new_milestone(milestone: NewMilestone) -> None:
+    if not milestone.kind.strip():
+        raise ValueError("a milestone needs a kind")
+    if milestone.source not in MILESTONE_SOURCES:
+        raise ValueError(
+            f"unknown milestone source {milestone.source!r}; expected {MILESTONE_SOURCES}"
+        )
+
+
+# --- audit ------------------------------------------------------------------------
+
+
+def append_audit_event(
+    *,
+    session: Session,
+    visit_id: int,
+    milestone_id: int | None,
+    actor_user_id: str,
+    action: str,
+    now: datetime,
+    outcome: str = "ok",
+    note: str | None = None,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """Record what someone did; None (and nothing written) if the key was seen before.
+
+    The key is checked by the database's unique constraint inside a savepoint, so
+    two requests racing with the same key (a Slack retry arriving while the first
+    is still running) record one event between them and neither transaction fails.
+    """
+    _require_aware(now)
+    if idempotency_key is not None and _audit_key_exists(session=session, key=idempotency_key):
+        return None
+    event = AuditEvent(
+        visit_id=visit_id,
+        milestone_id=milestone_id,
+        actor_user_id=actor_user_id,
+        action=action,
+        outcome=outcome,
+        note=note,
+        at=now,
+        idempotency_key=idempotency_key,
+    )
+    if idempotency_key is None:
+        session.add(event)
+        session.flush()
+        return event
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        if _audit_key_exists(session=session, key=idempotency_key):
+            return None
+        raise
+    return event
+
+
+def _audit_key_exists(*, session: Session, key: str) -> bool:
+    statement = select(AuditEvent.id).where(col(AuditEvent.idempotency_key) == key)
+    return session.exec(statement).first() is not None
+
+
+def list_audit_events(*, session: Session, visit_id: int) -> list[AuditEvent]:
+    """A visit's audit trail, oldest first, as the CSV export shows it."""
+    statement = (
+        select(AuditEvent)
+        .where(col(AuditEvent.visit_id) == visit_id)
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    )
+    return list(session.exec(statement))
+
+
+# --- reminders --------------------------------------------------------------------
+
+
+def add_reminders(
+    *, session: Session, milestone_id: int, reminders: Sequence[NewReminder]
+) -> list[Reminder]:
+    """Store planned reminders, skipping any already stored; returns those added.
+
+    Planning can therefore be rerun at will. A reminder that was cancelled (its
+    milestone moved away and back, say) is made pending again rather than
+    skipped, since the unique constraint would otherwise keep it dead forever.
+    """
+    existing = {
+        (row.kind, row.due_at): row
+        for row in list_reminders(session=session, milestone_id=milestone_id)
+    }
+    added: list[Reminder] = []
+    for new in reminders:
+        _require_aware(new.due_at)
+        if new.kind not in REMINDER_KINDS:
+            raise ValueError(f"unknown reminder kind {new.kind!r}; expected {REMINDER_KINDS}")
+        key = (new.kind, new.due_at.astimezone(UTC))
+        row = existing.get(key)
+        if row is not None:
+            if row.status == "cancelled":
+                _revive(row, offset_days=new.offset_days)
+                session.add(row)
+                added.append(row)
+            continue
+        row = Reminder(
+            milestone_id=milestone_id,
+            due_at=key[1],
+            kind=new.kind,
+            offset_days=new.offset_days,
+            status="pending",
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            if not _reminder_exists(session=session, milestone_id=milestone_id, key=key):
+                raise
+            continue
+        existing[key] = row
+        added.append(row)
+    session.flush()
+    return added
+
+
+def _revive(row: Reminder, *, offset_days: int) -> None:
+    row.status = "pending"
+    row.offset_days = offset_days
+    row.attempts = 0
+    row.claimed_by = None
+    row.claimed_at = None
+    row.last_error = None
+
+
+def _reminder_exists(*, session: Session, milestone_id: int, key: tuple[str, datetime]) -> bool:
+    statement = select(Reminder.id).where(
+        col(Reminder.milestone_id) == milestone_id,
+        col(Reminder.kind) == key[0],
+        col(Reminder.due_at) == key[1],
+    )
+    return session.exec(statement).first() is not None
+
+
+def list_reminders(*, session: Session, milestone_id: int) -> list[Reminder]:
+    """A milestone's reminders in the order they fall due."""
+    statement = (
+        select(Reminder)
+        .where(col(Reminder.milestone_id) == milestone_id)
+        .order_by(col(Reminder.due_at), col(Reminder.id))
+    )
+    return list(session.exec(statement))
+
+
+def cancel_pending_reminders(*, session: Session, milestone_id: int) -> int:
+    """Cancel a milestone's reminders not yet claimed; returns how many.
+
+    One UPDATE guarded on status, so a reminder a dispatcher claims at the same
+    moment is either claimed or cancelled, never both.
+    """
+    statement = (
+        update(Reminder)
+        .where(col(Reminder.milestone_id) == milestone_id, col(Reminder.status) == "pending")
+        .values(status="cancelled")
+    )
+    return session.exec(statement).rowcount
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+def _require_aware(moment: datetime) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment.isoformat()} refused: give it a timezone")
+
+
+def _id(value: int | None) -> int:
+    """A stored row's id; rows reach here flushed, so None means a bug."""
+    if value is None:
+        raise RuntimeError("row has no id: it was not flushed")
+    return value
