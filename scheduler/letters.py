@@ -18,6 +18,7 @@ from scheduler.calendar import ENGLAND_AND_WALES, WorkingDayCalendar
 from scheduler.dates import DateMention, find_dates, format_long
 from scheduler.rules import (
     MILESTONE_LABELS,
+    MILESTONE_NAMES,
     DocumentKind,
     MilestoneKind,
     MilestoneRule,
@@ -150,7 +151,11 @@ _NO_WRITTEN_STATEMENT = re.compile(
     re.I,
 )
 _SALUTATION = re.compile(r"^\s*Dear\b", re.I)
-_OFSTED = re.compile(r"\bOfsted\b|Office\s+for\s+Standards\s+in\s+Education", re.I)
+_OFSTED = re.compile(
+    r"\bOfsted\b|Office\s+for\s+Standards\s+in\s+Education|\bHMI\b|(?:Her|His)\s+Majesty'?s"
+    r"\s+Inspector\b",
+    re.I,
+)
 
 
 def _subject(lines: list[str], dear_index: int | None) -> str:
@@ -182,14 +187,20 @@ def _visit_type(subject: str, text: str) -> VisitType:
 def _document_kind(
     *, subject: str, body: str, is_letter: bool, visit_type: VisitType, has_front_matter: bool
 ) -> DocumentKind:
-    opening = body[:1500]
     if is_letter:
-        if _FINAL_REPORT.search(subject) or _FINAL_REPORT.search(opening):
-            return DocumentKind.FINAL_REPORT_COVER
-        if _DRAFT_REPORT.search(subject) or (
-            _DRAFT_REPORT.search(opening) and _FACTUAL_ACCURACY.search(body)
-        ):
+        # The subject line decides; failing that, whichever report the opening names first
+        # (a final report's letter mentions the draft, and a draft's letter the final report).
+        if _DRAFT_REPORT.search(subject):
             return DocumentKind.DRAFT_REPORT_COVER
+        if _FINAL_REPORT.search(subject):
+            return DocumentKind.FINAL_REPORT_COVER
+        opening = body[:1500]
+        final = _FINAL_REPORT.search(opening)
+        draft = _DRAFT_REPORT.search(opening)
+        if draft and _FACTUAL_ACCURACY.search(body) and (not final or draft.start() < final.start()):
+            return DocumentKind.DRAFT_REPORT_COVER
+        if final:
+            return DocumentKind.FINAL_REPORT_COVER
         if visit_type is VisitType.JTAI:
             return DocumentKind.JTAI_LETTER
         if visit_type in (VisitType.FOCUSED_VISIT, VisitType.MONITORING_VISIT):
@@ -210,8 +221,7 @@ def _has_priority_action(text: str, document_kind: DocumentKind) -> bool:
 
 _COUNCIL_SUFFIX = re.compile(
     r"\s+(?:Metropolitan\s+Borough|Metropolitan\s+District|Borough|County\s+Borough|County|City"
-    r"|District|Unitary)?\s*Council\b.*$",
-    re.I,
+    r"|District|Unitary)?\s*(?:Council\b.*)?$",
 )
 _COUNCIL_PREFIX = re.compile(
     r"^(?:The\s+)?(?:(?:Royal|London)\s+Borough\s+of|City\s+of\s+(?=\w+\s+Council)|Council\s+of"
@@ -233,6 +243,12 @@ _AUTHORITY_PATTERNS = (
     re.compile(rf"(?:Visit|Inspection)\s+(?!to\b|of\b)(?P<name>{_NAME})\s*$"),
     re.compile(rf"^\s*Local\s+authority\s*:\s*(?P<name>{_NAME})", re.I),
 )
+# "Joint targeted area inspection of the multi-agency response … in Callowmere" (subject only).
+_SUBJECT_TAIL = re.compile(rf"\b(?:in|of|for|to)\s+(?P<name>{_NAME})\s*$")
+# An address line: "Marshbrook County Council", "London Borough of Ashcombe".
+_ADDRESS_COUNCIL = re.compile(
+    rf"(?:(?:London|Royal)\s+Borough\s+of\s+(?P<borough>{_NAME})|(?P<name>{_NAME})\s+Council)\s*,?$"
+)
 _NOT_A_PLACE = re.compile(
     r"^(?:the|this|your|our|a|an|local|children|ILACS|Ofsted|Her|His|Majesty)\b", re.I
 )
@@ -252,8 +268,10 @@ def _local_authority(
     *, subject: str, header: list[str], text: str
 ) -> tuple[str | None, list[str]]:
     candidates: list[str] = []
-    for region in (subject, *text.splitlines()[:80]):
-        for pattern in _AUTHORITY_PATTERNS:
+    regions = [(subject, (*_AUTHORITY_PATTERNS, _SUBJECT_TAIL))]
+    regions += [(line, _AUTHORITY_PATTERNS) for line in text.splitlines()[:80]]
+    for region, patterns in regions:
+        for pattern in patterns:
             match = pattern.search(region)
             cleaned = _clean_authority(match.group("name")) if match else None
             if cleaned:
@@ -262,8 +280,9 @@ def _local_authority(
         if candidates:
             break
     for line in header:
-        if re.search(r"\bCouncil\b|^\s*(?:London|Royal)\s+Borough\s+of\b", line):
-            cleaned = _clean_authority(line)
+        match = _ADDRESS_COUNCIL.search(line.strip())
+        if match:
+            cleaned = _clean_authority(match.group("borough") or match.group("name"))
             if cleaned:
                 candidates.append(cleaned)
     if not candidates:
@@ -478,15 +497,19 @@ _WORKING_DAYS = re.compile(rf"\b(?:{_NUMBER})\s+working\s+days?\b", re.I)
 _CALENDAR_DAYS = re.compile(
     rf"\b(?:{_NUMBER})\s+(?:calendar\s+)?days?\s+(?:after|from|of|following)\b", re.I
 )
-_FROM_PUBLICATION = re.compile(
-    r"working\s+days?\s+(?:from|of|after|following)\s+(?:the\s+)?(?:date\s+of\s+)?publication"
-    r"|(?:from|of|after|following)\s+(?:the\s+)?(?:report|letter)\s+being\s+published",
+# What a working-day period counts from: the words right after "N working days".
+_PERIOD_BASE = re.compile(
+    r"\s*(?:from|of|after|following|beginning\s+with|starting\s+(?:from|with))\s+"
+    r"(?P<base>[^,.;]{0,90})",
     re.I,
 )
-_FROM_VISIT_END = re.compile(
-    r"working\s+days?\s+(?:from|of|after|following)\s+(?:the\s+)?(?:end|last\s+day)\s+of\s+"
-    r"(?:the\s+)?(?:visit|inspection|fieldwork)",
-    re.I,
+_BASE_PUBLICATION = re.compile(r"\bpublication\b|\bpublished\b", re.I)
+_BASE_VISIT_END = re.compile(
+    r"(?:end|last\s+day)\s+of\s+(?:the\s+)?(?:visit|inspection|fieldwork)", re.I
+)
+# A period counted from a letter still to come ("the date of that covering letter").
+_BASE_ANOTHER_DOCUMENT = re.compile(
+    r"\bthat\b|\bnext\b|\bfuture\b|\bfinal\s+report\b|\bcovering\s+letter\b", re.I
 )
 
 
@@ -538,10 +561,10 @@ def _explicit_deadlines(
                     "Check the letter."
                 )
             continue
-        label = MILESTONE_LABELS[kind].lower()
+        name = MILESTONE_NAMES[kind]
         if mention.problem:
             deadlines.warnings.append(
-                f"The {label} date cannot be read: {mention.problem} (in: \"{sentence}\"). "
+                f"The {name} cannot be read: {mention.problem} (in: \"{sentence}\"). "
                 "No date has been set from it: enter it by hand."
             )
             continue
@@ -554,9 +577,28 @@ def _explicit_deadlines(
         deadlines.add(deadlines.stated, kind, _Candidate(due, sentence, "stated", None))
 
 
+def _period_base(
+    *, after: str, document_kind: DocumentKind
+) -> Literal["letter", "publication", "visit_end", "another_document"]:
+    match = _PERIOD_BASE.match(after)
+    if match is None:
+        return "letter"  # "within 20 working days": from this letter, which asks for it
+    base = match.group("base")
+    if _BASE_PUBLICATION.search(base):
+        return "publication"
+    if _BASE_VISIT_END.search(base):
+        return "visit_end"
+    if _BASE_ANOTHER_DOCUMENT.search(base) and not (
+        document_kind is DocumentKind.FINAL_REPORT_COVER and not re.search(r"\bthat\b", base)
+    ):
+        return "another_document"
+    return "letter"
+
+
 def _relative_deadlines(
     *,
     sentence: str,
+    document_kind: DocumentKind,
     letter_date: date | None,
     publication: date | None,
     visit_end: date | None,
@@ -570,23 +612,24 @@ def _relative_deadlines(
         kind = _deadline_kind(sentence[: match.start()]) or _deadline_kind(sentence)
         if kind is None:
             continue
-        tail = sentence[match.start() :]
-        label = MILESTONE_LABELS[kind].lower()
+        name = MILESTONE_NAMES[kind]
         if re.match(r"\s*before\b", sentence[match.end() :], re.I):
             deadlines.warnings.append(
-                f"The {label} is given as '{match.group()} before' another date (in: "
+                f"The {name} is given as '{match.group()} before' another date (in: "
                 f"\"{sentence}\"); the bot has not computed it: enter it by hand."
             )
             continue
-        if _FROM_PUBLICATION.search(tail):
-            base, base_name = publication, "the publication date"
-        elif _FROM_VISIT_END.search(tail):
-            base, base_name = visit_end, "the last day of the visit"
-        else:
-            base, base_name = letter_date, "the date of the letter"
+        counted_from = _period_base(after=sentence[match.end() :], document_kind=document_kind)
+        if counted_from == "another_document":
+            continue  # e.g. a draft report's note on the complaint window of the final report
+        base, base_name = {
+            "publication": (publication, "the publication date"),
+            "visit_end": (visit_end, "the last day of the visit"),
+            "letter": (letter_date, "the date of the letter"),
+        }[counted_from]
         if base is None:
             deadlines.warnings.append(
-                f"The {label} is {count} working days from {base_name}, which the letter does "
+                f"The {name} is {count} working days from {base_name}, which the letter does "
                 "not give: enter the date by hand."
             )
             continue
@@ -620,19 +663,19 @@ def _choose(
     calendar: WorkingDayCalendar,
     letter_date: date | None,
 ) -> tuple[MilestoneFact | None, list[str]]:
-    label = MILESTONE_LABELS[kind].lower()
+    name = MILESTONE_NAMES[kind]
     stated = deadlines.stated.get(kind, [])
     relative = deadlines.relative.get(kind, [])
     if len(stated) > 1:
         dates = " and ".join(format_long(candidate.due) for candidate in stated)
         return None, [
-            f"The letter gives more than one date for the {label}: {dates}. None has been "
+            f"The document gives more than one {name}: {dates}. None has been "
             "chosen: check with Ofsted and enter the right one by hand."
         ]
     if len(relative) > 1 and not stated:
         dates = " and ".join(format_long(candidate.due) for candidate in relative)
         return None, [
-            f"The letter gives more than one period for the {label} ({dates}). None has been "
+            f"The letter gives more than one period for the {name} ({dates}). None has been "
             "chosen: enter the right date by hand."
         ]
     ranked = [*stated, *relative, *([rule_candidate] if rule_candidate else [])]
@@ -654,13 +697,13 @@ def _choose(
             else ""
         )
         warnings.append(
-            f"The letter's {label} date, {format_long(chosen.due)}{counted}, is {relation} than "
+            f"The letter's {name}, {format_long(chosen.due)}{counted}, is {relation} than "
             f"{where} {format_long(other.due)} ({other.description}). The letter's date is kept: "
             "check it with Ofsted if unsure."
         )
     if chosen.how == "rule" and rule is not None and rule.estimate:
         warnings.append(
-            f"The {label} date, {format_long(chosen.due)}, is an estimate ({rule.description}): "
+            f"The {name}, {format_long(chosen.due)}, is an estimate ({rule.description}): "
             "confirm it when Ofsted gives the date."
         )
     if chosen.how == "stated":
@@ -741,6 +784,7 @@ def read_letter(text: str, *, calendar: WorkingDayCalendar = ENGLAND_AND_WALES) 
     for sentence in sentences:
         _relative_deadlines(
             sentence=sentence,
+            document_kind=document_kind,
             letter_date=letter_date,
             publication=publication,
             visit_end=max(visit_dates) if visit_dates else None,

@@ -49,6 +49,16 @@ MILESTONE_LABELS: dict[MilestoneKind, str] = {
     MilestoneKind.ACTION_PLAN_FINAL_DUE: "Final action plan due",
 }
 
+# The same, as a noun phrase for sentences: "The complaint deadline is …".
+MILESTONE_NAMES: dict[MilestoneKind, str] = {
+    MilestoneKind.COMPLAINT_DEADLINE: "complaint deadline",
+    MilestoneKind.FACTUAL_ACCURACY_DUE: "factual-accuracy deadline",
+    MilestoneKind.EMBARGO_LIFT: "publication (embargo lift) date",
+    MilestoneKind.SURVEY_DEADLINE: "survey deadline",
+    MilestoneKind.ACTION_PLAN_DRAFT_DUE: "draft action plan deadline",
+    MilestoneKind.ACTION_PLAN_FINAL_DUE: "final action plan deadline",
+}
+
 # Milestones whose completion needs an approver's sign-off (MISSION.md, product point 4).
 NEEDS_SIGN_OFF: frozenset[MilestoneKind] = frozenset(
     {MilestoneKind.ACTION_PLAN_DRAFT_DUE, MilestoneKind.ACTION_PLAN_FINAL_DUE}
