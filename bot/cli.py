@@ -89,8 +89,8 @@ def _print_timeline(facts: LetterFacts) -> None:
     console.print(f"[bold]Inspectors:[/bold] {', '.join(facts.inspectors) or 'not stated'}")
 
     table = Table(title="Timeline", show_lines=True)
-    table.add_column("Milestone")
-    table.add_column("Due")
+    table.add_column("Milestone", no_wrap=True)
+    table.add_column("Due", no_wrap=True)
     table.add_column("Working days\nfrom letter", justify="right")
     table.add_column("Source")
     for milestone in facts.milestones:

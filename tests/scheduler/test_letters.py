@@ -1,0 +1,276 @@
+"""Reading letters into facts: the two real letters, and wordings the seeds do not have."""
+
+from datetime import date
+
+import pytest
+
+from scheduler.documents import document_text
+from scheduler.letters import NotAnOfstedLetter, read_letter
+from scheduler.rules import DocumentKind, MilestoneKind, VisitType
+from tests.factories import docx_from_text, pdf_from_text
+from tests.seeds import LETTER_2018, LETTER_2021, seed_letter
+
+
+def _milestones(facts):
+    return {milestone.kind.value: (milestone.due, milestone.source) for milestone in facts.milestones}
+
+
+def _as_text(text):
+    return text
+
+
+def _through_pdf(text):
+    return document_text(pdf_from_text(text), filename="letter.pdf")
+
+
+def _through_docx(text):
+    return document_text(docx_from_text(text), filename="letter.docx")
+
+
+FORMATS = pytest.mark.parametrize(
+    "convert", [_as_text, _through_pdf, _through_docx], ids=["text", "pdf", "docx"]
+)
+
+
+@pytest.mark.seed_letters
+@FORMATS
+def test_the_2018_focused_visit_letter(convert):
+    facts = read_letter(convert(seed_letter(LETTER_2018).read_text()))
+    assert facts.local_authority == "St Helens"
+    assert facts.visit_type is VisitType.FOCUSED_VISIT
+    assert facts.document_kind is DocumentKind.FINDINGS_LETTER
+    assert facts.letter_date == date(2018, 8, 8)
+    assert facts.visit_dates == (date(2018, 7, 11), date(2018, 7, 12))
+    assert facts.inspectors == ("Stella Elliott", "Caroline Walsh")
+    milestones = _milestones(facts)
+    assert milestones["action_plan_draft_due"] == (date(2018, 9, 10), "letter")
+    assert milestones["action_plan_final_due"] == (date(2018, 12, 3), "letter")
+    # The stated dates are kept, and each disagreement with a computed one is named.
+    warnings = " ".join(facts.warnings)
+    assert "Monday 10 September 2018" in warnings and "Thursday 6 September 2018" in warnings
+    assert "Monday 3 December 2018" in warnings and "Thursday 15 November 2018" in warnings
+    final = next(m for m in facts.milestones if m.kind is MilestoneKind.ACTION_PLAN_FINAL_DUE)
+    assert "on or before 3 December 2018" in final.evidence
+
+
+@pytest.mark.seed_letters
+@FORMATS
+def test_the_2021_final_report_covering_letter(convert):
+    facts = read_letter(convert(seed_letter(LETTER_2021).read_text()))
+    assert facts.local_authority == "St Helens"
+    assert facts.visit_type is VisitType.FOCUSED_VISIT
+    assert facts.document_kind is DocumentKind.FINAL_REPORT_COVER
+    assert facts.letter_date == date(2021, 6, 22)
+    # The administrator who signs the letter is not an inspector.
+    assert facts.inspectors == ()
+    assert _milestones(facts) == {
+        "complaint_deadline": (date(2021, 6, 29), "letter"),
+        "embargo_lift": (date(2021, 7, 2), "letter"),
+        "survey_deadline": (date(2021, 8, 20), "letter"),
+    }
+    # "feedback on Thursday 20 May 2021" in the attached table is history, not a deadline.
+    assert all("20 May" not in warning for warning in facts.warnings)
+    # The stated embargo agrees with "eight working days from the date of this letter".
+    assert facts.warnings == ()
+
+
+@pytest.mark.seed_letters
+def test_the_2021_letter_as_json_matches_the_contract():
+    facts = read_letter(seed_letter(LETTER_2021).read_text()).to_json()
+    assert set(facts) == {
+        "local_authority",
+        "visit_type",
+        "letter_date",
+        "visit_dates",
+        "inspectors",
+        "milestones",
+        "warnings",
+    }
+    complaint = facts["milestones"][0]
+    assert set(complaint) == {"kind", "due", "source", "evidence", "rule"}
+    assert complaint["kind"] == "complaint_deadline"
+    assert complaint["due"] == "2021-06-29"
+    assert complaint["evidence"] == (
+        "You must submit any complaint by the end of the fifth working day from the date of "
+        "this letter."
+    )
+    assert "5 working days" in complaint["rule"]
+
+
+LETTER_HEAD = """Ofsted
+Clive House
+70 Petty France
+London
+SW1H 9EX
+
+{date_line}
+
+Ms Jane Example
+Director of Children's Services
+Wealdbury Borough Council
+Town Hall
+Wealdbury
+WB1 1AA
+
+Dear Ms Example
+
+{subject}
+
+"""
+
+
+def _letter(body, *, date_line="Tuesday 8 July 2025", subject="Final report: ILACS Focused Visit Wealdbury"):
+    return LETTER_HEAD.format(date_line=date_line, subject=subject) + body + (
+        "\n\nYours sincerely\n\nAnnie Admin\nInspection Support Administrator\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("We would be grateful for your feedback by 02 July 2026.", date(2026, 7, 2)),
+        ("We would be grateful for your feedback by 2 July 2026.", date(2026, 7, 2)),
+        ("We would be grateful for your feedback by Thursday 2 July 2026.", date(2026, 7, 2)),
+        ("We would be grateful for your feedback by 2nd July 2026.", date(2026, 7, 2)),
+        ("Please complete the survey no later than 2 July 2026.", date(2026, 7, 2)),
+        ("By 2 July 2026, please complete our post-inspection survey.", date(2026, 7, 2)),
+    ],
+    ids=["zero-padded", "plain", "weekday", "ordinal", "no-later-than", "date-first"],
+)
+def test_a_stated_survey_date_in_any_wording(sentence, expected):
+    facts = read_letter(_letter(sentence))
+    assert _milestones(facts)["survey_deadline"] == (expected, "letter")
+
+
+def test_a_final_report_letter_that_states_nothing_gets_rule_dates_and_says_they_are_estimates():
+    facts = read_letter(_letter("I enclose the final report of the focused visit."))
+    milestones = _milestones(facts)
+    # Tuesday 8 July 2025: 5 working days is Tuesday 15 July, 8 is Friday 18 July.
+    assert milestones["complaint_deadline"] == (date(2025, 7, 15), "rule")
+    assert milestones["embargo_lift"] == (date(2025, 7, 18), "rule")
+    embargo = next(m for m in facts.milestones if m.kind is MilestoneKind.EMBARGO_LIFT)
+    assert embargo.estimate
+    assert any("estimate" in warning for warning in facts.warnings)
+
+
+def test_a_stated_date_that_disagrees_with_the_rule_is_kept_and_both_are_shown():
+    facts = read_letter(
+        _letter(
+            "You must submit any complaint by the end of the fifth working day from the date of "
+            "this letter. The report will be published on 25 July 2025."
+        )
+    )
+    assert _milestones(facts)["embargo_lift"] == (date(2025, 7, 25), "letter")
+    (warning,) = [w for w in facts.warnings if "publication" in w]
+    assert "Friday 25 July 2025" in warning and "Friday 18 July 2025" in warning
+
+
+@pytest.mark.parametrize(
+    ("sentence", "mention"),
+    [
+        ("We would be grateful for your feedback by 31 June 2026.", "31 June 2026"),
+        ("We would be grateful for your feedback by Friday 2 July 2026.", "Friday 2 July 2026"),
+        ("We would be grateful for your feedback by 2 July.", "2 July"),
+    ],
+    ids=["impossible", "wrong-weekday", "no-year"],
+)
+def test_a_deadline_that_cannot_be_read_is_a_warning_not_a_date(sentence, mention):
+    facts = read_letter(_letter(sentence))
+    assert "survey_deadline" not in _milestones(facts)
+    assert any(mention in warning for warning in facts.warnings)
+
+
+def test_without_a_letter_date_nothing_is_counted_from_it():
+    facts = read_letter(
+        _letter(
+            "You must submit any complaint by the end of the fifth working day from the date of "
+            "this letter. We would be grateful for your feedback by 20 August 2025.",
+            date_line="",
+        )
+    )
+    assert facts.letter_date is None
+    assert _milestones(facts) == {"survey_deadline": (date(2025, 8, 20), "letter")}
+    assert any("letter date" in warning for warning in facts.warnings)
+
+
+def test_a_period_counted_from_a_letter_still_to_come_is_not_counted_from_this_one():
+    facts = read_letter(
+        _letter(
+            "I attach the draft report. Please send us any comments on its factual accuracy "
+            "within five working days of the date of this letter. If you then wish to complain, "
+            "you will have until the end of the fifth working day from the date of that "
+            "covering letter to do so.",
+            subject="Draft report: focused visit to Wealdbury children's services",
+        )
+    )
+    assert facts.document_kind is DocumentKind.DRAFT_REPORT_COVER
+    assert _milestones(facts) == {"factual_accuracy_due": (date(2025, 7, 15), "letter")}
+
+
+def test_a_period_in_plain_days_is_flagged_not_counted_as_working_days():
+    facts = read_letter(
+        _letter(
+            "Please send us any comments on factual accuracy within 10 days of receipt of this "
+            "letter.",
+            subject="Draft report: focused visit to Wealdbury children's services",
+        )
+    )
+    assert any("10 days of" in warning for warning in facts.warnings)
+    # The rule still gives the usual five working days, as a computed date.
+    assert _milestones(facts) == {"factual_accuracy_due": (date(2025, 7, 15), "rule")}
+
+
+def test_two_different_dates_for_one_milestone_are_flagged_and_neither_is_chosen():
+    facts = read_letter(
+        _letter(
+            "The report will be published on 18 July 2025. You may share it under embargo "
+            "until 21 July 2025."
+        )
+    )
+    assert "embargo_lift" not in _milestones(facts)
+    assert any("more than one" in warning for warning in facts.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "no text"),
+        ("   \n\n  ", "no text"),
+        ("Pancakes\n\nMix 100g flour with two eggs and 300ml milk. Rest for 30 minutes.", "Ofsted"),
+        (
+            "Dear residents\n\nOur children's services were visited by Ofsted last year and the "
+            "council newsletter has all the news.",
+            "Ofsted",
+        ),
+    ],
+    ids=["empty", "blank", "recipe", "newsletter"],
+)
+def test_text_that_is_not_an_ofsted_letter_is_refused(text, problem):
+    with pytest.raises(NotAnOfstedLetter, match=problem):
+        read_letter(text)
+
+
+def test_inspectors_named_across_a_line_break_and_with_his_majestys_title():
+    facts = read_letter(
+        _letter(
+            "This letter summarises the findings of the monitoring visit to Wealdbury children's "
+            "services on 10 and 11 June 2025. The visit was carried out by Nadia\nKowalczyk, His "
+            "Majesty's Inspector, and Tom Reeve, His Majesty's Inspector.",
+            subject="Monitoring visit to Wealdbury children's services",
+        )
+    )
+    assert facts.visit_type is VisitType.MONITORING_VISIT
+    assert facts.visit_dates == (date(2025, 6, 10), date(2025, 6, 11))
+    assert facts.inspectors == ("Nadia Kowalczyk", "Tom Reeve")
+
+
+def test_an_earlier_visit_mentioned_in_passing_is_not_this_visits_dates():
+    facts = read_letter(
+        _letter(
+            "This is the fourth monitoring visit since the inspection in 2024. The previous "
+            "monitoring visit was on 4 and 5 March 2025. This letter summarises the findings of "
+            "the monitoring visit to Wealdbury children's services on 10 and 11 June 2025.",
+            subject="Monitoring visit to Wealdbury children's services",
+        )
+    )
+    assert facts.visit_dates == (date(2025, 6, 10), date(2025, 6, 11))
