@@ -306,7 +306,12 @@ _ROLE = (
     r"Team\s+inspector|Inspector"
 )
 _ROLE_RE = re.compile(rf"^(?:{_ROLE})$", re.I)
-_PERSON = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Miss|Professor)\.?\s+)?[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3}$")
+_PERSON = re.compile(
+    r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Professor)\.?\s+)?(?<![\w'-])[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3}$"
+)
+_NOT_A_PERSON = re.compile(
+    r"\b(?:Council|Services?|Ofsted|Inspectorate|Authority|Partnership|Board|Team|Commission)\b"
+)
 _INSPECTORS_SENTENCE = re.compile(
     r"(?:the\s+inspectors\s+were|inspectors\s+were|inspection\s+team\s+(?:was|were|comprised)"
     r"|(?:visit|inspection)\s+was\s+(?:carried\s+out|undertaken|led|conducted)\s+by"
@@ -314,8 +319,8 @@ _INSPECTORS_SENTENCE = re.compile(
     re.I,
 )
 _INSPECTOR_LINE = re.compile(
-    r"^\s*(?:Lead\s+inspector|Team\s+inspectors?|Inspectors?|Inspection\s+team)\s*:\s*(?P<names>.+)$",
-    re.I | re.M,
+    r"^\s*(?:Lead\s+inspector|Team\s+inspectors?|Inspectors?|Inspection\s+team)\s*:\s*(?P<names>.*)$",
+    re.I,
 )
 _NOT_INSPECTOR_ROLE = re.compile(r"administrator|officer|assistant|manager|director", re.I)
 
@@ -327,15 +332,27 @@ def _names_in(listing: str) -> list[str]:
         if not part or _ROLE_RE.match(part) or _NOT_INSPECTOR_ROLE.search(part):
             continue
         part = re.sub(rf"\s*[-–]?\s*(?:{_ROLE})$", "", part, flags=re.I).strip(" ,")
-        if _PERSON.match(part):
-            names.append(part)
+        # "who was joined by Yusuf Albright": the name is the capitalised words at the end.
+        person = _PERSON.search(part)
+        if person and not _NOT_A_PERSON.search(person.group()):
+            names.append(person.group())
     return names
 
 
 def _inspectors(*, sentences: list[str], lines: list[str]) -> list[str]:
     found: list[str] = []
-    for match in _INSPECTOR_LINE.finditer("\n".join(lines)):
-        found.extend(_names_in(match.group("names")))
+    for index, line in enumerate(lines):
+        match = _INSPECTOR_LINE.match(line)
+        if match is None:
+            continue
+        if match.group("names").strip():
+            found.extend(_names_in(match.group("names")))
+            continue
+        # "Inspectors:" with one inspector a line below it, up to a blank line.
+        for following in lines[index + 1 : index + 8]:
+            if not following.strip():
+                break
+            found.extend(_names_in(following))
     for sentence in sentences:
         match = _INSPECTORS_SENTENCE.search(sentence)
         if match and re.search(r"inspector|HMI", sentence, re.I):
@@ -343,7 +360,7 @@ def _inspectors(*, sentences: list[str], lines: list[str]) -> list[str]:
     # The signatory, when the signatory is an inspector (not an Inspection Support Administrator).
     for index, line in enumerate(lines):
         if re.match(r"^\s*Yours\s+(?:sincerely|faithfully)", line, re.I):
-            following = [item.strip() for item in lines[index + 1 : index + 6] if item.strip()]
+            following = [item.strip() for item in lines[index + 1 : index + 12] if item.strip()]
             if len(following) >= 2 and re.search(
                 r"(?:Majesty'?s\s+Inspector|\bHMI\b|Ofsted\s+Inspector|Lead\s+inspector)",
                 following[1],
@@ -407,13 +424,16 @@ def _visit_dates(*, text: str, sentences: list[str], letter_date: date | None) -
     for sentence in sentences:
         if not _VISIT_CONTEXT.search(sentence) or _EARLIER_EVENT.search(sentence):
             continue
-        previous_end = 0
-        for mention in find_dates(sentence):
-            before = sentence[previous_end : mention.start]
-            previous_end = mention.end
-            if not mention.dates or not _VISIT_CONTEXT.search(before):
+        mentions = find_dates(sentence)
+        for index, mention in enumerate(mentions):
+            before = sentence[mentions[index - 1].end if index else 0 : mention.start]
+            context = before
+            if re.fullmatch(r"\W*(?:between|from|on)?\W*", before, re.I):
+                # "Between 11 and 15 July 2022, Ofsted … carried out a joint inspection …"
+                context = sentence[mention.end :]
+            if not mention.dates or not _VISIT_CONTEXT.search(context):
                 continue
-            if _deadline_kind(before) is not None:
+            if not mention.is_range and _DEADLINE_CUE.search(before) and _deadline_kind(before):
                 continue
             if letter_date is not None and max(mention.dates) > letter_date:
                 continue

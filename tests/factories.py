@@ -41,12 +41,15 @@ def image_only_pdf() -> bytes:
 
 
 def docx_from_text(text: str) -> bytes:
-    """A Word document with one paragraph per line of `text`."""
+    """A Word document with one paragraph per block of `text`, its lines kept as line breaks."""
+    import re
+
     import docx
 
     document = docx.Document()
-    for line in text.splitlines():
-        document.add_paragraph(line)
+    # A form feed is a page break; Word keeps it as a break between paragraphs.
+    for block in re.split(r"\n\s*\n", text.replace("\f", "\n\n")):
+        document.add_paragraph(block.strip("\n"))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
