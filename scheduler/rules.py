@@ -59,9 +59,14 @@ MILESTONE_NAMES: dict[MilestoneKind, str] = {
     MilestoneKind.ACTION_PLAN_FINAL_DUE: "final action plan deadline",
 }
 
-# Milestones whose completion needs an approver's sign-off (MISSION.md, product point 4).
+# Milestones whose completion needs an approver's sign-off (MISSION.md, product point 4): the
+# action plan before it is submitted, and the decision to complain or not before the window shuts.
 NEEDS_SIGN_OFF: frozenset[MilestoneKind] = frozenset(
-    {MilestoneKind.ACTION_PLAN_DRAFT_DUE, MilestoneKind.ACTION_PLAN_FINAL_DUE}
+    {
+        MilestoneKind.ACTION_PLAN_DRAFT_DUE,
+        MilestoneKind.ACTION_PLAN_FINAL_DUE,
+        MilestoneKind.COMPLAINT_DEADLINE,
+    }
 )
 
 
