@@ -7,6 +7,7 @@ instance migrates, the others wait and then find nothing left to do.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,8 @@ from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """Found beside this file, not from the working directory, so an installed wheel works."""
+
+_ALEMBIC_IN_USE = threading.Lock()
 
 MIGRATION_LOCK_KEY = 0x0F57ED_0001
 """The pg_advisory_lock key that serialises upgrades; any fixed 64-bit number will do."""
@@ -68,7 +71,14 @@ def _migration_lock(connection: Connection) -> Iterator[None]:
 
 def upgrade_database(*, engine: Engine) -> None:
     """Run `alembic upgrade head` on the engine's database; safe to call on every start."""
-    with engine.connect() as connection, _migration_lock(connection), connection.begin():
+    # Alembic keeps its running context in module globals, so threads of one
+    # process take turns too.
+    with (
+        _ALEMBIC_IN_USE,
+        engine.connect() as connection,
+        _migration_lock(connection),
+        connection.begin(),
+    ):
         command.upgrade(alembic_config(connection=connection), "head")
 
 

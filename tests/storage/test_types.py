@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from storage.models import Reminder, Visit
 from storage.repo import NewReminder, add_reminders, list_milestones
@@ -38,7 +38,9 @@ def moments(engine: Engine) -> Iterator[Engine]:
 
 def _store_and_read(engine: Engine, value: datetime | None) -> datetime | None:
     with engine.begin() as connection:
-        row_id = connection.execute(insert(_moments).values(at=value)).inserted_primary_key[0]
+        key = connection.execute(insert(_moments).values(at=value)).inserted_primary_key
+        assert key is not None
+        row_id = key[0]
     with engine.connect() as connection:
         read: datetime | None = connection.execute(
             select(_moments.c.at).where(_moments.c.id == row_id)
@@ -105,7 +107,9 @@ def test_column_is_timestamp_with_time_zone_on_postgresql() -> None:
 def test_comparisons_in_queries_use_utc(make_visit: Callable[..., Visit], session: Session) -> None:
     """09:00 in London during BST is 08:00 UTC: a reminder due then is due at 09:00 BST."""
     visit = make_visit()
+    assert visit.id is not None
     milestone = list_milestones(session=session, visit_id=visit.id)[0]
+    assert milestone.id is not None
     add_reminders(
         session=session,
         milestone_id=milestone.id,
@@ -114,7 +118,7 @@ def test_comparisons_in_queries_use_utc(make_visit: Callable[..., Visit], sessio
     session.commit()
 
     def due_by(moment: datetime) -> int:
-        statement = select(Reminder.id).where(col(Reminder.due_at) <= moment)
+        statement = select(col(Reminder.id)).where(col(Reminder.due_at) <= moment)
         return len(session.exec(statement).all())
 
     assert due_by(datetime(2021, 6, 22, 9, 0, tzinfo=LONDON)) == 1
