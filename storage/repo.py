@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
 from storage.models import (
+    AUDIT_OUTCOMES,
     MILESTONE_SOURCES,
     MILESTONE_STATUSES,
     OPEN_MILESTONE_STATUSES,
@@ -442,6 +443,8 @@ def append_audit_event(
     is still running) record one event between them and neither transaction fails.
     """
     _require_aware(now)
+    if outcome not in AUDIT_OUTCOMES:
+        raise ValueError(f"unknown audit outcome {outcome!r}; expected {AUDIT_OUTCOMES}")
     if idempotency_key is not None and _audit_key_exists(session=session, key=idempotency_key):
         return None
     event = AuditEvent(

@@ -660,6 +660,21 @@ def test_other_integrity_errors_are_not_mistaken_for_a_repeat(session: Session) 
         )
 
 
+def test_unknown_audit_outcome_is_refused(make_visit: MakeVisit, session: Session) -> None:
+    visit = make_visit()
+
+    with pytest.raises(ValueError, match="unknown audit outcome"):
+        append_audit_event(
+            session=session,
+            visit_id=_id(visit.id),
+            milestone_id=None,
+            actor_user_id="U1",
+            action="visit_closed",
+            now=LATER,
+            outcome="maybe",
+        )
+
+
 def test_audit_events_are_listed_in_time_order(make_visit: MakeVisit, session: Session) -> None:
     visit = make_visit()
     for hours in (5, 1, 3):
