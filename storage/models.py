@@ -205,6 +205,35 @@ class AuditEvent(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, unique=True)
 
 
+LETTER_DRAFT_STATUSES = ("pending", "created", "dismissed")
+
+
+class LetterDraft(SQLModel, table=True):
+    """A letter read but not yet confirmed: its facts wait here for "Create visit".
+
+    The facts are the `ofsted-bot letter --json` object; a button carries only the draft id,
+    because a letter's evidence sentences do not fit in a button's 2,000 characters.
+    """
+
+    __tablename__ = "letter_drafts"
+    __table_args__ = (
+        CheckConstraint(one_of_sql("status", LETTER_DRAFT_STATUSES), name="status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    facts: dict[str, Any] = Field(sa_type=JSON)
+    filename: str | None = None
+    created_by: str
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    preview_ts: str | None = None
+    status: str = "pending"
+    visit_id: int | None = Field(default=None, foreign_key="visits.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    resolved_by: str | None = None
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or remove an audit event."""
 

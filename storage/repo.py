@@ -25,6 +25,7 @@ from storage.models import (
     REMINDER_KINDS,
     VISIT_TYPES,
     AuditEvent,
+    LetterDraft,
     Milestone,
     Reminder,
     Visit,
@@ -272,6 +273,138 @@ def close_visit(
     session.add(visit)
     session.flush()
     return event
+
+
+def update_visit_settings(
+    *,
+    session: Session,
+    visit: Visit,
+    channel_id: str | None,
+    reminder_time: str | None,
+    reminder_offsets: str | None,
+    escalation_user_id: str | None,
+    approvers: Sequence[str],
+    actor_user_id: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """Change where and when a visit's reminders go, and who signs off; audited as one event.
+
+    Returns None when nothing changed (or the key was seen before), writing nothing.
+    """
+    _require_aware(now)
+    visit_id = _id(visit.id)
+    wanted_approvers = sorted(dict.fromkeys(a.strip() for a in approvers if a.strip()))
+    current_approvers = list_approvers(session=session, visit_id=visit_id)
+    changes = [
+        f"{name} {old or 'default'} → {new or 'default'}"
+        for name, old, new in (
+            ("channel", visit.channel_id, channel_id),
+            ("reminder time", visit.reminder_time, reminder_time),
+            ("reminder days", visit.reminder_offsets, reminder_offsets),
+            ("escalation", visit.escalation_user_id, escalation_user_id),
+        )
+        if old != new
+    ]
+    if wanted_approvers != current_approvers:
+        changes.append(
+            f"approvers {', '.join(current_approvers) or 'none'} → "
+            f"{', '.join(wanted_approvers) or 'none'}"
+        )
+    if not changes:
+        return None
+    event = append_audit_event(
+        session=session,
+        visit_id=visit_id,
+        milestone_id=None,
+        actor_user_id=actor_user_id,
+        action="settings_changed",
+        now=now,
+        note="; ".join(changes),
+        idempotency_key=idempotency_key,
+    )
+    if event is None:
+        return None
+    visit.channel_id = channel_id
+    visit.reminder_time = reminder_time
+    visit.reminder_offsets = reminder_offsets
+    visit.escalation_user_id = escalation_user_id
+    session.add(visit)
+    for old in session.exec(
+        select(VisitApprover).where(col(VisitApprover.visit_id) == visit_id)
+    ):
+        session.delete(old)
+    session.flush()
+    for user_id in wanted_approvers:
+        session.add(VisitApprover(visit_id=visit_id, user_id=user_id))
+    session.flush()
+    return event
+
+
+# --- letter drafts ------------------------------------------------------------------
+
+
+def save_letter_draft(
+    *,
+    session: Session,
+    facts: dict[str, object],
+    created_by: str,
+    now: datetime,
+    filename: str | None = None,
+    channel_id: str | None = None,
+    thread_ts: str | None = None,
+) -> LetterDraft:
+    """Keep a letter's facts while a person checks them; nothing is a visit yet."""
+    _require_aware(now)
+    draft = LetterDraft(
+        facts=facts,
+        filename=filename,
+        created_by=created_by,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        status="pending",
+        created_at=now,
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def get_letter_draft(*, session: Session, draft_id: int) -> LetterDraft | None:
+    return session.get(LetterDraft, draft_id)
+
+
+def set_letter_draft_preview(*, session: Session, draft: LetterDraft, preview_ts: str) -> None:
+    """Remember the preview message, so it can be updated when the draft is acted on."""
+    draft.preview_ts = preview_ts
+    session.add(draft)
+    session.flush()
+
+
+def resolve_letter_draft(
+    *,
+    session: Session,
+    draft_id: int,
+    status: str,
+    actor_user_id: str,
+    now: datetime,
+    visit_id: int | None = None,
+) -> bool:
+    """Mark a pending draft created or dismissed; False if someone got there first.
+
+    One conditional UPDATE, so a double click or two people clicking at once resolve the
+    draft once and create one visit between them.
+    """
+    _require_aware(now)
+    if status not in ("created", "dismissed"):
+        raise ValueError(f"a draft is resolved as created or dismissed, not {status!r}")
+    result = session.execute(
+        update(LetterDraft)
+        .where(col(LetterDraft.id) == draft_id, col(LetterDraft.status) == "pending")
+        .values(status=status, resolved_by=actor_user_id, resolved_at=now, visit_id=visit_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 # --- milestones -------------------------------------------------------------------

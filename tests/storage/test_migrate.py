@@ -30,7 +30,15 @@ from storage.models import Visit
 from tests.storage.test_db import NOW
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"visits", "visit_approvers", "milestones", "reminders", "approvals", "audit_events"}
+TABLES = {
+    "visits",
+    "visit_approvers",
+    "milestones",
+    "reminders",
+    "approvals",
+    "audit_events",
+    "letter_drafts",
+}
 
 
 def _differences(engine: Engine, metadata: MetaData) -> list[object]:
@@ -125,7 +133,7 @@ def test_fresh_database_starts_without_revision_and_ends_at_head(fresh_database_
 
         upgrade_database(engine=engine)
 
-        assert current_revision(engine=engine) == head_revision() == "0001"
+        assert current_revision(engine=engine) == head_revision() == "0002"
     finally:
         engine.dispose()
 
