@@ -1,0 +1,25 @@
+"""The Web API methods the stand-in implements, by name.
+
+Each is `method(workspace, args) -> dict`: the success body without `"ok": true`,
+or a raised SlackError. They run under the stand-in's lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.standin.arguments import Args
+from bot.standin.methods import auth, chat, conversations, files, users, views
+from bot.standin.workspace import Workspace
+
+Method = Callable[[Workspace, Args], dict[str, Any]]
+
+METHODS: dict[str, Method] = {
+    **auth.METHODS,
+    **chat.METHODS,
+    **conversations.METHODS,
+    **users.METHODS,
+    **views.METHODS,
+    **files.METHODS,
+}

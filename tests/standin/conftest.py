@@ -1,0 +1,39 @@
+"""Fixtures: a started stand-in, a real slack_sdk WebClient on it, a hand-moved clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.standin import SlackStandIn
+
+
+class ManualClock:
+    """Monotonic seconds that move only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def client(slack: SlackStandIn) -> WebClient:
+    return WebClient(token=slack.token, base_url=slack.api_url)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
