@@ -218,6 +218,8 @@ class LetterDraft(SQLModel, table=True):
     __tablename__ = "letter_drafts"
     __table_args__ = (
         CheckConstraint(one_of_sql("status", LETTER_DRAFT_STATUSES), name="status"),
+        # One draft per shared file's message, however often Slack delivers the event.
+        UniqueConstraint("channel_id", "thread_ts"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -353,8 +353,12 @@ def save_letter_draft(
     filename: str | None = None,
     channel_id: str | None = None,
     thread_ts: str | None = None,
-) -> LetterDraft:
-    """Keep a letter's facts while a person checks them; nothing is a visit yet."""
+) -> LetterDraft | None:
+    """Keep a letter's facts while a person checks them; nothing is a visit yet.
+
+    None when a draft for the same shared message exists already (Slack delivered the event
+    twice): the caller then posts nothing, so the channel sees one preview.
+    """
     _require_aware(now)
     draft = LetterDraft(
         facts=facts,
@@ -365,13 +369,30 @@ def save_letter_draft(
         status="pending",
         created_at=now,
     )
-    session.add(draft)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(draft)
+    except IntegrityError:
+        if channel_id and thread_ts and find_letter_draft_for_message(
+            session=session, channel_id=channel_id, thread_ts=thread_ts
+        ):
+            return None
+        raise
     return draft
 
 
 def get_letter_draft(*, session: Session, draft_id: int) -> LetterDraft | None:
     return session.get(LetterDraft, draft_id)
+
+
+def find_letter_draft_for_message(
+    *, session: Session, channel_id: str, thread_ts: str
+) -> LetterDraft | None:
+    """The draft already made from a shared file's message, so a Slack retry makes no second."""
+    statement = select(LetterDraft).where(
+        col(LetterDraft.channel_id) == channel_id, col(LetterDraft.thread_ts) == thread_ts
+    )
+    return session.exec(statement).first()
 
 
 def set_letter_draft_preview(*, session: Session, draft: LetterDraft, preview_ts: str) -> None:
@@ -418,6 +439,45 @@ def list_milestones(*, session: Session, visit_id: int) -> list[Milestone]:
         .order_by(col(Milestone.due_date), col(Milestone.id))
     )
     return list(session.exec(statement))
+
+
+def list_open_milestones(
+    *, session: Session, due_on_or_before: date | None = None
+) -> list[tuple[Visit, Milestone]]:
+    """Milestones still needing action on open visits, soonest first: the App Home's rows."""
+    statement = (
+        select(Visit, Milestone)
+        .join(Milestone, col(Milestone.visit_id) == col(Visit.id))
+        .where(col(Visit.status) == "open", col(Milestone.status).in_(OPEN_MILESTONE_STATUSES))
+        .order_by(col(Milestone.due_date), col(Milestone.id))
+    )
+    if due_on_or_before is not None:
+        statement = statement.where(col(Milestone.due_date) <= due_on_or_before)
+    return [(visit, milestone) for visit, milestone in session.exec(statement)]
+
+
+def visits_approved_by(*, session: Session, user_id: str) -> set[int]:
+    """The visits on which this user may approve, so the Home tab can show what waits on them."""
+    statement = select(VisitApprover.visit_id).where(col(VisitApprover.user_id) == user_id)
+    return set(session.exec(statement))
+
+
+def next_open_milestones(*, session: Session, visit_ids: Sequence[int]) -> dict[int, Milestone]:
+    """Each visit's soonest milestone still open, in one query, for `/ofsted list`."""
+    if not visit_ids:
+        return {}
+    statement = (
+        select(Milestone)
+        .where(
+            col(Milestone.visit_id).in_(visit_ids),
+            col(Milestone.status).in_(OPEN_MILESTONE_STATUSES),
+        )
+        .order_by(col(Milestone.visit_id), col(Milestone.due_date), col(Milestone.id))
+    )
+    soonest: dict[int, Milestone] = {}
+    for milestone in session.exec(statement):
+        soonest.setdefault(milestone.visit_id, milestone)
+    return soonest
 
 
 def get_milestone(*, session: Session, milestone_id: int) -> Milestone | None:

@@ -21,6 +21,7 @@ FACTS = {"local_authority": "Fernleigh", "milestones": [{"kind": "survey_deadlin
 
 def test_a_draft_keeps_the_letters_facts(session):
     draft = save_letter_draft(session=session, facts=FACTS, created_by="U1", now=NOW, filename="a.pdf")
+    assert draft is not None
     session.commit()
     session.expire_all()
     stored = get_letter_draft(session=session, draft_id=draft.id)
@@ -101,3 +102,12 @@ def test_settings_change_is_audited_with_old_and_new_values(session, make_visit)
     assert again is None
     actions = [e.action for e in list_audit_events(session=session, visit_id=visit.id)]
     assert actions == ["visit_created", "settings_changed"]
+
+
+def test_a_second_draft_for_the_same_shared_message_is_not_saved(session):
+    first = save_letter_draft(session=session, facts=FACTS, created_by="U1", now=NOW, channel_id="C1", thread_ts="1.0001")
+    second = save_letter_draft(session=session, facts=FACTS, created_by="U1", now=NOW, channel_id="C1", thread_ts="1.0001")
+    other = save_letter_draft(session=session, facts=FACTS, created_by="U1", now=NOW, channel_id="C1", thread_ts="1.0002")
+    session.commit()
+    assert first is not None and other is not None
+    assert second is None

@@ -40,6 +40,9 @@ def upgrade() -> None:
             ["visit_id"], ["visits.id"], name="fk_letter_drafts_visit_id_visits"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_letter_drafts"),
+        sa.UniqueConstraint(
+            "channel_id", "thread_ts", name="uq_letter_drafts_channel_id_thread_ts"
+        ),
     )
 
 
