@@ -15,8 +15,19 @@ MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40_000
 
 BLOCK_TYPES = {
-    "actions", "context", "divider", "file", "header", "image", "input", "markdown",
-    "rich_text", "section", "video", "call", "table",
+    "actions",
+    "context",
+    "divider",
+    "file",
+    "header",
+    "image",
+    "input",
+    "markdown",
+    "rich_text",
+    "section",
+    "video",
+    "call",
+    "table",
 }
 TEXT_TYPES = {"plain_text", "mrkdwn"}
 
@@ -27,7 +38,9 @@ def _too_long(value: Any, limit: int, pointer: str) -> list[str]:
     return []
 
 
-def text_object_problems(obj: Any, pointer: str, *, limit: int, plain_only: bool = False) -> list[str]:
+def text_object_problems(
+    obj: Any, pointer: str, *, limit: int, plain_only: bool = False
+) -> list[str]:
     if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
         return [f"must be a text object [json-pointer:{pointer}]"]
     allowed = {"plain_text"} if plain_only else TEXT_TYPES
@@ -44,7 +57,9 @@ def element_problems(element: Any, pointer: str) -> list[str]:
     problems = _too_long(element.get("action_id"), 255, f"{pointer}/action_id")
     kind = element["type"]
     if kind == "button":
-        problems += text_object_problems(element.get("text"), f"{pointer}/text", limit=75, plain_only=True)
+        problems += text_object_problems(
+            element.get("text"), f"{pointer}/text", limit=75, plain_only=True
+        )
         problems += _too_long(element.get("value"), 2000, f"{pointer}/value")
         problems += _too_long(element.get("url"), 3000, f"{pointer}/url")
         if element.get("style") not in (None, "primary", "danger"):
@@ -55,8 +70,12 @@ def element_problems(element: Any, pointer: str) -> list[str]:
             problems.append(f"must be less than 101 items [json-pointer:{pointer}/options]")
         for i, option in enumerate(options):
             at = f"{pointer}/options/{i}"
-            problems += text_object_problems(option.get("text") if isinstance(option, dict) else None, f"{at}/text", limit=75)
-            problems += _too_long(option.get("value") if isinstance(option, dict) else None, 150, f"{at}/value")
+            problems += text_object_problems(
+                option.get("text") if isinstance(option, dict) else None, f"{at}/text", limit=75
+            )
+            problems += _too_long(
+                option.get("value") if isinstance(option, dict) else None, 150, f"{at}/value"
+            )
     return problems
 
 
@@ -70,19 +89,25 @@ def block_problems(block: Any, pointer: str) -> list[str]:
     if kind == "section":
         problems += _section_problems(block, pointer)
     elif kind == "header":
-        problems += text_object_problems(block.get("text"), f"{pointer}/text", limit=150, plain_only=True)
+        problems += text_object_problems(
+            block.get("text"), f"{pointer}/text", limit=150, plain_only=True
+        )
     elif kind in ("actions", "context"):
         limit = 25 if kind == "actions" else 10
         elements = block.get("elements")
         if not isinstance(elements, list) or not elements:
             problems.append(f"must provide at least 1 item [json-pointer:{pointer}/elements]")
         elif len(elements) > limit:
-            problems.append(f"must be less than {limit + 1} items [json-pointer:{pointer}/elements]")
+            problems.append(
+                f"must be less than {limit + 1} items [json-pointer:{pointer}/elements]"
+            )
         elif kind == "actions":
             for i, element in enumerate(elements):
                 problems += element_problems(element, f"{pointer}/elements/{i}")
     elif kind == "input":
-        problems += text_object_problems(block.get("label"), f"{pointer}/label", limit=2000, plain_only=True)
+        problems += text_object_problems(
+            block.get("label"), f"{pointer}/label", limit=2000, plain_only=True
+        )
         problems += element_problems(block.get("element"), f"{pointer}/element")
     return problems
 
@@ -118,7 +143,9 @@ def blocks_problems(blocks: Any, *, limit: int, pointer: str = "/blocks") -> lis
         block_id = block.get("block_id") if isinstance(block, dict) else None
         if block_id is not None:
             if block_id in seen:
-                problems.append(f"duplicate block_id: {block_id} [json-pointer:{pointer}/{i}/block_id]")
+                problems.append(
+                    f"duplicate block_id: {block_id} [json-pointer:{pointer}/{i}/block_id]"
+                )
             seen.add(block_id)
     return problems
 
@@ -134,11 +161,19 @@ def view_problems(view: Any) -> list[str]:
     problems += _too_long(view.get("private_metadata"), 3000, "/view/private_metadata")
     problems += _too_long(view.get("callback_id"), 255, "/view/callback_id")
     if kind == "modal":
-        problems += text_object_problems(view.get("title"), "/view/title", limit=24, plain_only=True)
+        problems += text_object_problems(
+            view.get("title"), "/view/title", limit=24, plain_only=True
+        )
         for name in ("submit", "close"):
             if name in view:
-                problems += text_object_problems(view[name], f"/view/{name}", limit=24, plain_only=True)
-        has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or [])
+                problems += text_object_problems(
+                    view[name], f"/view/{name}", limit=24, plain_only=True
+                )
+        has_input = any(
+            isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or []
+        )
         if has_input and "submit" not in view:
-            problems.append("must provide submit when the view has input blocks [json-pointer:/view/submit]")
+            problems.append(
+                "must provide submit when the view has input blocks [json-pointer:/view/submit]"
+            )
     return problems

@@ -27,18 +27,25 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
+    def log_message(self, format: str, *args: Any) -> None:
         logger.debug(format, *args)
 
 
 @contextmanager
-def serve_bolt(app: App, *, host: str = "127.0.0.1", port: int = 0,
-               path: str = "/slack/events") -> Iterator[str]:
+def serve_bolt(
+    app: App, *, host: str = "127.0.0.1", port: int = 0, path: str = "/slack/events"
+) -> Iterator[str]:
     """Yield the URL of `path` while `app` answers there; stop and join on exit."""
-    server = make_server(host, port, SlackRequestHandler(app, path=path),
-                         server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="bolt-http", daemon=True)
+    server = make_server(
+        host,
+        port,
+        SlackRequestHandler(app, path=path),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler,
+    )
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="bolt-http", daemon=True
+    )
     thread.start()
     try:
         yield f"http://{host}:{server.server_address[1]}{path}"

@@ -41,7 +41,9 @@ def message_content(values: Mapping[str, Any], *, require_text: bool = True) -> 
     metadata = values.get("metadata")
     if metadata is not None and metadata != "":
         content["metadata"] = checked_metadata(metadata)
-    if require_text and not (content.get("text") or content.get("blocks") or content.get("attachments")):
+    if require_text and not (
+        content.get("text") or content.get("blocks") or content.get("attachments")
+    ):
         raise SlackError("no_text")
     return content
 
@@ -54,6 +56,11 @@ def checked_metadata(metadata: Any) -> dict[str, Any]:
         or not metadata["event_type"]
         or not isinstance(metadata.get("event_payload", {}), dict)
     ):
-        raise SlackError("invalid_metadata_format",
-                         messages=["metadata must have event_type and an event_payload object"])
-    return {"event_type": metadata["event_type"], "event_payload": metadata.get("event_payload", {})}
+        raise SlackError(
+            "invalid_metadata_format",
+            messages=["metadata must have event_type and an event_payload object"],
+        )
+    return {
+        "event_type": metadata["event_type"],
+        "event_payload": metadata.get("event_payload", {}),
+    }

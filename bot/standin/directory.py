@@ -75,7 +75,9 @@ def user_object(
     }
 
 
-def channel_object(*, channel_id: str, name: str, created: int, is_private: bool = False) -> dict[str, Any]:
+def channel_object(
+    *, channel_id: str, name: str, created: int, is_private: bool = False
+) -> dict[str, Any]:
     """conversations.info's `channel` for a public or private channel."""
     return {
         "id": channel_id,
@@ -113,5 +115,9 @@ def im_object(*, channel_id: str, user_id: str, created: int) -> dict[str, Any]:
 
 def mpim_object(*, channel_id: str, user_ids: list[str], created: int) -> dict[str, Any]:
     name = "mpdm-" + "--".join(user_ids) + "-1"
-    return {**channel_object(channel_id=channel_id, name=name, created=created, is_private=True),
-            "is_mpim": True, "is_group": True, "members": user_ids}
+    return {
+        **channel_object(channel_id=channel_id, name=name, created=created, is_private=True),
+        "is_mpim": True,
+        "is_group": True,
+        "members": user_ids,
+    }

@@ -59,8 +59,9 @@ class BotResponse:
 
 
 class SlackDriver:
-    def __init__(self, bot_url: str, signing_secret: str, slack: SlackStandIn, *,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, bot_url: str, signing_secret: str, slack: SlackStandIn, *, timeout: float = 10.0
+    ) -> None:
         """`bot_url`: the bot's base URL or its full `/slack/events` endpoint."""
         parts = urlsplit(bot_url)
         self.url = bot_url if parts.path not in ("", "/") else bot_url.rstrip("/") + "/slack/events"
@@ -70,52 +71,91 @@ class SlackDriver:
 
     # -- the wire ------------------------------------------------------------------------
 
-    def send(self, body: bytes, *, content_type: str, payload: dict[str, Any],
-             delivery: Delivery = Delivery()) -> BotResponse:
+    def send(
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        payload: dict[str, Any],
+        delivery: Delivery = Delivery(),
+    ) -> BotResponse:
         """POST `body` as Slack would, signed according to `delivery`."""
         stamp = int(time.time()) - (MAX_AGE + 60 if delivery.stale else 0)
-        headers = {"Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
+        headers = {
+            "Content-Type": content_type,
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+        }
         if delivery.signature != "absent":
-            headers.update(signed_headers(signing_secret=self.signing_secret, body=body, timestamp=stamp))
+            headers.update(
+                signed_headers(signing_secret=self.signing_secret, body=body, timestamp=stamp)
+            )
         if delivery.signature == "bad":
             headers["X-Slack-Signature"] = "v0=" + "0" * 64
         if delivery.retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(delivery.retry_num)
             headers["X-Slack-Retry-Reason"] = delivery.retry_reason or "http_timeout"
         parts = urlsplit(self.url)
-        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80,
-                                                timeout=self.timeout)
+        connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port or 80, timeout=self.timeout
+        )
         try:
             started = time.perf_counter()
-            connection.request("POST", parts.path + (f"?{parts.query}" if parts.query else ""),
-                               body=body, headers=headers)
+            connection.request(
+                "POST",
+                parts.path + (f"?{parts.query}" if parts.query else ""),
+                body=body,
+                headers=headers,
+            )
             answer = connection.getresponse()
             answer_body = answer.read()
             latency = time.perf_counter() - started
         finally:
             connection.close()
-        return BotResponse(status=answer.status, body=answer_body, headers=dict(answer.getheaders()),
-                           latency=latency, payload=payload, request_body=body, content_type=content_type)
+        return BotResponse(
+            status=answer.status,
+            body=answer_body,
+            headers=dict(answer.getheaders()),
+            latency=latency,
+            payload=payload,
+            request_body=body,
+            content_type=content_type,
+        )
 
-    def redeliver(self, response: BotResponse, *, retry_num: int = 1,
-                  reason: str = "http_timeout") -> BotResponse:
+    def redeliver(
+        self, response: BotResponse, *, retry_num: int = 1, reason: str = "http_timeout"
+    ) -> BotResponse:
         """Send the same request again, freshly signed, as Slack's retries do."""
-        return self.send(response.request_body, content_type=response.content_type,
-                         payload=response.payload,
-                         delivery=Delivery(retry_num=retry_num, retry_reason=reason))
+        return self.send(
+            response.request_body,
+            content_type=response.content_type,
+            payload=response.payload,
+            delivery=Delivery(retry_num=retry_num, retry_reason=reason),
+        )
 
     def _form(self, fields: dict[str, str], delivery: Delivery) -> BotResponse:
-        return self.send(urlencode(fields).encode(), content_type="application/x-www-form-urlencoded",
-                         payload=fields, delivery=delivery)
+        return self.send(
+            urlencode(fields).encode(),
+            content_type="application/x-www-form-urlencoded",
+            payload=fields,
+            delivery=delivery,
+        )
 
     def _interaction(self, payload: dict[str, Any], delivery: Delivery) -> BotResponse:
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        return self.send(body, content_type="application/x-www-form-urlencoded", payload=payload,
-                         delivery=delivery)
+        return self.send(
+            body,
+            content_type="application/x-www-form-urlencoded",
+            payload=payload,
+            delivery=delivery,
+        )
 
     def _json(self, payload: dict[str, Any], delivery: Delivery) -> BotResponse:
-        return self.send(json.dumps(payload).encode(), content_type="application/json",
-                         payload=payload, delivery=delivery)
+        return self.send(
+            json.dumps(payload).encode(),
+            content_type="application/json",
+            payload=payload,
+            delivery=delivery,
+        )
 
     # -- who and where -------------------------------------------------------------------
 
@@ -134,14 +174,28 @@ class SlackDriver:
 
     # -- what people do -----------------------------------------------------------------
 
-    def slash_command(self, text: str, *, user_id: str, channel_id: str, command: str = "/ofsted",
-                      delivery: Delivery = Delivery()) -> BotResponse:
+    def slash_command(
+        self,
+        text: str,
+        *,
+        user_id: str,
+        channel_id: str,
+        command: str = "/ofsted",
+        delivery: Delivery = Delivery(),
+    ) -> BotResponse:
         user, channel = self._user(user_id), self._channel(channel_id)
         response_url = self.slack.new_response_url(channel_id=channel_id, user_id=user_id)
         fields = payloads.slash_command(
-            text=text, command=command, user_id=user_id, user_name=user["name"], channel_id=channel_id,
-            channel_name=channel["name"], team_id=self.slack.team_id, team_domain=self.slack.team_domain,
-            api_app_id=self.slack.app_id, response_url=response_url,
+            text=text,
+            command=command,
+            user_id=user_id,
+            user_name=user["name"],
+            channel_id=channel_id,
+            channel_name=channel["name"],
+            team_id=self.slack.team_id,
+            team_domain=self.slack.team_domain,
+            api_app_id=self.slack.app_id,
+            response_url=response_url,
             trigger_id=self.slack.new_trigger_id(user_id=user_id),
         )
         response = self._form(fields, delivery)
@@ -159,10 +213,19 @@ class SlackDriver:
         if isinstance(shown, dict) and (shown.get("text") or shown.get("blocks")):
             self.slack.deliver_response(response_url, shown, via="ack")
 
-    def block_action(self, *, user_id: str, action_id: str, value: Any = None, block_id: str | None = None,
-                     message: dict[str, Any] | str | None = None, channel_id: str | None = None,
-                     view: dict[str, Any] | str | None = None, container: dict[str, Any] | None = None,
-                     delivery: Delivery = Delivery()) -> BotResponse:
+    def block_action(
+        self,
+        *,
+        user_id: str,
+        action_id: str,
+        value: Any = None,
+        block_id: str | None = None,
+        message: dict[str, Any] | str | None = None,
+        channel_id: str | None = None,
+        view: dict[str, Any] | str | None = None,
+        container: dict[str, Any] | None = None,
+        delivery: Delivery = Delivery(),
+    ) -> BotResponse:
         """A click (or selection) on an element of a message or of a view.
 
         `message`: a message dict from the stand-in, or its ts (with `channel_id`);
@@ -180,42 +243,72 @@ class SlackDriver:
             container = self._container(message=message, view=view, channel_id=channel_id)
         response_url = None
         if message is not None:
-            response_url = self.slack.new_response_url(channel_id=channel_id, user_id=user_id,
-                                                       message_ts=message["ts"])
+            response_url = self.slack.new_response_url(
+                channel_id=channel_id, user_id=user_id, message_ts=message["ts"]
+            )
         payload = payloads.block_actions(
-            user=self._user(user_id), team=self._team(), api_app_id=self.slack.app_id,
-            trigger_id=self.slack.new_trigger_id(user_id=user_id, view_id=view["id"] if view else None),
-            actions=[payloads.action(element=element, action_id=action_id, block_id=block_id, value=value)],
-            container=container, channel=self._channel(channel_id) if channel_id else None,
-            message=message, view=view, response_url=response_url,
+            user=self._user(user_id),
+            team=self._team(),
+            api_app_id=self.slack.app_id,
+            trigger_id=self.slack.new_trigger_id(
+                user_id=user_id, view_id=view["id"] if view else None
+            ),
+            actions=[
+                payloads.action(
+                    element=element, action_id=action_id, block_id=block_id, value=value
+                )
+            ],
+            container=container,
+            channel=self._channel(channel_id) if channel_id else None,
+            message=message,
+            view=view,
+            response_url=response_url,
         )
         return self._interaction(payload, delivery)
 
     @staticmethod
-    def _container(*, message: dict[str, Any] | None, view: dict[str, Any] | None,
-                   channel_id: str | None) -> dict[str, Any]:
+    def _container(
+        *, message: dict[str, Any] | None, view: dict[str, Any] | None, channel_id: str | None
+    ) -> dict[str, Any]:
         if view is not None:
             return {"type": "view", "view_id": view["id"]}
-        return {"type": "message", "message_ts": (message or {}).get("ts"), "channel_id": channel_id,
-                "is_ephemeral": False}
+        return {
+            "type": "message",
+            "message_ts": (message or {}).get("ts"),
+            "channel_id": channel_id,
+            "is_ephemeral": False,
+        }
 
     def _view(self, view: dict[str, Any] | str) -> dict[str, Any]:
         if isinstance(view, dict):
             return view
         found = self.slack.views.get(view) or next(
-            (v for v in self.slack.home_views.values() if v["id"] == view), None)
+            (v for v in self.slack.home_views.values() if v["id"] == view), None
+        )
         if found is None:
             raise LookupError(f"no open view {view} in the stand-in")
         return found
 
-    def view_submission(self, *, user_id: str, view: dict[str, Any] | str,
-                        values: dict[str, dict[str, Any]], delivery: Delivery = Delivery()) -> BotResponse:
-        """Submit a modal with `values` as `{block_id: {action_id: value}}`; then, as Slack,
-        close it on an empty ack, keep it on `errors`, replace it on `update`, close all on `clear`."""
+    def view_submission(
+        self,
+        *,
+        user_id: str,
+        view: dict[str, Any] | str,
+        values: dict[str, dict[str, Any]],
+        delivery: Delivery = Delivery(),
+    ) -> BotResponse:
+        """Submit a modal with `values` as `{block_id: {action_id: value}}`.
+
+        Then, as Slack does: close it on an empty ack, keep it on `errors`, replace it on
+        `update`, close the whole stack on `clear`.
+        """
         view = self._view(view)
         payload = payloads.view_submission(
-            user=self._user(user_id), team=self._team(), api_app_id=self.slack.app_id,
-            trigger_id=self.slack.new_trigger_id(user_id=user_id, view_id=view["id"]), view=view,
+            user=self._user(user_id),
+            team=self._team(),
+            api_app_id=self.slack.app_id,
+            trigger_id=self.slack.new_trigger_id(user_id=user_id, view_id=view["id"]),
+            view=view,
             values=payloads.state_values(view, values),
         )
         response = self._interaction(payload, delivery)
@@ -236,47 +329,83 @@ class SlackDriver:
         elif action not in ("errors", "push"):
             self.slack.close_view(view_id)
 
-    def view_closed(self, *, user_id: str, view: dict[str, Any] | str, is_cleared: bool = False,
-                    delivery: Delivery = Delivery()) -> BotResponse:
+    def view_closed(
+        self,
+        *,
+        user_id: str,
+        view: dict[str, Any] | str,
+        is_cleared: bool = False,
+        delivery: Delivery = Delivery(),
+    ) -> BotResponse:
         """The user dismissed a modal (sent only for views with notify_on_close)."""
         view = self._view(view)
         self.slack.close_view(view["id"], whole_stack=is_cleared)
-        payload = payloads.view_closed(user=self._user(user_id), team=self._team(),
-                                       api_app_id=self.slack.app_id, view=view, is_cleared=is_cleared)
+        payload = payloads.view_closed(
+            user=self._user(user_id),
+            team=self._team(),
+            api_app_id=self.slack.app_id,
+            view=view,
+            is_cleared=is_cleared,
+        )
         return self._interaction(payload, delivery)
 
     # -- the Events API ------------------------------------------------------------------
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None,
-              delivery: Delivery = Delivery()) -> BotResponse:
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, delivery: Delivery = Delivery()
+    ) -> BotResponse:
         envelope = payloads.event_callback(
-            event, team_id=self.slack.team_id, api_app_id=self.slack.app_id,
-            bot_user_id=self.slack.bot_user_id, event_id=event_id or "Ev" + secrets.token_hex(5).upper(),
+            event,
+            team_id=self.slack.team_id,
+            api_app_id=self.slack.app_id,
+            bot_user_id=self.slack.bot_user_id,
+            event_id=event_id or "Ev" + secrets.token_hex(5).upper(),
             event_time=int(time.time()),
         )
         return self._json(envelope, delivery)
 
-    def url_verification(self, *, challenge: str | None = None, delivery: Delivery = Delivery()) -> BotResponse:
+    def url_verification(
+        self, *, challenge: str | None = None, delivery: Delivery = Delivery()
+    ) -> BotResponse:
         payload = payloads.url_verification(challenge=challenge or secrets.token_urlsafe(24))
         return self._json(payload, delivery)
 
     def app_home_opened(self, *, user_id: str, delivery: Delivery = Delivery()) -> BotResponse:
         self.slack.ensure_user(user_id)
-        event = payloads.app_home_opened_event(user_id=user_id, channel_id=self.slack.open_dm(user_id),
-                                               view=self.slack.home_views.get(user_id))
+        event = payloads.app_home_opened_event(
+            user_id=user_id,
+            channel_id=self.slack.open_dm(user_id),
+            view=self.slack.home_views.get(user_id),
+        )
         return self.event(event, delivery=delivery)
 
-    def share_file(self, *, content: bytes, filename: str, user_id: str, channel_id: str, text: str = "",
-                   title: str | None = None) -> list[BotResponse]:
+    def share_file(
+        self,
+        *,
+        content: bytes,
+        filename: str,
+        user_id: str,
+        channel_id: str,
+        text: str = "",
+        title: str | None = None,
+    ) -> list[BotResponse]:
         """A person uploads a file into a conversation: Slack stores it, shows a message with
         it, and sends the app a `message` (subtype file_share) and a `file_shared` event."""
         self.slack.ensure_user(user_id)
         if not channel_id.startswith("D"):
             self.slack.ensure_channel(channel_id)
         info = self.slack.add_file(content=content, filename=filename, user_id=user_id, title=title)
-        message = self.slack.post_as_user(channel_id, user_id=user_id, text=text, file_ids=[info["id"]])
+        message = self.slack.post_as_user(
+            channel_id, user_id=user_id, text=text, file_ids=[info["id"]]
+        )
         channel = self.slack.channel(message["channel"]) or {}
-        channel_type = "im" if channel.get("is_im") else "group" if channel.get("is_private") else "channel"
-        message_event = payloads.message_event(message, channel_id=message["channel"], channel_type=channel_type)
-        shared = payloads.file_shared_event(file_id=info["id"], user_id=user_id, channel_id=message["channel"])
+        channel_type = (
+            "im" if channel.get("is_im") else "group" if channel.get("is_private") else "channel"
+        )
+        message_event = payloads.message_event(
+            message, channel_id=message["channel"], channel_type=channel_type
+        )
+        shared = payloads.file_shared_event(
+            file_id=info["id"], user_id=user_id, channel_id=message["channel"]
+        )
         return [self.event(message_event), self.event(shared)]

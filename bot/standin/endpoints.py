@@ -49,12 +49,19 @@ class Core:
 
 def bearer_token(authorization: str | None) -> str | None:
     if authorization and authorization.lower().startswith("bearer "):
-        return authorization[len("bearer "):].strip() or None
+        return authorization[len("bearer ") :].strip() or None
     return None
 
 
-def answer_api(core: Core, *, method: str, content_type: str | None, body: bytes, query: str,
-               authorization: str | None) -> Answer:
+def answer_api(
+    core: Core,
+    *,
+    method: str,
+    content_type: str | None,
+    body: bytes,
+    query: str,
+    authorization: str | None,
+) -> Answer:
     at = time.time()
     try:
         parsed = parse_request(content_type=content_type, body=body, query=query)
@@ -72,14 +79,15 @@ def answer_api(core: Core, *, method: str, content_type: str | None, body: bytes
         failure = core.faults.failure_for(method)
         if failure and not failure.effect_applied:
             return _record(core, method, raw, at, _failure_answer(failure), failure.error)
-        args, answer, error = _run_method(core, method, raw, token)
+        args, answer, error_code = _run_method(core, method, raw, token)
         if failure:
-            answer, error = _failure_answer(failure), failure.error
-        return _record(core, method, args, at, answer, error)
+            answer, error_code = _failure_answer(failure), failure.error
+        return _record(core, method, args, at, answer, error_code)
 
 
-def _run_method(core: Core, method: str, raw: dict[str, Any],
-                token: str | None) -> tuple[dict[str, Any], Answer, str | None]:
+def _run_method(
+    core: Core, method: str, raw: dict[str, Any], token: str | None
+) -> tuple[dict[str, Any], Answer, str | None]:
     args = raw
     try:
         if not token:
@@ -109,11 +117,15 @@ def _failure_answer(failure: Failure) -> Answer:
     return Answer.json(failure.status, {"ok": False, "error": failure.error}, headers=headers)
 
 
-def _record(core: Core, method: str, args: dict[str, Any], at: float, answer: Answer,
-            error: str | None) -> Answer:
+def _record(
+    core: Core, method: str, args: dict[str, Any], at: float, answer: Answer, error: str | None
+) -> Answer:
     with core.lock:
-        core.calls.append(RecordedCall(method=method, args=copy.deepcopy(args), at=at,
-                                       status=answer.status, error=error))
+        core.calls.append(
+            RecordedCall(
+                method=method, args=copy.deepcopy(args), at=at, status=answer.status, error=error
+            )
+        )
     return answer
 
 
@@ -121,8 +133,11 @@ def answer_upload(core: Core, *, key: str, content_type: str | None, body: bytes
     """slack_sdk POSTs the raw bytes; curl-style clients send a multipart `file`."""
     content = body
     if media_type(content_type) == "multipart/form-data":
-        parts = [v for v in parse_multipart(content_type=content_type or "", body=body).values()
-                 if isinstance(v, FilePart)]
+        parts = [
+            v
+            for v in parse_multipart(content_type=content_type or "", body=body).values()
+            if isinstance(v, FilePart)
+        ]
         content = parts[0].content if parts else b""
     with core.lock:
         if not receive_upload(core.workspace, key=key, content=content):
@@ -141,8 +156,12 @@ def answer_download(core: Core, *, path: str, authorization: str | None) -> Answ
     if stored is None:
         return Answer.text(404, "Not Found")
     disposition = f'attachment; filename="{stored.info["name"]}"'
-    return Answer(200, stored.content, content_type=stored.info["mimetype"],
-                  headers={"Content-Disposition": disposition})
+    return Answer(
+        200,
+        stored.content,
+        content_type=stored.info["mimetype"],
+        headers={"Content-Disposition": disposition},
+    )
 
 
 def answer_response_url(core: Core, *, key: str, content_type: str | None, body: bytes) -> Answer:
@@ -168,12 +187,25 @@ def deliver_response(core: Core, *, key: str, payload: dict[str, Any], via: str)
             return Answer.json(400, error.body())
         if via == "response_url":
             target.uses_left -= 1
-        _apply_response(ws, payload, content, channel_id=target.channel_id, user_id=target.user_id,
-                        message_ts=target.message_ts)
-        ws.responses.append(RecordedResponse(
-            url=f"{ws.base_url}/response/{key}", payload=copy.deepcopy(payload), at=time.time(),
-            channel_id=target.channel_id, user_id=target.user_id, message_ts=target.message_ts, via=via,
-        ))
+        _apply_response(
+            ws,
+            payload,
+            content,
+            channel_id=target.channel_id,
+            user_id=target.user_id,
+            message_ts=target.message_ts,
+        )
+        ws.responses.append(
+            RecordedResponse(
+                url=f"{ws.base_url}/response/{key}",
+                payload=copy.deepcopy(payload),
+                at=time.time(),
+                channel_id=target.channel_id,
+                user_id=target.user_id,
+                message_ts=target.message_ts,
+                via=via,
+            )
+        )
     return Answer.json(200, {"ok": True})
 
 
@@ -191,8 +223,15 @@ def _flag(value: Any) -> bool:
     return value is True or str(value).lower() in {"true", "1"}
 
 
-def _apply_response(ws: Workspace, payload: dict[str, Any], content: dict[str, Any], *,
-                    channel_id: str | None, user_id: str | None, message_ts: str | None) -> None:
+def _apply_response(
+    ws: Workspace,
+    payload: dict[str, Any],
+    content: dict[str, Any],
+    *,
+    channel_id: str | None,
+    user_id: str | None,
+    message_ts: str | None,
+) -> None:
     """Show the response where Slack would: replace or delete the original, or post anew."""
     original = _original(ws, channel_id, message_ts)
     if _flag(payload.get("delete_original")) and original is not None:
@@ -211,7 +250,9 @@ def _apply_response(ws: Workspace, payload: dict[str, Any], content: dict[str, A
     ws.ephemerals.append({"channel": channel_id, "user": user_id, "ts": ws.ts.next(), **content})
 
 
-def _original(ws: Workspace, channel_id: str | None, message_ts: str | None) -> dict[str, Any] | None:
+def _original(
+    ws: Workspace, channel_id: str | None, message_ts: str | None
+) -> dict[str, Any] | None:
     if not message_ts:
         return None
     for ephemeral in ws.ephemerals:

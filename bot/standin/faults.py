@@ -68,7 +68,9 @@ class FaultPlan:
             return None
         if fault.status == 429:
             return Failure(status=429, error="ratelimited", retry_after=fault.retry_after or 0)
-        return Failure(status=fault.status, error="fatal_error", effect_applied=fault.effect_applied)
+        return Failure(
+            status=fault.status, error="fatal_error", effect_applied=fault.effect_applied
+        )
 
 
 class ChannelRateLimiter:

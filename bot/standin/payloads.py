@@ -37,9 +37,20 @@ def user(*, user_id: str, user_name: str, team_id: str) -> dict[str, str]:
     return {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id}
 
 
-def slash_command(*, text: str, command: str, user_id: str, user_name: str, channel_id: str,
-                  channel_name: str, team_id: str, team_domain: str, api_app_id: str,
-                  response_url: str, trigger_id: str) -> dict[str, str]:
+def slash_command(
+    *,
+    text: str,
+    command: str,
+    user_id: str,
+    user_name: str,
+    channel_id: str,
+    channel_name: str,
+    team_id: str,
+    team_domain: str,
+    api_app_id: str,
+    response_url: str,
+    trigger_id: str,
+) -> dict[str, str]:
     """The form fields of a slash command request, in Slack's order."""
     return {
         "token": VERIFICATION_TOKEN,
@@ -58,8 +69,9 @@ def slash_command(*, text: str, command: str, user_id: str, user_name: str, chan
     }
 
 
-def find_element(blocks: list[dict[str, Any]], *, action_id: str,
-                 block_id: str | None = None) -> tuple[str | None, dict[str, Any] | None]:
+def find_element(
+    blocks: list[dict[str, Any]], *, action_id: str, block_id: str | None = None
+) -> tuple[str | None, dict[str, Any] | None]:
     """(block_id, element) of the interactive element with `action_id`, if the blocks have it."""
     for block in blocks or []:
         if block_id is not None and block.get("block_id") != block_id:
@@ -93,12 +105,22 @@ def selection(element: dict[str, Any] | None, value: Any, *, default_type: str) 
     return chosen
 
 
-def action(*, element: dict[str, Any] | None, action_id: str, block_id: str | None, value: Any) -> dict[str, Any]:
+def action(
+    *, element: dict[str, Any] | None, action_id: str, block_id: str | None, value: Any
+) -> dict[str, Any]:
     chosen = selection(element, value, default_type="button")
-    result = {"action_id": action_id, "block_id": block_id or "", **chosen, "action_ts": f"{time.time():.6f}"}
+    result = {
+        "action_id": action_id,
+        "block_id": block_id or "",
+        **chosen,
+        "action_ts": f"{time.time():.6f}",
+    }
     if chosen["type"] == "button":
         result["text"] = copy.deepcopy((element or {}).get("text")) or {
-            "type": "plain_text", "text": action_id, "emoji": True}
+            "type": "plain_text",
+            "text": action_id,
+            "emoji": True,
+        }
         if element and element.get("style"):
             result["style"] = element["style"]
         if value is None:
@@ -106,10 +128,19 @@ def action(*, element: dict[str, Any] | None, action_id: str, block_id: str | No
     return result
 
 
-def block_actions(*, user: dict[str, str], team: dict[str, str], api_app_id: str, trigger_id: str,
-                  actions: list[dict[str, Any]], container: dict[str, Any],
-                  channel: dict[str, str] | None = None, message: dict[str, Any] | None = None,
-                  view: dict[str, Any] | None = None, response_url: str | None = None) -> dict[str, Any]:
+def block_actions(
+    *,
+    user: dict[str, str],
+    team: dict[str, str],
+    api_app_id: str,
+    trigger_id: str,
+    actions: list[dict[str, Any]],
+    container: dict[str, Any],
+    channel: dict[str, str] | None = None,
+    message: dict[str, Any] | None = None,
+    view: dict[str, Any] | None = None,
+    response_url: str | None = None,
+) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": user,
@@ -146,14 +177,23 @@ def state_values(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dic
             if isinstance(value, dict):
                 entry = copy.deepcopy(value)
             else:
-                _, element = find_element(view.get("blocks", []), action_id=action_id, block_id=block_id)
+                _, element = find_element(
+                    view.get("blocks", []), action_id=action_id, block_id=block_id
+                )
                 entry = selection(element, value, default_type="plain_text_input")
             state.setdefault(block_id, {})[action_id] = entry
     return state
 
 
-def view_submission(*, user: dict[str, str], team: dict[str, str], api_app_id: str, trigger_id: str,
-                    view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+def view_submission(
+    *,
+    user: dict[str, str],
+    team: dict[str, str],
+    api_app_id: str,
+    trigger_id: str,
+    view: dict[str, Any],
+    values: dict[str, Any],
+) -> dict[str, Any]:
     return {
         "type": "view_submission",
         "team": team,
@@ -168,8 +208,14 @@ def view_submission(*, user: dict[str, str], team: dict[str, str], api_app_id: s
     }
 
 
-def view_closed(*, user: dict[str, str], team: dict[str, str], api_app_id: str,
-                view: dict[str, Any], is_cleared: bool = False) -> dict[str, Any]:
+def view_closed(
+    *,
+    user: dict[str, str],
+    team: dict[str, str],
+    api_app_id: str,
+    view: dict[str, Any],
+    is_cleared: bool = False,
+) -> dict[str, Any]:
     return {
         "type": "view_closed",
         "team": team,
@@ -183,8 +229,15 @@ def view_closed(*, user: dict[str, str], team: dict[str, str], api_app_id: str,
     }
 
 
-def event_callback(event: dict[str, Any], *, team_id: str, api_app_id: str, bot_user_id: str,
-                   event_id: str, event_time: int) -> dict[str, Any]:
+def event_callback(
+    event: dict[str, Any],
+    *,
+    team_id: str,
+    api_app_id: str,
+    bot_user_id: str,
+    event_id: str,
+    event_time: int,
+) -> dict[str, Any]:
     """The Events API envelope around one event."""
     inner = {**copy.deepcopy(event)}
     inner.setdefault("event_ts", f"{event_time}.000000")
@@ -198,8 +251,15 @@ def event_callback(event: dict[str, Any], *, team_id: str, api_app_id: str, bot_
         "type": "event_callback",
         "event_id": event_id,
         "event_time": event_time,
-        "authorizations": [{"enterprise_id": None, "team_id": team_id, "user_id": bot_user_id,
-                            "is_bot": True, "is_enterprise_install": False}],
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": team_id,
+                "user_id": bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
         "is_ext_shared_channel": False,
         "event_context": f"4-{event_id}",
     }
@@ -209,21 +269,34 @@ def url_verification(*, challenge: str) -> dict[str, str]:
     return {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
 
 
-def app_home_opened_event(*, user_id: str, channel_id: str, view: dict[str, Any] | None = None,
-                          tab: str = "home") -> dict[str, Any]:
-    event: dict[str, Any] = {"type": "app_home_opened", "user": user_id, "channel": channel_id, "tab": tab}
+def app_home_opened_event(
+    *, user_id: str, channel_id: str, view: dict[str, Any] | None = None, tab: str = "home"
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": channel_id,
+        "tab": tab,
+    }
     if view is not None:
         event["view"] = copy.deepcopy(view)
     return event
 
 
 def file_shared_event(*, file_id: str, user_id: str, channel_id: str) -> dict[str, Any]:
-    return {"type": "file_shared", "channel_id": channel_id, "file_id": file_id, "user_id": user_id,
-            "file": {"id": file_id}}
+    return {
+        "type": "file_shared",
+        "channel_id": channel_id,
+        "file_id": file_id,
+        "user_id": user_id,
+        "file": {"id": file_id},
+    }
 
 
 def message_event(message: dict[str, Any], *, channel_id: str, channel_type: str) -> dict[str, Any]:
     """A stored message as the `message` event that announces it."""
     event = {k: copy.deepcopy(v) for k, v in message.items() if k != "channel"}
-    event.update(type="message", channel=channel_id, channel_type=channel_type, event_ts=message["ts"])
+    event.update(
+        type="message", channel=channel_id, channel_type=channel_type, event_ts=message["ts"]
+    )
     return event

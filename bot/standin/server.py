@@ -38,8 +38,15 @@ class Answer:
 
 
 class Backend(Protocol):
-    def answer_api(self, *, method: str, content_type: str | None, body: bytes, query: str,
-                   authorization: str | None) -> Answer: ...
+    def answer_api(
+        self,
+        *,
+        method: str,
+        content_type: str | None,
+        body: bytes,
+        query: str,
+        authorization: str | None,
+    ) -> Answer: ...
 
     def answer_upload(self, *, key: str, content_type: str | None, body: bytes) -> Answer: ...
 
@@ -69,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._route()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
+    def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s %s", self.address_string(), format % args)
 
     def _route(self) -> None:
@@ -81,15 +88,23 @@ class _Handler(BaseHTTPRequestHandler):
         authorization = self.headers.get("Authorization")
         try:
             if path.startswith("/api/"):
-                answer = backend.answer_api(method=path[len("/api/"):], content_type=content_type,
-                                            body=body, query=url.query, authorization=authorization)
+                answer = backend.answer_api(
+                    method=path[len("/api/") :],
+                    content_type=content_type,
+                    body=body,
+                    query=url.query,
+                    authorization=authorization,
+                )
             elif path.startswith("/upload/v1/") and self.command == "POST":
-                answer = backend.answer_upload(key=path.rsplit("/", 1)[-1], content_type=content_type, body=body)
+                answer = backend.answer_upload(
+                    key=path.rsplit("/", 1)[-1], content_type=content_type, body=body
+                )
             elif path.startswith("/files-pri/"):
                 answer = backend.answer_download(path=path, authorization=authorization)
             elif path.startswith("/response/") and self.command == "POST":
-                answer = backend.answer_response_url(key=path.rsplit("/", 1)[-1],
-                                                     content_type=content_type, body=body)
+                answer = backend.answer_response_url(
+                    key=path.rsplit("/", 1)[-1], content_type=content_type, body=body
+                )
             else:
                 answer = Answer.text(404, "Not Found")
         except Exception:  # the stand-in's own bug: answer like Slack's 500, keep the trace
@@ -114,7 +129,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 def serve(backend: Backend, *, host: str, port: int) -> tuple[StandInHTTPServer, threading.Thread]:
     server = StandInHTTPServer((host, port), backend)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"slack-standin-{server.server_address[1]}", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.01},
+        name=f"slack-standin-{server.server_address[1]}",
+        daemon=True,
+    )
     thread.start()
     return server, thread

@@ -19,7 +19,9 @@ def signature(*, signing_secret: str, timestamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def signed_headers(*, signing_secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(
+    *, signing_secret: str, body: bytes, timestamp: int | None = None
+) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     return {
         "X-Slack-Request-Timestamp": stamp,

@@ -60,15 +60,26 @@ class SlackStandIn:
         self._host, self._port = host, port
         self.tokens = tuple(bot_tokens)
         self.trigger_ttl = trigger_ttl
-        workspace = Workspace(team_id=team_id, team_domain=team_domain, app_id=app_id, bot_id=bot_id,
-                              bot_user_id=bot_user_id, clock=clock)
+        workspace = Workspace(
+            team_id=team_id,
+            team_domain=team_domain,
+            app_id=app_id,
+            bot_id=bot_id,
+            bot_user_id=bot_user_id,
+            clock=clock,
+        )
         workspace.add_user(bot_user_id, real_name="ofsted-bot", name="ofsted-bot", is_bot=True)
         for user_id, real_name in (directory.DEFAULT_USERS if users is None else users).items():
             workspace.add_user(user_id, real_name=real_name)
-        for channel_id, name in (directory.DEFAULT_CHANNELS if channels is None else channels).items():
+        for channel_id, name in (
+            directory.DEFAULT_CHANNELS if channels is None else channels
+        ).items():
             workspace.add_channel(channel_id, name=name)
-        limiter = (ChannelRateLimiter(rate=post_rate_per_channel, burst=post_burst, clock=clock)
-                   if post_rate_per_channel else None)
+        limiter = (
+            ChannelRateLimiter(rate=post_rate_per_channel, burst=post_burst, clock=clock)
+            if post_rate_per_channel
+            else None
+        )
         self._core = Core(workspace=workspace, tokens=frozenset(self.tokens), limiter=limiter)
         self._server: StandInHTTPServer | None = None
 
@@ -163,9 +174,11 @@ class SlackStandIn:
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """A conversation's messages oldest first, thread replies included, metadata kept.
         `channel` may be a user id, meaning the app's DM with that person."""
+
         def read(ws: Workspace) -> list[dict[str, Any]]:
             channel_id = ws.dm_by_user.get(channel, channel)
             return ws.history.get(channel_id, [])
+
         return self._read(read)
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
@@ -216,13 +229,28 @@ class SlackStandIn:
                 self._core.limiter.reset()
             for channel_id in ws.history:
                 ws.history[channel_id] = []
-            for collection in (ws.ephemerals, ws.views, ws.view_stacks, ws.view_users, ws.home_views,
-                               ws.files, ws.pending_uploads, ws.uploads, ws.triggers,
-                               ws.response_urls, ws.responses):
+            for collection in (
+                ws.ephemerals,
+                ws.views,
+                ws.view_stacks,
+                ws.view_users,
+                ws.home_views,
+                ws.files,
+                ws.pending_uploads,
+                ws.uploads,
+                ws.triggers,
+                ws.response_urls,
+                ws.responses,
+            ):
                 collection.clear()
 
-    def wait_for(self, predicate: Callable[[SlackStandIn], T], *, timeout: float = 5.0,
-                 interval: float = 0.01) -> T:
+    def wait_for(
+        self,
+        predicate: Callable[[SlackStandIn], T | None],
+        *,
+        timeout: float = 5.0,
+        interval: float = 0.01,
+    ) -> T:
         """Poll until `predicate(slack)` is truthy and return it; TimeoutError otherwise.
         The bot answers Slack first and calls the Web API after, so tests wait."""
         deadline = time.monotonic() + timeout
@@ -234,25 +262,34 @@ class SlackStandIn:
                 raise TimeoutError(f"stand-in: condition not met within {timeout} s")
             time.sleep(interval)
 
-    def wait_for_calls(self, method: str, *, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
-        return self.wait_for(lambda s: (calls := s.calls_to(method)) if len(calls) >= count else None,
-                             timeout=timeout)
+    def wait_for_calls(
+        self, method: str, *, count: int = 1, timeout: float = 5.0
+    ) -> list[RecordedCall]:
+        def enough(slack: SlackStandIn) -> list[RecordedCall] | None:
+            calls = slack.calls_to(method)
+            return calls if len(calls) >= count else None
+
+        return self.wait_for(enough, timeout=timeout)
 
     # -- fault injection ---------------------------------------------------------------
 
-    def fail_next(self, method: str, *, status: int = 500, times: int = 1,
-                  effect_applied: bool = False) -> None:
+    def fail_next(
+        self, method: str, *, status: int = 500, times: int = 1, effect_applied: bool = False
+    ) -> None:
         """The next `times` calls of `method` ("*": any) answer HTTP `status`.
         With `effect_applied` the call takes effect first (a message is posted) and the
         app still sees the failure, as when Slack posts and the answer is lost."""
         with self._core.lock:
-            self._core.faults.add(Fault(method=method, times=times, status=status,
-                                        effect_applied=effect_applied))
+            self._core.faults.add(
+                Fault(method=method, times=times, status=status, effect_applied=effect_applied)
+            )
 
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         """HTTP 429, `Retry-After: retry_after` and `{"ok": false, "error": "ratelimited"}`."""
         with self._core.lock:
-            self._core.faults.add(Fault(method=method, times=times, status=429, retry_after=retry_after))
+            self._core.faults.add(
+                Fault(method=method, times=times, status=429, retry_after=retry_after)
+            )
 
     def delay_next(self, method: str, *, seconds: float, times: int = 1) -> None:
         """Answer the next calls late, as a slow Slack would."""
@@ -261,28 +298,41 @@ class SlackStandIn:
 
     # -- interactivity -----------------------------------------------------------------
 
-    def new_trigger_id(self, *, user_id: str | None = None, view_id: str | None = None,
-                       ttl: float | None = None) -> str:
+    def new_trigger_id(
+        self, *, user_id: str | None = None, view_id: str | None = None, ttl: float | None = None
+    ) -> str:
         """A trigger_id good for one views.open/push within `trigger_ttl` seconds."""
         with self._core.lock:
-            return self._core.workspace.new_trigger(user_id=user_id, view_id=view_id,
-                                                    ttl=self.trigger_ttl if ttl is None else ttl)
+            return self._core.workspace.new_trigger(
+                user_id=user_id, view_id=view_id, ttl=self.trigger_ttl if ttl is None else ttl
+            )
 
-    def new_response_url(self, *, channel_id: str | None = None, user_id: str | None = None,
-                         message_ts: str | None = None) -> str:
+    def new_response_url(
+        self,
+        *,
+        channel_id: str | None = None,
+        user_id: str | None = None,
+        message_ts: str | None = None,
+    ) -> str:
         """A response_url; `message_ts` is the original that replace/delete_original act on."""
         with self._core.lock:
             ws = self._core.workspace
             key = ws.ids.trigger_id().replace(".", "")
-            ws.response_urls[key] = ResponseUrl(channel_id=channel_id, user_id=user_id,
-                                                message_ts=message_ts,
-                                                expires_at=ws.clock() + RESPONSE_URL_TTL)
+            ws.response_urls[key] = ResponseUrl(
+                channel_id=channel_id,
+                user_id=user_id,
+                message_ts=message_ts,
+                expires_at=ws.clock() + RESPONSE_URL_TTL,
+            )
             return f"{self.base_url}/response/{key}"
 
-    def deliver_response(self, response_url: str, payload: dict[str, Any], *, via: str = "ack") -> Answer:
+    def deliver_response(
+        self, response_url: str, payload: dict[str, Any], *, via: str = "ack"
+    ) -> Answer:
         """Show `payload` as Slack shows an answer to `response_url` (see endpoints)."""
-        return endpoints.deliver_response(self._core, key=response_url.rstrip("/").rsplit("/", 1)[-1],
-                                          payload=payload, via=via)
+        return endpoints.deliver_response(
+            self._core, key=response_url.rstrip("/").rsplit("/", 1)[-1], payload=payload, via=via
+        )
 
     def open_dm(self, user_id: str) -> str:
         """The app's DM channel with a person (the App Home's Messages tab)."""
@@ -299,18 +349,26 @@ class SlackStandIn:
         with self._core.lock:
             current = self._core.workspace.views.get(view_id)
             if current is not None:
-                current.update({k: copy.deepcopy(v) for k, v in view.items() if k not in ("id", "hash")})
+                current.update(
+                    {k: copy.deepcopy(v) for k, v in view.items() if k not in ("id", "hash")}
+                )
 
     # -- what people do in Slack --------------------------------------------------------
 
     def add_user(self, user_id: str, *, real_name: str, **profile: Any) -> dict[str, Any]:
         """Profile keys: name, email, tz, is_admin, is_bot."""
         with self._core.lock:
-            return copy.deepcopy(self._core.workspace.add_user(user_id, real_name=real_name, **profile))
+            return copy.deepcopy(
+                self._core.workspace.add_user(user_id, real_name=real_name, **profile)
+            )
 
-    def add_channel(self, channel_id: str, *, name: str, is_private: bool = False) -> dict[str, Any]:
+    def add_channel(
+        self, channel_id: str, *, name: str, is_private: bool = False
+    ) -> dict[str, Any]:
         with self._core.lock:
-            return copy.deepcopy(self._core.workspace.add_channel(channel_id, name=name, is_private=is_private))
+            return copy.deepcopy(
+                self._core.workspace.add_channel(channel_id, name=name, is_private=is_private)
+            )
 
     def ensure_user(self, user_id: str) -> None:
         with self._core.lock:
@@ -321,19 +379,44 @@ class SlackStandIn:
         with self._core.lock:
             ws = self._core.workspace
             if channel_id not in ws.channels:
-                ws.add_channel(channel_id, name=f"channel-{channel_id.lower()}",
-                               is_private=channel_id.startswith("G"))
+                ws.add_channel(
+                    channel_id,
+                    name=f"channel-{channel_id.lower()}",
+                    is_private=channel_id.startswith("G"),
+                )
 
-    def add_file(self, *, content: bytes, filename: str, user_id: str, title: str | None = None,
-                 mimetype: str | None = None) -> dict[str, Any]:
+    def add_file(
+        self,
+        *,
+        content: bytes,
+        filename: str,
+        user_id: str,
+        title: str | None = None,
+        mimetype: str | None = None,
+    ) -> dict[str, Any]:
         """A file a person uploaded (say, an Ofsted letter); returns its files.info object."""
         self.base_url  # noqa: B018 (file URLs need the server's address)
         with self._core.lock:
-            return copy.deepcopy(store_file(self._core.workspace, content=content, filename=filename,
-                                            title=title, user_id=user_id, mimetype=mimetype))
+            return copy.deepcopy(
+                store_file(
+                    self._core.workspace,
+                    content=content,
+                    filename=filename,
+                    title=title,
+                    user_id=user_id,
+                    mimetype=mimetype,
+                )
+            )
 
-    def post_as_user(self, channel: str, *, user_id: str, text: str = "",
-                     file_ids: Iterable[str] = (), thread_ts: str | None = None) -> dict[str, Any]:
+    def post_as_user(
+        self,
+        channel: str,
+        *,
+        user_id: str,
+        text: str = "",
+        file_ids: Iterable[str] = (),
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
         """A person's message in a conversation, with files shared as Slack shows them."""
         with self._core.lock:
             ws = self._core.workspace

@@ -54,7 +54,9 @@ class Workspace:
     # -- people and conversations -------------------------------------------------
 
     def add_user(self, user_id: str, *, real_name: str, **profile: Any) -> dict[str, Any]:
-        user = directory.user_object(user_id=user_id, team_id=self.team_id, real_name=real_name, **profile)
+        user = directory.user_object(
+            user_id=user_id, team_id=self.team_id, real_name=real_name, **profile
+        )
         self.users[user_id] = user
         return user
 
@@ -63,7 +65,9 @@ class Workspace:
             raise SlackError("user_not_found")
         return self.users[user_id]
 
-    def add_channel(self, channel_id: str, *, name: str, is_private: bool = False) -> dict[str, Any]:
+    def add_channel(
+        self, channel_id: str, *, name: str, is_private: bool = False
+    ) -> dict[str, Any]:
         channel = directory.channel_object(
             channel_id=channel_id, name=name, created=int(time.time()), is_private=is_private
         )
@@ -133,8 +137,13 @@ class Workspace:
         self.history[channel_id].remove(message)
 
     def bot_profile(self) -> dict[str, Any]:
-        return {"id": self.bot_id, "app_id": self.app_id, "name": "ofsted-bot",
-                "deleted": False, "team_id": self.team_id}
+        return {
+            "id": self.bot_id,
+            "app_id": self.app_id,
+            "name": "ofsted-bot",
+            "deleted": False,
+            "team_id": self.team_id,
+        }
 
     def permalink(self, channel_id: str, ts: str) -> str:
         return f"{self.base_url}/archives/{channel_id}/p{ts.replace('.', '')}"
@@ -143,7 +152,9 @@ class Workspace:
 
     def new_trigger(self, *, user_id: str | None, ttl: float, view_id: str | None = None) -> str:
         trigger_id = self.ids.trigger_id()
-        self.triggers[trigger_id] = Trigger(user_id=user_id, expires_at=self.clock() + ttl, view_id=view_id)
+        self.triggers[trigger_id] = Trigger(
+            user_id=user_id, expires_at=self.clock() + ttl, view_id=view_id
+        )
         return trigger_id
 
     def exchange_trigger(self, trigger_id: str) -> Trigger:
@@ -163,6 +174,4 @@ def ts_in_range(ts: str, *, oldest: int | None, latest: int | None, inclusive: b
     value = ts_micros(ts)
     if oldest is not None and (value < oldest or (value == oldest and not inclusive)):
         return False
-    if latest is not None and (value > latest or (value == latest and not inclusive)):
-        return False
-    return True
+    return latest is None or value < latest or (value == latest and inclusive)

@@ -37,7 +37,8 @@ def test_missing_token_is_not_authed(slack: SlackStandIn) -> None:
 def test_unknown_token_is_invalid_auth(slack: SlackStandIn) -> None:
     with pytest.raises(SlackApiError) as failure:
         WebClient(token="xoxb-someone-else", base_url=slack.api_url).chat_postMessage(
-            channel="C01VISITS", text="hello")
+            channel="C01VISITS", text="hello"
+        )
     assert failure.value.response["error"] == "invalid_auth"
     assert slack.messages("C01VISITS") == []
 
@@ -51,31 +52,50 @@ def test_configured_tokens_are_accepted() -> None:
 
 def test_token_as_form_argument(slack: SlackStandIn) -> None:
     body = f"token={slack.token}&channel=C01VISITS&text=hi".encode()
-    answer = raw_post(slack.api_url + "chat.postMessage", body,
-                      {"Content-Type": "application/x-www-form-urlencoded"})
+    answer = raw_post(
+        slack.api_url + "chat.postMessage",
+        body,
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert answer["ok"] is True
 
 
 def test_token_inside_a_json_body_is_ignored_as_on_slack(slack: SlackStandIn) -> None:
     body = json.dumps({"token": slack.token, "channel": "C01VISITS", "text": "hi"}).encode()
-    answer = raw_post(slack.api_url + "chat.postMessage", body, {"Content-Type": "application/json"})
+    answer = raw_post(
+        slack.api_url + "chat.postMessage", body, {"Content-Type": "application/json"}
+    )
     assert answer == {"ok": False, "error": "not_authed"}
 
 
 def test_json_string_arguments_are_decoded_from_forms(slack: SlackStandIn) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*due*"}}]
-    body = urllib.parse.urlencode({"channel": "C01VISITS", "blocks": json.dumps(blocks),
-                                   "metadata": json.dumps({"event_type": "t", "event_payload": {}})}).encode()
-    raw_post(slack.api_url + "chat.postMessage", body,
-             {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Bearer {slack.token}"})
+    body = urllib.parse.urlencode(
+        {
+            "channel": "C01VISITS",
+            "blocks": json.dumps(blocks),
+            "metadata": json.dumps({"event_type": "t", "event_payload": {}}),
+        }
+    ).encode()
+    raw_post(
+        slack.api_url + "chat.postMessage",
+        body,
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": f"Bearer {slack.token}",
+        },
+    )
     call = slack.calls_to("chat.postMessage")[-1]
     assert call.args["blocks"] == blocks
     assert slack.messages("C01VISITS")[-1]["blocks"] == blocks
 
 
 def test_malformed_json_body_is_invalid_json(slack: SlackStandIn) -> None:
-    answer = raw_post(slack.api_url + "auth.test", b"{nope",
-                      {"Content-Type": "application/json", "Authorization": f"Bearer {slack.token}"})
+    answer = raw_post(
+        slack.api_url + "auth.test",
+        b"{nope",
+        {"Content-Type": "application/json", "Authorization": f"Bearer {slack.token}"},
+    )
     assert answer["error"] == "invalid_json"
 
 
@@ -124,7 +144,8 @@ def test_invalid_arguments_explain_what_is_missing(client: WebClient) -> None:
     with pytest.raises(SlackApiError) as failure:
         client.api_call("views.open", json={"view": {"type": "modal"}})
     assert failure.value.response["response_metadata"]["messages"] == [
-        "[ERROR] missing required field: trigger_id"]
+        "[ERROR] missing required field: trigger_id"
+    ]
 
 
 def test_every_implemented_method_has_a_row_in_the_required_table() -> None:

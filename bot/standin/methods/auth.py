@@ -25,8 +25,15 @@ def bots_info(ws: Workspace, args: Args) -> dict[str, Any]:
 
 
 def team_info(ws: Workspace, args: Args) -> dict[str, Any]:
-    return {"team": {"id": ws.team_id, "name": ws.team_domain, "domain": ws.team_domain,
-                     "email_domain": "council.example", "icon": {}}}
+    return {
+        "team": {
+            "id": ws.team_id,
+            "name": ws.team_domain,
+            "domain": ws.team_domain,
+            "email_domain": "council.example",
+            "icon": {},
+        }
+    }
 
 
 METHODS = {"auth.test": auth_test, "bots.info": bots_info, "team.info": team_info}

@@ -65,8 +65,12 @@ def update(ws: Workspace, args: Args) -> dict[str, Any]:
     message.update(content)
     message["edited"] = {"user": ws.bot_user_id, "ts": ws.ts.next()}
     shown = {k: v for k, v in message.items() if k != "metadata" or "metadata" in content}
-    return {"channel": channel_id, "ts": message["ts"], "text": message.get("text", ""),
-            "message": copy.deepcopy(shown)}
+    return {
+        "channel": channel_id,
+        "ts": message["ts"],
+        "text": message.get("text", ""),
+        "message": copy.deepcopy(shown),
+    }
 
 
 def delete(ws: Workspace, args: Args) -> dict[str, Any]:

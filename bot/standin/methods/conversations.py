@@ -32,7 +32,9 @@ def open_conversation(ws: Workspace, args: Args) -> dict[str, Any]:
         channel_id, already_open = ws.open_dm(user_ids[0])
     else:
         channel_id, already_open = _open_group_dm(ws, sorted(user_ids))
-    channel = copy.deepcopy(ws.channels[channel_id]) if args.flag("return_im") else {"id": channel_id}
+    channel = (
+        copy.deepcopy(ws.channels[channel_id]) if args.flag("return_im") else {"id": channel_id}
+    )
     return {"channel": channel, "no_op": already_open, "already_open": already_open}
 
 
@@ -66,7 +68,9 @@ def shown(message: dict[str, Any], *, with_metadata: bool) -> dict[str, Any]:
     return copied
 
 
-def _page(items: list[dict[str, Any]], args: Args, *, newest_first: bool) -> tuple[list[dict[str, Any]], str]:
+def _page(
+    items: list[dict[str, Any]], args: Args, *, newest_first: bool
+) -> tuple[list[dict[str, Any]], str]:
     """Slack's cursors are base64 of `next_ts:<ts>`, the first message of the next page."""
     limit = max(1, min(args.integer("limit", default=DEFAULT_LIMIT), MAX_LIMIT))
     cursor = args.text("cursor")
@@ -75,9 +79,15 @@ def _page(items: list[dict[str, Any]], args: Args, *, newest_first: bool) -> tup
             start = int(base64.b64decode(cursor, validate=True).decode().removeprefix("next_ts:"))
         except (ValueError, UnicodeDecodeError):
             raise SlackError("invalid_cursor") from None
-        items = [m for m in items if (ts_micros(m["ts"]) <= start if newest_first else ts_micros(m["ts"]) >= start)]
+        items = [
+            m
+            for m in items
+            if (ts_micros(m["ts"]) <= start if newest_first else ts_micros(m["ts"]) >= start)
+        ]
     page, rest = items[:limit], items[limit:]
-    next_cursor = base64.b64encode(f"next_ts:{ts_micros(rest[0]['ts'])}".encode()).decode() if rest else ""
+    next_cursor = (
+        base64.b64encode(f"next_ts:{ts_micros(rest[0]['ts'])}".encode()).decode() if rest else ""
+    )
     return page, next_cursor
 
 
@@ -88,10 +98,15 @@ def history(ws: Workspace, args: Args) -> dict[str, Any]:
     inclusive = args.flag("inclusive")
     with_metadata = args.flag("include_all_metadata")
     visible = [
-        m for m in ws.history.get(channel_id, [])
+        m
+        for m in ws.history.get(channel_id, [])
         if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
     ]
-    in_range = [m for m in visible if ts_in_range(m["ts"], oldest=oldest, latest=latest, inclusive=inclusive)]
+    in_range = [
+        m
+        for m in visible
+        if ts_in_range(m["ts"], oldest=oldest, latest=latest, inclusive=inclusive)
+    ]
     newest_first = sorted(in_range, key=lambda m: ts_micros(m["ts"]), reverse=True)
     page, next_cursor = _page(newest_first, args, newest_first=True)
     body: dict[str, Any] = {
@@ -110,16 +125,25 @@ def history(ws: Workspace, args: Args) -> dict[str, Any]:
 def replies(ws: Workspace, args: Args) -> dict[str, Any]:
     channel_id = ws.resolve_channel(args.text("channel"))
     parent_ts = args.text("ts")
-    thread = [m for m in ws.history.get(channel_id, []) if parent_ts in (m["ts"], m.get("thread_ts"))]
+    thread = [
+        m for m in ws.history.get(channel_id, []) if parent_ts in (m["ts"], m.get("thread_ts"))
+    ]
     if not thread:
         raise SlackError("thread_not_found")
     oldest = _bound(args, "oldest", "invalid_ts_oldest")
     latest = _bound(args, "latest", "invalid_ts_latest")
-    thread = [m for m in thread if ts_in_range(m["ts"], oldest=oldest, latest=latest, inclusive=True)]
-    page, next_cursor = _page(sorted(thread, key=lambda m: ts_micros(m["ts"])), args, newest_first=False)
+    thread = [
+        m for m in thread if ts_in_range(m["ts"], oldest=oldest, latest=latest, inclusive=True)
+    ]
+    page, next_cursor = _page(
+        sorted(thread, key=lambda m: ts_micros(m["ts"])), args, newest_first=False
+    )
     with_metadata = args.flag("include_all_metadata")
-    return {"messages": [shown(m, with_metadata=with_metadata) for m in page],
-            "has_more": bool(next_cursor), "response_metadata": {"next_cursor": next_cursor}}
+    return {
+        "messages": [shown(m, with_metadata=with_metadata) for m in page],
+        "has_more": bool(next_cursor),
+        "response_metadata": {"next_cursor": next_cursor},
+    }
 
 
 def info(ws: Workspace, args: Args) -> dict[str, Any]:
@@ -132,12 +156,14 @@ def info(ws: Workspace, args: Args) -> dict[str, Any]:
 
 def list_conversations(ws: Workspace, args: Args) -> dict[str, Any]:
     wanted = set(args.ids("types") or ["public_channel"])
+
     def kind(c: dict[str, Any]) -> str:
         if c.get("is_im"):
             return "im"
         if c.get("is_mpim"):
             return "mpim"
         return "private_channel" if c.get("is_private") else "public_channel"
+
     channels = [copy.deepcopy(c) for c in ws.channels.values() if kind(c) in wanted]
     return {"channels": channels, "response_metadata": {"next_cursor": ""}}
 

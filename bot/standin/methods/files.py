@@ -19,8 +19,16 @@ from bot.standin.records import PendingUpload, StoredFile, Upload
 from bot.standin.workspace import Workspace
 
 
-def file_object(ws: Workspace, *, file_id: str, filename: str, title: str, size: int,
-                user_id: str, mimetype: str | None = None) -> dict[str, Any]:
+def file_object(
+    ws: Workspace,
+    *,
+    file_id: str,
+    filename: str,
+    title: str,
+    size: int,
+    user_id: str,
+    mimetype: str | None = None,
+) -> dict[str, Any]:
     """files.info's `file`; the URLs point at the stand-in and need the bot token."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     mimetype = mimetype or mimetypes.guess_type(filename)[0] or "application/octet-stream"
@@ -57,11 +65,26 @@ def file_object(ws: Workspace, *, file_id: str, filename: str, title: str, size:
     }
 
 
-def store_file(ws: Workspace, *, content: bytes, filename: str, title: str | None, user_id: str,
-               mimetype: str | None = None, file_id: str | None = None) -> dict[str, Any]:
+def store_file(
+    ws: Workspace,
+    *,
+    content: bytes,
+    filename: str,
+    title: str | None,
+    user_id: str,
+    mimetype: str | None = None,
+    file_id: str | None = None,
+) -> dict[str, Any]:
     file_id = file_id or ws.ids.new("F")
-    info = file_object(ws, file_id=file_id, filename=filename, title=title or filename,
-                       size=len(content), user_id=user_id, mimetype=mimetype)
+    info = file_object(
+        ws,
+        file_id=file_id,
+        filename=filename,
+        title=title or filename,
+        size=len(content),
+        user_id=user_id,
+        mimetype=mimetype,
+    )
     ws.files[file_id] = StoredFile(info=info, content=content)
     return info
 
@@ -69,12 +92,19 @@ def store_file(ws: Workspace, *, content: bytes, filename: str, title: str | Non
 def share_file(ws: Workspace, info: dict[str, Any], *, channel_id: str, message_ts: str) -> None:
     """Record where a file was shared, in its channels/ims/groups lists and `shares`."""
     channel = ws.channels[channel_id]
-    listing = "ims" if channel.get("is_im") else "groups" if channel.get("is_private") else "channels"
+    listing = (
+        "ims" if channel.get("is_im") else "groups" if channel.get("is_private") else "channels"
+    )
     if channel_id not in info[listing]:
         info[listing].append(channel_id)
     scope = "private" if listing != "channels" else "public"
-    share = {"ts": message_ts, "channel_name": channel.get("name", ""), "team_id": ws.team_id,
-             "share_user_id": info["user"], "reply_count": 0}
+    share = {
+        "ts": message_ts,
+        "channel_name": channel.get("name", ""),
+        "team_id": ws.team_id,
+        "share_user_id": info["user"],
+        "reply_count": 0,
+    }
     info["shares"].setdefault(scope, {}).setdefault(channel_id, []).append(share)
 
 
@@ -82,7 +112,11 @@ def info(ws: Workspace, args: Args) -> dict[str, Any]:
     stored = ws.files.get(args.text("file") or "")
     if stored is None:
         raise SlackError("file_not_found")
-    return {"file": copy.deepcopy(stored.info), "comments": [], "response_metadata": {"next_cursor": ""}}
+    return {
+        "file": copy.deepcopy(stored.info),
+        "comments": [],
+        "response_metadata": {"next_cursor": ""},
+    }
 
 
 def get_upload_url(ws: Workspace, args: Args) -> dict[str, Any]:
@@ -91,8 +125,13 @@ def get_upload_url(ws: Workspace, args: Args) -> dict[str, Any]:
         raise SlackError("invalid_arguments", messages=["length must be a positive number"])
     file_id = ws.ids.new("F")
     key = secrets.token_urlsafe(12)
-    ws.pending_uploads[key] = PendingUpload(file_id=file_id, filename=args.text("filename") or "",
-                                            length=length, key=key, alt_txt=args.text("alt_txt"))
+    ws.pending_uploads[key] = PendingUpload(
+        file_id=file_id,
+        filename=args.text("filename") or "",
+        length=length,
+        key=key,
+        alt_txt=args.text("alt_txt"),
+    )
     return {"upload_url": f"{ws.base_url}/upload/v1/{key}", "file_id": file_id}
 
 
@@ -121,22 +160,46 @@ def complete_upload(ws: Workspace, args: Args) -> dict[str, Any]:
         pending = pending_by_id[wanted_file["id"]]
         content = pending.content or b""
         title = wanted_file.get("title") or pending.filename
-        stored = store_file(ws, content=content, filename=pending.filename, title=title,
-                            user_id=ws.bot_user_id, file_id=pending.file_id)
+        stored = store_file(
+            ws,
+            content=content,
+            filename=pending.filename,
+            title=title,
+            user_id=ws.bot_user_id,
+            file_id=pending.file_id,
+        )
         del ws.pending_uploads[pending.key]
-        ws.uploads.append(Upload(file_id=pending.file_id, filename=pending.filename, title=title,
-                                 content=content, channels=tuple(channel_ids),
-                                 initial_comment=comment, thread_ts=thread_ts, at=time.time()))
+        ws.uploads.append(
+            Upload(
+                file_id=pending.file_id,
+                filename=pending.filename,
+                title=title,
+                content=content,
+                channels=tuple(channel_ids),
+                initial_comment=comment,
+                thread_ts=thread_ts,
+                at=time.time(),
+            )
+        )
         completed.append(stored)
     for channel_id in channel_ids:
-        _post_files(ws, channel_id=channel_id, files=completed, text=comment or "", thread_ts=thread_ts)
+        _post_files(
+            ws, channel_id=channel_id, files=completed, text=comment or "", thread_ts=thread_ts
+        )
     return {"files": [copy.deepcopy(f) for f in completed]}
 
 
-def _post_files(ws: Workspace, *, channel_id: str, files: list[dict[str, Any]], text: str,
-                thread_ts: str | None) -> None:
-    message: dict[str, Any] = {"user": ws.bot_user_id, "bot_id": ws.bot_id, "text": text,
-                               "files": [], "upload": True, "display_as_bot": False}
+def _post_files(
+    ws: Workspace, *, channel_id: str, files: list[dict[str, Any]], text: str, thread_ts: str | None
+) -> None:
+    message: dict[str, Any] = {
+        "user": ws.bot_user_id,
+        "bot_id": ws.bot_id,
+        "text": text,
+        "files": [],
+        "upload": True,
+        "display_as_bot": False,
+    }
     if thread_ts:
         message["thread_ts"] = thread_ts
     posted = ws.append_message(channel_id, message)

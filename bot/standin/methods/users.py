@@ -15,8 +15,11 @@ def users_info(ws: Workspace, args: Args) -> dict[str, Any]:
 
 
 def users_list(ws: Workspace, args: Args) -> dict[str, Any]:
-    return {"members": copy.deepcopy(list(ws.users.values())),
-            "cache_ts": 1700000000, "response_metadata": {"next_cursor": ""}}
+    return {
+        "members": copy.deepcopy(list(ws.users.values())),
+        "cache_ts": 1700000000,
+        "response_metadata": {"next_cursor": ""},
+    }
 
 
 def users_lookup_by_email(ws: Workspace, args: Args) -> dict[str, Any]:
@@ -27,5 +30,8 @@ def users_lookup_by_email(ws: Workspace, args: Args) -> dict[str, Any]:
     raise SlackError("users_not_found")
 
 
-METHODS = {"users.info": users_info, "users.list": users_list,
-           "users.lookupByEmail": users_lookup_by_email}
+METHODS = {
+    "users.info": users_info,
+    "users.list": users_list,
+    "users.lookupByEmail": users_lookup_by_email,
+}

@@ -22,15 +22,21 @@ MAX_STACK = 3
 def checked_view(args: Args, *, kind: str) -> dict[str, Any]:
     view = args.get("view")
     problems = view_problems(view)
-    if not problems and view.get("type") != kind:
-        problems = [f"must be {kind} [json-pointer:/view/type]"]
-    if problems:
-        raise SlackError("invalid_arguments", messages=problems)
+    if not isinstance(view, dict) or problems or view.get("type") != kind:
+        raise SlackError(
+            "invalid_arguments", messages=problems or [f"must be {kind} [json-pointer:/view/type]"]
+        )
     return view
 
 
-def view_object(ws: Workspace, view: dict[str, Any], *, view_id: str, root_view_id: str | None,
-                previous_view_id: str | None = None) -> dict[str, Any]:
+def view_object(
+    ws: Workspace,
+    view: dict[str, Any],
+    *,
+    view_id: str,
+    root_view_id: str | None,
+    previous_view_id: str | None = None,
+) -> dict[str, Any]:
     """The view as Slack returns and stores it: ids, hash and an empty state added."""
     return {
         "id": view_id,
@@ -55,7 +61,9 @@ def view_object(ws: Workspace, view: dict[str, Any], *, view_id: str, root_view_
     }
 
 
-def _check_external_id(ws: Workspace, view: dict[str, Any], *, replacing: str | None = None) -> None:
+def _check_external_id(
+    ws: Workspace, view: dict[str, Any], *, replacing: str | None = None
+) -> None:
     external_id = view.get("external_id")
     if not external_id:
         return
@@ -93,7 +101,9 @@ def push_view(ws: Workspace, args: Args) -> dict[str, Any]:
         raise SlackError("push_limit_reached")
     _check_external_id(ws, view)
     view_id = ws.ids.new("V")
-    pushed = view_object(ws, view, view_id=view_id, root_view_id=stack[0], previous_view_id=stack[-1])
+    pushed = view_object(
+        ws, view, view_id=view_id, root_view_id=stack[0], previous_view_id=stack[-1]
+    )
     ws.views[view_id] = pushed
     ws.view_users[view_id] = trigger.user_id
     stack.append(view_id)
@@ -102,7 +112,9 @@ def push_view(ws: Workspace, args: Args) -> dict[str, Any]:
 
 def _find(ws: Workspace, *, view_id: str | None, external_id: str | None) -> dict[str, Any]:
     for view in [*ws.views.values(), *ws.home_views.values()]:
-        if (view_id and view["id"] == view_id) or (external_id and view.get("external_id") == external_id):
+        if (view_id and view["id"] == view_id) or (
+            external_id and view.get("external_id") == external_id
+        ):
             return view
     raise SlackError("not_found")
 
@@ -116,8 +128,13 @@ def update_view(ws: Workspace, args: Args) -> dict[str, Any]:
     if args.text("hash") and args.text("hash") != current["hash"]:
         raise SlackError("hash_conflict")
     _check_external_id(ws, view, replacing=current["id"])
-    updated = view_object(ws, view, view_id=current["id"], root_view_id=current["root_view_id"],
-                          previous_view_id=current["previous_view_id"])
+    updated = view_object(
+        ws,
+        view,
+        view_id=current["id"],
+        root_view_id=current["root_view_id"],
+        previous_view_id=current["previous_view_id"],
+    )
     updated["state"] = current["state"]
     if current["id"] in ws.views:
         ws.views[current["id"]] = updated
@@ -145,7 +162,7 @@ def close_view(ws: Workspace, view_id: str, *, whole_stack: bool) -> None:
     """The user left a modal: pop it (back to the previous view) or close them all."""
     for root, stack in list(ws.view_stacks.items()):
         if view_id in stack:
-            doomed = stack[:] if whole_stack else stack[stack.index(view_id):]
+            doomed = stack[:] if whole_stack else stack[stack.index(view_id) :]
             for closed in doomed:
                 ws.views.pop(closed, None)
                 ws.view_users.pop(closed, None)

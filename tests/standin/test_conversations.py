@@ -1,0 +1,116 @@
+"""conversations.* and users.info."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.standin import SlackStandIn
+
+METADATA = {"event_type": "visit_created", "event_payload": {"visit_id": 3}}
+
+
+def post(client: WebClient, count: int, channel: str = "C01VISITS") -> list[str]:
+    return [
+        client.chat_postMessage(channel=channel, text=f"m{i}", metadata=METADATA)["ts"]
+        for i in range(count)
+    ]
+
+
+def test_history_is_newest_first(client: WebClient) -> None:
+    stamps = post(client, 3)
+    answer = client.conversations_history(channel="C01VISITS")
+    assert [m["ts"] for m in answer["messages"]] == stamps[::-1]
+    assert answer["has_more"] is False
+
+
+def test_metadata_only_when_asked(client: WebClient) -> None:
+    post(client, 1)
+    plain = client.conversations_history(channel="C01VISITS")["messages"][0]
+    assert "metadata" not in plain
+    asked = client.conversations_history(channel="C01VISITS", include_all_metadata=True)
+    assert asked["messages"][0]["metadata"] == METADATA
+
+
+def test_oldest_latest_inclusive(client: WebClient) -> None:
+    stamps = post(client, 5)
+    window = client.conversations_history(channel="C01VISITS", oldest=stamps[1], latest=stamps[3])
+    assert [m["ts"] for m in window["messages"]] == [stamps[2]]
+    inclusive = client.conversations_history(
+        channel="C01VISITS", oldest=stamps[1], latest=stamps[3], inclusive=True
+    )
+    assert [m["ts"] for m in inclusive["messages"]] == [stamps[3], stamps[2], stamps[1]]
+
+
+def test_invalid_bounds(client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as failure:
+        client.conversations_history(channel="C01VISITS", oldest="yesterday")
+    assert failure.value.response["error"] == "invalid_ts_oldest"
+
+
+def test_cursor_pagination(client: WebClient) -> None:
+    stamps = post(client, 7)
+    seen: list[str] = []
+    pages = 0
+    for page in client.conversations_history(channel="C01VISITS", limit=3):
+        pages += 1
+        seen += [m["ts"] for m in page["messages"]]
+    assert pages == 3
+    assert seen == stamps[::-1]
+    first = client.conversations_history(channel="C01VISITS", limit=3)
+    assert first["has_more"] is True and first["response_metadata"]["next_cursor"]
+
+
+def test_thread_replies_stay_out_of_history(client: WebClient) -> None:
+    parent = client.chat_postMessage(channel="C01VISITS", text="parent")["ts"]
+    client.chat_postMessage(channel="C01VISITS", text="reply", thread_ts=parent)
+    history = client.conversations_history(channel="C01VISITS")["messages"]
+    assert [m["text"] for m in history] == ["parent"]
+    thread = client.conversations_replies(channel="C01VISITS", ts=parent)["messages"]
+    assert [m["text"] for m in thread] == ["parent", "reply"]
+
+
+def test_open_dm_is_stable(client: WebClient) -> None:
+    first = client.conversations_open(users="U03HEADOFSERVICE")
+    again = client.conversations_open(users="U03HEADOFSERVICE")
+    assert first["channel"]["id"].startswith("D")
+    assert again["channel"]["id"] == first["channel"]["id"]
+    assert again["already_open"] is True
+    full = client.conversations_open(users="U03HEADOFSERVICE", return_im=True)["channel"]
+    assert full["is_im"] is True and full["user"] == "U03HEADOFSERVICE"
+
+
+def test_open_group_dm_and_unknown_user(client: WebClient) -> None:
+    assert client.conversations_open(users="U02DCS,U04COMMS")["channel"]["id"].startswith("G")
+    with pytest.raises(SlackApiError) as failure:
+        client.conversations_open(users="U0NOBODY")
+    assert failure.value.response["error"] == "user_not_found"
+
+
+def test_conversations_info(client: WebClient) -> None:
+    channel = client.conversations_info(channel="C01VISITS")["channel"]
+    assert channel["name"] == "ofsted-visits" and channel["is_channel"] is True
+    with pytest.raises(SlackApiError) as failure:
+        client.conversations_info(channel="C0NOWHERE")
+    assert failure.value.response["error"] == "channel_not_found"
+
+
+def test_users_info_has_london_time(client: WebClient) -> None:
+    user = client.users_info(user="U01QAOFFICER")["user"]
+    assert user["real_name"] == "Priya Shah"
+    assert user["tz"] == "Europe/London"
+    assert user["tz_offset"] in (0, 3600)
+    with pytest.raises(SlackApiError) as failure:
+        client.users_info(user="U0NOBODY")
+    assert failure.value.response["error"] == "user_not_found"
+
+
+def test_users_are_configurable() -> None:
+    with SlackStandIn(users={"U9APPROVER": "Ada Approver"}, channels={"C9ONE": "one"}) as slack:
+        client = WebClient(token=slack.token, base_url=slack.api_url)
+        assert client.users_info(user="U9APPROVER")["user"]["real_name"] == "Ada Approver"
+        slack.add_user("U9LATE", real_name="Late Joiner", tz="Europe/Paris")
+        assert client.users_info(user="U9LATE")["user"]["tz"] == "Europe/Paris"
+        with pytest.raises(SlackApiError):
+            client.users_info(user="U01QAOFFICER")
