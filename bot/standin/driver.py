@@ -223,29 +223,43 @@ class SlackDriver:
         message: dict[str, Any] | str | None = None,
         channel_id: str | None = None,
         view: dict[str, Any] | str | None = None,
+        values: dict[str, dict[str, Any]] | None = None,
         container: dict[str, Any] | None = None,
         delivery: Delivery = Delivery(),
     ) -> BotResponse:
         """A click (or selection) on an element of a message or of a view.
 
-        `message`: a message dict from the stand-in, or its ts (with `channel_id`);
-        `view`: a view dict or view id (an open modal or an App Home). The element is
-        found by `action_id` to shape the action as Slack does.
+        `message`: a message dict from the stand-in (from `messages()` or `ephemerals`),
+        or its ts with `channel_id`; `view`: a view dict or id (an open modal or an App
+        Home), whose inputs hold `values` (`{block_id: {action_id: value}}`). The element
+        is found by `action_id` to shape the action as Slack does. As on Slack, a click on
+        an ephemeral message carries no `message`, only its container.
         """
         if isinstance(message, str):
             message = self.slack.message(channel_id or "", message)
             if message is None:
                 raise LookupError("no such message in the stand-in")
+        ephemeral = message is not None and self._is_ephemeral(message)
+        if ephemeral and message is not None:
+            channel_id = channel_id or message.get("channel")
         view = self._view(view) if view is not None else None
+        if view is not None and values is not None:
+            view = {**view, "state": {"values": payloads.state_values(view, values)}}
         blocks = (message or view or {}).get("blocks", [])
         block_id, element = payloads.find_element(blocks, action_id=action_id, block_id=block_id)
-        if container is None:
-            container = self._container(message=message, view=view, channel_id=channel_id)
         response_url = None
         if message is not None:
             response_url = self.slack.new_response_url(
                 channel_id=channel_id, user_id=user_id, message_ts=message["ts"]
             )
+            container = container or {
+                "type": "message",
+                "message_ts": message["ts"],
+                "channel_id": channel_id,
+                "is_ephemeral": ephemeral,
+            }
+        elif view is not None:
+            container = container or {"type": "view", "view_id": view["id"]}
         payload = payloads.block_actions(
             user=self._user(user_id),
             team=self._team(),
@@ -258,26 +272,16 @@ class SlackDriver:
                     element=element, action_id=action_id, block_id=block_id, value=value
                 )
             ],
-            container=container,
+            container=container or {},
             channel=self._channel(channel_id) if channel_id else None,
-            message=message,
+            message=None if ephemeral else message,
             view=view,
             response_url=response_url,
         )
         return self._interaction(payload, delivery)
 
-    @staticmethod
-    def _container(
-        *, message: dict[str, Any] | None, view: dict[str, Any] | None, channel_id: str | None
-    ) -> dict[str, Any]:
-        if view is not None:
-            return {"type": "view", "view_id": view["id"]}
-        return {
-            "type": "message",
-            "message_ts": (message or {}).get("ts"),
-            "channel_id": channel_id,
-            "is_ephemeral": False,
-        }
+    def _is_ephemeral(self, message: dict[str, Any]) -> bool:
+        return any(e["ts"] == message["ts"] for e in self.slack.ephemerals)
 
     def _view(self, view: dict[str, Any] | str) -> dict[str, Any]:
         if isinstance(view, dict):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -34,6 +36,8 @@ from bot.standin.required import check_required
 from bot.standin.server import Answer
 from bot.standin.workspace import Workspace
 
+logger = logging.getLogger("bot.standin")
+
 
 @dataclass
 class Core:
@@ -45,6 +49,7 @@ class Core:
     limiter: ChannelRateLimiter | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     calls: list[RecordedCall] = field(default_factory=list)
+    listeners: list[Callable[[RecordedCall | RecordedResponse], None]] = field(default_factory=list)
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -62,6 +67,19 @@ def answer_api(
     query: str,
     authorization: str | None,
 ) -> Answer:
+    answer, call = _answer_api(core, method, content_type, body, query, authorization)
+    notify(core, call)
+    return answer
+
+
+def _answer_api(
+    core: Core,
+    method: str,
+    content_type: str | None,
+    body: bytes,
+    query: str,
+    authorization: str | None,
+) -> tuple[Answer, RecordedCall]:
     at = time.time()
     try:
         parsed = parse_request(content_type=content_type, body=body, query=query)
@@ -119,14 +137,24 @@ def _failure_answer(failure: Failure) -> Answer:
 
 def _record(
     core: Core, method: str, args: dict[str, Any], at: float, answer: Answer, error: str | None
-) -> Answer:
+) -> tuple[Answer, RecordedCall]:
+    call = RecordedCall(
+        method=method, args=copy.deepcopy(args), at=at, status=answer.status, error=error
+    )
     with core.lock:
-        core.calls.append(
-            RecordedCall(
-                method=method, args=copy.deepcopy(args), at=at, status=answer.status, error=error
-            )
-        )
-    return answer
+        core.calls.append(call)
+    return answer, call
+
+
+def notify(core: Core, record: RecordedCall | RecordedResponse) -> None:
+    """Tell listeners (the offline shell prints as things happen), outside the lock."""
+    with core.lock:
+        listeners = list(core.listeners)
+    for listener in listeners:
+        try:
+            listener(record)
+        except Exception:  # a listener's bug must not break the Web API
+            logger.exception("stand-in listener failed")
 
 
 def answer_upload(core: Core, *, key: str, content_type: str | None, body: bytes) -> Answer:
@@ -195,17 +223,17 @@ def deliver_response(core: Core, *, key: str, payload: dict[str, Any], via: str)
             user_id=target.user_id,
             message_ts=target.message_ts,
         )
-        ws.responses.append(
-            RecordedResponse(
-                url=f"{ws.base_url}/response/{key}",
-                payload=copy.deepcopy(payload),
-                at=time.time(),
-                channel_id=target.channel_id,
-                user_id=target.user_id,
-                message_ts=target.message_ts,
-                via=via,
-            )
+        response = RecordedResponse(
+            url=f"{ws.base_url}/response/{key}",
+            payload=copy.deepcopy(payload),
+            at=time.time(),
+            channel_id=target.channel_id,
+            user_id=target.user_id,
+            message_ts=target.message_ts,
+            via=via,
         )
+        ws.responses.append(response)
+    notify(core, response)
     return Answer.json(200, {"ok": True})
 
 

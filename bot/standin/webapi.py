@@ -271,6 +271,12 @@ class SlackStandIn:
 
         return self.wait_for(enough, timeout=timeout)
 
+    def add_listener(self, listener: Callable[[RecordedCall | RecordedResponse], None]) -> None:
+        """Call `listener` with each RecordedCall and RecordedResponse as it is recorded,
+        on the server's thread and outside its lock (the shell prints as the bot speaks)."""
+        with self._core.lock:
+            self._core.listeners.append(listener)
+
     # -- fault injection ---------------------------------------------------------------
 
     def fail_next(

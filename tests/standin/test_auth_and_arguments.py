@@ -150,3 +150,30 @@ def test_invalid_arguments_explain_what_is_missing(client: WebClient) -> None:
 
 def test_every_implemented_method_has_a_row_in_the_required_table() -> None:
     assert set(METHODS) == set(REQUIRED_ARGUMENTS)
+
+
+def test_multipart_bodies(slack: SlackStandIn) -> None:
+    boundary = "standinboundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="channel"\r\n\r\nC01VISITS\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="text"\r\n\r\nfrom a form\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+    answer = raw_post(
+        slack.api_url + "chat.postMessage",
+        body,
+        {
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Authorization": f"Bearer {slack.token}",
+        },
+    )
+    assert answer["ok"] is True
+    assert slack.messages("C01VISITS")[-1]["text"] == "from a form"
+
+
+def test_listeners_hear_every_call(slack: SlackStandIn, client: WebClient) -> None:
+    heard: list[str] = []
+    slack.add_listener(lambda record: heard.append(getattr(record, "method", "response")))
+    client.auth_test()
+    client.chat_postMessage(channel="C01VISITS", text="x")
+    assert heard == ["auth.test", "chat.postMessage"]

@@ -287,3 +287,46 @@ def test_retries_carry_slacks_headers_and_the_same_event(bot: Bot) -> None:
         {"retry": None, "event_id": first.payload["event_id"]},
         {"retry": ["1"], "event_id": first.payload["event_id"]},
     ]
+
+
+def test_click_on_an_ephemeral_message(bot: Bot, slack: SlackStandIn) -> None:
+    @bot.app.action("acknowledge")
+    def handle_acknowledge(ack, body, respond):
+        ack()
+        bot.seen.append(body)
+        respond(text="Done", replace_original=True)
+
+    client = WebClient(token=slack.token, base_url=slack.api_url)
+    client.chat_postEphemeral(
+        channel="C01VISITS", user="U02DCS", text="Only you", blocks=REMINDER_BLOCKS
+    )
+    ephemeral = slack.ephemerals[-1]
+    bot.driver.block_action(user_id="U02DCS", action_id="acknowledge", message=ephemeral)
+    slack.wait_for(lambda s: s.responses)
+    assert "message" not in bot.seen[0]
+    assert bot.seen[0]["container"]["is_ephemeral"] is True
+    assert slack.ephemerals[-1]["text"] == "Done"
+
+
+def test_action_inside_a_modal_carries_its_state(bot: Bot, slack: SlackStandIn) -> None:
+    @bot.app.action("type")
+    def handle_type(ack, body):
+        ack()
+        bot.seen.append(body)
+
+    client = WebClient(token=slack.token, base_url=slack.api_url)
+    view = client.views_open(trigger_id=slack.new_trigger_id(), view=NEW_VISIT)["view"]
+    answer = bot.driver.block_action(
+        user_id="U01QAOFFICER",
+        action_id="type",
+        value="focused_visit",
+        view=view["id"],
+        values={"la": {"name": "Kent"}},
+    )
+    assert answer.status == 200
+    slack.wait_for(lambda s: bot.seen)
+    body = bot.seen[0]
+    assert body["container"] == {"type": "view", "view_id": view["id"]}
+    assert body["actions"][0]["selected_option"]["value"] == "focused_visit"
+    assert body["view"]["state"]["values"]["la"]["name"]["value"] == "Kent"
+    assert "response_url" not in body

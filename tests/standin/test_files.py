@@ -82,3 +82,21 @@ def test_complete_without_upload_is_refused(client: WebClient) -> None:
     with pytest.raises(SlackApiError) as failure:
         client.files_completeUploadExternal(files=[{"id": file_id}])
     assert failure.value.response["error"] == "file_not_found"
+
+
+def test_multipart_upload_to_the_upload_url(client: WebClient, slack: SlackStandIn) -> None:
+    reserved = client.files_getUploadURLExternal(filename="plan.csv", length=4)
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="plan.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\na,b\n\r\n--{boundary}--\r\n"
+    ).encode()
+    request = urllib.request.Request(
+        reserved["upload_url"],
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        assert answer.read() == b"OK - 4"
+    client.files_completeUploadExternal(files=[{"id": reserved["file_id"], "title": "Plan"}])
+    assert slack.uploads[-1].content == b"a,b\n"
