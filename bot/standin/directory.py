@@ -21,6 +21,7 @@ DEFAULT_CHANNELS: dict[str, str] = {
     "C02GENERAL": "general",
 }
 DEFAULT_TZ = "Europe/London"
+TZ_LABELS = {"GMT": "Greenwich Mean Time", "BST": "British Summer Time"}
 
 
 def handle_for(real_name: str) -> str:
@@ -53,7 +54,7 @@ def user_object(
         "color": "9f69e7",
         "real_name": real_name,
         "tz": tz,
-        "tz_label": local.tzname() or tz,
+        "tz_label": TZ_LABELS.get(local.tzname() or "", local.tzname() or tz),
         "tz_offset": int(offset.total_seconds()) if offset else 0,
         "profile": {
             "real_name": real_name,

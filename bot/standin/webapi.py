@@ -55,8 +55,10 @@ class SlackStandIn:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`users` and `channels` map ids to real names and channel names (defaults in
-        bot.standin.directory); `clock` (monotonic seconds) drives trigger and
-        response_url expiry and the rate limit, so tests can move time by hand."""
+        bot.standin.directory). `post_rate_per_channel` (posts a second, bursts of
+        `post_burst`) makes chat.postMessage answer 429 with Retry-After beyond Slack's
+        documented pace. `clock` (monotonic seconds) drives trigger and response_url
+        expiry and that rate limit, so tests can move time by hand (ManualClock)."""
         self._host, self._port = host, port
         self.tokens = tuple(bot_tokens)
         self.trigger_ttl = trigger_ttl
@@ -401,7 +403,8 @@ class SlackStandIn:
         mimetype: str | None = None,
     ) -> dict[str, Any]:
         """A file a person uploaded (say, an Ofsted letter); returns its files.info object."""
-        self.base_url  # noqa: B018 (file URLs need the server's address)
+        if not self.running:
+            raise RuntimeError("start the stand-in first: file URLs need its address")
         with self._core.lock:
             return copy.deepcopy(
                 store_file(

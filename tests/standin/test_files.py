@@ -100,3 +100,8 @@ def test_multipart_upload_to_the_upload_url(client: WebClient, slack: SlackStand
         assert answer.read() == b"OK - 4"
     client.files_completeUploadExternal(files=[{"id": reserved["file_id"], "title": "Plan"}])
     assert slack.uploads[-1].content == b"a,b\n"
+
+
+def test_file_names_with_spaces_download(slack: SlackStandIn) -> None:
+    info = slack.add_file(content=b"x", filename="Ofsted letter 2021.pdf", user_id="U02DCS")
+    assert download(info["url_private_download"], slack.token) == (200, b"x")

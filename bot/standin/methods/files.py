@@ -12,6 +12,7 @@ import mimetypes
 import secrets
 import time
 from typing import Any
+from urllib.parse import quote
 
 from bot.standin.arguments import Args
 from bot.standin.errors import SlackError
@@ -53,9 +54,9 @@ def file_object(
         "public_url_shared": False,
         "display_as_bot": False,
         "username": "",
-        "url_private": f"{base}/{filename}",
-        "url_private_download": f"{base}/download/{filename}",
-        "permalink": f"{ws.base_url}/files/{user_id}/{file_id}/{filename}",
+        "url_private": f"{base}/{quote(filename)}",
+        "url_private_download": f"{base}/download/{quote(filename)}",
+        "permalink": f"{ws.base_url}/files/{user_id}/{file_id}/{quote(filename)}",
         "channels": [],
         "groups": [],
         "ims": [],
