@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from scheduler.calendar import ENGLAND_AND_WALES
 from scheduler.dates import format_long
 from scheduler.documents import UnreadableDocument, document_text, read_document
 from scheduler.letters import LetterFacts, NotAnOfstedLetter, read_letter
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bot.settings import Settings
 
 EXAMPLE_LETTER = "focused-visit-final-report-cover.txt"
 EXIT_BAD_INPUT = 2
@@ -44,6 +51,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     letter.add_argument("--json", action="store_true", help="print one JSON object")
     letter.set_defaults(run=_run_letter)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the Slack app: Socket Mode (SLACK_APP_TOKEN) or HTTP mode (--http)",
+        description="Run the Slack app. With SLACK_APP_TOKEN set: Socket Mode, no public URL "
+        "needed. With --http: Slack's requests at POST /slack/events, under gunicorn.",
+    )
+    serve.add_argument("--http", action="store_true", help="HTTP mode instead of Socket Mode")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on")
+    serve.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (HTTP)")
+    serve.add_argument("--threads", type=int, default=8, help="threads per worker (HTTP)")
+    serve.add_argument(
+        "--no-dispatcher",
+        action="store_true",
+        help="do not run the reminder dispatcher in this process (run `ofsted-bot worker`)",
+    )
+    serve.set_defaults(run=_run_serve)
 
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(required=True, metavar="ACTION")
@@ -125,21 +150,89 @@ def _long_or_unknown(value: date | None) -> str:
     return format_long(value) if value else "not found"
 
 
-def _run_db_upgrade(arguments: argparse.Namespace) -> int:
+def _settings() -> Settings:
     from bot.settings import Settings, SettingsError
+
+    try:
+        return Settings.from_environ()
+    except SettingsError as error:
+        raise _BadInput(f"configuration: {error}") from None
+
+
+class _BadInput(Exception):
+    pass
+
+
+def _migrated_engine(settings: Settings) -> Engine:
     from storage.db import create_engine_for
     from storage.migrate import upgrade_database
 
-    try:
-        settings = Settings.from_environ()
-    except SettingsError as error:
-        return _fail(str(error))
     engine = create_engine_for(settings.database_url)
+    upgrade_database(engine=engine)
+    return engine
+
+
+def _run_db_upgrade(arguments: argparse.Namespace) -> int:
     try:
-        upgrade_database(engine=engine)
-    finally:
-        engine.dispose()
+        settings = _settings()
+    except _BadInput as error:
+        return _fail(str(error))
+    _migrated_engine(settings).dispose()
     print("database is up to date")
+    return 0
+
+
+def _run_serve(arguments: argparse.Namespace) -> int:
+    try:
+        settings = _settings()
+    except _BadInput as error:
+        return _fail(str(error))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not settings.slack_bot_token:
+        return _fail(
+            "SLACK_BOT_TOKEN is not set: see README.md, 'Connect to Slack'. "
+            "To try the bot without Slack, run `ofsted-bot shell`."
+        )
+    if arguments.http:
+        if not settings.slack_signing_secret:
+            return _fail("HTTP mode needs SLACK_SIGNING_SECRET (Basic Information → App Credentials)")
+        return _serve_http(settings, arguments)
+    if not settings.slack_app_token:
+        return _fail(
+            "Socket Mode needs SLACK_APP_TOKEN (an xapp- token with connections:write); "
+            "or run HTTP mode with `ofsted-bot serve --http --port N`"
+        )
+    return _serve_socket_mode(settings, arguments)
+
+
+def _serve_http(settings: Settings, arguments: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from bot.web import run_gunicorn, wsgi_application
+
+    # Migrate once, before the workers start; each worker then opens its own engine.
+    _migrated_engine(settings).dispose()
+
+    def load() -> Any:
+        from storage.db import create_engine_for
+
+        engine = create_engine_for(settings.database_url)
+        return wsgi_application(app=build_app(settings=settings, engine=engine), engine=engine)
+
+    run_gunicorn(
+        load=load, port=arguments.port, host=arguments.host, workers=arguments.workers,
+        threads=arguments.threads,
+    )
+    return 0
+
+
+def _serve_socket_mode(settings: Settings, arguments: argparse.Namespace) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import build_app
+
+    engine = _migrated_engine(settings)
+    app = build_app(settings=settings, engine=engine)
+    SocketModeHandler(app, settings.slack_app_token).start()
     return 0
 
 

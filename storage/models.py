@@ -228,6 +228,7 @@ class LetterDraft(SQLModel, table=True):
     created_by: str
     channel_id: str | None = None
     thread_ts: str | None = None
+    preview_channel_id: str | None = None
     preview_ts: str | None = None
     status: str = "pending"
     visit_id: int | None = Field(default=None, foreign_key="visits.id")

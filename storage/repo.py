@@ -395,8 +395,11 @@ def find_letter_draft_for_message(
     return session.exec(statement).first()
 
 
-def set_letter_draft_preview(*, session: Session, draft: LetterDraft, preview_ts: str) -> None:
+def set_letter_draft_preview(
+    *, session: Session, draft: LetterDraft, channel_id: str, preview_ts: str
+) -> None:
     """Remember the preview message, so it can be updated when the draft is acted on."""
+    draft.preview_channel_id = channel_id
     draft.preview_ts = preview_ts
     session.add(draft)
     session.flush()

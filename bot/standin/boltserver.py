@@ -32,24 +32,27 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def serve_bolt(
-    app: App, *, host: str = "127.0.0.1", port: int = 0, path: str = "/slack/events"
-) -> Iterator[str]:
-    """Yield the URL of `path` while `app` answers there; stop and join on exit."""
+def serve_wsgi(application: Any, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Yield the base URL while a WSGI application answers there; stop and join on exit."""
     server = make_server(
-        host,
-        port,
-        SlackRequestHandler(app, path=path),
-        server_class=_ThreadingWSGIServer,
-        handler_class=_QuietHandler,
+        host, port, application, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="bolt-http", daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="bot-http", daemon=True
     )
     thread.start()
     try:
-        yield f"http://{host}:{server.server_address[1]}{path}"
+        yield f"http://{host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def serve_bolt(
+    app: App, *, host: str = "127.0.0.1", port: int = 0, path: str = "/slack/events"
+) -> Iterator[str]:
+    """Yield the URL of `path` while `app` answers there; stop and join on exit."""
+    with serve_wsgi(SlackRequestHandler(app, path=path), host=host, port=port) as base_url:
+        yield base_url + path

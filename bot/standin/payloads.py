@@ -108,6 +108,9 @@ def selection(element: dict[str, Any] | None, value: Any, *, default_type: str) 
 def action(
     *, element: dict[str, Any] | None, action_id: str, block_id: str | None, value: Any
 ) -> dict[str, Any]:
+    if value is None and (element or {}).get("type", "button") == "button":
+        # A button's click carries the value the button was built with, as on Slack.
+        value = (element or {}).get("value")
     chosen = selection(element, value, default_type="button")
     result = {
         "action_id": action_id,

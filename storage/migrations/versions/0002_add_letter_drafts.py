@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(), nullable=False),
         sa.Column("channel_id", sa.String(), nullable=True),
         sa.Column("thread_ts", sa.String(), nullable=True),
+        sa.Column("preview_channel_id", sa.String(), nullable=True),
         sa.Column("preview_ts", sa.String(), nullable=True),
         sa.Column("status", sa.String(), nullable=False),
         sa.Column("visit_id", sa.Integer(), nullable=True),

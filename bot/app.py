@@ -1,0 +1,74 @@
+"""Assembling the bot: one function builds the Bolt app from settings and registers every listener."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy.engine import Engine
+
+from bot.settings import Settings
+from handlers import actions, commands, events, views
+from handlers.context import HandlerContext, system_clock
+
+logger = logging.getLogger(__name__)
+
+
+def web_client(settings: Settings) -> WebClient:
+    """The Web API client, retrying what Slack asks to be retried (429 with Retry-After, 5xx)."""
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=base_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_app(
+    *,
+    settings: Settings,
+    engine: Engine,
+    clock: Callable[[], datetime] = system_clock,
+    process_before_response: bool = False,
+) -> App:
+    """The Bolt app with every listener registered; nothing is started here."""
+    app = App(
+        # The client carries the bot token; Bolt takes it from there.
+        signing_secret=settings.slack_signing_secret,
+        client=web_client(settings),
+        process_before_response=process_before_response,
+        # Socket Mode needs no signing secret: its requests arrive on our own connection.
+        request_verification_enabled=settings.slack_signing_secret is not None,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    context = HandlerContext(
+        engine=engine,
+        bot_token=settings.slack_bot_token,
+        reminder_time=settings.reminder_time,
+        reminder_offsets=settings.reminder_offsets,
+        clock=clock,
+    )
+    for surface in (commands, actions, views, events):
+        surface.register(app, context)
+
+    @app.error
+    def handle_unexpected_error(error: Exception, body: dict[str, Any]) -> None:
+        # Only errors raised before the work is handed to a lazy listener arrive here: log them
+        # with their traceback; Slack shows the user its own generic failure, never ours.
+        logger.error("unhandled error on a %s request", body.get("type") or body.get("command"), exc_info=error)
+
+    return app

@@ -1,0 +1,71 @@
+"""HTTP mode: Slack's requests at POST /slack/events and a health check, as a WSGI application
+served by gunicorn (several workers, several threads each): never Bolt's one-request-at-a-time
+development server."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+logger = logging.getLogger(__name__)
+
+SLACK_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def wsgi_application(*, app: App, engine: Engine) -> WSGIApp:
+    """Bolt at /slack/events, and /healthz answering whether the database answers."""
+    bolt = SlackRequestHandler(app, path=SLACK_PATH)
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            return _health(engine, start_response)
+        return bolt(environ, start_response)
+
+    return application
+
+
+def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        status, body = "200 OK", {"ok": True, "database": "ok"}
+    except Exception as error:
+        logger.warning("health check: database unreachable: %s", error)
+        status, body = "503 Service Unavailable", {"ok": False, "database": "unreachable"}
+    payload = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def run_gunicorn(
+    *, load: Callable[[], WSGIApp], port: int, host: str = "0.0.0.0", workers: int = 2, threads: int = 8
+) -> None:
+    """Serve under gunicorn; `load` runs in each worker, so each has its own engine and client."""
+    from gunicorn.app.base import BaseApplication
+
+    class OfstedBotServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", 30)
+            self.cfg.set("graceful_timeout", 20)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("proc_name", "ofsted-bot-web")
+
+        def load(self) -> WSGIApp:
+            return load()
+
+    OfstedBotServer().run()

@@ -1,0 +1,104 @@
+"""Buttons: a letter preview's Create / Edit dates / Dismiss, and a visit list's Show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers import blocks
+from handlers.context import HandlerContext
+from handlers.delivery import post_new_visit_timeline, settle_preview
+from handlers.errors import UserError, answers_errors
+from handlers.visits import create_visit_from_facts, find_visit
+from storage import repo
+
+
+def acknowledge(ack: Ack) -> None:
+    ack()
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    return dict(body["actions"][0])
+
+
+def _draft_id(body: dict[str, Any]) -> int:
+    try:
+        return int(_action(body)["value"])
+    except (KeyError, ValueError):
+        raise UserError("That button is out of date. Share the letter again.") from None
+
+
+def _already(draft: Any) -> str:
+    outcome = "made into a visit" if draft.status == "created" else "dismissed"
+    return f"This letter was already {outcome} by <@{draft.resolved_by}>."
+
+
+def register(app: App, ctx: HandlerContext) -> None:
+    @answers_errors
+    def handle_show_visit(*, body: dict[str, Any], respond: Any, **_: Any) -> None:
+        with ctx.session() as session:
+            visit = find_visit(session=session, reference=_action(body)["value"])
+            milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
+            shown = blocks.timeline_blocks(visit=visit, milestones=milestones, today=ctx.today(), calendar=ctx.calendar)
+            text = blocks.timeline_text(visit=visit, milestones=milestones)
+        respond(text=text, blocks=shown, response_type="ephemeral", replace_original=False)
+
+    @answers_errors
+    def handle_create_from_draft(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+        user_id = body["user"]["id"]
+        with ctx.session() as session:
+            draft = repo.get_letter_draft(session=session, draft_id=_draft_id(body))
+            if draft is None:
+                raise UserError("I can't find that letter any more. Share it again.")
+            now = ctx.now()
+            if not repo.resolve_letter_draft(
+                session=session, draft_id=draft.id or 0, status="created", actor_user_id=user_id, now=now
+            ):
+                session.refresh(draft)
+                raise UserError(_already(draft))
+            visit = create_visit_from_facts(
+                session=session, facts=draft.facts, channel_id=draft.channel_id, actor_user_id=user_id, now=now
+            )
+            draft.visit_id = visit.id
+            session.add(draft)
+            milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
+            timeline = blocks.timeline_blocks(visit=visit, milestones=milestones, today=ctx.today(), calendar=ctx.calendar)
+            text = blocks.timeline_text(visit=visit, milestones=milestones)
+            preview = (draft.preview_channel_id, draft.preview_ts)
+            reference, channel_id = visit.reference, visit.channel_id
+        settle_preview(client, preview, f":white_check_mark: <@{user_id}> created visit `{reference}` from this letter.")
+        post_new_visit_timeline(client=client, timeline=timeline, text=text, channel_id=channel_id, user_id=user_id)
+
+    @answers_errors
+    def handle_edit_draft(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+        with ctx.session() as session:
+            draft = repo.get_letter_draft(session=session, draft_id=_draft_id(body))
+            if draft is None:
+                raise UserError("I can't find that letter any more. Share it again.")
+            if draft.status != "pending":
+                raise UserError(_already(draft))
+            view = blocks.review_modal(facts=draft.facts, draft_id=draft.id or 0, channel_id=draft.channel_id)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @answers_errors
+    def handle_dismiss_draft(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+        user_id = body["user"]["id"]
+        with ctx.session() as session:
+            draft = repo.get_letter_draft(session=session, draft_id=_draft_id(body))
+            if draft is None:
+                raise UserError("I can't find that letter any more.")
+            if not repo.resolve_letter_draft(
+                session=session, draft_id=draft.id or 0, status="dismissed", actor_user_id=user_id, now=ctx.now()
+            ):
+                session.refresh(draft)
+                raise UserError(_already(draft))
+            preview = (draft.preview_channel_id, draft.preview_ts)
+        settle_preview(client, preview, f"<@{user_id}> dismissed this letter: no visit was created.")
+
+    app.action(blocks.OPEN_VISIT)(ack=acknowledge, lazy=[handle_show_visit])
+    app.action(blocks.CREATE_FROM_DRAFT)(ack=acknowledge, lazy=[handle_create_from_draft])
+    app.action(blocks.EDIT_DRAFT)(ack=acknowledge, lazy=[handle_edit_draft])
+    app.action(blocks.DISMISS_DRAFT)(ack=acknowledge, lazy=[handle_dismiss_draft])
+

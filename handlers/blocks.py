@@ -1,0 +1,645 @@
+"""Block Kit: every message, modal and Home tab the bot shows, built by pure functions.
+
+Nothing here talks to Slack or the database: each function takes what it shows (and `today`,
+for "3 working days left") and returns blocks. Slack's limits are kept here, in one place:
+50 blocks a message (100 in a modal or the Home tab), 3,000 characters a text, 75 a button.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from scheduler.calendar import WorkingDayCalendar
+from scheduler.dates import format_long
+from scheduler.rules import MILESTONE_LABELS, MilestoneKind, VisitType
+
+Block = dict[str, Any]
+
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_TEXT = 3000
+MAX_BUTTON_TEXT = 75
+MAX_PLAIN_INPUT = 3000
+
+VISIT_TYPE_NAMES: dict[str, str] = {
+    VisitType.FOCUSED_VISIT: "Focused visit",
+    VisitType.MONITORING_VISIT: "Monitoring visit",
+    VisitType.STANDARD_INSPECTION: "Standard inspection",
+    VisitType.SHORT_INSPECTION: "Short inspection",
+    VisitType.JTAI: "Joint targeted area inspection",
+    VisitType.OTHER: "Other visit or inspection",
+}
+SOURCE_NAMES = {"letter": "stated in the letter", "rule": "computed by rule", "manual": "entered by hand"}
+STATUS_MARKS = {"open": "⏳", "acknowledged": "👀", "done": "✅", "waived": "➖"}
+
+# Action and callback ids: the contract between these builders and the listeners.
+LETTER_MODAL = "letter_modal"
+NEW_VISIT_MODAL = "new_visit_modal"
+REVIEW_MODAL = "letter_review_modal"
+SETTINGS_MODAL = "visit_settings_modal"
+CREATE_FROM_DRAFT = "draft_create"
+EDIT_DRAFT = "draft_edit"
+DISMISS_DRAFT = "draft_dismiss"
+OPEN_VISIT = "visit_show"
+
+
+class VisitLike(Protocol):
+    id: int | None
+    reference: str
+    local_authority: str | None
+    visit_type: str
+    letter_date: date | None
+    visit_start: date | None
+    visit_end: date | None
+    inspectors: list[str]
+    channel_id: str | None
+    status: str
+
+
+class MilestoneLike(Protocol):
+    id: int | None
+    kind: str
+    label: str
+    due_date: date
+    owner_user_id: str | None
+    status: str
+    source: str
+    evidence: str | None
+    needs_approval: bool
+    approval_status: str | None
+
+
+# --- Small pieces -----------------------------------------------------------------------------
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    """Text cut to Slack's limit, with an ellipsis so nobody mistakes it for the whole."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn needs &, < and > escaped; letters contain all three."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(text: str, limit: int = MAX_TEXT) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text)}
+
+
+def section(text: str, **extra: Any) -> Block:
+    return {"type": "section", "text": mrkdwn(text), **extra}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(text)]}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain(text, 150)}
+
+
+def button(text: str, *, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": plain(text, MAX_BUTTON_TEXT),
+        "action_id": action_id,
+        "value": value[:2000],
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def fit(blocks: list[Block], *, limit: int = MAX_MESSAGE_BLOCKS) -> list[Block]:
+    """Keep within Slack's block limit, saying how much was left out rather than failing."""
+    if len(blocks) <= limit:
+        return blocks
+    kept = blocks[: limit - 1]
+    return [*kept, context(f"…and {len(blocks) - len(kept)} more not shown here.")]
+
+
+def user(user_id: str | None) -> str:
+    return f"<@{user_id}>" if user_id else "nobody yet"
+
+
+def due_phrase(*, due: date, today: date, calendar: WorkingDayCalendar) -> str:
+    """How far away a date is, in the working days that count: "3 working days left"."""
+    if due == today:
+        return "due today"
+    if due > today:
+        left = calendar.working_days_between(today, due)
+        if left == 0:
+            return "no working days left"
+        return f"{left} working day{'s' if left != 1 else ''} left"
+    late = calendar.working_days_between(due, today)
+    if late == 0:
+        return "overdue"
+    return f"{late} working day{'s' if late != 1 else ''} overdue"
+
+
+def is_estimate(*, kind: str, source: str) -> bool:
+    """A computed publication date is what usually happens, not a deadline (DOMAIN.md 3)."""
+    return kind == MilestoneKind.EMBARGO_LIFT and source == "rule"
+
+
+def visit_title(visit: VisitLike) -> str:
+    kind = VISIT_TYPE_NAMES.get(visit.visit_type, visit.visit_type)
+    return f"{visit.local_authority or 'Unknown authority'}: {kind.lower()}"
+
+
+def _visit_facts(visit: VisitLike) -> str:
+    parts = [f"Reference `{visit.reference}`"]
+    if visit.letter_date:
+        parts.append(f"letter {format_long(visit.letter_date)}")
+    if visit.visit_start:
+        if visit.visit_end and visit.visit_end != visit.visit_start:
+            parts.append(
+                f"visit {format_long(visit.visit_start)} to {format_long(visit.visit_end)}"
+            )
+        else:
+            parts.append(f"visit {format_long(visit.visit_start)}")
+    if visit.inspectors:
+        parts.append("inspectors " + ", ".join(visit.inspectors))
+    if visit.channel_id:
+        parts.append(f"channel <#{visit.channel_id}>")
+    if visit.status == "closed":
+        parts.append("*closed*")
+    return " · ".join(parts)
+
+
+# --- Timelines --------------------------------------------------------------------------------
+
+
+def milestone_line(
+    milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar
+) -> str:
+    mark = STATUS_MARKS.get(milestone.status, "•")
+    word = "expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "due"
+    when = format_long(milestone.due_date)
+    if milestone.status in ("done", "waived"):
+        distance = milestone.status
+    else:
+        distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    lines = [f"{mark} *{escape(milestone.label)}*: {word} {when} ({distance})"]
+    details = [SOURCE_NAMES.get(milestone.source, milestone.source), f"owner {user(milestone.owner_user_id)}"]
+    if milestone.needs_approval:
+        details.append(f"sign-off {milestone.approval_status or 'not requested'}")
+    lines.append(" · ".join(details))
+    return "\n".join(lines)
+
+
+def timeline_blocks(
+    *,
+    visit: VisitLike,
+    milestones: Sequence[MilestoneLike],
+    today: date,
+    calendar: WorkingDayCalendar,
+) -> list[Block]:
+    """A visit's timeline: what is due when, from where, and who owns it."""
+    blocks: list[Block] = [header(visit_title(visit)), context(_visit_facts(visit))]
+    if not milestones:
+        blocks.append(section("No milestones yet."))
+    for milestone in milestones:
+        blocks.append(section(milestone_line(milestone, today=today, calendar=calendar)))
+    return fit(blocks)
+
+
+def timeline_text(*, visit: VisitLike, milestones: Sequence[MilestoneLike]) -> str:
+    """The notification text (and screen-reader text) that goes with a timeline."""
+    nearest = next((m for m in milestones if m.status in ("open", "acknowledged")), None)
+    if nearest is None:
+        return f"Timeline for {visit_title(visit)}"
+    return (
+        f"Timeline for {visit_title(visit)}: next, {nearest.label.lower()} on "
+        f"{format_long(nearest.due_date)}"
+    )
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    visit: VisitLike
+    next_milestone: MilestoneLike | None
+
+
+def visit_list_blocks(
+    *, summaries: Sequence[VisitSummary], today: date, calendar: WorkingDayCalendar
+) -> list[Block]:
+    if not summaries:
+        return [
+            section(
+                "No open visits. Share an Ofsted letter in a channel I am in, or run "
+                "`/ofsted letter` or `/ofsted new` to add one."
+            )
+        ]
+    blocks: list[Block] = [header(f"Open visits ({len(summaries)})")]
+    for summary in summaries:
+        visit, upcoming = summary.visit, summary.next_milestone
+        if upcoming is None:
+            next_text = "nothing left open"
+        else:
+            distance = due_phrase(due=upcoming.due_date, today=today, calendar=calendar)
+            next_text = (
+                f"next: {escape(upcoming.label)}, {format_long(upcoming.due_date)} ({distance})"
+            )
+        blocks.append(
+            section(
+                f"*{escape(visit_title(visit))}* · `{visit.reference}`\n{next_text}",
+                accessory=button("Show", action_id=OPEN_VISIT, value=visit.reference),
+            )
+        )
+    return fit(blocks)
+
+
+# --- Letter preview and review ----------------------------------------------------------------
+
+
+def letter_preview_blocks(
+    *, facts: dict[str, Any], draft_id: int, today: date, calendar: WorkingDayCalendar
+) -> list[Block]:
+    """The answer to a shared letter: what was read, from which sentence, and what to check."""
+    kind = VISIT_TYPE_NAMES.get(facts["visit_type"], facts["visit_type"])
+    title = f"{facts['local_authority'] or 'Unknown authority'}: {kind.lower()}"
+    blocks: list[Block] = [header(f"Letter read: {title}"), context(_facts_line(facts))]
+    milestones = facts["milestones"]
+    if not milestones:
+        blocks.append(section("I found no deadlines in this letter."))
+    for milestone in milestones:
+        due = date.fromisoformat(milestone["due"])
+        word = "Expected" if is_estimate(kind=milestone["kind"], source=milestone["source"]) else "Due"
+        label = MILESTONE_LABELS.get(MilestoneKind(milestone["kind"]), milestone["kind"])
+        text = (
+            f"*{label}*: {word.lower()} {format_long(due)} "
+            f"({due_phrase(due=due, today=today, calendar=calendar)}), "
+            f"{SOURCE_NAMES[milestone['source']]}"
+        )
+        if milestone.get("evidence"):
+            text += "\n> " + escape(clip(" ".join(milestone["evidence"].split()), 500))
+        if milestone["source"] == "rule" and milestone.get("rule"):
+            text += "\n_" + escape(clip(milestone["rule"], 300)) + "_"
+        blocks.append(section(text))
+    if facts["warnings"]:
+        bullet_list = "\n".join(f"• {escape(warning)}" for warning in facts["warnings"])
+        blocks.append(section(":warning: *Please check*\n" + bullet_list))
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": f"draft_{draft_id}",
+            "elements": [
+                button("Create visit", action_id=CREATE_FROM_DRAFT, value=str(draft_id), style="primary"),
+                button("Edit dates", action_id=EDIT_DRAFT, value=str(draft_id)),
+                button("Dismiss", action_id=DISMISS_DRAFT, value=str(draft_id)),
+            ],
+        }
+    )
+    # The buttons are the point: keep them when cutting to the limit.
+    if len(blocks) > MAX_MESSAGE_BLOCKS:
+        blocks = [*fit(blocks[:-1], limit=MAX_MESSAGE_BLOCKS - 1), blocks[-1]]
+    return blocks
+
+
+def _facts_line(facts: dict[str, Any]) -> str:
+    parts = []
+    letter_date = facts.get("letter_date")
+    parts.append(f"letter {format_long(date.fromisoformat(letter_date))}" if letter_date else "letter date not found")
+    if facts.get("visit_dates"):
+        parts.append("visit " + " and ".join(format_long(date.fromisoformat(d)) for d in facts["visit_dates"]))
+    if facts.get("inspectors"):
+        parts.append("inspectors " + ", ".join(facts["inspectors"]))
+    return " · ".join(parts)
+
+
+def _date_input(
+    *, block_id: str, label: str, initial: date | None, optional: bool = True, hint: str | None = None
+) -> Block:
+    element: dict[str, Any] = {"type": "datepicker", "action_id": "date"}
+    if initial:
+        element["initial_date"] = initial.isoformat()
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label, 2000),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _text_input(
+    *,
+    block_id: str,
+    label: str,
+    initial: str | None = None,
+    optional: bool = False,
+    multiline: bool = False,
+    max_length: int | None = None,
+    placeholder: str | None = None,
+    hint: str | None = None,
+) -> Block:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": multiline}
+    if initial:
+        element["initial_value"] = initial
+    if max_length:
+        element["max_length"] = max_length
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label, 2000),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _visit_type_input(initial: str | None) -> Block:
+    options = [
+        {"text": plain(name, 75), "value": value} for value, name in VISIT_TYPE_NAMES.items()
+    ]
+    element: dict[str, Any] = {"type": "static_select", "action_id": "choice", "options": options}
+    if initial in VISIT_TYPE_NAMES:
+        element["initial_option"] = next(o for o in options if o["value"] == initial)
+    return {"type": "input", "block_id": "visit_type", "label": plain("Kind of visit"), "element": element}
+
+
+def _channel_input(initial: str | None) -> Block:
+    element: dict[str, Any] = {
+        "type": "conversations_select",
+        "action_id": "channel",
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if initial:
+        element["initial_conversation"] = initial
+    return {
+        "type": "input",
+        "block_id": "channel",
+        "label": plain("Channel for reminders"),
+        "element": element,
+    }
+
+
+def _users_input(*, block_id: str, label: str, initial: Iterable[str], optional: bool = True, hint: str | None = None) -> Block:
+    element: dict[str, Any] = {"type": "multi_users_select", "action_id": "users"}
+    initial_users = list(initial)
+    if initial_users:
+        element["initial_users"] = initial_users
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _modal(*, callback_id: str, title: str, submit: str | None, blocks: list[Block], metadata: dict[str, Any]) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "close": plain("Cancel", 24),
+        "blocks": fit(blocks, limit=MAX_VIEW_BLOCKS),
+        "private_metadata": json.dumps(metadata)[:3000],
+    }
+    if submit:
+        view["submit"] = plain(submit, 24)
+    return view
+
+
+def letter_modal(*, channel_id: str | None) -> dict[str, Any]:
+    """`/ofsted letter`: attach the letter, or paste its text."""
+    blocks: list[Block] = [
+        section(
+            "Attach the letter Ofsted sent (PDF or Word), or paste its text. I will read its "
+            "dates and send them to you in a direct message to check before anything is saved."
+        ),
+        {
+            "type": "input",
+            "block_id": "letter_file",
+            "optional": True,
+            "label": plain("Letter file"),
+            "element": {
+                "type": "file_input",
+                "action_id": "file",
+                "filetypes": ["pdf", "docx", "txt"],
+                "max_files": 1,
+            },
+        },
+        _text_input(
+            block_id="letter_text",
+            label="Or paste the letter's text",
+            optional=True,
+            multiline=True,
+            max_length=MAX_PLAIN_INPUT,
+            hint="Slack takes up to 3,000 characters here: include the date line, the subject "
+            "and the paragraphs with the deadlines.",
+        ),
+    ]
+    return _modal(
+        callback_id=LETTER_MODAL,
+        title="Read a letter",
+        submit="Read letter",
+        blocks=blocks,
+        metadata={"channel_id": channel_id},
+    )
+
+
+def review_modal(*, facts: dict[str, Any], draft_id: int, channel_id: str | None) -> dict[str, Any]:
+    """The facts read from a letter, every one editable, with the evidence beside each date."""
+    blocks: list[Block] = []
+    if facts["warnings"]:
+        blocks.append(
+            section(":warning: *Please check*\n" + "\n".join(f"• {escape(w)}" for w in facts["warnings"]))
+        )
+    blocks.append(
+        _text_input(block_id="local_authority", label="Local authority", initial=facts.get("local_authority"), max_length=100)
+    )
+    blocks.append(_visit_type_input(facts.get("visit_type")))
+    blocks.append(
+        _date_input(
+            block_id="letter_date",
+            label="Letter date",
+            initial=date.fromisoformat(facts["letter_date"]) if facts.get("letter_date") else None,
+        )
+    )
+    stated = {m["kind"]: m for m in facts["milestones"]}
+    for kind in MilestoneKind:
+        milestone = stated.get(kind.value)
+        hint = None
+        if milestone:
+            hint = SOURCE_NAMES[milestone["source"]]
+            if milestone.get("evidence"):
+                hint += ": " + " ".join(milestone["evidence"].split())
+        blocks.append(
+            _date_input(
+                block_id=f"due_{kind.value}",
+                label=MILESTONE_LABELS[kind],
+                initial=date.fromisoformat(milestone["due"]) if milestone else None,
+                hint=clip(hint, 2000) if hint else "Not in the letter: leave empty, or pick a date.",
+            )
+        )
+    blocks.append(_channel_input(channel_id))
+    blocks.append(
+        _users_input(
+            block_id="approvers",
+            label="Approvers",
+            initial=(),
+            hint="Who may approve the action plan and the decision on a complaint.",
+        )
+    )
+    return _modal(
+        callback_id=REVIEW_MODAL,
+        title="Check the dates",
+        submit="Create visit",
+        blocks=blocks,
+        metadata={"draft_id": draft_id, "channel_id": channel_id},
+    )
+
+
+def new_visit_modal(*, channel_id: str | None) -> dict[str, Any]:
+    """`/ofsted new`: a visit entered by hand."""
+    blocks: list[Block] = [
+        _text_input(block_id="local_authority", label="Local authority", max_length=100, placeholder="e.g. Fernleigh"),
+        _visit_type_input(None),
+        _date_input(block_id="letter_date", label="Letter date", initial=None),
+        _date_input(block_id="visit_start", label="First day of the visit", initial=None),
+        _date_input(block_id="visit_end", label="Last day of the visit", initial=None),
+    ]
+    for kind in MilestoneKind:
+        blocks.append(_date_input(block_id=f"due_{kind.value}", label=MILESTONE_LABELS[kind], initial=None))
+    blocks.append(_channel_input(channel_id))
+    blocks.append(
+        _users_input(
+            block_id="approvers",
+            label="Approvers",
+            initial=(),
+            hint="Who may approve the action plan and the decision on a complaint.",
+        )
+    )
+    return _modal(
+        callback_id=NEW_VISIT_MODAL,
+        title="New visit",
+        submit="Create visit",
+        blocks=blocks,
+        metadata={"channel_id": channel_id},
+    )
+
+
+def settings_modal(
+    *,
+    visit: VisitLike,
+    approvers: Sequence[str],
+    escalation_user_id: str | None,
+    reminder_time: str,
+    reminder_offsets: str,
+) -> dict[str, Any]:
+    """`/ofsted settings <visit>`: where and when its reminders go, and who signs off."""
+    escalation: dict[str, Any] = {"type": "users_select", "action_id": "user"}
+    if escalation_user_id:
+        escalation["initial_user"] = escalation_user_id
+    blocks: list[Block] = [
+        context(_visit_facts(visit)),
+        _channel_input(visit.channel_id),
+        _text_input(
+            block_id="reminder_time",
+            label="Reminder time (London)",
+            initial=reminder_time,
+            max_length=5,
+            hint="24-hour clock, e.g. 09:00. Reminders are only posted on working days.",
+        ),
+        _text_input(
+            block_id="reminder_offsets",
+            label="Remind this many working days before",
+            initial=reminder_offsets,
+            max_length=40,
+            hint="Comma-separated working days before each due date, e.g. 5,2,1,0 (0 = on the day).",
+        ),
+        _users_input(block_id="approvers", label="Approvers", initial=approvers),
+        {
+            "type": "input",
+            "block_id": "escalation",
+            "optional": True,
+            "label": plain("Escalate overdue milestones to"),
+            "element": escalation,
+        },
+    ]
+    return _modal(
+        callback_id=SETTINGS_MODAL,
+        title="Visit settings",
+        submit="Save",
+        blocks=blocks,
+        metadata={"visit_id": visit.id},
+    )
+
+
+# --- Help and App Home ------------------------------------------------------------------------
+
+HELP_TEXT = """*ofsted-bot* keeps the dates after an Ofsted visit.
+• `/ofsted letter`: read a letter (attach it or paste it) and check its dates
+• `/ofsted new`: enter a visit by hand
+• `/ofsted list`: open visits and what is next
+• `/ofsted show <visit>`: a visit's timeline
+• `/ofsted export <visit> csv` or `ics`: the audit trail, or the dates for Outlook
+• `/ofsted settings <visit>`: channel, reminder time and days, approvers
+• `/ofsted close <visit>`: close a visit when everything is done
+A visit is named by its reference, such as `st-helens-2106` (see `/ofsted list`). You can also share a letter's PDF or Word file in a channel I am in."""
+
+
+def help_blocks(*, problem: str | None = None) -> list[Block]:
+    blocks: list[Block] = []
+    if problem:
+        blocks.append(section(f":x: {escape(problem)}"))
+    blocks.append(section(HELP_TEXT))
+    return blocks
+
+
+@dataclass(frozen=True)
+class HomeItem:
+    visit: VisitLike
+    milestone: MilestoneLike
+    why: str | None = None  # "you own it", "your approval is requested"
+
+
+def home_view(
+    *,
+    overdue: Sequence[HomeItem],
+    due_soon: Sequence[HomeItem],
+    waiting_on_me: Sequence[HomeItem],
+    today: date,
+    calendar: WorkingDayCalendar,
+) -> dict[str, Any]:
+    """The App Home tab: what is overdue, what is due in the next 30 days, what waits on you."""
+    blocks: list[Block] = [header("Ofsted deadlines"), context(f"As of {format_long(today)}")]
+    for title, items, empty in (
+        ("Waiting on you", waiting_on_me, "Nothing is waiting on you."),
+        ("Overdue", overdue, "Nothing is overdue."),
+        ("Due in the next 30 days", due_soon, "Nothing is due in the next 30 days."),
+    ):
+        blocks.append({"type": "divider"})
+        blocks.append(section(f"*{title}* ({len(items)})"))
+        if not items:
+            blocks.append(context(empty))
+        for item in items[:25]:
+            line = milestone_line(item.milestone, today=today, calendar=calendar)
+            where = f"{escape(visit_title(item.visit))} · `{item.visit.reference}`"
+            if item.why:
+                where += f" · {item.why}"
+            blocks.append(section(f"{line}\n{where}"))
+        if len(items) > 25:
+            blocks.append(context(f"…and {len(items) - 25} more: see `/ofsted list`."))
+    return {"type": "home", "blocks": fit(blocks, limit=MAX_VIEW_BLOCKS)}

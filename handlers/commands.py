@@ -1,0 +1,115 @@
+"""`/ofsted …`: acknowledged at once, then answered from a lazy listener when the work is done."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers import blocks, exports
+from handlers.commandline import Command, parse_command
+from handlers.context import HandlerContext
+from handlers.delivery import upload_or_send
+from handlers.errors import UserError, answers_errors
+from handlers.visits import find_visit, visit_summaries
+from storage import repo
+
+
+def acknowledge(ack: Ack) -> None:
+    ack()
+
+
+def register(app: App, ctx: HandlerContext) -> None:
+    @answers_errors
+    def handle_ofsted_command(*, body: dict[str, Any], client: WebClient, respond: Any, context: Any) -> None:
+        command = parse_command(body.get("text") or "")
+        SUBCOMMANDS[command.name](ctx=ctx, command=command, body=body, client=client, respond=respond)
+
+    app.command("/ofsted")(ack=acknowledge, lazy=[handle_ofsted_command])
+
+
+def handle_help(*, respond: Any, **_: Any) -> None:
+    respond(text="What ofsted-bot can do", blocks=blocks.help_blocks())
+
+
+def handle_letter(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.letter_modal(channel_id=body.get("channel_id")))
+
+
+def handle_new(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.new_visit_modal(channel_id=body.get("channel_id")))
+
+
+def handle_list(*, ctx: HandlerContext, respond: Any, **_: Any) -> None:
+    with ctx.session() as session:
+        summaries = visit_summaries(session=session)
+        shown = blocks.visit_list_blocks(summaries=summaries, today=ctx.today(), calendar=ctx.calendar)
+    respond(text=f"{len(summaries)} open visits", blocks=shown)
+
+
+def handle_show(*, ctx: HandlerContext, command: Command, respond: Any, **_: Any) -> None:
+    with ctx.session() as session:
+        visit = find_visit(session=session, reference=command.visit or "")
+        milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
+        shown = blocks.timeline_blocks(visit=visit, milestones=milestones, today=ctx.today(), calendar=ctx.calendar)
+        text = blocks.timeline_text(visit=visit, milestones=milestones)
+    respond(text=text, blocks=shown)
+
+
+def handle_export(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
+    with ctx.session() as session:
+        visit = find_visit(session=session, reference=command.visit or "")
+        milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
+        if command.export_format == "csv":
+            events = repo.list_audit_events(session=session, visit_id=visit.id or 0)
+            content: bytes = exports.audit_csv(visit=visit, events=events, milestones=milestones).encode()
+            what = "audit trail"
+        else:
+            content = exports.milestones_ics(visit=visit, milestones=milestones, now=ctx.now())
+            what = "dates, as a calendar file for Outlook"
+        filename = exports.export_filename(visit=visit, export_format=command.export_format or "csv", today=ctx.today())
+    upload_or_send(
+        client=client,
+        channel_id=body["channel_id"],
+        user_id=body["user_id"],
+        content=content,
+        filename=filename,
+        comment=f"<@{body['user_id']}> asked for the {what} of `{visit.reference}`.",
+    )
+
+
+def handle_settings(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+    with ctx.session() as session:
+        visit = find_visit(session=session, reference=command.visit or "")
+        approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
+        view = blocks.settings_modal(
+            visit=visit,
+            approvers=approvers,
+            escalation_user_id=visit.escalation_user_id,
+            reminder_time=visit.reminder_time or ctx.reminder_time.strftime("%H:%M"),
+            reminder_offsets=visit.reminder_offsets or ",".join(str(n) for n in ctx.reminder_offsets),
+        )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def handle_close(*, ctx: HandlerContext, command: Command, body: dict[str, Any], respond: Any, **_: Any) -> None:
+    with ctx.session() as session:
+        visit = find_visit(session=session, reference=command.visit or "")
+        if visit.status == "closed":
+            raise UserError(f"`{visit.reference}` is already closed.")
+        repo.close_visit(session=session, visit=visit, actor_user_id=body["user_id"], now=ctx.now())
+        reference = visit.reference
+    respond(text=f":white_check_mark: Closed `{reference}`: no more reminders will be posted for it.")
+
+
+SUBCOMMANDS = {
+    "help": handle_help,
+    "letter": handle_letter,
+    "new": handle_new,
+    "list": handle_list,
+    "show": handle_show,
+    "export": handle_export,
+    "settings": handle_settings,
+    "close": handle_close,
+}

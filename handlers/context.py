@@ -1,0 +1,44 @@
+"""What every listener is handed: the database, the settings, the calendar and the clock.
+
+The clock is an input like any other, so a test can say what "now" is; listeners never read
+the system time themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from scheduler.calendar import ENGLAND_AND_WALES, WorkingDayCalendar, london_date
+from storage.db import session_scope
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    engine: Engine
+    bot_token: str | None
+    reminder_time: time = time(9, 0)
+    reminder_offsets: tuple[int, ...] = (5, 2, 1, 0)
+    calendar: WorkingDayCalendar = field(default=ENGLAND_AND_WALES)
+    clock: Callable[[], datetime] = field(default=system_clock)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """Today in London: the date a council officer is living in."""
+        return london_date(self.clock())
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.engine) as session:
+            yield session

@@ -1,0 +1,67 @@
+"""Events: the App Home tab, and letters shared as files in a channel or a direct message."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers import blocks
+from handlers.context import HandlerContext
+from handlers.errors import answers_errors
+from handlers.intake import SharedFile, facts_from_file, save_and_preview
+from handlers.visits import home_items
+from storage import repo
+
+logger = logging.getLogger(__name__)
+
+
+def acknowledge(ack: Ack) -> None:
+    ack()
+
+
+def register(app: App, ctx: HandlerContext) -> None:
+    @answers_errors
+    def handle_app_home_opened(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+        event = body["event"]
+        if event.get("tab", "home") != "home":
+            return
+        user_id = event["user"]
+        today = ctx.today()
+        with ctx.session() as session:
+            overdue, due_soon, waiting = home_items(session=session, user_id=user_id, today=today)
+            view = blocks.home_view(
+                overdue=overdue, due_soon=due_soon, waiting_on_me=waiting, today=today, calendar=ctx.calendar
+            )
+        client.views_publish(user_id=user_id, view=view)
+
+    @answers_errors
+    def handle_file_shared(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+        event = body["event"]
+        letters = [SharedFile.from_slack(f) for f in event.get("files", [])]
+        letters = [f for f in letters if f.looks_like_a_letter]
+        if not letters:
+            return  # a photo or a spreadsheet: not ours to comment on
+        channel_id, message_ts = event["channel"], event["ts"]
+        with ctx.session() as session:
+            if repo.find_letter_draft_for_message(session=session, channel_id=channel_id, thread_ts=message_ts):
+                return  # Slack delivered this event again: it has its preview already
+        facts = facts_from_file(letters[0], token=ctx.bot_token)
+        save_and_preview(
+            ctx=ctx, client=client, facts=facts, created_by=event["user"], filename=letters[0].name,
+            visit_channel_id=channel_id, preview_channel_id=channel_id, thread_ts=message_ts,
+        )
+
+    app.event("app_home_opened")(ack=acknowledge, lazy=[handle_app_home_opened])
+    app.event({"type": "message", "subtype": "file_share"})(ack=acknowledge, lazy=[handle_file_shared])
+
+    # Every other message in the bot's channels: acknowledged, so Slack does not retry it.
+    @app.event("message")
+    def ignore_other_messages(ack: Ack) -> None:
+        ack()
+
+    @app.event("file_shared")
+    def ignore_file_shared(ack: Ack) -> None:
+        ack()  # the message event with the file carries everything; this one would double it

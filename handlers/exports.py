@@ -1,0 +1,99 @@
+"""Exports: the audit trail as CSV, the milestones as an iCalendar file that Outlook imports.
+
+Pure: rows in, file contents out. Each milestone's UID is fixed by its id, and SEQUENCE
+grows with every change, so importing the file again updates the entries instead of adding
+duplicates.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+import icalendar
+
+from handlers.blocks import SOURCE_NAMES, VisitLike, is_estimate, visit_title
+from scheduler.calendar import LONDON
+from storage.models import AuditEvent, Milestone
+
+AUDIT_COLUMNS = ("time (London)", "visit", "milestone", "who", "action", "outcome", "note")
+PRODUCT_ID = "-//ofsted-bot//Ofsted deadlines//EN"
+
+
+def audit_csv(
+    *, visit: VisitLike, events: Sequence[AuditEvent], milestones: Sequence[Milestone]
+) -> str:
+    """The audit trail, oldest first, with times in London as the officers read them."""
+    labels = {milestone.id: milestone.label for milestone in milestones}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(AUDIT_COLUMNS)
+    for event in events:
+        writer.writerow(
+            (
+                event.at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M:%S %Z"),
+                visit.reference,
+                labels.get(event.milestone_id, "") if event.milestone_id else "",
+                event.actor_user_id,
+                event.action,
+                event.outcome,
+                _spreadsheet_safe(event.note or ""),
+            )
+        )
+    return buffer.getvalue()
+
+
+def _spreadsheet_safe(text: str) -> str:
+    # A note starting with = or + would run as a formula when the CSV is opened in Excel.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def milestone_uid(milestone: Milestone) -> str:
+    return f"milestone-{milestone.id}@ofsted-bot"
+
+
+def milestones_ics(
+    *, visit: VisitLike, milestones: Sequence[Milestone], now: datetime
+) -> bytes:
+    """All-day events, one a milestone, on the day each falls due."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", f"Ofsted: {visit_title(visit)}")
+    for milestone in milestones:
+        calendar.add_component(_event(visit=visit, milestone=milestone, now=now))
+    return calendar.to_ical()
+
+
+def _event(*, visit: VisitLike, milestone: Milestone, now: datetime) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", milestone_uid(milestone))
+    event.add("dtstamp", now)
+    event.add("last-modified", milestone.updated_at)
+    # Outlook replaces an imported event when the same UID comes with a higher SEQUENCE.
+    event.add("sequence", int(milestone.updated_at.timestamp()) - int(milestone.created_at.timestamp()))
+    word = "expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "due"
+    event.add("summary", f"{milestone.label} ({word}): {visit.local_authority or visit.reference}")
+    event.add("dtstart", milestone.due_date)
+    event.add("dtend", milestone.due_date + timedelta(days=1))
+    event.add("transp", "TRANSPARENT")
+    description = [
+        f"Visit {visit.reference}: {visit_title(visit)}",
+        f"Status: {milestone.status}",
+        f"Source: {SOURCE_NAMES.get(milestone.source, milestone.source)}",
+    ]
+    if milestone.evidence:
+        description.append(f"From the letter: {' '.join(milestone.evidence.split())}")
+    event.add("description", "\n".join(description))
+    event.add("categories", ["Ofsted"])
+    if milestone.status == "waived":
+        event.add("status", "CANCELLED")
+    return event
+
+
+def export_filename(*, visit: VisitLike, export_format: str, today: date) -> str:
+    return f"ofsted-{visit.reference}-{'audit' if export_format == 'csv' else 'dates'}-{today:%Y%m%d}.{export_format}"

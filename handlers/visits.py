@@ -1,0 +1,146 @@
+"""What the listeners do with visits, apart from Slack: find, summarise, create from a letter.
+
+Listeners call these inside one session (one unit of work) and then make their one Slack call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from handlers.blocks import HomeItem, VisitSummary
+from handlers.errors import UserError
+from handlers.forms import VisitForm
+from scheduler.rules import MILESTONE_LABELS, NEEDS_SIGN_OFF, MilestoneKind
+from storage import repo
+from storage.models import Milestone, Visit
+
+HOME_HORIZON_DAYS = 30
+
+
+def find_visit(*, session: Session, reference: str) -> Visit:
+    visit = repo.get_visit(session=session, reference=reference)
+    if visit is not None:
+        return visit
+    known = [v.reference for v in repo.list_open_visits(session=session)][:5]
+    hint = f" Open visits: {', '.join(f'`{r}`' for r in known)}." if known else ""
+    raise UserError(f"I have no visit called `{reference[:60]}`.{hint} `/ofsted list` shows them all.")
+
+
+def visit_summaries(*, session: Session) -> list[VisitSummary]:
+    visits = repo.list_open_visits(session=session)
+    upcoming = repo.next_open_milestones(
+        session=session, visit_ids=[visit.id for visit in visits if visit.id is not None]
+    )
+    return [VisitSummary(visit=visit, next_milestone=upcoming.get(visit.id or 0)) for visit in visits]
+
+
+def new_milestones(
+    *, facts_milestones: Sequence[dict[str, Any]], due_dates: dict[MilestoneKind, date] | None = None
+) -> list[repo.NewMilestone]:
+    """Milestones from a letter's facts; a date a person changed becomes their own ("manual")."""
+    read = {MilestoneKind(m["kind"]): m for m in facts_milestones}
+    wanted = due_dates if due_dates is not None else {
+        kind: date.fromisoformat(m["due"]) for kind, m in read.items()
+    }
+    milestones = []
+    for kind in MilestoneKind:
+        due = wanted.get(kind)
+        if due is None:
+            continue
+        from_letter = read.get(kind)
+        unchanged = from_letter is not None and from_letter["due"] == due.isoformat()
+        milestones.append(
+            repo.NewMilestone(
+                kind=kind.value,
+                label=MILESTONE_LABELS[kind],
+                due_date=due,
+                source=from_letter["source"] if unchanged and from_letter else "manual",
+                evidence=from_letter.get("evidence") if unchanged and from_letter else None,
+                rule=from_letter.get("rule") if unchanged and from_letter else None,
+                needs_approval=kind in NEEDS_SIGN_OFF,
+            )
+        )
+    return milestones
+
+
+def create_visit_from_form(
+    *,
+    session: Session,
+    form: VisitForm,
+    facts_milestones: Sequence[dict[str, Any]],
+    inspectors: Sequence[str],
+    actor_user_id: str,
+    now: datetime,
+) -> Visit:
+    return repo.create_visit(
+        session=session,
+        local_authority=form.local_authority,
+        visit_type=form.visit_type,
+        letter_date=form.letter_date,
+        visit_dates=list(form.visit_dates),
+        inspectors=list(inspectors),
+        milestones=new_milestones(facts_milestones=facts_milestones, due_dates=form.due_dates),
+        created_by=actor_user_id,
+        channel_id=form.channel_id,
+        approvers=form.approvers,
+        now=now,
+    )
+
+
+def create_visit_from_facts(
+    *,
+    session: Session,
+    facts: dict[str, Any],
+    channel_id: str | None,
+    actor_user_id: str,
+    now: datetime,
+) -> Visit:
+    """"Create visit" on a preview: the letter's facts exactly as read."""
+    if not facts["milestones"]:
+        raise UserError(
+            "This letter has no dates to track. Use *Edit dates* to add them, or dismiss it."
+        )
+    visit_dates = [date.fromisoformat(day) for day in facts["visit_dates"]]
+    return repo.create_visit(
+        session=session,
+        local_authority=facts["local_authority"],
+        visit_type=facts["visit_type"],
+        letter_date=date.fromisoformat(facts["letter_date"]) if facts["letter_date"] else None,
+        visit_dates=visit_dates,
+        inspectors=facts["inspectors"],
+        milestones=new_milestones(facts_milestones=facts["milestones"]),
+        created_by=actor_user_id,
+        channel_id=channel_id,
+        now=now,
+    )
+
+
+def home_items(
+    *, session: Session, user_id: str, today: date
+) -> tuple[list[HomeItem], list[HomeItem], list[HomeItem]]:
+    """(overdue, due in the next 30 days, waiting on this user) across every open visit."""
+    rows = repo.list_open_milestones(session=session)
+    approver_of = repo.visits_approved_by(session=session, user_id=user_id)
+    horizon = today + timedelta(days=HOME_HORIZON_DAYS)
+    overdue = [HomeItem(visit, milestone) for visit, milestone in rows if milestone.due_date < today]
+    due_soon = [
+        HomeItem(visit, milestone) for visit, milestone in rows if today <= milestone.due_date <= horizon
+    ]
+    waiting = [
+        HomeItem(visit, milestone, why)
+        for visit, milestone in rows
+        if (why := _why_waiting(milestone=milestone, user_id=user_id, approver=visit.id in approver_of))
+    ]
+    return overdue, due_soon, waiting
+
+
+def _why_waiting(*, milestone: Milestone, user_id: str, approver: bool) -> str | None:
+    if approver and milestone.needs_approval and milestone.approval_status == "requested":
+        return "your sign-off is requested"
+    if milestone.owner_user_id == user_id:
+        return "you own it"
+    return None
