@@ -1,0 +1,108 @@
+"""HTTP mode: verification, the health check, acks within 3 seconds, and gunicorn for real."""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.standin import Delivery, SlackDriver, SlackStandIn
+from tests.handlers.conftest import CHANNEL, OFFICER, SIGNING_SECRET
+
+
+@pytest.mark.parametrize(
+    "delivery",
+    [Delivery(signature="bad"), Delivery(signature="absent"), Delivery(stale=True)],
+    ids=["bad-signature", "no-signature", "stale-timestamp"],
+)
+def test_requests_without_a_valid_signature_are_refused_and_do_nothing(bot, delivery):
+    response = bot.driver.slash_command("list", user_id=OFFICER, channel_id=CHANNEL, delivery=delivery)
+    assert response.status == 401
+    time.sleep(0.3)
+    assert bot.slack.responses == []
+    clicked = bot.driver.block_action(
+        user_id=OFFICER, action_id="draft_create", value="1", channel_id=CHANNEL, delivery=delivery
+    )
+    assert clicked.status == 401
+
+
+def test_the_health_check_reports_the_database(bot):
+    with urllib.request.urlopen(bot.url + "/healthz", timeout=5) as answer:
+        assert answer.status == 200
+        assert b'"database": "ok"' in answer.read()
+
+
+def test_other_paths_are_not_found(bot):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(bot.url + "/admin", timeout=5)
+    assert refused.value.code == 404
+
+
+def test_a_command_is_acknowledged_at_once_while_the_database_is_locked(bot, tmp_path):
+    # Another process holds the SQLite file's write lock: the ack must not wait for it.
+    database = bot.engine.url.database
+    blocker = sqlite3.connect(database, timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        response = bot.driver.slash_command("list", user_id=OFFICER, channel_id=CHANNEL)
+        assert response.status == 200
+        assert response.latency < 1.0
+        time.sleep(0.3)
+        assert bot.slack.responses == []  # the answer waits for the database, not the ack
+    finally:
+        blocker.rollback()
+        blocker.close()
+    answer = bot.slack.wait_for(lambda slack: slack.responses[0] if slack.responses else None, timeout=10)
+    assert "No open visits" in str(answer.blocks)
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_http_runs_under_gunicorn_and_answers_signed_requests(tmp_path):
+    port = _free_port()
+    with SlackStandIn() as slack:
+        environment = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+        }
+        environment.pop("SLACK_APP_TOKEN", None)
+        command = [str(Path(sys.executable).with_name("ofsted-bot")), "serve", "--http", "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", "2", "--no-dispatcher"]
+        server = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
+                        assert answer.status == 200
+                        break
+                except (urllib.error.URLError, ConnectionError):
+                    assert server.poll() is None, server.stdout.read().decode()
+                    assert time.monotonic() < deadline, "gunicorn did not start"
+                    time.sleep(0.2)
+            driver = SlackDriver(base, SIGNING_SECRET, slack)
+            response = driver.slash_command("help", user_id=OFFICER, channel_id=CHANNEL)
+            assert response.status == 200 and response.within_ack_deadline
+            slack.wait_for(lambda s: s.responses, timeout=10)
+            assert "/ofsted letter" in str(slack.responses[0].blocks)
+            assert driver.slash_command("help", user_id=OFFICER, channel_id=CHANNEL, delivery=Delivery(signature="bad")).status == 401
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            output = server.communicate(timeout=30)[0].decode()
+        assert "gthread" in output or "Booting worker" in output
+        assert "Traceback" not in output
