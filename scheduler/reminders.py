@@ -1,0 +1,247 @@
+"""Reminder planning: which posts one milestone still needs, and at what instant.
+
+Pure, like the rest of `scheduler/`: the clock is an argument (`now`), nothing is read or
+written, and the same arguments always give the same list. That matters because the
+dispatcher stores the plan as `Reminder` rows keyed by (milestone, kind, due_at) and plans
+again after every post: an instant that moved between two passes would be posted twice.
+
+The shape of a plan, for a milestone due on day D with offsets 5,2,1,0 at 09:00:
+
+* one reminder at 09:00 London on each offset's working day ("ahead", then "due_day");
+  a due date that is not a working day is reminded on the working day before it;
+* if the milestone was created after some of those had passed, one "catch_up" instead of them
+  (a "due_day" if it falls on the due day itself);
+* after D, one reminder each working day at 09:00 ("overdue", then "escalation"), but only
+  the next one is planned: the dispatcher plans again once it has posted, so rows stay few;
+* a snooze silences everything before 09:00 on its day and reminds once then.
+
+Every instant is at the reminder time on a working day, except a catch-up posted straight
+away, which is at the minute the milestone was created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from scheduler.calendar import (
+    ENGLAND_AND_WALES,
+    LONDON,
+    WorkingDayCalendar,
+    london_date,
+    london_time,
+)
+
+AHEAD = "ahead"
+DUE_DAY = "due_day"
+CATCH_UP = "catch_up"
+OVERDUE = "overdue"
+ESCALATION = "escalation"
+REMINDER_KINDS = (AHEAD, DUE_DAY, CATCH_UP, OVERDUE, ESCALATION)
+"""The same kinds, in the same order, as `storage.models.REMINDER_KINDS` (a test checks)."""
+
+PLANNED_STATUSES = ("open", "acknowledged")
+"""Milestone statuses that still need someone to act, so still get reminders."""
+FINISHED_STATUSES = ("done", "waived")
+
+DEFAULT_ESCALATE_AFTER = 3
+"""Working days overdue from which the daily reminder escalates."""
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    """One post the planner wants to exist; becomes a `Reminder` row as it stands."""
+
+    due_at: datetime
+    """Aware, in UTC."""
+    kind: str
+    """One of `REMINDER_KINDS`."""
+    offset_days: int
+    """Working days left after the reminder's London day up to the due date (negative: working
+    days overdue): `calendar.working_days_between(day, due)`, the count the message shows."""
+
+
+def plan_reminders(
+    *,
+    due: date,
+    status: str,
+    offsets: Sequence[int],
+    reminder_time: time,
+    now: datetime,
+    calendar: WorkingDayCalendar = ENGLAND_AND_WALES,
+    escalate_after: int | None = DEFAULT_ESCALATE_AFTER,
+    snoozed_until: date | None = None,
+    created_at: datetime | None = None,
+) -> list[PlannedReminder]:
+    """The reminders still to come for one milestone, sorted by `due_at`, all after `now`
+    except a catch-up due at once, which sits on the minute of `now` (or of `created_at`).
+
+    `created_at` is when this schedule began (the milestone's creation, or the moment its due
+    date was last moved). Offsets that had passed by then were never going to be posted, so they
+    earn one catch-up; offsets that passed after it are the dispatcher's (posted or still
+    pending), not missed. It defaults to `now`, which is right only when planning at creation:
+    a later pass without it would take every passed offset for a missed one and plan a second
+    catch-up.
+
+    Raises ValueError on a naive `now` or `created_at`, an aware `reminder_time`, a negative
+    offset or threshold, or an unknown status.
+    """
+    _require_aware(now, "now")
+    if created_at is not None:
+        _require_aware(created_at, "created_at")
+    if reminder_time.tzinfo is not None:
+        raise ValueError("reminder_time is a London wall-clock time: give it without a timezone")
+    if any(offset < 0 for offset in offsets):
+        raise ValueError(f"offsets are working days before the due date, not {list(offsets)}")
+    if escalate_after is not None and escalate_after < 0:
+        raise ValueError(f"escalate_after must be 0 or more, not {escalate_after}")
+    if status in FINISHED_STATUSES:
+        return []
+    if status not in PLANNED_STATUSES:
+        raise ValueError(
+            f"unknown milestone status {status!r}; expected one of "
+            f"{PLANNED_STATUSES + FINISHED_STATUSES}"
+        )
+
+    def at(day: date) -> datetime:
+        return _utc(london_time(day, reminder_time))
+
+    def on(day: date, instant: datetime) -> PlannedReminder:
+        return _reminder_on(
+            day=day, instant=instant, due=due, calendar=calendar, escalate_after=escalate_after
+        )
+
+    start = now if created_at is None else created_at
+    # The regular reminders, one per day: offsets 1 and 0 both land on the Friday before a
+    # Saturday due date. The day, not the offset that led to it, says how many working days
+    # are left, so both make one "due_day" reminder counting 0.
+    reminder_days = {
+        calendar.previous_working_day(due)
+        if offset == 0
+        else calendar.add_working_days(due, -offset)
+        for offset in offsets
+    }
+    schedule: list[PlannedReminder] = []
+    missed = False
+    for day in sorted(reminder_days):
+        instant = at(day)
+        if instant <= start:
+            missed = True
+        else:
+            ahead = calendar.working_days_between(day, due)
+            schedule.append(PlannedReminder(instant, DUE_DAY if ahead == 0 else AHEAD, ahead))
+
+    catch_up: PlannedReminder | None = None
+    if missed:
+        instant = _catch_up_at(start=start, reminder_time=reminder_time, calendar=calendar)
+        day = london_date(instant)
+        # After the due date the overdue reminder speaks instead; on a day that already has a
+        # regular reminder, a catch-up would only repeat it.
+        if day <= due and day not in _london_days(schedule):
+            catch_up = on(day, instant)
+            schedule.append(catch_up)
+
+    # The snooze: nothing before the reminder time on its (working) day, and one reminder then.
+    # It does not depend on `now`, so a pass made during the snooze plans the same reminder.
+    not_before: datetime | None = None
+    if snoozed_until is not None:
+        snooze_day = calendar.next_working_day(snoozed_until)
+        not_before = at(snooze_day)
+        silenced = [reminder for reminder in schedule if reminder.due_at < not_before]
+        schedule = [reminder for reminder in schedule if reminder.due_at >= not_before]
+        # After the due date, the overdue reminder below falls on the snooze day itself.
+        if silenced and snooze_day <= due and snooze_day not in _london_days(schedule):
+            schedule.append(on(snooze_day, not_before))
+
+    # Overdue: only the next working day's reminder after now (and after any snooze).
+    overdue_day = max(due + timedelta(days=1), london_date(now))
+    if not_before is not None:
+        overdue_day = max(overdue_day, london_date(not_before))
+    overdue_day = calendar.next_working_day(overdue_day)
+    if at(overdue_day) <= now:
+        overdue_day = calendar.next_working_day(overdue_day + timedelta(days=1))
+    schedule.append(on(overdue_day, at(overdue_day)))
+
+    # A catch-up posted straight away sits on the minute, a few seconds before `now`.
+    this_minute = _utc(now).replace(second=0, microsecond=0)
+    planned = [
+        reminder
+        for reminder in schedule
+        if reminder.due_at > now or (reminder is catch_up and reminder.due_at >= this_minute)
+    ]
+    return sorted(planned, key=lambda reminder: reminder.due_at)
+
+
+def reminder_day_phrase(
+    *, due: date, on: date, calendar: WorkingDayCalendar = ENGLAND_AND_WALES
+) -> str:
+    """How a reminder posted on `on` describes the due date, in working days as the letter counts.
+
+    "due in 2 working days", "due today", "1 working day overdue". A due date on a weekend or
+    bank holiday is named outright the working day before and the days after, because "due in
+    0 working days" or "0 working days overdue" would read as a mistake.
+    """
+    if on == due:
+        return "due today"
+    if on < due:
+        ahead = calendar.working_days_between(on, due)
+        if ahead == 0:
+            return f"due {_day_name(due)}, not a working day"
+        return f"due in {ahead} working day{'s' if ahead != 1 else ''}"
+    late = calendar.working_days_between(due, on)
+    if late == 0:
+        return f"overdue: it was due {_day_name(due)}"
+    return f"{late} working day{'s' if late != 1 else ''} overdue"
+
+
+def _reminder_on(
+    *,
+    day: date,
+    instant: datetime,
+    due: date,
+    calendar: WorkingDayCalendar,
+    escalate_after: int | None,
+) -> PlannedReminder:
+    """A reminder on a working day that is not one of the offsets: its kind is the day's phase."""
+    if day > due:
+        late = calendar.working_days_between(due, day)
+        escalated = escalate_after is not None and late >= escalate_after
+        return PlannedReminder(instant, ESCALATION if escalated else OVERDUE, -late)
+    ahead = calendar.working_days_between(day, due)
+    # The last working day on or before the due date counts 0: that is its due day.
+    return PlannedReminder(instant, DUE_DAY if ahead == 0 else CATCH_UP, ahead)
+
+
+def _catch_up_at(*, start: datetime, reminder_time: time, calendar: WorkingDayCalendar) -> datetime:
+    """When missed reminders are made up: at once if the reminder time has passed on a working
+    day, else at the next reminder time. Whoever enters a late milestone expects to hear
+    straight away, but nobody should be reminded before the working day starts.
+
+    Truncated to the minute so that two passes a few seconds apart agree on the row's key.
+    """
+    local = start.astimezone(LONDON)
+    today = local.date()
+    if not calendar.is_working_day(today):
+        return _utc(london_time(calendar.next_working_day(today), reminder_time))
+    at_reminder_time = _utc(london_time(today, reminder_time))
+    if local.time() < reminder_time:
+        return at_reminder_time
+    return max(_utc(start).replace(second=0, microsecond=0), at_reminder_time)
+
+
+def _london_days(reminders: Sequence[PlannedReminder]) -> set[date]:
+    return {london_date(reminder.due_at) for reminder in reminders}
+
+
+def _day_name(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def _require_aware(moment: datetime, name: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime, not {moment.isoformat()}")
