@@ -76,7 +76,30 @@ def _parser() -> argparse.ArgumentParser:
         "upgrade", help="create or migrate the tables in DATABASE_URL"
     )
     upgrade.set_defaults(run=_run_db_upgrade)
+
+    shell = commands.add_parser(
+        "shell",
+        help="try the bot offline in a terminal, against a local Slack stand-in",
+        description="Run the real bot offline: your lines go to a local Slack stand-in on "
+        "127.0.0.1 and the bot's answers are printed. No Slack credentials needed.",
+    )
+    shell.add_argument(
+        "--date", metavar="YYYY-MM-DD", help="pin the bot's clock to 09:00 London time that day"
+    )
+    shell.add_argument(
+        "--demo", action="store_true", help="start with a short tour on the bundled example letter"
+    )
+    shell.add_argument(
+        "--database", metavar="URL", help="use this database instead of DATABASE_URL"
+    )
+    shell.set_defaults(run=_run_shell)
     return parser
+
+
+def _run_shell(arguments: argparse.Namespace) -> int:
+    from bot.shell import run_shell
+
+    return run_shell(day=arguments.date, demo=arguments.demo, database_url=arguments.database)
 
 
 def _fail(message: str) -> int:
