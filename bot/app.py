@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import App
@@ -17,8 +17,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, milestones, views
 from handlers.context import HandlerContext, system_clock
+from handlers.poster import SlackPoster
+from scheduler.dispatcher import Dispatcher
+from scheduler.planning import ReminderDefaults
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,25 @@ def web_client(settings: Settings) -> WebClient:
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
         ],
+    )
+
+
+def posting_client(settings: Settings) -> WebClient:
+    """The dispatcher's client retries only a 429, which Slack answers before posting anything.
+
+    A 5xx or a dropped connection may come after the message was posted; the dispatcher then
+    looks for the message in the channel before trying again, rather than the client re-sending.
+    """
+    client = web_client(settings)
+    client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=5)]
+    return client
+
+
+def reminder_defaults(settings: Settings) -> ReminderDefaults:
+    return ReminderDefaults(
+        reminder_time=settings.reminder_time,
+        offsets=settings.reminder_offsets,
+        escalate_after=settings.escalate_after,
     )
 
 
@@ -56,13 +78,9 @@ def build_app(
         logger=logging.getLogger("bot.bolt"),
     )
     context = HandlerContext(
-        engine=engine,
-        bot_token=settings.slack_bot_token,
-        reminder_time=settings.reminder_time,
-        reminder_offsets=settings.reminder_offsets,
-        clock=clock,
+        engine=engine, bot_token=settings.slack_bot_token, defaults=reminder_defaults(settings), clock=clock
     )
-    for surface in (commands, actions, views, events):
+    for surface in (commands, actions, milestones, views, events):
         surface.register(app, context)
 
     @app.error
@@ -72,3 +90,17 @@ def build_app(
         logger.error("unhandled error on a %s request", body.get("type") or body.get("command"), exc_info=error)
 
     return app
+
+
+def build_dispatcher(
+    *, settings: Settings, engine: Engine, clock: Callable[[], datetime] = system_clock
+) -> Dispatcher:
+    """The reminder dispatcher, posting through its own Web API client."""
+    defaults = reminder_defaults(settings)
+    return Dispatcher(
+        engine=engine,
+        poster=SlackPoster(client=posting_client(settings), calendar=defaults.calendar),
+        clock=clock,
+        defaults=defaults,
+        lease=timedelta(seconds=settings.dispatch_lease),
+    )

@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_run_serve)
 
+    worker = commands.add_parser(
+        "worker", help="run the reminder dispatcher alone (the Procfile's worker process)"
+    )
+    worker.set_defaults(run=_run_worker)
+
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(required=True, metavar="ACTION")
     upgrade = database_commands.add_parser(
@@ -228,12 +233,53 @@ def _run_serve(arguments: argparse.Namespace) -> int:
     return _serve_socket_mode(settings, arguments)
 
 
+def _start_dispatcher(settings: Settings, engine: Engine) -> Any:
+    from bot.app import build_dispatcher
+    from scheduler.dispatcher import DispatcherClock
+
+    clock = DispatcherClock(
+        build_dispatcher(settings=settings, engine=engine), interval=settings.dispatch_interval
+    )
+    clock.start()
+    logging.getLogger("bot").info(
+        "reminder dispatcher started: a pass every %s s", settings.dispatch_interval
+    )
+    return clock
+
+
+def _run_worker(arguments: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    try:
+        settings = _settings()
+    except _BadInput as error:
+        return _fail(str(error))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not settings.slack_bot_token:
+        return _fail("SLACK_BOT_TOKEN is not set: the dispatcher posts reminders to Slack with it")
+    engine = _migrated_engine(settings)
+    stop = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop.set())
+    clock = _start_dispatcher(settings, engine)
+    try:
+        stop.wait()
+    finally:
+        clock.stop()
+        engine.dispose()
+    return 0
+
+
 def _serve_http(settings: Settings, arguments: argparse.Namespace) -> int:
     from bot.app import build_app
     from bot.web import run_gunicorn, wsgi_application
 
-    # Migrate once, before the workers start; each worker then opens its own engine.
-    _migrated_engine(settings).dispose()
+    # Migrate once, before the workers start; each worker then opens its own engine. The
+    # dispatcher runs here, in gunicorn's master process, so that the clock is not multiplied
+    # by the number of web workers.
+    engine = _migrated_engine(settings)
+    dispatcher = None if arguments.no_dispatcher else _start_dispatcher(settings, engine)
 
     def load() -> Any:
         from storage.db import create_engine_for
@@ -241,10 +287,15 @@ def _serve_http(settings: Settings, arguments: argparse.Namespace) -> int:
         engine = create_engine_for(settings.database_url)
         return wsgi_application(app=build_app(settings=settings, engine=engine), engine=engine)
 
-    run_gunicorn(
-        load=load, port=arguments.port, host=arguments.host, workers=arguments.workers,
-        threads=arguments.threads,
-    )
+    try:
+        run_gunicorn(
+            load=load, port=arguments.port, host=arguments.host, workers=arguments.workers,
+            threads=arguments.threads,
+        )
+    finally:
+        if dispatcher is not None:
+            dispatcher.stop()
+        engine.dispose()
     return 0
 
 
@@ -255,7 +306,12 @@ def _serve_socket_mode(settings: Settings, arguments: argparse.Namespace) -> int
 
     engine = _migrated_engine(settings)
     app = build_app(settings=settings, engine=engine)
-    SocketModeHandler(app, settings.slack_app_token).start()
+    dispatcher = None if arguments.no_dispatcher else _start_dispatcher(settings, engine)
+    try:
+        SocketModeHandler(app, settings.slack_app_token).start()
+    finally:
+        if dispatcher is not None:
+            dispatcher.stop()
     return 0
 
 

@@ -28,6 +28,11 @@ class Settings(BaseModel):
     reminder_time: time = time(9, 0)
     reminder_offsets: tuple[int, ...] = (5, 2, 1, 0)
     dispatch_interval: float = Field(default=30.0, gt=0)
+    # Working days overdue after which the daily overdue reminder goes to the escalation contact.
+    escalate_after: int = Field(default=3, ge=1)
+    # How long a claimed reminder may stay unconfirmed before another dispatcher checks the
+    # channel for it and, if it is not there, posts it.
+    dispatch_lease: float = Field(default=120.0, gt=0)
 
     @field_validator("reminder_time", mode="before")
     @classmethod

@@ -59,7 +59,8 @@ def register(app: App, ctx: HandlerContext) -> None:
                 session.refresh(draft)
                 raise UserError(_already(draft))
             visit = create_visit_from_facts(
-                session=session, facts=draft.facts, channel_id=draft.channel_id, actor_user_id=user_id, now=now
+                session=session, facts=draft.facts, channel_id=draft.channel_id, actor_user_id=user_id, now=now,
+                defaults=ctx.defaults,
             )
             draft.visit_id = visit.id
             session.add(draft)

@@ -207,8 +207,15 @@ def timeline_blocks(
     blocks: list[Block] = [header(visit_title(visit)), context(_visit_facts(visit))]
     if not milestones:
         blocks.append(section("No milestones yet."))
+    key = message_key_for_timeline(visit.id or 0)
     for milestone in milestones:
-        blocks.append(section(milestone_line(milestone, today=today, calendar=calendar)))
+        line: Block = section(
+            milestone_line(milestone, today=today, calendar=calendar), block_id=f"{key}:{milestone.id}"
+        )
+        menu = milestone_menu(milestone) if visit.status == "open" else None
+        if menu:
+            line["accessory"] = menu
+        blocks.append(line)
     return fit(blocks)
 
 
@@ -643,3 +650,219 @@ def home_view(
         if len(items) > 25:
             blocks.append(context(f"…and {len(items) - 25} more: see `/ofsted list`."))
     return {"type": "home", "blocks": fit(blocks, limit=MAX_VIEW_BLOCKS)}
+
+
+# --- Reminders and the buttons on milestones --------------------------------------------------
+
+ACKNOWLEDGE = "milestone_ack"
+MARK_DONE = "milestone_done"
+SNOOZE = "milestone_snooze"
+ASSIGN = "milestone_assign"
+REQUEST_SIGN_OFF = "approval_request"
+APPROVE = "approval_approve"
+REJECT = "approval_reject"
+MILESTONE_MENU = "milestone_menu"
+DONE_MODAL = "milestone_done_modal"
+SIGN_OFF_MODAL = "milestone_sign_off_modal"
+ASSIGN_MODAL = "milestone_assign_modal"
+
+REMINDER_LEADS = {
+    "ahead": ":bell: Reminder",
+    "due_day": ":alarm_clock: Due today",
+    "catch_up": ":bell: Catching up",
+    "overdue": ":rotating_light: Overdue",
+    "escalation": ":rotating_light: Escalated: overdue",
+}
+ACTION_NAMES = {
+    "visit_created": "created the visit",
+    "milestone_status_changed": "changed the status",
+    "milestone_owner_changed": "changed the owner",
+    "milestone_due_date_changed": "moved the due date",
+    "milestone_snoozed": "snoozed it",
+    "approval_requested": "asked for sign-off",
+    "approval_approved": "approved it",
+    "approval_rejected": "rejected it",
+    "reminder_failed": "could not post a reminder",
+}
+
+
+def message_key_for_reminder(reminder_id: int) -> str:
+    return f"reminder:{reminder_id}"
+
+
+def message_key_for_timeline(visit_id: int) -> str:
+    return f"timeline:{visit_id}"
+
+
+class EventLike(Protocol):
+    actor_user_id: str
+    action: str
+    outcome: str
+    note: str | None
+    at: Any
+
+
+def history_lines(events: Sequence[EventLike]) -> list[str]:
+    """Who did what, when, as the message shows it after each click."""
+    from scheduler.calendar import LONDON
+
+    lines = []
+    for event in events:
+        when = event.at.astimezone(LONDON)
+        what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
+        if event.outcome == "refused":
+            what = f"was refused: {what}"
+        detail = f" ({escape(clip(event.note, 200))})" if event.note else ""
+        lines.append(f"{user(event.actor_user_id)} {what}{detail}, {when:%H:%M} {format_long(when.date())}")
+    return lines
+
+
+def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Block]:
+    """The actions rows under a reminder: acknowledge, done, snooze, assign; sign-off if needed."""
+    if milestone.status in ("done", "waived"):
+        return []
+    value = str(milestone.id)
+    owner_picker: dict[str, Any] = {
+        "type": "users_select",
+        "action_id": ASSIGN,
+        "placeholder": plain("Assign owner", 150),
+    }
+    if milestone.owner_user_id:
+        owner_picker["initial_user"] = milestone.owner_user_id
+    rows: list[Block] = [
+        {
+            "type": "actions",
+            "block_id": f"{message_key}:{milestone.id}",
+            "elements": [
+                button("Acknowledge", action_id=ACKNOWLEDGE, value=value),
+                button("Mark done", action_id=MARK_DONE, value=value, style="primary"),
+                button("Snooze 1 working day", action_id=SNOOZE, value=value),
+                owner_picker,
+            ],
+        }
+    ]
+    if milestone.needs_approval:
+        sign_off = [button("Request sign-off", action_id=REQUEST_SIGN_OFF, value=value)]
+        if milestone.approval_status == "requested":
+            sign_off = [
+                button("Approve", action_id=APPROVE, value=value, style="primary"),
+                button("Reject", action_id=REJECT, value=value, style="danger"),
+            ]
+        rows.append({"type": "actions", "block_id": f"{message_key}:{milestone.id}:sign_off", "elements": sign_off})
+    return rows
+
+
+def reminder_blocks(
+    *,
+    visit: VisitLike,
+    milestone: MilestoneLike,
+    kind: str,
+    reminder_id: int,
+    today: date,
+    calendar: WorkingDayCalendar,
+    history: Sequence[EventLike] = (),
+) -> list[Block]:
+    lead = REMINDER_LEADS.get(kind, ":bell: Reminder")
+    word = "Expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "Due"
+    if milestone.status in ("done", "waived"):
+        state = f"*{milestone.status}*"
+    else:
+        state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    blocks: list[Block] = [
+        section(
+            f"{lead}: *{escape(milestone.label)}* · {escape(visit_title(visit))} (`{visit.reference}`)\n"
+            f"{word} *{format_long(milestone.due_date)}*: {state}."
+        ),
+        context(milestone_line(milestone, today=today, calendar=calendar).split("\n", 1)[1]),
+    ]
+    lines = history_lines(history)
+    if lines:
+        blocks.append(context("\n".join(lines)))
+    blocks.extend(milestone_buttons(milestone, message_key=message_key_for_reminder(reminder_id)))
+    return blocks
+
+
+def reminder_text(*, visit: VisitLike, milestone: MilestoneLike, kind: str, today: date, calendar: WorkingDayCalendar) -> str:
+    lead = REMINDER_LEADS.get(kind, "Reminder").split(" ", 1)[1]
+    return (
+        f"{lead}: {milestone.label} for {visit.local_authority or visit.reference}, "
+        f"{format_long(milestone.due_date)} ({due_phrase(due=milestone.due_date, today=today, calendar=calendar)})"
+    )
+
+
+def milestone_menu(milestone: MilestoneLike) -> dict[str, Any] | None:
+    """The "⋯" menu on each line of a timeline (a section holds one element: five options)."""
+    if milestone.status in ("done", "waived"):
+        return None
+    value = str(milestone.id)
+    options = [
+        ("Acknowledge", f"{ACKNOWLEDGE}:{value}"),
+        ("Mark done…", f"{MARK_DONE}:{value}"),
+        ("Snooze 1 working day", f"{SNOOZE}:{value}"),
+        ("Assign owner…", f"{ASSIGN}:{value}"),
+    ]
+    if milestone.needs_approval:
+        options.append(("Sign-off…", f"{REQUEST_SIGN_OFF}:{value}"))
+    return {
+        "type": "overflow",
+        "action_id": MILESTONE_MENU,
+        "options": [{"text": plain(text, 75), "value": value_} for text, value_ in options],
+    }
+
+
+def done_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]) -> dict[str, Any]:
+    return _modal(
+        callback_id=DONE_MODAL,
+        title="Mark done",
+        submit="Mark done",
+        blocks=[
+            section(f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{visit.reference}`)"),
+            _text_input(block_id="note", label="Note (optional)", optional=True, multiline=True, max_length=1000,
+                        placeholder="e.g. submitted through the Ofsted portal"),
+        ],
+        metadata={"milestone_id": milestone.id, **origin},
+    )
+
+
+def sign_off_modal(*, milestone: MilestoneLike, visit: VisitLike, decision: str | None, origin: dict[str, Any]) -> dict[str, Any]:
+    """Approve or reject (a reason is required to reject), or ask for sign-off."""
+    options = [
+        {"text": plain("Approve", 75), "value": "approved"},
+        {"text": plain("Reject", 75), "value": "rejected"},
+    ]
+    if milestone.approval_status != "requested":
+        options.insert(0, {"text": plain("Ask the approvers to sign off", 75), "value": "requested"})
+    element: dict[str, Any] = {"type": "radio_buttons", "action_id": "choice", "options": options}
+    chosen = next((o for o in options if o["value"] == decision), None)
+    if chosen:
+        element["initial_option"] = chosen
+    return _modal(
+        callback_id=SIGN_OFF_MODAL,
+        title="Sign-off",
+        submit="Save",
+        blocks=[
+            section(
+                f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{visit.reference}`)\n"
+                f"Sign-off: {milestone.approval_status or 'not requested'}"
+            ),
+            {"type": "input", "block_id": "decision", "label": plain("Decision"), "element": element},
+            _text_input(block_id="reason", label="Reason (required to reject)", optional=True, multiline=True, max_length=1000),
+        ],
+        metadata={"milestone_id": milestone.id, **origin},
+    )
+
+
+def assign_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]) -> dict[str, Any]:
+    picker: dict[str, Any] = {"type": "users_select", "action_id": "user"}
+    if milestone.owner_user_id:
+        picker["initial_user"] = milestone.owner_user_id
+    return _modal(
+        callback_id=ASSIGN_MODAL,
+        title="Assign owner",
+        submit="Assign",
+        blocks=[
+            section(f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{visit.reference}`)"),
+            {"type": "input", "block_id": "owner", "label": plain("Owner"), "element": picker},
+        ],
+        metadata={"milestone_id": milestone.id, **origin},
+    )

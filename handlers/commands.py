@@ -13,6 +13,7 @@ from handlers.context import HandlerContext
 from handlers.delivery import upload_or_send
 from handlers.errors import UserError, answers_errors
 from handlers.visits import find_visit, visit_summaries
+from scheduler.planning import replan_visit
 from storage import repo
 
 
@@ -87,8 +88,8 @@ def handle_settings(*, ctx: HandlerContext, command: Command, body: dict[str, An
             visit=visit,
             approvers=approvers,
             escalation_user_id=visit.escalation_user_id,
-            reminder_time=visit.reminder_time or ctx.reminder_time.strftime("%H:%M"),
-            reminder_offsets=visit.reminder_offsets or ",".join(str(n) for n in ctx.reminder_offsets),
+            reminder_time=visit.reminder_time or ctx.defaults.reminder_time.strftime("%H:%M"),
+            reminder_offsets=visit.reminder_offsets or ",".join(str(n) for n in ctx.defaults.offsets),
         )
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -99,6 +100,7 @@ def handle_close(*, ctx: HandlerContext, command: Command, body: dict[str, Any],
         if visit.status == "closed":
             raise UserError(f"`{visit.reference}` is already closed.")
         repo.close_visit(session=session, visit=visit, actor_user_id=body["user_id"], now=ctx.now())
+        replan_visit(session=session, visit=visit, defaults=ctx.defaults, now=ctx.now())  # cancels them
         reference = visit.reference
     respond(text=f":white_check_mark: Closed `{reference}`: no more reminders will be posted for it.")
 

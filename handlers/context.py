@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from scheduler.calendar import ENGLAND_AND_WALES, WorkingDayCalendar, london_date
+from scheduler.calendar import WorkingDayCalendar, london_date
+from scheduler.planning import ReminderDefaults
 from storage.db import session_scope
 
 
@@ -26,10 +27,12 @@ def system_clock() -> datetime:
 class HandlerContext:
     engine: Engine
     bot_token: str | None
-    reminder_time: time = time(9, 0)
-    reminder_offsets: tuple[int, ...] = (5, 2, 1, 0)
-    calendar: WorkingDayCalendar = field(default=ENGLAND_AND_WALES)
+    defaults: ReminderDefaults = field(default_factory=ReminderDefaults)
     clock: Callable[[], datetime] = field(default=system_clock)
+
+    @property
+    def calendar(self) -> WorkingDayCalendar:
+        return self.defaults.calendar
 
     def now(self) -> datetime:
         return self.clock()

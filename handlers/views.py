@@ -23,6 +23,7 @@ from handlers.forms import (
 )
 from handlers.intake import SharedFile, facts_from_file, facts_from_text, save_and_preview
 from handlers.visits import create_visit_from_form
+from scheduler.planning import replan_visit
 from storage import repo
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def register(app: App, ctx: HandlerContext) -> None:
                 preview = (draft.preview_channel_id, draft.preview_ts)
             visit = create_visit_from_form(
                 session=session, form=form, facts_milestones=facts_milestones, inspectors=inspectors,
-                actor_user_id=user_id, now=now,
+                actor_user_id=user_id, now=now, defaults=ctx.defaults,
             )
             if draft is not None:
                 draft.visit_id = visit.id
@@ -150,6 +151,7 @@ def register(app: App, ctx: HandlerContext) -> None:
                 reminder_offsets=form.reminder_offsets, escalation_user_id=form.escalation_user_id,
                 approvers=form.approvers, actor_user_id=user_id, now=ctx.now(),
             )
+            replan_visit(session=session, visit=visit, defaults=ctx.defaults, now=ctx.now())
             reference = visit.reference
         summary = f"saved: {event.note}" if event is not None else "unchanged: nothing to save"
         client.chat_postMessage(channel=user_id, text=f"Settings for `{reference}` {summary}.")

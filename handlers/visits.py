@@ -14,6 +14,7 @@ from sqlmodel import Session
 from handlers.blocks import HomeItem, VisitSummary
 from handlers.errors import UserError
 from handlers.forms import VisitForm
+from scheduler.planning import ReminderDefaults, replan_visit
 from scheduler.rules import MILESTONE_LABELS, NEEDS_SIGN_OFF, MilestoneKind
 from storage import repo
 from storage.models import Milestone, Visit
@@ -75,8 +76,9 @@ def create_visit_from_form(
     inspectors: Sequence[str],
     actor_user_id: str,
     now: datetime,
+    defaults: ReminderDefaults,
 ) -> Visit:
-    return repo.create_visit(
+    visit = repo.create_visit(
         session=session,
         local_authority=form.local_authority,
         visit_type=form.visit_type,
@@ -89,6 +91,8 @@ def create_visit_from_form(
         approvers=form.approvers,
         now=now,
     )
+    replan_visit(session=session, visit=visit, defaults=defaults, now=now)
+    return visit
 
 
 def create_visit_from_facts(
@@ -98,6 +102,7 @@ def create_visit_from_facts(
     channel_id: str | None,
     actor_user_id: str,
     now: datetime,
+    defaults: ReminderDefaults,
 ) -> Visit:
     """"Create visit" on a preview: the letter's facts exactly as read."""
     if not facts["milestones"]:
@@ -105,7 +110,7 @@ def create_visit_from_facts(
             "This letter has no dates to track. Use *Edit dates* to add them, or dismiss it."
         )
     visit_dates = [date.fromisoformat(day) for day in facts["visit_dates"]]
-    return repo.create_visit(
+    visit = repo.create_visit(
         session=session,
         local_authority=facts["local_authority"],
         visit_type=facts["visit_type"],
@@ -117,6 +122,8 @@ def create_visit_from_facts(
         channel_id=channel_id,
         now=now,
     )
+    replan_visit(session=session, visit=visit, defaults=defaults, now=now)
+    return visit
 
 
 def home_items(

@@ -129,6 +129,8 @@ class Milestone(SQLModel, table=True):
     needs_approval: bool = False
     approval_status: str | None = None
     note: str | None = Field(default=None, sa_type=Text)
+    # "Snooze one working day": no reminder before this day's reminder time.
+    snoozed_until: date | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -161,6 +163,8 @@ class Reminder(SQLModel, table=True):
     channel_id: str | None = None
     message_ts: str | None = None
     last_error: str | None = Field(default=None, sa_type=Text)
+    # After a transient failure the reminder waits until then (backing off), still pending.
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Approval(SQLModel, table=True):

@@ -18,12 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
 from storage.models import (
+    APPROVAL_DECISIONS,
     AUDIT_OUTCOMES,
     MILESTONE_SOURCES,
     MILESTONE_STATUSES,
     OPEN_MILESTONE_STATUSES,
     REMINDER_KINDS,
     VISIT_TYPES,
+    Approval,
     AuditEvent,
     LetterDraft,
     Milestone,
@@ -773,6 +775,18 @@ def cancel_pending_reminders(*, session: Session, milestone_id: int) -> int:
     return session.exec(statement).rowcount
 
 
+def cancel_reminders(*, session: Session, reminder_ids: Sequence[int]) -> int:
+    """Cancel these reminders if they are still pending (a claimed one is left to its claimer)."""
+    if not reminder_ids:
+        return 0
+    statement = (
+        update(Reminder)
+        .where(col(Reminder.id).in_(reminder_ids), col(Reminder.status) == "pending")
+        .values(status="cancelled")
+    )
+    return session.exec(statement).rowcount
+
+
 # --- helpers ----------------------------------------------------------------------
 
 
@@ -786,3 +800,118 @@ def _id(value: int | None) -> int:
     if value is None:
         raise RuntimeError("row has no id: it was not flushed")
     return value
+
+
+# --- snoozes and sign-off -----------------------------------------------------------
+
+
+def snooze_milestone(
+    *,
+    session: Session,
+    milestone: Milestone,
+    until: date,
+    actor_user_id: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """Silence a milestone's reminders until `until`; None if it was snoozed to then already."""
+    return _change_milestone(
+        session=session,
+        milestone=milestone,
+        field="snoozed_until",
+        new=until,
+        action="milestone_snoozed",
+        description=f"snoozed until {until.isoformat()}",
+        actor_user_id=actor_user_id,
+        now=now,
+        note=None,
+        idempotency_key=idempotency_key,
+    )
+
+
+def request_approval(
+    *,
+    session: Session,
+    milestone: Milestone,
+    actor_user_id: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """Ask the visit's approvers to sign off; None if sign-off is already requested."""
+    if milestone.approval_status == "requested":
+        return None
+    event = _change_milestone(
+        session=session,
+        milestone=milestone,
+        field="approval_status",
+        new="requested",
+        action="approval_requested",
+        description=f"sign-off {milestone.approval_status or 'not requested'} → requested",
+        actor_user_id=actor_user_id,
+        now=now,
+        note=None,
+        idempotency_key=idempotency_key,
+    )
+    if event is not None:
+        session.add(Approval(milestone_id=_id(milestone.id), requested_by=actor_user_id, requested_at=now))
+        session.flush()
+    return event
+
+
+def decide_approval(
+    *,
+    session: Session,
+    milestone: Milestone,
+    decision: str,
+    actor_user_id: str,
+    now: datetime,
+    reason: str | None = None,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """Approve or reject the open request; None if there is none (decided already, or never asked).
+
+    The caller checks that the actor is one of the visit's approvers: storage records, it does
+    not decide who may.
+    """
+    if decision not in APPROVAL_DECISIONS:
+        raise ValueError(f"a decision is one of {APPROVAL_DECISIONS}, not {decision!r}")
+    if decision == "rejected" and not (reason or "").strip():
+        raise ValueError("a rejection needs a reason")
+    request = session.exec(
+        select(Approval)
+        .where(col(Approval.milestone_id) == milestone.id, col(Approval.decision).is_(None))
+        .order_by(col(Approval.id).desc())
+    ).first()
+    if request is None or milestone.approval_status != "requested":
+        return None
+    event = _change_milestone(
+        session=session,
+        milestone=milestone,
+        field="approval_status",
+        new=decision,
+        action=f"approval_{decision}",
+        description=f"sign-off requested → {decision}",
+        actor_user_id=actor_user_id,
+        now=now,
+        note=reason,
+        idempotency_key=idempotency_key,
+    )
+    if event is not None:
+        request.decided_by = actor_user_id
+        request.decision = decision
+        request.reason = reason
+        request.decided_at = now
+        session.add(request)
+        session.flush()
+    return event
+
+
+def list_milestone_events(*, session: Session, milestone_id: int, limit: int = 5) -> list[AuditEvent]:
+    """The latest things done to one milestone, newest last: shown under its reminder."""
+    statement = (
+        select(AuditEvent)
+        .where(col(AuditEvent.milestone_id) == milestone_id)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(limit)
+    )
+    return list(reversed(list(session.exec(statement))))

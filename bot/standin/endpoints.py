@@ -90,8 +90,8 @@ def _answer_api(
     # Slack ignores a token inside a JSON body: JSON callers must use the header.
     token = bearer_token(authorization) or (None if parsed.is_json else body_token)
     with core.lock:
-        delay = core.faults.delay_for(method)
-    if delay:
+        delay, after_effect = core.faults.delay_for(method)
+    if delay and not after_effect:
         time.sleep(delay)
     with core.lock:
         failure = core.faults.failure_for(method)
@@ -100,7 +100,10 @@ def _answer_api(
         args, answer, error_code = _run_method(core, method, raw, token)
         if failure:
             answer, error_code = _failure_answer(failure), failure.error
-        return _record(core, method, args, at, answer, error_code)
+        recorded = _record(core, method, args, at, answer, error_code)
+    if delay and after_effect:
+        time.sleep(delay)
+    return recorded
 
 
 def _run_method(

@@ -24,6 +24,8 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     effect_applied: bool = False
+    # With a delay: take effect first, then answer late (a post made, its answer not yet back).
+    delay_after_effect: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,10 @@ class FaultPlan:
                 return fault
         return None
 
-    def delay_for(self, method: str) -> float:
+    def delay_for(self, method: str) -> tuple[float, bool]:
+        """(seconds to wait, whether to wait after the call has taken effect)."""
         fault = self._take(method, lambda f: f.delay > 0)
-        return fault.delay if fault else 0.0
+        return (fault.delay, fault.delay_after_effect) if fault else (0.0, False)
 
     def failure_for(self, method: str) -> Failure | None:
         fault = self._take(method, lambda f: f.status != 200)

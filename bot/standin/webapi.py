@@ -299,10 +299,16 @@ class SlackStandIn:
                 Fault(method=method, times=times, status=429, retry_after=retry_after)
             )
 
-    def delay_next(self, method: str, *, seconds: float, times: int = 1) -> None:
-        """Answer the next calls late, as a slow Slack would."""
+    def delay_next(
+        self, method: str, *, seconds: float, times: int = 1, after_effect: bool = False
+    ) -> None:
+        """Answer the next calls late, as a slow Slack would. With `after_effect` the call
+        takes effect at once (the message is posted and recorded) and only the answer is
+        late: the window in which a crashed client has posted but not heard back."""
         with self._core.lock:
-            self._core.faults.add(Fault(method=method, times=times, delay=seconds))
+            self._core.faults.add(
+                Fault(method=method, times=times, delay=seconds, delay_after_effect=after_effect)
+            )
 
     # -- interactivity -----------------------------------------------------------------
 
