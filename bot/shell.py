@@ -36,7 +36,7 @@ from rich.text import Text
 
 from bot.standin import RecordedCall, RecordedResponse, SlackDriver, SlackStandIn
 from bot.standin.directory import DEFAULT_CHANNELS, DEFAULT_USERS
-from scheduler.calendar import LONDON
+from scheduler.calendar import ENGLAND_AND_WALES, LONDON, london_date, london_time
 from scheduler.dates import find_dates, format_long
 
 SHELL_USER = "U0SHELLUSER"
@@ -569,8 +569,11 @@ class ShellSession:
         user_id: str = SHELL_USER,
         channel_id: str = SHELL_CHANNEL,
         cwd: Path | None = None,
+        dispatcher: Any = None,
+        clock: ShellClock | None = None,
     ) -> None:
         self.slack, self.driver, self.activity = slack, driver, activity
+        self.dispatcher, self.clock = dispatcher, clock
         self.output, self.ask = output, ask
         self.user_id, self.channel_id = user_id, channel_id
         self.cwd = cwd or Path.cwd()
@@ -646,8 +649,12 @@ class ShellSession:
                 self.press(rest)
             elif verb.isdigit() and not rest:
                 self.press(verb)
+            elif verb.lower() == "later":
+                self.later(rest)
             else:
                 self.output.error(f"I don't know '{verb}'. Type help for what you can do.")
+                return True
+            self.dispatch_reminders()
         except EndOfInput:
             return False
         except KeyboardInterrupt:
@@ -658,6 +665,26 @@ class ShellSession:
 
     def show_help(self) -> None:
         self.output.say(HELP)
+
+    # -- the reminder dispatcher, run after each command on the bot's clock ----------------
+
+    def dispatch_reminders(self) -> None:
+        """Post the reminders that are due by the bot's clock, as the dispatcher would."""
+        if self.dispatcher is None:
+            return
+        report = self.dispatcher.run_pass()
+        if report.claimed:
+            self.show_news()
+
+    def later(self, text: str) -> None:
+        """`later N`: move the bot's clock to 09:00 London, N working days on (default 1)."""
+        if self.clock is None or self.dispatcher is None:
+            self.output.error("The clock cannot be moved in this session.")
+            return
+        days = int(text) if text.strip().isdigit() else 1
+        day = ENGLAND_AND_WALES.add_working_days(london_date(self.clock()), days)
+        self.clock.jump_to(london_time(day, self.dispatcher.defaults.reminder_time))
+        self.output.note(f"The bot's clock is now {format_long(day)}, the time reminders go out.")
 
     # -- what the officer does -----------------------------------------------------------
 
@@ -1243,6 +1270,8 @@ HELP = """Commands:
   share PATH       share a letter (.txt, .pdf or .docx) in #ofsted-visits
   home             open the bot's Home tab
   press N, or N    press button N (buttons are numbered as they are shown: [1] Create visit)
+  later [N]        move the bot's clock on N working days (default 1), to reminder time,
+                   and post the reminders then due
   help             this list
   quit             leave (also exit, or Ctrl-D)
 In a form the bot opens: Enter keeps the value in [brackets] or skips an optional field;
@@ -1252,15 +1281,21 @@ dates as 2026-05-06 or 6 May 2026; people by name or id, separated by commas; ca
 # --- Starting and stopping -------------------------------------------------------------------
 
 
-class PinnedClock:
-    """The bot's clock from 09:00 London time on a chosen day, moving on as real time passes."""
+class ShellClock:
+    """The bot's clock: real time, or from 09:00 London on a chosen day; `later` moves it on
+    so a newcomer can see reminders fall due without waiting for them."""
 
-    def __init__(self, day: date) -> None:
-        self.start = datetime.combine(day, clock_time(9, 0), tzinfo=LONDON)
+    def __init__(self, day: date | None = None) -> None:
+        real_now = datetime.now(UTC)
+        self.start = real_now if day is None else datetime.combine(day, clock_time(9, 0), tzinfo=LONDON)
         self._started = time.monotonic()
 
     def __call__(self) -> datetime:
         return (self.start + timedelta(seconds=time.monotonic() - self._started)).astimezone(UTC)
+
+    def jump_to(self, moment: datetime) -> None:
+        self.start, self._started = moment, time.monotonic()
+
 
 
 class _ShellLogHandler(logging.Handler):
@@ -1340,7 +1375,7 @@ def started_shell(
 ) -> Iterator[ShellSession]:
     """The stand-in, the migrated database and the bot on loopback, with a session driving
     them; everything stopped and joined on exit (server, listener threads, stand-in, engine)."""
-    from bot.app import build_app
+    from bot.app import build_app, build_dispatcher
     from bot.standin.boltserver import serve_wsgi
     from bot.web import wsgi_application
     from storage.db import create_engine_for
@@ -1370,11 +1405,11 @@ def started_shell(
         except Exception as error:  # noqa: BLE001 (any driver's error, said in one line)
             first = (str(error) or type(error).__name__).strip().splitlines()[0]
             raise ShellStartError(f"could not open the database: {first}") from None
+        clock = ShellClock(day)
         with _without_token_warning():
-            if day is None:
-                app = build_app(settings=settings, engine=engine)
-            else:
-                app = build_app(settings=settings, engine=engine, clock=PinnedClock(day))
+            app = build_app(settings=settings, engine=engine, clock=clock)
+        dispatcher = build_dispatcher(settings=settings, engine=engine, clock=clock)
+        dispatcher.channel_interval = 0.0  # the stand-in is not rate limited here
         executor = track_listeners(app, activity)
         if executor is not None:
             # Unwound after the HTTP server has stopped: lets the bot's last answers finish.
@@ -1382,7 +1417,8 @@ def started_shell(
         url = stack.enter_context(serve_wsgi(wsgi_application(app=app, engine=engine)))
         driver = SlackDriver(url, signing_secret, slack)
         session = ShellSession(
-            slack=slack, driver=driver, activity=activity, output=output, ask=ask
+            slack=slack, driver=driver, activity=activity, output=output, ask=ask,
+            dispatcher=dispatcher, clock=clock,
         )
         handler = _ShellLogHandler(session)
         logging.getLogger().addHandler(handler)

@@ -43,6 +43,7 @@ class ReminderNotice:
     reminder_id: int
     kind: str
     offset_days: int
+    due_at: datetime
     today: date
     visit: Visit
     milestone: Milestone
@@ -82,6 +83,7 @@ class PassReport:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
+    superseded: int = 0
     lost_claims: int = 0
     lags: list[float] = field(default_factory=list)  # seconds from due time to post
 
@@ -145,12 +147,24 @@ class Dispatcher:
     # --- delivery, paced per channel --------------------------------------------------------
 
     def _deliver(self, claims: list[dispatch.Claim], report: PassReport) -> None:
-        by_channel: dict[str, deque[tuple[dispatch.Claim, ReminderNotice]]] = {}
+        latest: dict[int, tuple[dispatch.Claim, ReminderNotice]] = {}
         for claim in claims:
             notice = self._notice(claim)
             if notice is None:
                 report.cancelled += 1
                 continue
+            # Several reminders of one milestone due at once (the bot was down, or a visit was
+            # entered late): one post says it all, the latest; the others are superseded.
+            earlier = latest.get(notice.milestone.id or 0)
+            if earlier is not None:
+                older, newer = sorted((earlier, (claim, notice)), key=lambda pair: pair[1].due_at)
+                self._supersede(older[0], by=newer[1].reminder_id)
+                report.superseded += 1
+                latest[notice.milestone.id or 0] = newer
+            else:
+                latest[notice.milestone.id or 0] = (claim, notice)
+        by_channel: dict[str, deque[tuple[dispatch.Claim, ReminderNotice]]] = {}
+        for claim, notice in sorted(latest.values(), key=lambda pair: pair[1].due_at):
             channel = notice.channel_id or f"user:{notice.visit.created_by}"
             by_channel.setdefault(channel, deque()).append((claim, notice))
         ready: list[tuple[float, str]] = [(0.0, channel) for channel in by_channel]
@@ -176,6 +190,13 @@ class Dispatcher:
                     if by_channel[channel]:
                         heapq.heappush(ready, (started + self.channel_interval, channel))
 
+    def _supersede(self, claim: dispatch.Claim, *, by: int) -> None:
+        with session_scope(self.engine) as session:
+            dispatch.cancel_claimed_reminder(
+                session=session, reminder_id=claim.reminder_id, worker_id=self.worker_id,
+                why=f"superseded by reminder {by}, due at the same time or later",
+            )
+
     def _notice(self, claim: dispatch.Claim) -> ReminderNotice | None:
         """What to post, or None (and the claim cancelled) if the milestone no longer needs it."""
         with session_scope(self.engine) as session:
@@ -193,7 +214,7 @@ class Dispatcher:
             session.expunge_all()
         return ReminderNotice(
             reminder_id=claim.reminder_id, kind=reminder.kind, offset_days=reminder.offset_days,
-            today=london_date(self.clock()), visit=visit, milestone=milestone,
+            due_at=reminder.due_at, today=london_date(self.clock()), visit=visit, milestone=milestone,
         )
 
     def _deliver_one(
@@ -228,8 +249,7 @@ class Dispatcher:
                 visit = session.get(Visit, notice.visit.id)
                 if milestone is not None and visit is not None:
                     replan_milestone(session=session, visit=visit, milestone=milestone, defaults=self.defaults, now=now)
-            due_at = session.get(Reminder, notice.reminder_id)
-            lag = (now - due_at.due_at).total_seconds() if due_at else 0.0
+            lag = (now - notice.due_at).total_seconds()
         with lock:
             if not recorded:
                 report.lost_claims += 1
