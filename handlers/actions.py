@@ -13,6 +13,7 @@ from handlers.delivery import post_new_visit_timeline, settle_preview
 from handlers.errors import UserError, answers_errors
 from handlers.visits import create_visit_from_facts, find_visit
 from storage import repo
+from storage.models import LetterDraft
 
 
 def acknowledge(ack: Ack) -> None:
@@ -28,6 +29,13 @@ def _draft_id(body: dict[str, Any]) -> int:
         return int(_action(body)["value"])
     except (KeyError, ValueError):
         raise UserError("That button is out of date. Share the letter again.") from None
+
+
+def _draft(session: Any, body: dict[str, Any]) -> LetterDraft:
+    draft = repo.get_letter_draft(session=session, draft_id=_draft_id(body))
+    if draft is None:
+        raise UserError("I can't find that letter any more. Share it again.")
+    return draft
 
 
 def _already(draft: Any) -> str:
@@ -49,9 +57,7 @@ def register(app: App, ctx: HandlerContext) -> None:
     def handle_create_from_draft(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
         user_id = body["user"]["id"]
         with ctx.session() as session:
-            draft = repo.get_letter_draft(session=session, draft_id=_draft_id(body))
-            if draft is None:
-                raise UserError("I can't find that letter any more. Share it again.")
+            draft = _draft(session, body)
             now = ctx.now()
             if not repo.resolve_letter_draft(
                 session=session, draft_id=draft.id or 0, status="created", actor_user_id=user_id, now=now
@@ -75,9 +81,7 @@ def register(app: App, ctx: HandlerContext) -> None:
     @answers_errors
     def handle_edit_draft(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
         with ctx.session() as session:
-            draft = repo.get_letter_draft(session=session, draft_id=_draft_id(body))
-            if draft is None:
-                raise UserError("I can't find that letter any more. Share it again.")
+            draft = _draft(session, body)
             if draft.status != "pending":
                 raise UserError(_already(draft))
             view = blocks.review_modal(facts=draft.facts, draft_id=draft.id or 0, channel_id=draft.channel_id)
@@ -87,9 +91,7 @@ def register(app: App, ctx: HandlerContext) -> None:
     def handle_dismiss_draft(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
         user_id = body["user"]["id"]
         with ctx.session() as session:
-            draft = repo.get_letter_draft(session=session, draft_id=_draft_id(body))
-            if draft is None:
-                raise UserError("I can't find that letter any more.")
+            draft = _draft(session, body)
             if not repo.resolve_letter_draft(
                 session=session, draft_id=draft.id or 0, status="dismissed", actor_user_id=user_id, now=ctx.now()
             ):

@@ -414,6 +414,15 @@ def _users_input(*, block_id: str, label: str, initial: Iterable[str], optional:
     return block
 
 
+def _approvers_input(initial: Iterable[str] = ()) -> Block:
+    return _users_input(
+        block_id="approvers",
+        label="Approvers",
+        initial=initial,
+        hint="Who may approve the action plan and the decision on a complaint.",
+    )
+
+
 def _modal(*, callback_id: str, title: str, submit: str | None, blocks: list[Block], metadata: dict[str, Any]) -> dict[str, Any]:
     view: dict[str, Any] = {
         "type": "modal",
@@ -501,14 +510,7 @@ def review_modal(*, facts: dict[str, Any], draft_id: int, channel_id: str | None
             )
         )
     blocks.append(_channel_input(channel_id))
-    blocks.append(
-        _users_input(
-            block_id="approvers",
-            label="Approvers",
-            initial=(),
-            hint="Who may approve the action plan and the decision on a complaint.",
-        )
-    )
+    blocks.append(_approvers_input())
     return _modal(
         callback_id=REVIEW_MODAL,
         title="Check the dates",
@@ -530,14 +532,7 @@ def new_visit_modal(*, channel_id: str | None) -> dict[str, Any]:
     for kind in MilestoneKind:
         blocks.append(_date_input(block_id=f"due_{kind.value}", label=MILESTONE_LABELS[kind], initial=None))
     blocks.append(_channel_input(channel_id))
-    blocks.append(
-        _users_input(
-            block_id="approvers",
-            label="Approvers",
-            initial=(),
-            hint="Who may approve the action plan and the decision on a complaint.",
-        )
-    )
+    blocks.append(_approvers_input())
     return _modal(
         callback_id=NEW_VISIT_MODAL,
         title="New visit",
@@ -576,7 +571,7 @@ def settings_modal(
             max_length=40,
             hint="Comma-separated working days before each due date, e.g. 5,2,1,0 (0 = on the day).",
         ),
-        _users_input(block_id="approvers", label="Approvers", initial=approvers),
+        _approvers_input(approvers),
         {
             "type": "input",
             "block_id": "escalation",

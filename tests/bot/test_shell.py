@@ -448,3 +448,19 @@ def test_the_demo_runs_to_the_end_with_stdin_closed(tmp_path):
     assert "Complaint window closes*: due Wednesday 6 May 2026 (4 working days left)" in timeline
     assert "saxonford-2604" in shown.split(f"{PROMPT}/ofsted list")[1]
     assert (tmp_path / "demo.db").exists()
+
+
+def test_later_moves_the_clock_and_the_dispatcher_posts_the_reminders_then_due(tmp_path):
+    status, output = shell(tmp_path, f"share {EXAMPLE}", "press 1", "later 5", "later", "quit")
+    assert status == 0
+    shown = steps(output)
+    # Thursday 7 May 2026: the complaint window (Wednesday 6 May) closed yesterday, and the
+    # reminders missed while the clock jumped are one post, not a pile.
+    jumped = shown["later 5"]
+    assert "The bot's clock is now Thursday 7 May 2026" in jumped
+    assert jumped.count("Complaint window closes*") == 1
+    assert "Overdue: *Complaint window closes*" in jumped and "1 working day overdue" in jumped
+    assert "Reminder: *Embargo lifts (publication)*" in jumped and "2 working days left" in jumped
+    # The next working day, Friday 8 May, the overdue reminder comes again.
+    assert "Overdue: *Complaint window closes*" in shown["later"]
+    assert "2 working days overdue" in shown["later"]
