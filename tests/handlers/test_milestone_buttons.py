@@ -183,3 +183,19 @@ def test_the_timeline_menu_acknowledges_and_redraws_the_ephemeral_timeline(bot, 
     redrawn = bot.slack.wait_for(lambda slack: next((r for r in slack.responses[before:] if r.payload.get("replace_original")), None))
     assert "👀" in all_text(redrawn.blocks)
     assert [e.note for e in bot.audit() if e.milestone_id is not None][-1] == "status open → acknowledged"
+
+
+def test_the_timeline_menu_assigns_an_owner_through_its_modal(bot, reminder):
+    _, before = bot.command("show fernleigh-2604")
+    timeline = bot.next_response(before)
+    menu_block = next(b for b in timeline.blocks if b.get("accessory", {}).get("type") == "overflow")
+    assign = next(o for o in menu_block["accessory"]["options"] if o["value"].startswith("milestone_assign:"))
+    bot.driver.block_action(
+        user_id=OFFICER, action_id="milestone_menu", value=assign["value"], message={"ts": "1.0", "blocks": timeline.blocks},
+        channel_id=CHANNEL, container={"type": "message", "message_ts": "1.0", "channel_id": CHANNEL, "is_ephemeral": True},
+    )
+    modal = bot.slack.wait_for(lambda slack: next((v for v in slack.views.values() if v.get("callback_id") == "milestone_assign_modal"), None))
+    bot.driver.view_submission(user_id=OFFICER, view=modal, values={"owner": {"user": "U_OTHER"}})
+    bot.slack.wait_for(lambda slack: any(m.owner_user_id == "U_OTHER" for m in bot.milestones()))
+    (event,) = [e for e in bot.audit() if e.action == "milestone_owner_changed"]
+    assert event.actor_user_id == OFFICER and "U_OTHER" in event.note
