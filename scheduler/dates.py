@@ -60,7 +60,12 @@ _US_RE = re.compile(
     r"(?![\w/])",
     re.IGNORECASE,
 )
-_NUMERIC_RE = re.compile(r"(?<![\w/.])(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>(?:19|20)\d\d)(?![\w/])")
+# "Friday 02/07/2021": the weekday is read too, so that a wrong one is caught as in words.
+_NUMERIC_RE = re.compile(
+    rf"(?<![\w/.])(?:(?P<wd>{_WEEKDAY}),?\s+)?(?P<d>\d{{1,2}})/(?P<m>\d{{1,2}})/(?P<y>(?:19|20)\d\d)"
+    r"(?![\w/])",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
