@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from handlers.errors import UserError
@@ -9,6 +10,8 @@ from handlers.errors import UserError
 SUBCOMMANDS = ("help", "letter", "new", "list", "show", "export", "settings", "close")
 NEEDS_VISIT = {"show", "export", "settings", "close"}
 EXPORT_FORMATS = ("csv", "ics")
+# What storage.repo makes a reference of: ASCII letters and digits, dashes between words.
+_REFERENCE = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 @dataclass(frozen=True)
@@ -46,15 +49,31 @@ def parse_command(text: str) -> Command:
                 "Say which export: `/ofsted export <visit> csv` for the audit trail, or "
                 "`/ofsted export <visit> ics` for the dates as a calendar file for Outlook."
             )
-        return Command(name, visit=visit, export_format=arguments[1].lower())
+        return Command(name, visit=_reference(arguments[0]), export_format=arguments[1].lower())
     if len(arguments) > 1:
         raise UserError(
-            f"`/ofsted {name}` takes one visit reference, such as `/ofsted {name} {visit}`."
+            f"`/ofsted {name}` takes one visit reference, such as `/ofsted {name} {_shown(visit)}`."
         )
-    return Command(name, visit=visit)
+    return Command(name, visit=_reference(arguments[0]))
+
+
+def _reference(word: str) -> str:
+    """A visit reference as typed, lower-cased; a UserError if it cannot be one."""
+    reference = word.lower()
+    if not _REFERENCE.fullmatch(reference):
+        raise UserError(
+            f"`{_shown(word)}` is not a visit reference: a reference is letters, digits and "
+            "dashes, such as `st-helens-2106`. `/ofsted list` shows each visit's reference."
+        )
+    return reference
 
 
 def _shown(word: str) -> str:
-    """A user's word, safe to echo inside backticks and short enough to read."""
+    """A user's word, safe to echo inside backticks and short enough to read.
+
+    Backticks would end the code span; `&`, `<` and `>` are escaped as Slack asks, so that an
+    echoed `<!channel>` or `<@U123>` is shown as typed, never as a mention.
+    """
     cleaned = word.replace("`", "'")
-    return cleaned if len(cleaned) <= 40 else cleaned[:39] + "…"
+    cleaned = cleaned if len(cleaned) <= 40 else cleaned[:39] + "…"
+    return cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

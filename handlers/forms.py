@@ -145,15 +145,17 @@ class SettingsForm:
 
 def read_settings_form(state: State) -> SettingsForm:
     errors: dict[str, str] = {}
+    # Digits are 0 to 9 only: "²" or "５" is a mistake to show under the field (str.isdigit
+    # says yes to "²", which int() then refuses), and what is stored is plain ASCII.
     reminder_time = text_value(state, "reminder_time")
-    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", reminder_time)
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", reminder_time)
     if not match:
         errors["reminder_time"] = f"'{reminder_time}' is not a time: use the 24-hour clock, e.g. 09:00."
     else:
         reminder_time = f"{int(match.group(1)):02d}:{match.group(2)}"
     offsets_text = text_value(state, "reminder_offsets")
     parts = [part.strip() for part in offsets_text.split(",") if part.strip()]
-    if not parts or not all(part.isdigit() and int(part) <= 70 for part in parts):
+    if not parts or not all(re.fullmatch(r"[0-9]{1,3}", part) and int(part) <= 70 for part in parts):
         errors["reminder_offsets"] = (
             "Give working days before the due date, separated by commas, each from 0 to 70, e.g. 5,2,1,0."
         )
