@@ -44,7 +44,7 @@ from sqlmodel import Session, select
 
 from bot.app import build_app, build_dispatcher
 from bot.settings import Settings
-from bot.standin import SlackDriver, SlackStandIn
+from bot.standin import SlackDriver, SlackStandIn, Upload
 from bot.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
 from handlers.errors import SOMETHING_WENT_WRONG
@@ -621,7 +621,11 @@ class Probe:
             answer = _judge_answer(tally, slack, response, during_outage=None, wait=60)
             if answer is None:
                 continue
-            text = answer.text or ""
+            text = (
+                (answer.initial_comment or "")
+                if isinstance(answer, Upload)
+                else (answer.text or "")
+            )
             if answer.at < restored_at and text != SOMETHING_WENT_WRONG:
                 tally.notes.append(
                     f"during the outage {response.payload['text']!r} was answered {text[:120]!r}"
@@ -678,15 +682,22 @@ def _judge_answer(
     wait: float = 10,
 ) -> Any:
     """The answer to a command, judged: ephemeral, no traceback; after the outage (False) not a
-    failure. None if there was none within `wait` seconds."""
-    url = response.payload["response_url"]
-    try:
-        answer = slack.wait_for(
-            lambda s: next((r for r in s.responses if r.url == url), None), timeout=wait
+    failure. An export that worked answers with its upload (returned as is, an `Upload`). None
+    if there was no answer within `wait` seconds."""
+    url, user_id = response.payload["response_url"], response.payload["user_id"]
+
+    def answered(s: SlackStandIn) -> Any:
+        return next((r for r in s.responses if r.url == url), None) or next(
+            (u for u in s.uploads if f"<@{user_id}>" in (u.initial_comment or "")), None
         )
+
+    try:
+        answer = slack.wait_for(answered, timeout=wait, interval=0.05)
     except TimeoutError:
         tally.notes.append(f"no answer to {response.payload['text']!r} within {wait} s")
         return None
+    if isinstance(answer, Upload):
+        return answer
     text = answer.text or ""
     if "Traceback" in text or 'File "' in text or "Error:" in text:
         tally.tracebacks += 1
