@@ -30,6 +30,15 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+POSTGRES_CONNECT_DEFAULTS: dict[str, int] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+
+
 def create_engine_for(url: str) -> Engine:
     """Make an engine configured for the database the URL names.
 
@@ -44,7 +53,15 @@ def create_engine_for(url: str) -> Engine:
     if backend == "sqlite":
         return _create_sqlite_engine(sa_url)
     if backend == "postgresql":
-        return create_engine(sa_url, pool_pre_ping=True)
+        # A database that stops answering (dropped packets, not refused connections) must
+        # fail a connection attempt and a dead connection within seconds, not hang a pass.
+        # The URL's own settings win over these.
+        connect_args = {
+            name: value
+            for name, value in POSTGRES_CONNECT_DEFAULTS.items()
+            if name not in sa_url.query
+        }
+        return create_engine(sa_url, pool_pre_ping=True, connect_args=connect_args)
     return create_engine(sa_url)
 
 
