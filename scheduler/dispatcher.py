@@ -6,7 +6,8 @@ never imports Slack), paced to about one post a second per channel, and records 
 sent (with the message's ts), retried later with back-off, failed and reported, or cancelled
 because the milestone no longer needs it. A reminder whose earlier claim expired (its process
 died between posting and recording) is first looked for in the channel, by the metadata each
-post carries, so it is recorded instead of posted twice.
+post carries, so it is recorded instead of posted twice. Claims still waiting their turn in a
+busy channel are renewed while they wait, so a pass longer than the lease keeps them.
 """
 
 from __future__ import annotations
@@ -14,18 +15,20 @@ from __future__ import annotations
 import heapq
 import logging
 import os
+import queue
 import socket
 import threading
 import time as clock_time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from scheduler.calendar import london_date
 from scheduler.planning import ReminderDefaults, replan_milestone
@@ -128,15 +131,16 @@ class Dispatcher:
         with self._pass_lock:
             report = PassReport()
             while True:
+                now = self.clock()
                 with session_scope(self.engine) as session:
                     claims = dispatch.claim_due_reminders(
-                        session=session, now=self.clock(), worker_id=self.worker_id,
+                        session=session, now=now, worker_id=self.worker_id,
                         limit=self.batch_size, lease=self.lease,
                     )
                 if not claims:
                     return report
                 report.claimed += len(claims)
-                self._deliver(claims, report)
+                self._deliver(claims, report, claimed_at=now)
                 if len(claims) < self.batch_size:
                     return report
 
@@ -145,154 +149,336 @@ class Dispatcher:
             return dispatch.next_reminder_due_at(session=session)
 
     # --- delivery, paced per channel --------------------------------------------------------
+    #
+    # Three roles. This thread prepares the pass (one query for every claimed reminder), then
+    # hands posts to a pool of posting threads, at most one a channel at a time and the next one
+    # in a channel `channel_interval` after the previous one's answer came back (Slack counts
+    # arrivals: pacing from the answer, not from the request, keeps two posts apart even when
+    # one request was slower to leave than the next). The posting threads only talk to Slack.
+    # One recorder thread writes every outcome to the database, in batches: a burst is not a
+    # thousand write transactions racing for SQLite's single write lock, and posting never
+    # waits for the database.
 
-    def _deliver(self, claims: list[dispatch.Claim], report: PassReport) -> None:
+    def _deliver(self, claims: list[dispatch.Claim], report: PassReport, *, claimed_at: datetime) -> None:
+        by_channel = self._prepare(claims, report)
+        ready: list[tuple[float, str]] = [(0.0, channel) for channel in by_channel]
+        heapq.heapify(ready)
+        recorder = _Recorder(self, report, held_since=claimed_at)
+        queued = sum(len(waiting) for waiting in by_channel.values())  # claimed, not yet handed out
+        renew_every = self.lease.total_seconds() / 4
+        next_renewal = clock_time.monotonic() + renew_every
+        # Posting threads hand back (channel, attempt) here: one blocking get per wake-up, where
+        # concurrent.futures.wait() would lock and unlock every future in flight each time.
+        finished: queue.SimpleQueue[tuple[str, _Attempt]] = queue.SimpleQueue()
+        in_flight = 0
+        try:
+            with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="dispatch") as pool:
+                while queued or in_flight:
+                    now = clock_time.monotonic()
+                    if queued and self._must_stop(recorder):
+                        # What is not posted yet stays claimed; when its lease runs out it is
+                        # looked for in its channel, not found, and posted then.
+                        ready.clear()
+                        for waiting in by_channel.values():
+                            waiting.clear()
+                        queued = 0
+                    if queued and now >= next_renewal:
+                        recorder.renew([notice.reminder_id for waiting in by_channel.values() for _, notice in waiting])
+                        next_renewal = now + renew_every
+                    while ready and ready[0][0] <= now and in_flight < self.concurrency:
+                        _, channel = heapq.heappop(ready)
+                        claim, notice = by_channel[channel].popleft()
+                        queued -= 1
+                        in_flight += 1
+                        pool.submit(self._post_into, finished, channel, claim, notice)
+                    # Sleep until a post comes back, a channel's turn comes (if a thread is free to
+                    # take it: with every thread busy only a post coming back changes anything),
+                    # or claims are due for renewal.
+                    wake_at = next_renewal if queued else None
+                    if ready and in_flight < self.concurrency:
+                        wake_at = min(ready[0][0], wake_at if wake_at is not None else ready[0][0])
+                    timeout = None if wake_at is None else max(0.0, wake_at - now)
+                    if not in_flight:
+                        clock_time.sleep(timeout or 0)
+                        continue
+                    try:
+                        results = [finished.get(timeout=timeout)]
+                    except queue.Empty:
+                        continue
+                    while True:
+                        try:
+                            results.append(finished.get_nowait())
+                        except queue.Empty:
+                            break
+                    for channel, attempt in results:
+                        in_flight -= 1
+                        recorder.put(attempt)
+                        if by_channel[channel]:
+                            heapq.heappush(ready, (attempt.finished + self.channel_interval, channel))
+        finally:
+            recorder.close()
+        if recorder.error is not None:
+            raise recorder.error
+
+    def _must_stop(self, recorder: _Recorder) -> bool:
+        """Stop handing out posts when outcomes cannot be written, or when the claims still
+        waiting may have outlived their lease (renewals failing): another dispatcher may have
+        taken them, and posting them too would post them twice."""
+        if recorder.error is not None:
+            return True
+        if self.clock() - recorder.held_since > self.lease * 0.75:
+            logger.error("claims could not be renewed for %s: leaving the rest to expire", self.lease * 0.75)
+            return True
+        return False
+
+    def _prepare(
+        self, claims: list[dispatch.Claim], report: PassReport
+    ) -> dict[str, deque[tuple[dispatch.Claim, ReminderNotice]]]:
+        """What to post, by channel, soonest first; reminders no longer needed are cancelled."""
+        today = london_date(self.clock())
         latest: dict[int, tuple[dispatch.Claim, ReminderNotice]] = {}
-        for claim in claims:
-            notice = self._notice(claim)
-            if notice is None:
-                report.cancelled += 1
-                continue
-            # Several reminders of one milestone due at once (the bot was down, or a visit was
-            # entered late): one post says it all, the latest; the others are superseded.
-            earlier = latest.get(notice.milestone.id or 0)
-            if earlier is not None:
-                older, newer = sorted((earlier, (claim, notice)), key=lambda pair: pair[1].due_at)
-                self._supersede(older[0], by=newer[1].reminder_id)
-                report.superseded += 1
-                latest[notice.milestone.id or 0] = newer
-            else:
-                latest[notice.milestone.id or 0] = (claim, notice)
+        with session_scope(self.engine) as session:
+            rows = {
+                reminder.id: (reminder, milestone, visit)
+                for reminder, milestone, visit in dispatch.load_claimed(
+                    session=session, reminder_ids=[claim.reminder_id for claim in claims]
+                )
+            }
+            for claim in claims:
+                row = rows.get(claim.reminder_id)
+                if row is None:
+                    report.cancelled += 1
+                    continue
+                reminder, milestone, visit = row
+                if visit.status != "open" or milestone.status not in OPEN_MILESTONE_STATUSES:
+                    dispatch.cancel_claimed_reminder(
+                        session=session, reminder_id=claim.reminder_id, worker_id=self.worker_id,
+                        why=f"milestone {milestone.status}, visit {visit.status}",
+                    )
+                    report.cancelled += 1
+                    continue
+                notice = ReminderNotice(
+                    reminder_id=claim.reminder_id, kind=reminder.kind, offset_days=reminder.offset_days,
+                    due_at=reminder.due_at, today=today, visit=visit, milestone=milestone,
+                )
+                # Several reminders of one milestone due at once (the bot was down, or a visit was
+                # entered late): one post says it all, the latest; the others are superseded.
+                earlier = latest.get(milestone.id or 0)
+                if earlier is not None:
+                    older, newer = sorted((earlier, (claim, notice)), key=lambda pair: pair[1].due_at)
+                    dispatch.cancel_claimed_reminder(
+                        session=session, reminder_id=older[0].reminder_id, worker_id=self.worker_id,
+                        why=f"superseded by reminder {newer[1].reminder_id}, due at the same time or later",
+                    )
+                    report.superseded += 1
+                    latest[milestone.id or 0] = newer
+                else:
+                    latest[milestone.id or 0] = (claim, notice)
+            session.expunge_all()
         by_channel: dict[str, deque[tuple[dispatch.Claim, ReminderNotice]]] = {}
         for claim, notice in sorted(latest.values(), key=lambda pair: pair[1].due_at):
             channel = notice.channel_id or f"user:{notice.visit.created_by}"
             by_channel.setdefault(channel, deque()).append((claim, notice))
-        ready: list[tuple[float, str]] = [(0.0, channel) for channel in by_channel]
-        heapq.heapify(ready)
-        report_lock = threading.Lock()
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="dispatch") as pool:
-            in_flight: dict[Future[None], tuple[str, float]] = {}
-            while ready or in_flight:
-                now = clock_time.monotonic()
-                while ready and ready[0][0] <= now and len(in_flight) < self.concurrency:
-                    _, channel = heapq.heappop(ready)
-                    claim, notice = by_channel[channel].popleft()
-                    future = pool.submit(self._deliver_one, claim, notice, report, report_lock)
-                    in_flight[future] = (channel, now)
-                timeout = max(0.0, ready[0][0] - clock_time.monotonic()) if ready else None
-                if not in_flight:
-                    clock_time.sleep(timeout or 0)
-                    continue
-                done, _ = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
-                for future in done:
-                    channel, started = in_flight.pop(future)
-                    future.result()
-                    if by_channel[channel]:
-                        heapq.heappush(ready, (started + self.channel_interval, channel))
+        return by_channel
 
-    def _supersede(self, claim: dispatch.Claim, *, by: int) -> None:
-        with session_scope(self.engine) as session:
-            dispatch.cancel_claimed_reminder(
-                session=session, reminder_id=claim.reminder_id, worker_id=self.worker_id,
-                why=f"superseded by reminder {by}, due at the same time or later",
-            )
-
-    def _notice(self, claim: dispatch.Claim) -> ReminderNotice | None:
-        """What to post, or None (and the claim cancelled) if the milestone no longer needs it."""
-        with session_scope(self.engine) as session:
-            reminder = session.get(Reminder, claim.reminder_id)
-            milestone = session.get(Milestone, reminder.milestone_id) if reminder else None
-            visit = session.get(Visit, milestone.visit_id) if milestone else None
-            if reminder is None or milestone is None or visit is None:
-                return None
-            if visit.status != "open" or milestone.status not in OPEN_MILESTONE_STATUSES:
-                dispatch.cancel_claimed_reminder(
-                    session=session, reminder_id=claim.reminder_id, worker_id=self.worker_id,
-                    why=f"milestone {milestone.status}, visit {visit.status}",
-                )
-                return None
-            session.expunge_all()
-        return ReminderNotice(
-            reminder_id=claim.reminder_id, kind=reminder.kind, offset_days=reminder.offset_days,
-            due_at=reminder.due_at, today=london_date(self.clock()), visit=visit, milestone=milestone,
-        )
-
-    def _deliver_one(
-        self, claim: dispatch.Claim, notice: ReminderNotice, report: PassReport, lock: threading.Lock
+    def _post_into(
+        self, finished: queue.SimpleQueue[tuple[str, _Attempt]], channel: str, claim: dispatch.Claim,
+        notice: ReminderNotice,
     ) -> None:
         try:
-            posted, outcome = None, "posted"
+            attempt = self._post_one(claim, notice)
+        except Exception as error:  # never leave the pass waiting for an answer that won't come
+            logger.exception("posting reminder %s failed", notice.reminder_id)
+            attempt = _Attempt(
+                claim=claim, notice=notice, outcome="transient", error=f"{type(error).__name__}: {error}",
+                finished=clock_time.monotonic(),
+            )
+        finished.put((channel, attempt))
+
+    def _post_one(self, claim: dispatch.Claim, notice: ReminderNotice) -> _Attempt:
+        """Post one reminder (after looking for it, if an earlier attempt may have posted it).
+        Runs on a posting thread; never raises: the outcome goes to the recorder."""
+        attempt = _Attempt(claim=claim, notice=notice)
+        try:
             if claim.reclaimed and claim.previous_claim_at is not None:
-                posted = self.poster.find_posted(notice, since=claim.previous_claim_at - timedelta(minutes=5))
-                outcome = "reconciled"
-            if posted is None:
-                posted, outcome = self.poster.post(notice), "posted"
+                # Every attempt came after the reminder fell due: look from then on.
+                since = min(claim.previous_claim_at, notice.due_at) - timedelta(minutes=5)
+                attempt.posted = self.poster.find_posted(notice, since=since)
+                attempt.outcome = "reconciled"
+            if attempt.posted is None:
+                attempt.posted, attempt.outcome = self.poster.post(notice), "posted"
         except TransientPostError as error:
-            self._retry_or_fail(notice, str(error), report, lock)
-            return
+            attempt.outcome, attempt.error = "transient", str(error)
         except PermanentPostError as error:
-            self._fail(notice, str(error), report, lock)
-            return
+            attempt.outcome, attempt.error = "permanent", str(error)
         except Exception as error:  # an unknown fault is retried, and reported if it persists
             logger.exception("posting reminder %s failed", notice.reminder_id)
-            self._retry_or_fail(notice, f"{type(error).__name__}: {error}", report, lock)
-            return
-        now = self.clock()
-        with session_scope(self.engine) as session:
-            recorded = dispatch.mark_reminder_sent(
-                session=session, reminder_id=notice.reminder_id, worker_id=self.worker_id,
-                channel_id=posted.channel_id, message_ts=posted.ts, now=now,
-            )
-            if recorded and notice.kind in ("due_day", "overdue", "escalation"):
-                # The next overdue reminder is planned only once this one is out.
-                milestone = session.get(Milestone, notice.milestone.id)
-                visit = session.get(Visit, notice.visit.id)
-                if milestone is not None and visit is not None:
-                    replan_milestone(session=session, visit=visit, milestone=milestone, defaults=self.defaults, now=now)
-            lag = (now - notice.due_at).total_seconds()
-        with lock:
-            if not recorded:
-                report.lost_claims += 1
-                logger.error("reminder %s was posted but its claim had expired", notice.reminder_id)
-            elif outcome == "reconciled":
-                report.reconciled += 1
-            else:
-                report.posted += 1
-                report.lags.append(lag)
+            attempt.outcome, attempt.error = "transient", f"{type(error).__name__}: {error}"
+        attempt.at = self.clock()
+        attempt.finished = clock_time.monotonic()
+        return attempt
 
-    def _retry_or_fail(self, notice: ReminderNotice, error: str, report: PassReport, lock: threading.Lock) -> None:
-        with session_scope(self.engine) as session:
+    # --- recording, on the recorder thread ---------------------------------------------------
+
+    def _record(self, session: Session, attempt: _Attempt, tally: PassReport, failures: list[_Attempt]) -> None:
+        """Write one outcome in the recorder's transaction. Counts go to `tally` and failures to
+        report to `failures`, both acted on only once the transaction commits."""
+        notice, now = attempt.notice, attempt.at or self.clock()
+        if attempt.posted is None:
             reminder = session.get(Reminder, notice.reminder_id)
             attempts = reminder.attempts if reminder else self.max_attempts
-        if attempts >= self.max_attempts:
-            self._fail(notice, error, report, lock)
-            return
-        backoff = self.retry_backoff * (2 ** max(0, attempts - 1))
-        with session_scope(self.engine) as session:
+            if attempt.outcome == "permanent" or attempts >= self.max_attempts:
+                self._fail(session, notice, attempt.error or "unknown error", now=now)
+                failures.append(attempt)
+                tally.failed += 1
+                return
+            backoff = self.retry_backoff * (2 ** max(0, attempts - 1))
             dispatch.release_for_retry(
                 session=session, reminder_id=notice.reminder_id, worker_id=self.worker_id,
-                error=error, retry_at=self.clock() + backoff,
+                error=attempt.error or "unknown error", retry_at=now + backoff,
             )
-        logger.warning("reminder %s will be retried in %s: %s", notice.reminder_id, backoff, error)
-        with lock:
-            report.retried += 1
+            logger.warning("reminder %s will be retried in %s: %s", notice.reminder_id, backoff, attempt.error)
+            tally.retried += 1
+            return
+        recorded = dispatch.mark_reminder_sent(
+            session=session, reminder_id=notice.reminder_id, worker_id=self.worker_id,
+            channel_id=attempt.posted.channel_id, message_ts=attempt.posted.ts, now=now,
+        )
+        if not recorded:
+            tally.lost_claims += 1
+            logger.error("reminder %s was posted but its claim had expired", notice.reminder_id)
+            return
+        if notice.kind in ("due_day", "overdue", "escalation"):
+            # The next overdue reminder is planned only once this one is out.
+            milestone = session.get(Milestone, notice.milestone.id)
+            visit = session.get(Visit, notice.visit.id)
+            if milestone is not None and visit is not None:
+                replan_milestone(session=session, visit=visit, milestone=milestone, defaults=self.defaults, now=now)
+        if attempt.outcome == "reconciled":
+            tally.reconciled += 1
+        else:
+            tally.posted += 1
+            tally.lags.append((now - notice.due_at).total_seconds())
 
-    def _fail(self, notice: ReminderNotice, error: str, report: PassReport, lock: threading.Lock) -> None:
-        with session_scope(self.engine) as session:
-            dispatch.mark_reminder_failed(session=session, reminder_id=notice.reminder_id, worker_id=self.worker_id, error=error)
-            repo.append_audit_event(
-                session=session, visit_id=notice.visit.id or 0, milestone_id=notice.milestone.id,
-                actor_user_id=repo.SYSTEM_ACTOR, action="reminder_failed", now=self.clock(),
-                note=f"{notice.kind} reminder could not be posted: {error}"[:2000],
-                idempotency_key=f"reminder_failed:{notice.reminder_id}",
-            )
-        logger.error("reminder %s failed for good: %s", notice.reminder_id, error)
+    def _fail(self, session: Session, notice: ReminderNotice, error: str, *, now: datetime) -> None:
+        dispatch.mark_reminder_failed(session=session, reminder_id=notice.reminder_id, worker_id=self.worker_id, error=error)
+        repo.append_audit_event(
+            session=session, visit_id=notice.visit.id or 0, milestone_id=notice.milestone.id,
+            actor_user_id=repo.SYSTEM_ACTOR, action="reminder_failed", now=now,
+            note=f"{notice.kind} reminder could not be posted: {error}"[:2000],
+            idempotency_key=f"reminder_failed:{notice.reminder_id}",
+        )
+
+    def _report_failure(self, attempt: _Attempt) -> None:
+        """Tell a person, once the failure is stored, so it is never lost silently."""
+        logger.error("reminder %s failed for good: %s", attempt.notice.reminder_id, attempt.error)
         try:
-            self.poster.report_failure(notice, error=error)
+            self.poster.report_failure(attempt.notice, error=attempt.error or "unknown error")
         except Exception:
-            logger.exception("could not report the failure of reminder %s", notice.reminder_id)
-        with lock:
-            report.failed += 1
+            logger.exception("could not report the failure of reminder %s", attempt.notice.reminder_id)
+
+
+@dataclass
+class _Attempt:
+    """What became of one post: handed from a posting thread to the recorder."""
+
+    claim: dispatch.Claim
+    notice: ReminderNotice
+    posted: Posted | None = None
+    outcome: str = "posted"  # posted, reconciled, transient or permanent
+    error: str | None = None
+    at: datetime | None = None  # the dispatcher's clock when the post returned
+    finished: float = 0.0  # monotonic, for pacing the channel's next post
+
+
+class _Recorder:
+    """The one thread that writes a pass's outcomes, batching whatever has arrived.
+
+    A batch is one transaction; if it fails, each outcome is tried again in a transaction of its
+    own, so one bad row cannot hold back the others. An outcome that still cannot be written
+    stays claimed: when its lease runs out it is looked for in the channel, found, and recorded
+    (never posted again). The first such error stops the pass and is raised at its end.
+    """
+
+    BATCH = 200
+
+    def __init__(self, dispatcher: Dispatcher, report: PassReport, *, held_since: datetime) -> None:
+        self.dispatcher = dispatcher
+        self.report = report
+        self.error: BaseException | None = None
+        self.held_since = held_since  # when the waiting claims were last claimed or renewed
+        self._queue: queue.SimpleQueue[_Attempt | list[int] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="dispatch-recorder", daemon=True)
+        self._thread.start()
+
+    def put(self, attempt: _Attempt) -> None:
+        self._queue.put(attempt)
+
+    def renew(self, reminder_ids: list[int]) -> None:
+        self._queue.put(reminder_ids)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            items = [self._queue.get()]
+            while len(items) < self.BATCH and items[-1] is not None:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            attempts = [item for item in items if isinstance(item, _Attempt)]
+            renewals = [item for item in items if isinstance(item, list)]
+            if attempts:
+                self._write(attempts)
+            if renewals:
+                self._renew(renewals[-1])
+            if items[-1] is None:
+                return
+
+    def _write(self, attempts: list[_Attempt]) -> None:
+        if len(attempts) > 1:
+            try:
+                self._commit(attempts)
+                return
+            except Exception:
+                logger.warning("recording %d outcomes together failed; one by one now", len(attempts), exc_info=True)
+        for attempt in attempts:
+            try:
+                self._commit([attempt])
+            except Exception as error:
+                logger.exception(
+                    "could not record reminder %s; it stays claimed, and will be looked for in its channel "
+                    "when its lease runs out", attempt.notice.reminder_id,
+                )
+                self.error = self.error or error
+
+    def _commit(self, attempts: list[_Attempt]) -> None:
+        tally, failures = PassReport(), list[_Attempt]()
+        with session_scope(self.dispatcher.engine) as session:
+            for attempt in attempts:
+                self.dispatcher._record(session, attempt, tally, failures)
+        report = self.report
+        report.posted += tally.posted
+        report.reconciled += tally.reconciled
+        report.retried += tally.retried
+        report.failed += tally.failed
+        report.lost_claims += tally.lost_claims
+        report.lags.extend(tally.lags)
+        for attempt in failures:
+            self.dispatcher._report_failure(attempt)
+
+    def _renew(self, reminder_ids: list[int]) -> None:
+        now = self.dispatcher.clock()
+        try:
+            with session_scope(self.dispatcher.engine) as session:
+                dispatch.renew_claims(session=session, reminder_ids=reminder_ids, worker_id=self.dispatcher.worker_id, now=now)
+        except Exception:
+            logger.warning("could not renew %d claims", len(reminder_ids), exc_info=True)
+            return
+        self.held_since = now
 
 
 class DispatcherClock:

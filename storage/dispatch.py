@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from storage.models import Reminder
+from storage.models import Milestone, Reminder, Visit
 
 
 @dataclass(frozen=True)
@@ -31,41 +31,88 @@ class Claim:
 def claim_due_reminders(
     *, session: Session, now: datetime, worker_id: str, limit: int, lease: timedelta
 ) -> list[Claim]:
-    """Take up to `limit` reminders that are due (or whose claim expired) for this worker."""
+    """Take up to `limit` reminders that are due (or whose claim expired) for this worker.
+
+    Two statements, whatever the number: the rows are read (and, on PostgreSQL, locked, skipping
+    rows another dispatcher holds), then claimed by one UPDATE. No ORM objects: a burst of a
+    thousand reminders is claimed in milliseconds, not in a thousand flushed UPDATEs.
+    """
     postgres = session.get_bind().dialect.name == "postgresql"
-    due = (
-        select(Reminder)
-        .where(
-            col(Reminder.status) == "pending",
-            col(Reminder.due_at) <= now,
-            or_(col(Reminder.next_attempt_at).is_(None), col(Reminder.next_attempt_at) <= now),
-        )
-        .order_by(col(Reminder.due_at), col(Reminder.id))
-        .limit(limit)
-    )
+    wanted = (col(Reminder.id), col(Reminder.attempts), col(Reminder.claimed_at))
     expired = (
-        select(Reminder)
+        select(*wanted)
         .where(col(Reminder.status) == "claimed", col(Reminder.claimed_at) < now - lease)
         .order_by(col(Reminder.due_at), col(Reminder.id))
         .limit(limit)
     )
     if postgres:
-        due = due.with_for_update(skip_locked=True)
         expired = expired.with_for_update(skip_locked=True)
+    rows = list(session.exec(expired).all())
+    if len(rows) < limit:
+        due = (
+            select(*wanted)
+            .where(
+                col(Reminder.status) == "pending",
+                col(Reminder.due_at) <= now,
+                or_(col(Reminder.next_attempt_at).is_(None), col(Reminder.next_attempt_at) <= now),
+            )
+            .order_by(col(Reminder.due_at), col(Reminder.id))
+            .limit(limit - len(rows))
+        )
+        if postgres:
+            due = due.with_for_update(skip_locked=True)
+        rows.extend(session.exec(due).all())
+    if not rows:
+        return []
+    session.execute(
+        update(Reminder)
+        .where(col(Reminder.id).in_([reminder_id for reminder_id, _, _ in rows]))
+        .values(
+            status="claimed", claimed_by=worker_id, claimed_at=now, attempts=col(Reminder.attempts) + 1
+        )
+        .execution_options(synchronize_session=False)
+    )
     claims: list[Claim] = []
-    for statement in (expired, due):
-        for reminder in session.exec(statement):
-            if len(claims) >= limit:
-                break
-            tried_before = reminder.attempts > 0 and reminder.claimed_at is not None
-            claims.append(Claim(reminder.id or 0, tried_before, reminder.claimed_at if tried_before else None))
-            reminder.status = "claimed"
-            reminder.claimed_by = worker_id
-            reminder.claimed_at = now
-            reminder.attempts += 1
-            session.add(reminder)
-    session.flush()
+    for reminder_id, attempts, claimed_at in rows:
+        tried_before = attempts > 0 and claimed_at is not None
+        claims.append(Claim(reminder_id or 0, tried_before, claimed_at if tried_before else None))
     return claims
+
+
+def load_claimed(
+    *, session: Session, reminder_ids: list[int]
+) -> list[tuple[Reminder, Milestone, Visit]]:
+    """The claimed reminders with their milestones and visits, in one query (a pass may hold a
+    thousand: one query each would hold back the first post by as many round trips)."""
+    if not reminder_ids:
+        return []
+    statement = (
+        select(Reminder, Milestone, Visit)
+        .join(Milestone, col(Milestone.id) == col(Reminder.milestone_id))
+        .join(Visit, col(Visit.id) == col(Milestone.visit_id))
+        .where(col(Reminder.id).in_(reminder_ids))
+    )
+    return [(reminder, milestone, visit) for reminder, milestone, visit in session.exec(statement)]
+
+
+def renew_claims(
+    *, session: Session, reminder_ids: list[int], worker_id: str, now: datetime
+) -> int:
+    """Extend this worker's claims on reminders it has not posted yet (still waiting their turn
+    in a channel), so that their lease does not run out and another dispatcher take them."""
+    if not reminder_ids:
+        return 0
+    result = session.execute(
+        update(Reminder)
+        .where(
+            col(Reminder.id).in_(reminder_ids),
+            col(Reminder.status) == "claimed",
+            col(Reminder.claimed_by) == worker_id,
+        )
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _settle(
@@ -122,18 +169,24 @@ def cancel_claimed_reminder(*, session: Session, reminder_id: int, worker_id: st
 
 
 def next_reminder_due_at(*, session: Session) -> datetime | None:
-    """When the dispatcher should next wake: the soonest pending reminder (or retry)."""
+    """When the dispatcher should next wake: the soonest pending reminder (or retry).
+
+    Both steps walk the (status, due_at) index, whatever the number of rows. A retry waits
+    until after its due time (it was claimed once it was due, then put off), so a retry that
+    comes sooner than the first reminder due afresh must itself have fallen due before that one:
+    only the few pending rows due earlier are looked at for it.
+    """
     first_due = session.exec(
         select(Reminder.due_at)
         .where(col(Reminder.status) == "pending", col(Reminder.next_attempt_at).is_(None))
         .order_by(col(Reminder.due_at))
         .limit(1)
     ).first()
-    first_retry = session.exec(
-        select(Reminder.next_attempt_at)
-        .where(col(Reminder.status) == "pending", col(Reminder.next_attempt_at).is_not(None))
-        .order_by(col(Reminder.next_attempt_at))
-        .limit(1)
-    ).first()
+    retries = select(func.min(Reminder.next_attempt_at)).where(
+        col(Reminder.status) == "pending", col(Reminder.next_attempt_at).is_not(None)
+    )
+    if first_due is not None:
+        retries = retries.where(col(Reminder.due_at) < first_due)
+    first_retry = session.exec(retries).one()
     candidates = [moment for moment in (first_due, first_retry) if moment is not None]
     return min(candidates) if candidates else None
