@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlmodel import Session
 
 from handlers import blocks, exports
 from handlers.commandline import Command, parse_command
 from handlers.context import HandlerContext
 from handlers.delivery import upload_or_send
 from handlers.errors import UserError, answers_errors
-from handlers.visits import find_visit, visit_summaries
+from handlers.visits import find_visit, visit_listing
+from scheduler.calendar import WorkingDayCalendar
 from scheduler.planning import replan_visit
 from storage import repo
 
@@ -44,9 +47,24 @@ def handle_new(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
 
 def handle_list(*, ctx: HandlerContext, respond: Any, **_: Any) -> None:
     with ctx.session() as session:
-        summaries = visit_summaries(session=session)
-        shown = blocks.visit_list_blocks(summaries=summaries, today=ctx.today(), calendar=ctx.calendar)
-    respond(text=f"{len(summaries)} open visits", blocks=shown)
+        text, shown = list_answer(session=session, today=ctx.today(), calendar=ctx.calendar)
+    respond(text=text, blocks=shown)
+
+
+def list_answer(*, session: Session, today: date, calendar: WorkingDayCalendar) -> tuple[str, list[blocks.Block]]:
+    """The soonest open visits; when there are more, the count and how to reach any of them."""
+    listing = visit_listing(session=session)
+    shown = blocks.visit_list_blocks(summaries=listing.summaries, today=today, calendar=calendar)
+    if listing.more:
+        shown = [
+            blocks.header(f"Open visits ({listing.total:,})"),
+            *shown[1:],
+            blocks.context(
+                f"…and {listing.more:,} more open visits, whose next dates come later. "
+                "`/ofsted show <visit>` opens any of them by its reference."
+            ),
+        ]
+    return f"{listing.total} open visits", shown
 
 
 def handle_show(*, ctx: HandlerContext, command: Command, respond: Any, **_: Any) -> None:

@@ -6,6 +6,7 @@ Listeners call these inside one session (one unit of work) and then make their o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,23 +21,42 @@ from storage import repo
 from storage.models import Milestone, Visit
 
 HOME_HORIZON_DAYS = 30
+LIST_LIMIT = 40
+"""`/ofsted list` shows the open visits whose next date comes soonest, this many of them (well
+inside Slack's 50 blocks a message), and says how many more there are."""
 
 
 def find_visit(*, session: Session, reference: str) -> Visit:
     visit = repo.get_visit(session=session, reference=reference)
     if visit is not None:
         return visit
-    known = [v.reference for v in repo.list_open_visits(session=session)][:5]
+    known = [v.reference for v in repo.list_open_visits(session=session, limit=5)]
     hint = f" Open visits: {', '.join(f'`{r}`' for r in known)}." if known else ""
     raise UserError(f"I have no visit called `{reference[:60]}`.{hint} `/ofsted list` shows them all.")
 
 
-def visit_summaries(*, session: Session) -> list[VisitSummary]:
-    visits = repo.list_open_visits(session=session)
+@dataclass(frozen=True)
+class VisitListing:
+    """The open visits whose next date is soonest, and how many are open in all."""
+
+    summaries: list[VisitSummary]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.summaries)
+
+
+def visit_listing(*, session: Session, limit: int = LIST_LIMIT) -> VisitListing:
+    """The first `limit` open visits, soonest next date first, cut in SQL: with thousands open,
+    loading them all to show a few dozen was most of the work."""
+    visits = repo.list_open_visits(session=session, limit=limit)
+    total = len(visits) if len(visits) < limit else repo.count_open_visits(session=session)
     upcoming = repo.next_open_milestones(
         session=session, visit_ids=[visit.id for visit in visits if visit.id is not None]
     )
-    return [VisitSummary(visit=visit, next_milestone=upcoming.get(visit.id or 0)) for visit in visits]
+    summaries = [VisitSummary(visit=visit, next_milestone=upcoming.get(visit.id or 0)) for visit in visits]
+    return VisitListing(summaries=summaries, total=total)
 
 
 def new_milestones(
@@ -129,17 +149,19 @@ def create_visit_from_facts(
 def home_items(
     *, session: Session, user_id: str, today: date
 ) -> tuple[list[HomeItem], list[HomeItem], list[HomeItem]]:
-    """(overdue, due in the next 30 days, waiting on this user) across every open visit."""
-    rows = repo.list_open_milestones(session=session)
-    approver_of = repo.visits_approved_by(session=session, user_id=user_id)
+    """(overdue, due in the next 30 days, waiting on this user) across every open visit.
+
+    Each is its own bounded query: milestones due by the horizon, and those waiting on this
+    user whatever their date; never every open milestone of every visit.
+    """
     horizon = today + timedelta(days=HOME_HORIZON_DAYS)
+    rows = repo.list_open_milestones(session=session, due_on_or_before=horizon)
     overdue = [HomeItem(visit, milestone) for visit, milestone in rows if milestone.due_date < today]
-    due_soon = [
-        HomeItem(visit, milestone) for visit, milestone in rows if today <= milestone.due_date <= horizon
-    ]
+    due_soon = [HomeItem(visit, milestone) for visit, milestone in rows if milestone.due_date >= today]
+    approver_of = repo.visits_approved_by(session=session, user_id=user_id)
     waiting = [
         HomeItem(visit, milestone, why)
-        for visit, milestone in rows
+        for visit, milestone in repo.list_milestones_waiting_on(session=session, user_id=user_id)
         if (why := _why_waiting(milestone=milestone, user_id=user_id, approver=visit.id in approver_of))
     ]
     return overdue, due_soon, waiting

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
@@ -209,8 +210,8 @@ def get_visit_by_id(*, session: Session, visit_id: int) -> Visit | None:
     return session.get(Visit, visit_id)
 
 
-def list_open_visits(*, session: Session) -> list[Visit]:
-    """Open visits, the one whose next open milestone falls soonest first.
+def list_open_visits(*, session: Session, limit: int | None = None) -> list[Visit]:
+    """Open visits, the one whose next open milestone falls soonest first; the first `limit`.
 
     Visits with nothing left open come last, by reference.
     """
@@ -229,7 +230,14 @@ def list_open_visits(*, session: Session) -> list[Visit]:
         .where(col(Visit.status) == "open")
         .order_by(next_due.c.next_due.is_(None), next_due.c.next_due, col(Visit.reference))
     )
+    if limit is not None:
+        statement = statement.limit(limit)
     return list(session.exec(statement))
+
+
+def count_open_visits(*, session: Session) -> int:
+    """How many visits are open, for "…and N more" under a list cut short."""
+    return session.exec(select(func.count()).select_from(Visit).where(col(Visit.status) == "open")).one()
 
 
 def list_approvers(*, session: Session, visit_id: int) -> list[str]:
@@ -458,6 +466,30 @@ def list_open_milestones(
     )
     if due_on_or_before is not None:
         statement = statement.where(col(Milestone.due_date) <= due_on_or_before)
+    return [(visit, milestone) for visit, milestone in session.exec(statement)]
+
+
+def list_milestones_waiting_on(*, session: Session, user_id: str) -> list[tuple[Visit, Milestone]]:
+    """Open milestones on open visits that wait on this user, whatever their date: the ones
+    they own, and those whose sign-off is requested on a visit they approve. Soonest first."""
+    approves = select(VisitApprover.visit_id).where(col(VisitApprover.user_id) == user_id)
+    statement = (
+        select(Visit, Milestone)
+        .join(Milestone, col(Milestone.visit_id) == col(Visit.id))
+        .where(
+            col(Visit.status) == "open",
+            col(Milestone.status).in_(OPEN_MILESTONE_STATUSES),
+            or_(
+                col(Milestone.owner_user_id) == user_id,
+                and_(
+                    col(Milestone.needs_approval).is_(True),
+                    col(Milestone.approval_status) == "requested",
+                    col(Milestone.visit_id).in_(approves),
+                ),
+            ),
+        )
+        .order_by(col(Milestone.due_date), col(Milestone.id))
+    )
     return [(visit, milestone) for visit, milestone in session.exec(statement)]
 
 
