@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -24,6 +26,47 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.planning import ReminderDefaults
 
 logger = logging.getLogger(__name__)
+
+# Over HTTP, Bolt answers Slack from the request's own thread once the ack listener returns.
+# With Bolt's default (False) the ack listener runs on the listener executor, the pool the lazy
+# listeners share, and the request thread polls for the ack every 10 ms: each ack costs at
+# least 10 ms, and under load it queues behind other requests' lazy work (past 3 s Bolt gives
+# up and answers 404). Every listener here acks at once and leaves the work to lazy listeners,
+# which Bolt runs on that executor in either mode, so there is nothing to wait for.
+# Measured by benchmarks/requests.py.
+HTTP_PROCESS_BEFORE_RESPONSE = True
+# ... but then nothing holds the acks back when Slack sends more than the lazy listeners can
+# answer: the work would queue without end (memory, long GC pauses that stall the acks too,
+# answers minutes late, fewer of them done). So in that mode the lazy work of one process is
+# bounded: Bolt's five threads, and at most LAZY_LIMIT requests' work running or waiting. A
+# burst up to that is acked at once; beyond it a request's ack waits for room, so under
+# sustained overload acks slow down to the pace of the answers.
+LAZY_THREADS = 5
+LAZY_LIMIT = 16
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class BoundedExecutor(Executor):
+    """A thread pool holding at most `limit` tasks, running or waiting; `submit` waits for room."""
+
+    def __init__(self, *, threads: int, limit: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bolt-lazy")
+        self._room = threading.BoundedSemaphore(limit)
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        self._room.acquire()
+        try:
+            future = self._pool.submit(fn, *args, **kwargs)
+        except BaseException:
+            self._room.release()
+            raise
+        future.add_done_callback(lambda _: self._room.release())
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -65,14 +108,21 @@ def build_app(
     settings: Settings,
     engine: Engine,
     clock: Callable[[], datetime] = system_clock,
-    process_before_response: bool = False,
+    process_before_response: bool = HTTP_PROCESS_BEFORE_RESPONSE,
 ) -> App:
-    """The Bolt app with every listener registered; nothing is started here."""
+    """The Bolt app with every listener registered; nothing is started here.
+
+    The default suits HTTP (gunicorn, the tests, the shell): acks from the request thread, lazy
+    work bounded. Socket Mode passes False and keeps Bolt's defaults throughout.
+    """
     app = App(
         # The client carries the bot token; Bolt takes it from there.
         signing_secret=settings.slack_signing_secret,
         client=web_client(settings),
         process_before_response=process_before_response,
+        listener_executor=BoundedExecutor(threads=LAZY_THREADS, limit=LAZY_LIMIT)
+        if process_before_response
+        else None,
         # Socket Mode needs no signing secret: its requests arrive on our own connection.
         request_verification_enabled=settings.slack_signing_secret is not None,
         logger=logging.getLogger("bot.bolt"),

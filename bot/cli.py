@@ -305,7 +305,7 @@ def _serve_socket_mode(settings: Settings, arguments: argparse.Namespace) -> int
     from bot.app import build_app
 
     engine = _migrated_engine(settings)
-    app = build_app(settings=settings, engine=engine)
+    app = build_app(settings=settings, engine=engine, process_before_response=False)
     dispatcher = None if arguments.no_dispatcher else _start_dispatcher(settings, engine)
     try:
         SocketModeHandler(app, settings.slack_app_token).start()
