@@ -276,10 +276,15 @@ def _serve_http(settings: Settings, arguments: argparse.Namespace) -> int:
     from bot.web import run_gunicorn, wsgi_application
 
     # Migrate once, before the workers start; each worker then opens its own engine. The
-    # dispatcher runs here, in gunicorn's master process, so that the clock is not multiplied
-    # by the number of web workers.
-    engine = _migrated_engine(settings)
-    dispatcher = None if arguments.no_dispatcher else _start_dispatcher(settings, engine)
+    # dispatcher is one `ofsted-bot worker` process beside gunicorn, so the clock is not
+    # multiplied by the web workers, and no scheduler thread is alive in gunicorn's master
+    # when it forks them (a fork copies the locks such a thread may hold, not the thread).
+    _migrated_engine(settings).dispose()
+    dispatcher = None
+    if not arguments.no_dispatcher:
+        import subprocess
+
+        dispatcher = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"])
 
     def load() -> Any:
         from storage.db import create_engine_for
@@ -294,8 +299,8 @@ def _serve_http(settings: Settings, arguments: argparse.Namespace) -> int:
         )
     finally:
         if dispatcher is not None:
-            dispatcher.stop()
-        engine.dispose()
+            dispatcher.terminate()
+            dispatcher.wait(timeout=30)
     return 0
 
 

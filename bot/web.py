@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -35,13 +36,23 @@ def wsgi_application(*, app: App, engine: Engine) -> WSGIApp:
     return application
 
 
+# A health check that hangs is no answer: a database dropping packets (a partition, not a
+# refusal) would hold the check, and a pooled connection's pre-ping, for minutes.
+HEALTH_TIMEOUT_SECONDS = 2.0
+_health_checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
+
+
+def _database_answers(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
 def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        _health_checks.submit(_database_answers, engine).result(timeout=HEALTH_TIMEOUT_SECONDS)
         status, body = "200 OK", {"ok": True, "database": "ok"}
     except Exception as error:
-        logger.warning("health check: database unreachable: %s", error)
+        logger.warning("health check: database unreachable: %s", error or type(error).__name__)
         status, body = "503 Service Unavailable", {"ok": False, "database": "unreachable"}
     payload = json.dumps(body).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])

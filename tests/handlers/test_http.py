@@ -106,3 +106,42 @@ def test_serve_http_runs_under_gunicorn_and_answers_signed_requests(tmp_path):
             output = server.communicate(timeout=30)[0].decode()
         assert "gthread" in output or "Booting worker" in output
         assert "Traceback" not in output
+
+
+def test_serve_http_without_no_dispatcher_also_posts_due_reminders(tmp_path):
+    from datetime import UTC, date, datetime, timedelta
+
+    from sqlmodel import Session
+
+    from storage import repo
+    from storage.db import create_engine_for
+    from storage.migrate import upgrade_database
+
+    database_url = f"sqlite:///{tmp_path / 'served.db'}"
+    engine = create_engine_for(database_url)
+    upgrade_database(engine=engine)
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        visit = repo.create_visit(
+            session=session, local_authority="Fernleigh", visit_type="other", letter_date=None, visit_dates=[],
+            inspectors=[], created_by=OFFICER, channel_id=CHANNEL, now=now,
+            milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2030, 1, 4), source="letter")],
+        )
+        milestone_id = repo.list_milestones(session=session, visit_id=visit.id)[0].id
+        repo.add_reminders(session=session, milestone_id=milestone_id, reminders=[repo.NewReminder(due_at=now - timedelta(minutes=1), kind="ahead", offset_days=5)])
+        session.commit()
+    engine.dispose()
+    port = _free_port()
+    with SlackStandIn() as slack:
+        environment = {
+            **os.environ, "SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url, "DATABASE_URL": database_url, "DISPATCH_INTERVAL": "0.5",
+        }
+        command = [str(Path(sys.executable).with_name("ofsted-bot")), "serve", "--http", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+        server = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            posted = slack.wait_for(lambda s: s.messages(CHANNEL), timeout=30)
+            assert len(posted) == 1 and "Survey" in posted[0]["text"]
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)

@@ -725,14 +725,6 @@ def test_the_database_gone_for_3_seconds_loses_and_doubles_no_reminder_and_slack
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot.web._health waits on engine.connect() and SELECT 1 with no time limit (and "
-    "storage.db.create_engine_for gives psycopg no connect_timeout): when the database's packets "
-    "are dropped (a network partition, not a refusal) GET /healthz hangs until the network heals "
-    "instead of answering 503; a pooled connection's pre-ping hangs too, so a connect_timeout "
-    "alone would not do",
-)
 def test_healthz_answers_503_within_3_seconds_when_the_database_drops_packets(
     postgres_database_url,
 ):
