@@ -486,7 +486,9 @@ class DispatcherClock:
     reminder, so a reminder due between passes goes out on time."""
 
     def __init__(self, dispatcher: Dispatcher, *, interval: float) -> None:
-        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.schedulers.background import (  # type: ignore[import-untyped]
+            BackgroundScheduler,
+        )
 
         self.dispatcher = dispatcher
         self.interval = interval

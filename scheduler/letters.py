@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, Literal
 
 from scheduler.calendar import ENGLAND_AND_WALES, WorkingDayCalendar
-from scheduler.dates import DateMention, find_dates, format_long
+from scheduler.dates import find_dates, format_long
 from scheduler.rules import (
     MILESTONE_LABELS,
     MILESTONE_NAMES,
@@ -268,7 +268,9 @@ def _local_authority(
     *, subject: str, header: list[str], text: str
 ) -> tuple[str | None, list[str]]:
     candidates: list[str] = []
-    regions = [(subject, (*_AUTHORITY_PATTERNS, _SUBJECT_TAIL))]
+    regions: list[tuple[str, tuple[re.Pattern[str], ...]]] = [
+        (subject, (*_AUTHORITY_PATTERNS, _SUBJECT_TAIL))
+    ]
     regions += [(line, _AUTHORITY_PATTERNS) for line in text.splitlines()[:80]]
     for region, patterns in regions:
         for pattern in patterns:
@@ -360,13 +362,13 @@ def _inspectors(*, sentences: list[str], lines: list[str]) -> list[str]:
     # The signatory, when the signatory is an inspector (not an Inspection Support Administrator).
     for index, line in enumerate(lines):
         if re.match(r"^\s*Yours\s+(?:sincerely|faithfully)", line, re.I):
-            following = [item.strip() for item in lines[index + 1 : index + 12] if item.strip()]
-            if len(following) >= 2 and re.search(
+            signature = [item.strip() for item in lines[index + 1 : index + 12] if item.strip()]
+            if len(signature) >= 2 and re.search(
                 r"(?:Majesty'?s\s+Inspector|\bHMI\b|Ofsted\s+Inspector|Lead\s+inspector)",
-                following[1],
+                signature[1],
                 re.I,
             ):
-                found.extend(_names_in(following[0]))
+                found.extend(_names_in(signature[0]))
     unique: list[str] = []
     for name in found:
         if name.casefold() not in {known.casefold() for known in unique}:
