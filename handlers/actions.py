@@ -11,7 +11,7 @@ from handlers import blocks
 from handlers.context import HandlerContext
 from handlers.delivery import post_new_visit_timeline, settle_preview
 from handlers.errors import UserError, answers_errors
-from handlers.visits import create_visit_from_facts, find_visit
+from handlers.visits import create_visit_from_facts, find_visit, visit_timeline
 from storage import repo
 from storage.models import LetterDraft
 
@@ -48,9 +48,7 @@ def register(app: App, ctx: HandlerContext) -> None:
     def handle_show_visit(*, body: dict[str, Any], respond: Any, **_: Any) -> None:
         with ctx.session() as session:
             visit = find_visit(session=session, reference=_action(body)["value"])
-            milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
-            shown = blocks.timeline_blocks(visit=visit, milestones=milestones, today=ctx.today(), calendar=ctx.calendar)
-            text = blocks.timeline_text(visit=visit, milestones=milestones)
+            shown, text = visit_timeline(ctx=ctx, session=session, visit=visit)
         respond(text=text, blocks=shown, response_type="ephemeral", replace_original=False)
 
     @answers_errors
@@ -70,9 +68,7 @@ def register(app: App, ctx: HandlerContext) -> None:
             )
             draft.visit_id = visit.id
             session.add(draft)
-            milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
-            timeline = blocks.timeline_blocks(visit=visit, milestones=milestones, today=ctx.today(), calendar=ctx.calendar)
-            text = blocks.timeline_text(visit=visit, milestones=milestones)
+            timeline, text = visit_timeline(ctx=ctx, session=session, visit=visit)
             preview = (draft.preview_channel_id, draft.preview_ts)
             reference, channel_id = visit.reference, visit.channel_id
         settle_preview(client, preview, f":white_check_mark: <@{user_id}> created visit `{reference}` from this letter.")

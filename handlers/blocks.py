@@ -323,12 +323,10 @@ def _facts_line(facts: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def _date_input(
-    *, block_id: str, label: str, initial: date | None, optional: bool = True, hint: str | None = None
+def _input(
+    *, block_id: str, label: str, element: dict[str, Any], optional: bool, hint: str | None
 ) -> Block:
-    element: dict[str, Any] = {"type": "datepicker", "action_id": "date"}
-    if initial:
-        element["initial_date"] = initial.isoformat()
+    """An input block: the one shape every field of every modal takes."""
     block: Block = {
         "type": "input",
         "block_id": block_id,
@@ -339,6 +337,15 @@ def _date_input(
     if hint:
         block["hint"] = plain(hint, 2000)
     return block
+
+
+def _date_input(
+    *, block_id: str, label: str, initial: date | None, optional: bool = True, hint: str | None = None
+) -> Block:
+    element: dict[str, Any] = {"type": "datepicker", "action_id": "date"}
+    if initial:
+        element["initial_date"] = initial.isoformat()
+    return _input(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
 
 
 def _text_input(
@@ -359,16 +366,7 @@ def _text_input(
         element["max_length"] = max_length
     if placeholder:
         element["placeholder"] = plain(placeholder, 150)
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": plain(label, 2000),
-        "element": element,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
+    return _input(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
 
 
 def _visit_type_input(initial: str | None) -> Block:
@@ -402,16 +400,7 @@ def _users_input(*, block_id: str, label: str, initial: Iterable[str], optional:
     initial_users = list(initial)
     if initial_users:
         element["initial_users"] = initial_users
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": plain(label),
-        "element": element,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
+    return _input(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
 
 
 def _approvers_input(initial: Iterable[str] = ()) -> Block:

@@ -14,7 +14,7 @@ from handlers.commandline import Command, parse_command
 from handlers.context import HandlerContext
 from handlers.delivery import upload_or_send
 from handlers.errors import UserError, answers_errors
-from handlers.visits import find_visit, visit_listing
+from handlers.visits import find_visit, visit_listing, visit_timeline
 from scheduler.calendar import WorkingDayCalendar
 from scheduler.planning import replan_visit
 from storage import repo
@@ -70,9 +70,7 @@ def list_answer(*, session: Session, today: date, calendar: WorkingDayCalendar) 
 def handle_show(*, ctx: HandlerContext, command: Command, respond: Any, **_: Any) -> None:
     with ctx.session() as session:
         visit = find_visit(session=session, reference=command.visit or "")
-        milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
-        shown = blocks.timeline_blocks(visit=visit, milestones=milestones, today=ctx.today(), calendar=ctx.calendar)
-        text = blocks.timeline_text(visit=visit, milestones=milestones)
+        shown, text = visit_timeline(ctx=ctx, session=session, visit=visit)
     respond(text=text, blocks=shown)
 
 

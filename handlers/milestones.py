@@ -19,6 +19,7 @@ from handlers import blocks
 from handlers.context import HandlerContext
 from handlers.errors import UserError, answers_errors
 from handlers.forms import FormErrors, choice_value, metadata, text_value, user_value
+from handlers.visits import visit_timeline
 from scheduler.planning import replan_milestone
 from storage import repo
 from storage.models import Milestone, Reminder, Visit
@@ -141,12 +142,11 @@ def redraw(*, ctx: HandlerContext, session: Session, visit: Visit, milestone: Mi
         )
         return shown, blocks.reminder_text(visit=visit, milestone=milestone, kind=kind, today=ctx.today(), calendar=ctx.calendar)
     if key.startswith("timeline:"):
-        milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
-        shown = blocks.timeline_blocks(visit=visit, milestones=milestones, today=ctx.today(), calendar=ctx.calendar)
+        shown, text = visit_timeline(ctx=ctx, session=session, visit=visit)
         latest = repo.list_milestone_events(session=session, milestone_id=milestone.id or 0, limit=1)
         if latest:
             shown = blocks.fit([*shown, blocks.context("Latest: " + blocks.history_lines(latest)[0])])
-        return shown, blocks.timeline_text(visit=visit, milestones=milestones)
+        return shown, text
     return None
 
 

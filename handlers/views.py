@@ -22,7 +22,7 @@ from handlers.forms import (
     text_value,
 )
 from handlers.intake import SharedFile, facts_from_file, facts_from_text, save_and_preview
-from handlers.visits import create_visit_from_form
+from handlers.visits import create_visit_from_form, visit_timeline
 from scheduler.planning import replan_visit
 from storage import repo
 
@@ -117,9 +117,7 @@ def register(app: App, ctx: HandlerContext) -> None:
             if draft is not None:
                 draft.visit_id = visit.id
                 session.add(draft)
-            milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
-            timeline = blocks.timeline_blocks(visit=visit, milestones=milestones, today=ctx.today(), calendar=ctx.calendar)
-            text = blocks.timeline_text(visit=visit, milestones=milestones)
+            timeline, text = visit_timeline(ctx=ctx, session=session, visit=visit)
             reference, channel_id = visit.reference, visit.channel_id
         settle_preview(client, preview, f":white_check_mark: <@{user_id}> created visit `{reference}` from this letter.")
         post_new_visit_timeline(client=client, timeline=timeline, text=text, channel_id=channel_id, user_id=user_id)

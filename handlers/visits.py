@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from handlers import blocks
 from handlers.blocks import HomeItem, VisitSummary
+from handlers.context import HandlerContext
 from handlers.errors import UserError
 from handlers.forms import VisitForm
 from scheduler.planning import ReminderDefaults, replan_visit
@@ -173,3 +175,10 @@ def _why_waiting(*, milestone: Milestone, user_id: str, approver: bool) -> str |
     if milestone.owner_user_id == user_id:
         return "you own it"
     return None
+
+
+def visit_timeline(*, ctx: HandlerContext, session: Session, visit: Visit) -> tuple[list[dict[str, Any]], str]:
+    """A visit's timeline as Block Kit, and the notification text that goes with it."""
+    milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
+    shown = blocks.timeline_blocks(visit=visit, milestones=milestones, today=ctx.today(), calendar=ctx.calendar)
+    return shown, blocks.timeline_text(visit=visit, milestones=milestones)
