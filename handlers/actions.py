@@ -46,7 +46,7 @@ def _already(draft: Any) -> str:
 def register(app: App, ctx: HandlerContext) -> None:
     @answers_errors
     def handle_show_visit(*, body: dict[str, Any], respond: Any, **_: Any) -> None:
-        with ctx.session() as session:
+        with ctx.reading() as session:
             visit = find_visit(session=session, reference=_action(body)["value"])
             shown, text = visit_timeline(ctx=ctx, session=session, visit=visit)
         respond(text=text, blocks=shown, response_type="ephemeral", replace_original=False)

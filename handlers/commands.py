@@ -46,7 +46,7 @@ def handle_new(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
 
 
 def handle_list(*, ctx: HandlerContext, respond: Any, **_: Any) -> None:
-    with ctx.session() as session:
+    with ctx.reading() as session:
         text, shown = list_answer(session=session, today=ctx.today(), calendar=ctx.calendar)
     respond(text=text, blocks=shown)
 
@@ -68,14 +68,14 @@ def list_answer(*, session: Session, today: date, calendar: WorkingDayCalendar) 
 
 
 def handle_show(*, ctx: HandlerContext, command: Command, respond: Any, **_: Any) -> None:
-    with ctx.session() as session:
+    with ctx.reading() as session:
         visit = find_visit(session=session, reference=command.visit or "")
         shown, text = visit_timeline(ctx=ctx, session=session, visit=visit)
     respond(text=text, blocks=shown)
 
 
 def handle_export(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
-    with ctx.session() as session:
+    with ctx.reading() as session:
         visit = find_visit(session=session, reference=command.visit or "")
         milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
         if command.export_format == "csv":
@@ -97,7 +97,7 @@ def handle_export(*, ctx: HandlerContext, command: Command, body: dict[str, Any]
 
 
 def handle_settings(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-    with ctx.session() as session:
+    with ctx.reading() as session:
         visit = find_visit(session=session, reference=command.visit or "")
         approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
         view = blocks.settings_modal(

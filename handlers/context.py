@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from scheduler.calendar import WorkingDayCalendar, london_date
 from scheduler.planning import ReminderDefaults
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 
 
 def system_clock() -> datetime:
@@ -44,4 +44,10 @@ class HandlerContext:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with session_scope(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """For answers that only read (list, show, Home, exports): no wait for writers."""
+        with read_scope(self.engine) as session:
             yield session

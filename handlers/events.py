@@ -30,7 +30,7 @@ def register(app: App, ctx: HandlerContext) -> None:
             return
         user_id = event["user"]
         today = ctx.today()
-        with ctx.session() as session:
+        with ctx.reading() as session:
             overdue, due_soon, waiting = home_items(session=session, user_id=user_id, today=today)
             view = blocks.home_view(
                 overdue=overdue, due_soon=due_soon, waiting_on_me=waiting, today=today, calendar=ctx.calendar

@@ -107,8 +107,17 @@ def _enable_wal(cursor: Any) -> None:
             time.sleep(0.02)
 
 
+READ_ONLY = "ofsted_read_only"
+"""Execution option marking a unit of work that only reads (see `read_scope`)."""
+
+
 def _begin_sqlite_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers take the write lock up front; a unit of work that only reads needs no lock at
+    # all in WAL mode, so it must not queue behind the writers for one.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -125,3 +134,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A unit of work that only reads: on SQLite it does not wait for the write lock.
+
+    (On SQLite a write inside it would have to upgrade its lock and may fail as busy: use
+    `session_scope` for anything that writes.)
+    """
+    with session_scope(engine.execution_options(**{READ_ONLY: True})) as session:
+        yield session

@@ -45,22 +45,44 @@ def test_other_paths_are_not_found(bot):
     assert refused.value.code == 404
 
 
+def _a_visit(engine, reference_hint="Fernleigh"):
+    from datetime import UTC, date, datetime
+
+    from sqlmodel import Session
+
+    from storage import repo
+
+    with Session(engine) as session:
+        visit = repo.create_visit(
+            session=session, local_authority=reference_hint, visit_type="other", letter_date=date(2021, 6, 22),
+            visit_dates=[], inspectors=[], created_by=OFFICER, channel_id=CHANNEL, now=datetime(2021, 6, 22, tzinfo=UTC),
+            milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2021, 8, 20), source="letter")],
+        )
+        session.commit()
+        return visit.reference
+
+
 def test_a_command_is_acknowledged_at_once_while_the_database_is_locked(bot, tmp_path):
     # Another process holds the SQLite file's write lock: the ack must not wait for it.
+    reference = _a_visit(bot.engine)
     database = bot.engine.url.database
     blocker = sqlite3.connect(database, timeout=0)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
-        response = bot.driver.slash_command("list", user_id=OFFICER, channel_id=CHANNEL)
+        response = bot.driver.slash_command(f"close {reference}", user_id=OFFICER, channel_id=CHANNEL)
         assert response.status == 200
         assert response.latency < 1.0
         time.sleep(0.3)
         assert bot.slack.responses == []  # the answer waits for the database, not the ack
+        # Reading does not wait for the writer at all (WAL): the list answers meanwhile.
+        bot.driver.slash_command("list", user_id=OFFICER, channel_id=CHANNEL)
+        listed = bot.slack.wait_for(lambda slack: slack.responses[0] if slack.responses else None, timeout=3)
+        assert reference in str(listed.blocks)
     finally:
         blocker.rollback()
         blocker.close()
-    answer = bot.slack.wait_for(lambda slack: slack.responses[0] if slack.responses else None, timeout=10)
-    assert "No open visits" in str(answer.blocks)
+    answer = bot.slack.wait_for(lambda slack: slack.responses[1] if len(slack.responses) > 1 else None, timeout=10)
+    assert f"Closed `{reference}`" in answer.text
 
 
 def _free_port():

@@ -213,3 +213,23 @@ def test_unique_reference(session: Session) -> None:
 
 def _visit(reference: str) -> Visit:
     return Visit(reference=reference, visit_type="focused_visit", status="open", created_at=NOW)
+
+
+def test_a_read_on_sqlite_does_not_wait_for_a_writer(tmp_path):
+    """A unit of work that only reads must not queue behind the write lock (WAL lets it read)."""
+    import time
+
+    from sqlalchemy import text
+
+    from storage.db import create_engine_for, read_scope, session_scope
+    from storage.migrate import upgrade_database
+
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'locks.db'}")
+    upgrade_database(engine=engine)
+    with session_scope(engine) as writer:
+        writer.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: this session now holds the write lock
+        started = time.monotonic()
+        with read_scope(engine) as reader:
+            assert reader.execute(text("SELECT count(*) FROM visits")).scalar() == 0
+        assert time.monotonic() - started < 1.0  # not the 5 s busy timeout
+    engine.dispose()
