@@ -156,7 +156,12 @@ def test_a_file_that_is_not_a_readable_letter_gets_an_ephemeral_reason(bot, cont
 
 def test_a_photo_is_not_answered(bot):
     _share(bot, b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, filename="team-photo.png")
-    bot.slack.wait_for(lambda slack: slack.calls_to("chat.postMessage") == [] and True)
+    # A letter shared after it is answered: by then the photo's event has been handled too.
+    _share(bot, pdf_from_text(EXAMPLE), filename="letter.pdf")
+    _preview(bot)
+    bot.slack.wait_for(lambda slack: len(bot.slack.calls_to("chat.postMessage")) >= 1)
+    replies = [m for m in bot.slack.messages(CHANNEL) if m.get("bot_id")]
+    assert len(replies) == 1 and "letter.pdf" in replies[0]["text"]
     assert bot.slack.ephemerals == []
 
 
