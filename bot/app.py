@@ -24,6 +24,7 @@ from handlers.context import HandlerContext, system_clock
 from handlers.poster import SlackPoster
 from scheduler.dispatcher import Dispatcher
 from scheduler.planning import ReminderDefaults
+from storage.changes import ReadCache, change_watch_for
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,11 @@ def build_app(
         logger=logging.getLogger("bot.bolt"),
     )
     context = HandlerContext(
-        engine=engine, bot_token=settings.slack_bot_token, defaults=reminder_defaults(settings), clock=clock
+        engine=engine,
+        bot_token=settings.slack_bot_token,
+        defaults=reminder_defaults(settings),
+        clock=clock,
+        answers=ReadCache(watch=change_watch_for(engine)),
     )
     for surface in (commands, actions, milestones, views, events):
         surface.register(app, context)

@@ -1,7 +1,13 @@
-"""`/ofsted …`: acknowledged at once, then answered from a lazy listener when the work is done."""
+"""`/ofsted …`: acknowledged at once, then answered from a lazy listener when the work is done.
+
+`/ofsted list` is the exception: it is answered in the ack itself, from the list kept since the
+last change to the database when there is one (see `storage.changes`), so the commonest
+question costs no second request to Slack and, most of the time, no query.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -13,18 +19,56 @@ from handlers import blocks, exports
 from handlers.commandline import Command, parse_command
 from handlers.context import HandlerContext
 from handlers.delivery import upload_or_send
-from handlers.errors import UserError, answers_errors
+from handlers.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG, UserError, answers_errors
 from handlers.visits import find_visit, visit_listing, visit_timeline
 from scheduler.calendar import WorkingDayCalendar
 from scheduler.planning import replan_visit
 from storage import repo
+from storage.changes import DatabaseNotAnswering, ReadingTakesLong
+
+logger = logging.getLogger(__name__)
+
+# Slack waits 3 s for the ack; a list not read by then follows through the response_url.
+LIST_ANSWER_WITHIN_SECONDS = 1.5
+LIST_FOLLOWS = ":hourglass_flowing_sand: Reading the visits is taking longer than usual; the list will follow here."
+
+ListAnswer = tuple[str, list[blocks.Block]]
 
 
 def acknowledge(ack: Ack) -> None:
     ack()
 
 
+def asks_for_list(body: dict[str, Any]) -> bool:
+    try:
+        return parse_command(body.get("text") or "").name == "list"
+    except UserError:
+        return False
+
+
 def register(app: App, ctx: HandlerContext) -> None:
+    @app.command("/ofsted", matchers=[asks_for_list])
+    def answer_list_in_ack(ack: Ack, respond: Any) -> None:
+        today = ctx.today()
+
+        def read() -> ListAnswer:
+            with ctx.reading() as session:
+                return list_answer(session=session, today=today, calendar=ctx.calendar)
+
+        try:
+            text, shown = ctx.answers.get_or_read(("list", today), read, within=LIST_ANSWER_WITHIN_SECONDS)
+        except DatabaseNotAnswering as error:
+            logger.warning("/ofsted list: the database is not answering: %s", error)
+            ack(text=DATABASE_NOT_ANSWERING)
+        except ReadingTakesLong as late:
+            ack(text=LIST_FOLLOWS)
+            late.future.add_done_callback(lambda done: _answer_late_list(done, respond))
+        except Exception:
+            logger.exception("/ofsted list failed")
+            ack(text=SOMETHING_WENT_WRONG)
+        else:
+            ack(text=text, blocks=shown, response_type="ephemeral")
+
     @answers_errors
     def handle_ofsted_command(*, body: dict[str, Any], client: WebClient, respond: Any, context: Any) -> None:
         command = parse_command(body.get("text") or "")
@@ -45,13 +89,19 @@ def handle_new(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
     client.views_open(trigger_id=body["trigger_id"], view=blocks.new_visit_modal(channel_id=body.get("channel_id")))
 
 
-def handle_list(*, ctx: HandlerContext, respond: Any, **_: Any) -> None:
-    with ctx.reading() as session:
-        text, shown = list_answer(session=session, today=ctx.today(), calendar=ctx.calendar)
-    respond(text=text, blocks=shown)
+def _answer_late_list(done: Any, respond: Any) -> None:
+    try:
+        text, shown = done.result()
+        respond(text=text, blocks=shown, response_type="ephemeral")
+    except Exception:
+        logger.exception("/ofsted list failed after its ack")
+        try:
+            respond(text=SOMETHING_WENT_WRONG, response_type="ephemeral")
+        except Exception:
+            logger.exception("could not send an answer to Slack")
 
 
-def list_answer(*, session: Session, today: date, calendar: WorkingDayCalendar) -> tuple[str, list[blocks.Block]]:
+def list_answer(*, session: Session, today: date, calendar: WorkingDayCalendar) -> ListAnswer:
     """The soonest open visits; when there are more, the count and how to reach any of them."""
     listing = visit_listing(session=session)
     shown = blocks.visit_list_blocks(summaries=listing.summaries, today=today, calendar=calendar)
@@ -125,7 +175,6 @@ SUBCOMMANDS = {
     "help": handle_help,
     "letter": handle_letter,
     "new": handle_new,
-    "list": handle_list,
     "show": handle_show,
     "export": handle_export,
     "settings": handle_settings,

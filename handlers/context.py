@@ -10,12 +10,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from scheduler.calendar import WorkingDayCalendar, london_date
 from scheduler.planning import ReminderDefaults
+from storage.changes import ReadCache
 from storage.db import read_scope, session_scope
 
 
@@ -29,6 +31,9 @@ class HandlerContext:
     bot_token: str | None
     defaults: ReminderDefaults = field(default_factory=ReminderDefaults)
     clock: Callable[[], datetime] = field(default=system_clock)
+    # Answers that only read, kept while nothing is committed (build_app watches the database;
+    # without a watch every answer is read afresh).
+    answers: ReadCache[Any, Any] = field(default_factory=lambda: ReadCache(watch=None))
 
     @property
     def calendar(self) -> WorkingDayCalendar:

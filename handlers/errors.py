@@ -21,6 +21,11 @@ SOMETHING_WENT_WRONG = (
     "if it keeps happening, tell whoever looks after this bot."
 )
 
+DATABASE_NOT_ANSWERING = (
+    ":hourglass: I can't read the visits just now: the database is not answering. Nothing was "
+    "changed. Please try again in a minute; if it keeps happening, tell whoever looks after this bot."
+)
+
 Work = Callable[..., None]
 
 

@@ -140,6 +140,17 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def postgres_engine(postgres_database_url: str) -> Iterator[Engine]:
+    """`engine` on PostgreSQL alone, for what only happens there (lock waits, a server behind a
+    proxy). Mark the test `postgres`."""
+    engine = create_engine_for(postgres_database_url)
+    upgrade_database(engine=engine)
+    _empty_all_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session on `engine`, configured as storage.db.session_scope configures its own."""
     with Session(engine, expire_on_commit=False) as session:

@@ -1,0 +1,208 @@
+"""Whether anything was committed to the database since an answer was read from it.
+
+An answer that only reads (`/ofsted list`) can be kept and given again for as long as nothing
+has been committed since it was read, by any process: the web workers, the dispatcher, a
+`ofsted-bot shell`. Each database says so cheaply, without a table of our own to keep up:
+
+- SQLite: `PRAGMA data_version` changes when another connection commits (about 5 µs on a
+  connection kept for asking it, and never waiting for a lock in WAL mode);
+- PostgreSQL: `pg_current_snapshot()` changes when any transaction that wrote commits or
+  starts (one round trip). If two snapshots are equal, no transaction that could have written
+  finished between them: one running at the first would have left the running list, one begun
+  after it would have moved xmax. It counts the whole server's writes, so it errs on the side
+  of reading again.
+
+The token is read before the answer: a commit landing between the two makes the next token
+differ, so the answer is read again rather than kept one change too long.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy.engine import Engine
+
+logger = logging.getLogger(__name__)
+
+ChangeToken = Hashable
+
+# How long an answer waits to learn whether the database changed. A database that cannot say
+# within this cannot answer the question itself in time for Slack either.
+CHANGE_CHECK_TIMEOUT_SECONDS = 1.0
+
+
+class DatabaseNotAnswering(Exception):
+    """The database did not say within the time allowed whether anything changed."""
+
+
+class ChangeWatch(Protocol):
+    def token(self) -> ChangeToken:
+        """Equal tokens mean nothing was committed in between. Raises DatabaseNotAnswering."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SqliteChangeWatch:
+    """`PRAGMA data_version` on a connection of its own, which only ever asks that."""
+
+    def __init__(self, database: str) -> None:
+        self._database = database
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+
+    def token(self) -> ChangeToken:
+        if not self._lock.acquire(timeout=CHANGE_CHECK_TIMEOUT_SECONDS):
+            raise DatabaseNotAnswering("the SQLite change check is held up")
+        try:
+            if self._connection is None:
+                # timeout=0: in WAL mode the pragma takes no lock; if it ever has to wait, the
+                # answer is read the slow way instead.
+                self._connection = sqlite3.connect(
+                    self._database, timeout=0, isolation_level=None, check_same_thread=False
+                )
+            # The connection itself never commits, so its pragma counts everyone else's commits;
+            # its id keeps a reopened connection's counter apart from the old one's.
+            row = self._connection.execute("PRAGMA data_version").fetchone()
+            return (id(self._connection), row[0])
+        except sqlite3.Error as error:
+            self._close_connection()
+            raise DatabaseNotAnswering(str(error)) from error
+        finally:
+            self._lock.release()
+
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_connection()
+
+
+class PostgresChangeWatch:
+    """`pg_current_snapshot()` on a connection of its own, asked from one thread.
+
+    The thread is there so that a database that stops answering (dropped packets) holds up only
+    that thread, never a request: callers wait at most CHANGE_CHECK_TIMEOUT_SECONDS.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._asker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="change-watch")
+        self._connection: Any = None
+
+    def token(self) -> ChangeToken:
+        future = self._asker.submit(self._snapshot)
+        try:
+            return future.result(timeout=CHANGE_CHECK_TIMEOUT_SECONDS)
+        except FutureTimeout as error:
+            raise DatabaseNotAnswering("PostgreSQL did not answer the change check in time") from error
+
+    def _snapshot(self) -> ChangeToken:
+        try:
+            if self._connection is None:
+                self._connection = self._engine.raw_connection()
+                self._connection.driver_connection.autocommit = True
+            cursor = self._connection.driver_connection.execute("SELECT pg_current_snapshot()::text")
+            return (id(self._connection), cursor.fetchone()[0])
+        except Exception as error:
+            self._discard_connection()
+            raise DatabaseNotAnswering(str(error)) from error
+
+    def _discard_connection(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.invalidate()
+            except Exception:
+                logger.debug("could not discard the change-watch connection", exc_info=True)
+            self._connection = None
+
+    def close(self) -> None:
+        self._asker.submit(self._discard_connection)
+        self._asker.shutdown(wait=False)
+
+
+def change_watch_for(engine: Engine) -> ChangeWatch | None:
+    """The watch suited to this engine's database, or None where none can be trusted."""
+    backend = engine.url.get_backend_name()
+    if backend == "postgresql":
+        return PostgresChangeWatch(engine)
+    if backend == "sqlite":
+        database = engine.url.database or ""
+        # An in-memory database is a different one on every connection: nothing to watch.
+        if database in ("", ":memory:") or database.startswith("file:") or engine.url.query.get("mode") == "memory":
+            return None
+        return SqliteChangeWatch(database)
+    return None
+
+
+Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
+
+
+class ReadingTakesLong(Exception):
+    """The read goes on past the time allowed; `future` gives its answer when it is done."""
+
+    def __init__(self, future: Future[Any]) -> None:
+        super().__init__("the read is taking longer than allowed")
+        self.future = future
+
+
+class ReadCache(Generic[Key, Value]):
+    """Answers read from the database, kept while nothing has been committed since.
+
+    `get_or_read` gives the kept answer when the database's change token is still the one it
+    was read under; otherwise it reads again, on a thread of its own so that the caller can
+    stop waiting after `within` seconds (a table locked by a migration holds reads up). The key
+    holds whatever else the answer depends on (today's date, say). A few keys at most are
+    kept, the most recently used.
+    """
+
+    def __init__(self, *, watch: ChangeWatch | None, size: int = 8, readers: int = 4) -> None:
+        self._watch = watch
+        self._size = size
+        self._kept: OrderedDict[Key, tuple[ChangeToken, Value]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="read-cache")
+
+    def get_or_read(self, key: Key, read: Callable[[], Value], *, within: float) -> Value:
+        """Raises DatabaseNotAnswering when the database cannot say in time whether it changed,
+        ReadingTakesLong when reading again takes more than `within` seconds, and whatever
+        `read` raises."""
+        token = self._watch.token() if self._watch is not None else None  # first: see above
+        if token is not None:
+            with self._lock:
+                kept = self._kept.get(key)
+                if kept is not None and kept[0] == token:
+                    self._kept.move_to_end(key)
+                    return kept[1]
+        future = self._readers.submit(read)
+        if token is not None:
+            future.add_done_callback(lambda done: self._keep(key, token, done))
+        try:
+            return future.result(timeout=within)
+        except FutureTimeout:
+            raise ReadingTakesLong(future) from None
+
+    def _keep(self, key: Key, token: ChangeToken, done: Future[Value]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return
+        with self._lock:
+            self._kept[key] = (token, done.result())
+            self._kept.move_to_end(key)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+
+    def close(self) -> None:
+        self._readers.shutdown(wait=False)
+        if self._watch is not None:
+            self._watch.close()

@@ -1,0 +1,198 @@
+"""Answers kept between changes: given again while nothing is committed, read again after any
+commit from anywhere, and never waited on longer than allowed. On SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from storage import repo
+from storage.changes import DatabaseNotAnswering, ReadCache, ReadingTakesLong, change_watch_for
+from storage.db import create_engine_for, read_scope
+from tests.proxies import SwitchableProxy
+
+NOW = datetime(2021, 6, 22, 8, 0, tzinfo=UTC)
+
+
+def add_visit(engine: Engine, local_authority: str) -> str:
+    with Session(engine) as session:
+        visit = repo.create_visit(
+            session=session, local_authority=local_authority, visit_type="other",
+            letter_date=date(2021, 6, 22), visit_dates=[], inspectors=[], created_by="U_CREATOR",
+            channel_id="C01VISITS", now=NOW,
+            milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2021, 8, 20), source="letter")],
+        )
+        session.commit()
+        return visit.reference
+
+
+class CountingRead:
+    """The open visits' references, read as the bot reads them; counts how often it was asked."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.reads = 0
+
+    def __call__(self) -> list[str]:
+        self.reads += 1
+        with read_scope(self.engine) as session:
+            return [visit.reference for visit in repo.list_open_visits(session=session)]
+
+
+@pytest.fixture
+def cache(engine):
+    watch = change_watch_for(engine)
+    assert watch is not None
+    kept: ReadCache = ReadCache(watch=watch)
+    yield kept
+    kept.close()
+
+
+def test_a_kept_answer_is_given_until_anything_is_committed(engine, cache):
+    add_visit(engine, "Amberley")
+    read = CountingRead(engine)
+    assert cache.get_or_read("list", read, within=5) == ["amberley-2106"]
+    assert cache.get_or_read("list", read, within=5) == ["amberley-2106"]
+    CountingRead(engine)()  # other readers commit nothing
+    assert cache.get_or_read("list", read, within=5) == ["amberley-2106"]
+    assert read.reads == 1
+
+    other = create_engine_for(engine.url.render_as_string(hide_password=False))  # another pool
+    try:
+        add_visit(other, "Brackley")
+    finally:
+        other.dispose()
+    assert cache.get_or_read("list", read, within=5) == ["amberley-2106", "brackley-2106"]
+    assert read.reads == 2
+
+
+def test_a_commit_from_another_process_is_seen(engine, cache):
+    read = CountingRead(engine)
+    assert cache.get_or_read("list", read, within=5) == []
+    url = engine.url.render_as_string(hide_password=False)
+    script = (
+        "import sys; from tests.storage.test_changes import add_visit; "
+        "from storage.db import create_engine_for; add_visit(create_engine_for(sys.argv[1]), 'Corby')"
+    )
+    subprocess.run([sys.executable, "-c", script, url], check=True, timeout=60)
+    assert cache.get_or_read("list", read, within=5) == ["corby-2106"]
+
+
+def test_a_write_begun_before_the_answer_and_committed_after_it_is_seen(engine, cache):
+    # The subtle case: the answer is read while another transaction has written but not yet
+    # committed, so the answer cannot see it. Its commit must still make the answer stale.
+    read = CountingRead(engine)
+    writer = create_engine_for(engine.url.render_as_string(hide_password=False))
+    try:
+        with Session(writer) as session:
+            repo.create_visit(
+                session=session, local_authority="Daventry", visit_type="other", letter_date=None,
+                visit_dates=[], inspectors=[], created_by="U_CREATOR", channel_id="C01VISITS",
+                now=NOW, milestones=[],
+            )
+            session.flush()  # written, not committed
+            assert cache.get_or_read("list", read, within=5) == []
+            session.commit()
+        assert cache.get_or_read("list", read, within=5) == ["daventry"]
+    finally:
+        writer.dispose()
+
+
+def test_answers_under_different_keys_are_kept_apart(engine, cache):
+    assert cache.get_or_read(("list", date(2021, 6, 22)), lambda: "Tuesday's", within=5) == "Tuesday's"
+    assert cache.get_or_read(("list", date(2021, 6, 23)), lambda: "Wednesday's", within=5) == "Wednesday's"
+    assert cache.get_or_read(("list", date(2021, 6, 22)), lambda: "read again", within=5) == "Tuesday's"
+
+
+def test_without_a_watch_every_answer_is_read_afresh():
+    cache: ReadCache = ReadCache(watch=None)
+    answers = iter(["first", "second"])
+    assert cache.get_or_read("list", lambda: next(answers), within=5) == "first"
+    assert cache.get_or_read("list", lambda: next(answers), within=5) == "second"
+    cache.close()
+
+
+def test_an_in_memory_sqlite_database_is_not_watched():
+    assert change_watch_for(create_engine_for("sqlite://")) is None
+
+
+@pytest.mark.postgres
+def test_a_read_held_up_by_a_locked_table_is_not_waited_for(postgres_engine):
+    # SQLite's readers never wait in WAL mode; PostgreSQL's wait for ALTER TABLE's lock.
+    engine = postgres_engine
+    cache: ReadCache = ReadCache(watch=change_watch_for(engine))
+    add_visit(engine, "Earls Barton")
+    read = CountingRead(engine)
+    with engine.connect() as migration:
+        migration.execute(text("LOCK TABLE visits IN ACCESS EXCLUSIVE MODE"))  # as ALTER TABLE does
+        started = time.monotonic()
+        with pytest.raises(ReadingTakesLong) as late:
+            cache.get_or_read("list", read, within=0.5)
+        assert time.monotonic() - started < 2
+        assert not late.value.future.done()
+        migration.rollback()
+    assert late.value.future.result(timeout=10) == ["earls-barton-2106"]
+    assert cache.get_or_read("list", read, within=5) == ["earls-barton-2106"]
+    cache.close()
+
+
+@pytest.mark.postgres
+def test_a_database_that_stops_answering_is_reported_within_a_second(postgres_engine):
+    url = make_url(postgres_engine.url.render_as_string(hide_password=False))
+    proxy = SwitchableProxy((url.host or "127.0.0.1", url.port or 5432))
+    proxied = create_engine_for(proxy.url(url.render_as_string(hide_password=False)))
+    cache: ReadCache = ReadCache(watch=change_watch_for(proxied))
+    try:
+        read = CountingRead(proxied)
+        assert cache.get_or_read("list", read, within=5) == []
+        for switch_off in (proxy.drop, proxy.refuse):
+            switch_off()
+            started = time.monotonic()
+            with pytest.raises(DatabaseNotAnswering):
+                cache.get_or_read("list", read, within=5)
+            assert time.monotonic() - started < 1.5
+            proxy.restore()
+            deadline = time.monotonic() + 30
+            while True:  # the watch reconnects once the database is back
+                try:
+                    assert cache.get_or_read("list", read, within=5) == []
+                    break
+                except DatabaseNotAnswering:
+                    assert time.monotonic() < deadline, "the watch did not recover"
+                    time.sleep(0.2)
+        assert read.reads == 1
+    finally:
+        cache.close()
+        proxy.close()
+        proxied.dispose()
+
+
+def test_answers_asked_from_many_threads_at_once_are_all_right(engine, cache):
+    add_visit(engine, "Finedon")
+    read = CountingRead(engine)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            for _ in range(50):
+                results.append(cache.get_or_read("list", read, within=5))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert results == [["finedon-2106"]] * 400
+    assert read.reads < 20
