@@ -19,11 +19,12 @@ differ, so the answer is read again rather than kept one change too long.
 from __future__ import annotations
 
 import logging
+import queue
 import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -32,6 +33,8 @@ from sqlalchemy.engine import Engine
 logger = logging.getLogger(__name__)
 
 ChangeToken = Hashable
+Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
 
 # How long an answer waits to learn whether the database changed. A database that cannot say
 # within this cannot answer the question itself in time for Slack either.
@@ -88,6 +91,55 @@ class SqliteChangeWatch:
             self._close_connection()
 
 
+def on_daemon_thread(work: Callable[[], Value], *, name: str) -> Future[Value]:
+    """Start `work` on a thread of its own. A daemon thread: one stuck on a database that stopped
+    answering must not keep the process from exiting, as a thread pool's threads would."""
+    future: Future[Value] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(work())
+        except BaseException as error:  # noqa: BLE001 (handed to whoever waits on the future)
+            future.set_exception(error)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
+class _OneAtATime:
+    """Runs jobs one after another on a daemon thread of its own, started on first use."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = queue.SimpleQueue()
+        self._started = False
+        self._lock = threading.Lock()
+
+    def submit(self, work: Callable[[], Value]) -> Future[Value]:
+        future: Future[Value] = Future()
+        with self._lock:
+            if not self._started:
+                threading.Thread(target=self._run, name=self._name, daemon=True).start()
+                self._started = True
+        self._jobs.put((work, future))
+        return future
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            work, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(work())
+            except BaseException as error:  # noqa: BLE001 (handed to whoever waits on the future)
+                future.set_exception(error)
+
+
 class PostgresChangeWatch:
     """`pg_current_snapshot()` on a connection of its own, asked from one thread.
 
@@ -97,7 +149,7 @@ class PostgresChangeWatch:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._asker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="change-watch")
+        self._asker = _OneAtATime("change-watch")
         self._connection: Any = None
 
     def token(self) -> ChangeToken:
@@ -128,7 +180,7 @@ class PostgresChangeWatch:
 
     def close(self) -> None:
         self._asker.submit(self._discard_connection)
-        self._asker.shutdown(wait=False)
+        self._asker.stop()
 
 
 def change_watch_for(engine: Engine) -> ChangeWatch | None:
@@ -143,10 +195,6 @@ def change_watch_for(engine: Engine) -> ChangeWatch | None:
             return None
         return SqliteChangeWatch(database)
     return None
-
-
-Key = TypeVar("Key", bound=Hashable)
-Value = TypeVar("Value")
 
 
 class ReadingTakesLong(Exception):
@@ -167,12 +215,11 @@ class ReadCache(Generic[Key, Value]):
     kept, the most recently used.
     """
 
-    def __init__(self, *, watch: ChangeWatch | None, size: int = 8, readers: int = 4) -> None:
+    def __init__(self, *, watch: ChangeWatch | None, size: int = 8) -> None:
         self._watch = watch
         self._size = size
         self._kept: OrderedDict[Key, tuple[ChangeToken, Value]] = OrderedDict()
         self._lock = threading.Lock()
-        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="read-cache")
 
     def get_or_read(self, key: Key, read: Callable[[], Value], *, within: float) -> Value:
         """Raises DatabaseNotAnswering when the database cannot say in time whether it changed,
@@ -185,7 +232,8 @@ class ReadCache(Generic[Key, Value]):
                 if kept is not None and kept[0] == token:
                     self._kept.move_to_end(key)
                     return kept[1]
-        future = self._readers.submit(read)
+        # Reading again is rare (once after each change), so a thread each time costs little.
+        future = on_daemon_thread(read, name="read-cache")
         if token is not None:
             future.add_done_callback(lambda done: self._keep(key, token, done))
         try:
@@ -203,6 +251,5 @@ class ReadCache(Generic[Key, Value]):
                 self._kept.popitem(last=False)
 
     def close(self) -> None:
-        self._readers.shutdown(wait=False)
         if self._watch is not None:
             self._watch.close()

@@ -9,7 +9,8 @@
    connection reset, new ones refused) while reminders fall due. The dispatcher's passes fail
    and are logged; it does not stop. When the proxy is back every reminder is posted exactly
    once. Meanwhile Slack's requests are still acknowledged within 3 s, the person is told that
-   something went wrong and nothing was changed, and /healthz answers 503, then 200.
+   something went wrong (or, for the list, that the database is not answering) and nothing
+   was changed, and /healthz answers 503, then 200.
 
 `benchmarks/faults.py` runs the same scenarios at full size: 20 kills, a 30 s outage.
 """
@@ -46,7 +47,7 @@ from bot.settings import Settings
 from bot.standin import SlackDriver, SlackStandIn, Upload
 from bot.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
-from handlers.errors import SOMETHING_WENT_WRONG
+from handlers.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG
 from scheduler.dispatcher import DispatcherClock
 from storage import repo
 from storage.db import create_engine_for
@@ -507,7 +508,9 @@ class Probe:
                 if isinstance(answer, Upload)
                 else (answer.text or "")
             )
-            if answer.at < restored_at and text != SOMETHING_WENT_WRONG:
+            # The list is answered in its ack, saying plainly that the database is not answering;
+            # the others, after their ack, that something went wrong and nothing was changed.
+            if answer.at < restored_at and text not in (SOMETHING_WENT_WRONG, DATABASE_NOT_ANSWERING):
                 tally.notes.append(
                     f"during the outage {response.payload['text']!r} was answered {text[:120]!r}"
                 )
@@ -584,7 +587,7 @@ def _judge_answer(
         tally.tracebacks += 1
     if answer.response_type != "ephemeral":
         tally.notes.append(f"a {answer.response_type} answer")
-    if during_outage is False and SOMETHING_WENT_WRONG in text:
+    if during_outage is False and text in (SOMETHING_WENT_WRONG, DATABASE_NOT_ANSWERING):
         tally.notes.append(f"after the outage {response.payload['text']!r} still failed")
     return answer
 

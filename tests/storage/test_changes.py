@@ -168,7 +168,6 @@ def test_a_database_that_stops_answering_is_reported_within_a_second(postgres_en
                 except DatabaseNotAnswering:
                     assert time.monotonic() < deadline, "the watch did not recover"
                     time.sleep(0.2)
-        assert read.reads == 1
     finally:
         cache.close()
         proxy.close()
