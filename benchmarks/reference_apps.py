@@ -2,10 +2,13 @@
 
 - `floor`: a plain WSGI endpoint, no Bolt: reads the request and answers 200. What gunicorn
   and the network cost, nothing else.
+- `flask`: the same endpoint in Flask (`pip install -e '.[bench]'`): the floor as the issue
+  defines it, "a plain Flask endpoint with no Bolt at all".
 - `bolt`: a bare Bolt app whose only listeners ack (`/ofsted` and the `milestone_ack`
   button), verifying Slack's signature as the bot does, behind the same WSGI adapter.
 
     python -m benchmarks.reference_apps floor --port 8001 --workers 2 --threads 8
+    python -m benchmarks.reference_apps flask --port 8003 --workers 2 --threads 8
     python -m benchmarks.reference_apps bolt --port 8002 --workers 2 --threads 8 [--process-before-response]
 
 Both go through `bot.web.run_gunicorn`, so the worker class, workers, threads and timeouts are
@@ -32,6 +35,23 @@ def floor_app() -> WSGIApp:
         return [b""]
 
     return application
+
+
+def flask_app() -> WSGIApp:
+    from flask import Flask, request
+
+    app = Flask("floor")
+
+    @app.post(SLACK_PATH)
+    def slack_events() -> tuple[str, int]:
+        request.get_data()
+        return "", 200
+
+    @app.get(HEALTH_PATH)
+    def health() -> tuple[str, int]:
+        return "ok", 200
+
+    return app  # type: ignore[no-any-return]
 
 
 def bolt_app(*, process_before_response: bool = False) -> WSGIApp:
@@ -64,7 +84,7 @@ def bolt_app(*, process_before_response: bool = False) -> WSGIApp:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("kind", choices=["floor", "bolt"])
+    parser.add_argument("kind", choices=["floor", "flask", "bolt"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=2)
@@ -75,6 +95,8 @@ def main() -> None:
     def load() -> WSGIApp:
         if arguments.kind == "floor":
             return floor_app()
+        if arguments.kind == "flask":
+            return flask_app()
         return bolt_app(process_before_response=arguments.process_before_response)
 
     run_gunicorn(

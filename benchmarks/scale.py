@@ -294,11 +294,11 @@ def measure_views(database: str, engine: Any, *, now: datetime, repeat: int) -> 
             return blocks.visit_list_blocks(summaries=summaries, today=today, calendar=calendar)
 
     def list_now() -> list[Any]:
-        """What `/ofsted list` does now (handlers.commands.handle_list's work)."""
+        """What `/ofsted list` does now when it reads (handlers.commands.list_answer)."""
         from handlers.commands import list_answer
 
         with Session(engine) as session:
-            return list_answer(session=session, today=today, calendar=calendar)[1]
+            return list_answer(session=session, today=today, calendar=calendar).blocks
 
     def home_before() -> dict[str, Any]:
         with Session(engine) as session:

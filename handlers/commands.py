@@ -7,11 +7,13 @@ question costs no second request to Slack and, most of the time, no query.
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 from sqlmodel import Session
 
@@ -32,7 +34,28 @@ logger = logging.getLogger(__name__)
 LIST_ANSWER_WITHIN_SECONDS = 1.5
 LIST_FOLLOWS = ":hourglass_flowing_sand: Reading the visits is taking longer than usual; the list will follow here."
 
-ListAnswer = tuple[str, list[blocks.Block]]
+
+
+@dataclass(frozen=True)
+class ListAnswer:
+    text: str
+    blocks: list[blocks.Block]
+    ack_body: str  # the ack's JSON, encoded once for every ack that gives this answer
+
+    @classmethod
+    def of(cls, *, text: str, shown: list[blocks.Block]) -> ListAnswer:
+        body = json.dumps({"text": text, "blocks": shown, "response_type": "ephemeral"})
+        return cls(text=text, blocks=shown, ack_body=body)
+
+
+def ack_with_body(ack: Ack, body: str) -> None:
+    """`ack(text=…, blocks=…)` with the JSON already made.
+
+    Bolt's ack() encodes its arguments on every call; for a kept list that was a quarter of the
+    answer's cost (profiled). `Ack.response` is the attribute Bolt returns to Slack, in HTTP and
+    Socket Mode alike, and is what ack() itself sets.
+    """
+    ack.response = BoltResponse(status=200, body=body, headers={"content-type": "application/json;charset=utf-8"})
 
 
 def acknowledge(ack: Ack) -> None:
@@ -56,7 +79,7 @@ def register(app: App, ctx: HandlerContext) -> None:
                 return list_answer(session=session, today=today, calendar=ctx.calendar)
 
         try:
-            text, shown = ctx.answers.get_or_read(("list", today), read, within=LIST_ANSWER_WITHIN_SECONDS)
+            answer = ctx.answers.get_or_read(("list", today), read, within=LIST_ANSWER_WITHIN_SECONDS)
         except DatabaseNotAnswering as error:
             logger.warning("/ofsted list: the database is not answering: %s", error)
             ack(text=DATABASE_NOT_ANSWERING)
@@ -67,7 +90,7 @@ def register(app: App, ctx: HandlerContext) -> None:
             logger.exception("/ofsted list failed")
             ack(text=SOMETHING_WENT_WRONG)
         else:
-            ack(text=text, blocks=shown, response_type="ephemeral")
+            ack_with_body(ack, answer.ack_body)
 
     @answers_errors
     def handle_ofsted_command(*, body: dict[str, Any], client: WebClient, respond: Any, context: Any) -> None:
@@ -91,8 +114,8 @@ def handle_new(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
 
 def _answer_late_list(done: Any, respond: Any) -> None:
     try:
-        text, shown = done.result()
-        respond(text=text, blocks=shown, response_type="ephemeral")
+        answer = done.result()
+        respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
     except Exception:
         logger.exception("/ofsted list failed after its ack")
         try:
@@ -114,7 +137,7 @@ def list_answer(*, session: Session, today: date, calendar: WorkingDayCalendar) 
                 "`/ofsted show <visit>` opens any of them by its reference."
             ),
         ]
-    return f"{listing.total} open visits", shown
+    return ListAnswer.of(text=f"{listing.total} open visits", shown=shown)
 
 
 def handle_show(*, ctx: HandlerContext, command: Command, respond: Any, **_: Any) -> None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 import pytest
@@ -184,7 +185,7 @@ def test_answers_asked_from_many_threads_at_once_are_all_right(engine, cache):
         try:
             for _ in range(50):
                 results.append(cache.get_or_read("list", read, within=5))
-        except BaseException as error:  # pragma: no cover - reported below
+        except BaseException as error:  # noqa: BLE001 (reported below)
             errors.append(error)
 
     threads = [threading.Thread(target=ask) for _ in range(8)]
@@ -195,3 +196,23 @@ def test_answers_asked_from_many_threads_at_once_are_all_right(engine, cache):
     assert errors == []
     assert results == [["finedon-2106"]] * 400
     assert read.reads < 20
+
+
+def test_a_commit_is_seen_whichever_thread_asks_next(engine, cache):
+    # The SQLite watch asks on a connection per thread: a thread whose connection has not yet
+    # seen a commit must not give an answer another thread kept from before it.
+    read = CountingRead(engine)
+    asker = ThreadPoolExecutor(max_workers=1)
+    try:
+        def ask_elsewhere() -> list[str]:
+            return asker.submit(cache.get_or_read, "list", read, within=5).result(timeout=10)
+
+        assert ask_elsewhere() == []
+        assert cache.get_or_read("list", read, within=5) == []
+        add_visit(engine, "Gretton")
+        assert ask_elsewhere() == ["gretton-2106"]
+        add_visit(engine, "Harringworth")
+        assert cache.get_or_read("list", read, within=5) == ["gretton-2106", "harringworth-2106"]
+        assert ask_elsewhere() == ["gretton-2106", "harringworth-2106"]
+    finally:
+        asker.shutdown()
