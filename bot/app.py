@@ -133,7 +133,8 @@ def build_app(
         bot_token=settings.slack_bot_token,
         defaults=reminder_defaults(settings),
         clock=clock,
-        answers=ReadCache(watch=change_watch_for(engine)),
+        # The list, and the timelines of the visits people are looking at, per day.
+        answers=ReadCache(watch=change_watch_for(engine), size=256),
     )
     for surface in (commands, actions, milestones, views, events):
         surface.register(app, context)

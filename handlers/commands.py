@@ -1,8 +1,9 @@
 """`/ofsted …`: acknowledged at once, then answered from a lazy listener when the work is done.
 
-`/ofsted list` is the exception: it is answered in the ack itself, from the list kept since the
-last change to the database when there is one (see `storage.changes`), so the commonest
-question costs no second request to Slack and, most of the time, no query.
+`/ofsted list` and `/ofsted show` are the exception: they only read, so they are answered in
+the ack itself, from the answer kept since the last change to the database when there is one
+(see `storage.changes`): the commonest questions cost no second request to Slack and, most of
+the time, no query.
 """
 
 from __future__ import annotations
@@ -30,20 +31,21 @@ from storage.changes import DatabaseNotAnswering, ReadingTakesLong
 
 logger = logging.getLogger(__name__)
 
-# Slack waits 3 s for the ack; a list not read by then follows through the response_url.
-LIST_ANSWER_WITHIN_SECONDS = 1.5
-LIST_FOLLOWS = ":hourglass_flowing_sand: Reading the visits is taking longer than usual; the list will follow here."
-
+# Slack waits 3 s for the ack; an answer not read by then follows through the response_url.
+ANSWER_IN_ACK_WITHIN_SECONDS = 1.5
+ANSWER_FOLLOWS = ":hourglass_flowing_sand: This is taking longer than usual; the answer will follow here."
 
 
 @dataclass(frozen=True)
-class ListAnswer:
+class ReadAnswer:
+    """An answer that only reads the database, given as the command's ack."""
+
     text: str
     blocks: list[blocks.Block]
     ack_body: str  # the ack's JSON, encoded once for every ack that gives this answer
 
     @classmethod
-    def of(cls, *, text: str, shown: list[blocks.Block]) -> ListAnswer:
+    def of(cls, *, text: str, shown: list[blocks.Block]) -> ReadAnswer:
         body = json.dumps({"text": text, "blocks": shown, "response_type": "ephemeral"})
         return cls(text=text, blocks=shown, ack_body=body)
 
@@ -62,32 +64,38 @@ def acknowledge(ack: Ack) -> None:
     ack()
 
 
-def asks_for_list(body: dict[str, Any]) -> bool:
+def answered_in_ack(body: dict[str, Any]) -> bool:
+    """`list` and `show`: they only read, so their answer is the ack itself."""
     try:
-        return parse_command(body.get("text") or "").name == "list"
+        return parse_command(body.get("text") or "").name in READ_IN_ACK
     except UserError:
         return False
 
 
 def register(app: App, ctx: HandlerContext) -> None:
-    @app.command("/ofsted", matchers=[asks_for_list])
-    def answer_list_in_ack(ack: Ack, respond: Any) -> None:
+    @app.command("/ofsted", matchers=[answered_in_ack])
+    def answer_in_ack(ack: Ack, body: dict[str, Any], respond: Any) -> None:
+        command = parse_command(body.get("text") or "")
         today = ctx.today()
+        reader = READ_IN_ACK[command.name]
 
-        def read() -> ListAnswer:
+        def read() -> ReadAnswer:
             with ctx.reading() as session:
-                return list_answer(session=session, today=today, calendar=ctx.calendar)
+                return reader(ctx=ctx, session=session, command=command, today=today)
 
         try:
-            answer = ctx.answers.get_or_read(("list", today), read, within=LIST_ANSWER_WITHIN_SECONDS)
+            # Kept while nothing is committed; keyed by all the answer depends on besides the data.
+            answer = ctx.answers.get_or_read((command.name, command.visit, today), read, within=ANSWER_IN_ACK_WITHIN_SECONDS)
+        except UserError as error:
+            ack(text=f":x: {error.message}")
         except DatabaseNotAnswering as error:
-            logger.warning("/ofsted list: the database is not answering: %s", error)
+            logger.warning("/ofsted %s: the database is not answering: %s", command.name, error)
             ack(text=DATABASE_NOT_ANSWERING)
         except ReadingTakesLong as late:
-            ack(text=LIST_FOLLOWS)
-            late.future.add_done_callback(lambda done: _answer_late_list(done, respond))
+            ack(text=ANSWER_FOLLOWS)
+            late.future.add_done_callback(lambda done: _answer_late(done, respond))
         except Exception:
-            logger.exception("/ofsted list failed")
+            logger.exception("/ofsted %s failed", command.name)
             ack(text=SOMETHING_WENT_WRONG)
         else:
             ack_with_body(ack, answer.ack_body)
@@ -98,6 +106,21 @@ def register(app: App, ctx: HandlerContext) -> None:
         SUBCOMMANDS[command.name](ctx=ctx, command=command, body=body, client=client, respond=respond)
 
     app.command("/ofsted")(ack=acknowledge, lazy=[handle_ofsted_command])
+
+
+def _answer_late(done: Any, respond: Any) -> None:
+    try:
+        answer = done.result()
+        text, shown = answer.text, answer.blocks
+    except UserError as error:
+        text, shown = f":x: {error.message}", None
+    except Exception:
+        logger.exception("an answer read after its ack failed")
+        text, shown = SOMETHING_WENT_WRONG, None
+    try:
+        respond(text=text, blocks=shown, response_type="ephemeral")
+    except Exception:
+        logger.exception("could not send an answer to Slack")
 
 
 def handle_help(*, respond: Any, **_: Any) -> None:
@@ -112,19 +135,11 @@ def handle_new(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
     client.views_open(trigger_id=body["trigger_id"], view=blocks.new_visit_modal(channel_id=body.get("channel_id")))
 
 
-def _answer_late_list(done: Any, respond: Any) -> None:
-    try:
-        answer = done.result()
-        respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
-    except Exception:
-        logger.exception("/ofsted list failed after its ack")
-        try:
-            respond(text=SOMETHING_WENT_WRONG, response_type="ephemeral")
-        except Exception:
-            logger.exception("could not send an answer to Slack")
+def read_list(*, ctx: HandlerContext, session: Session, command: Command, today: date) -> ReadAnswer:
+    return list_answer(session=session, today=today, calendar=ctx.calendar)
 
 
-def list_answer(*, session: Session, today: date, calendar: WorkingDayCalendar) -> ListAnswer:
+def list_answer(*, session: Session, today: date, calendar: WorkingDayCalendar) -> ReadAnswer:
     """The soonest open visits; when there are more, the count and how to reach any of them."""
     listing = visit_listing(session=session)
     shown = blocks.visit_list_blocks(summaries=listing.summaries, today=today, calendar=calendar)
@@ -137,14 +152,16 @@ def list_answer(*, session: Session, today: date, calendar: WorkingDayCalendar) 
                 "`/ofsted show <visit>` opens any of them by its reference."
             ),
         ]
-    return ListAnswer.of(text=f"{listing.total} open visits", shown=shown)
+    return ReadAnswer.of(text=f"{listing.total} open visits", shown=shown)
 
 
-def handle_show(*, ctx: HandlerContext, command: Command, respond: Any, **_: Any) -> None:
-    with ctx.reading() as session:
-        visit = find_visit(session=session, reference=command.visit or "")
-        shown, text = visit_timeline(ctx=ctx, session=session, visit=visit)
-    respond(text=text, blocks=shown)
+def read_show(*, ctx: HandlerContext, session: Session, command: Command, today: date) -> ReadAnswer:
+    visit = find_visit(session=session, reference=command.visit or "")
+    shown, text = visit_timeline(ctx=ctx, session=session, visit=visit, today=today)
+    return ReadAnswer.of(text=text, shown=shown)
+
+
+READ_IN_ACK = {"list": read_list, "show": read_show}
 
 
 def handle_export(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
@@ -198,7 +215,6 @@ SUBCOMMANDS = {
     "help": handle_help,
     "letter": handle_letter,
     "new": handle_new,
-    "show": handle_show,
     "export": handle_export,
     "settings": handle_settings,
     "close": handle_close,

@@ -177,8 +177,13 @@ def _why_waiting(*, milestone: Milestone, user_id: str, approver: bool) -> str |
     return None
 
 
-def visit_timeline(*, ctx: HandlerContext, session: Session, visit: Visit) -> tuple[list[dict[str, Any]], str]:
-    """A visit's timeline as Block Kit, and the notification text that goes with it."""
+def visit_timeline(
+    *, ctx: HandlerContext, session: Session, visit: Visit, today: date | None = None
+) -> tuple[list[dict[str, Any]], str]:
+    """A visit's timeline as Block Kit, and the notification text that goes with it; `today`
+    defaults to the context's."""
     milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
-    shown = blocks.timeline_blocks(visit=visit, milestones=milestones, today=ctx.today(), calendar=ctx.calendar)
+    shown = blocks.timeline_blocks(
+        visit=visit, milestones=milestones, today=today or ctx.today(), calendar=ctx.calendar
+    )
     return shown, blocks.timeline_text(visit=visit, milestones=milestones)

@@ -14,7 +14,7 @@ from bot.settings import Settings
 from bot.standin import SlackDriver
 from bot.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
-from handlers.commands import LIST_FOLLOWS
+from handlers.commands import ANSWER_FOLLOWS
 from storage import repo
 from storage.db import create_engine_for
 from tests.handlers.conftest import CHANNEL, OFFICER, SIGNING_SECRET, Bot, all_text
@@ -82,8 +82,37 @@ def test_a_list_held_up_by_a_migration_follows_after_an_ack_in_time(postgres_eng
             migration.execute(text("LOCK TABLE visits IN ACCESS EXCLUSIVE MODE"))  # as ALTER TABLE
             response, before = bot.command("list")
             assert response.within_ack_deadline
-            assert bot.slack.responses[before].text == LIST_FOLLOWS
+            assert bot.slack.responses[before].text == ANSWER_FOLLOWS
             migration.rollback()
         follow = bot.next_response(before + 1, timeout=10)
         assert follow.via == "response_url"
         assert reference in all_text(follow.blocks or [])
+
+
+def shown_in_ack(bot: Bot, text: str) -> str:
+    _, before = bot.command(text)
+    answer = bot.slack.responses[before]
+    assert answer.via == "ack" and answer.response_type == "ephemeral"
+    return all_text(answer.blocks or []) or (answer.text or "")
+
+
+def test_show_is_the_acks_own_answer_and_follows_a_change_made_in_another_process(bot):
+    reference = add_visit(bot.engine, "Eydon")
+    assert "owner nobody yet" in shown_in_ack(bot, f"show {reference}")
+    assert "owner nobody yet" in shown_in_ack(bot, f"show {reference}")  # kept
+    other = create_engine_for(bot.engine.url.render_as_string(hide_password=False))
+    try:
+        with Session(other) as session:
+            milestone = repo.list_milestones(session=session, visit_id=repo.get_visit(session=session, reference=reference).id)[0]
+            milestone.owner_user_id = OFFICER
+            session.add(milestone)
+            session.commit()
+    finally:
+        other.dispose()
+    assert f"owner <@{OFFICER}>" in shown_in_ack(bot, f"show {reference}")
+
+
+def test_show_of_a_visit_that_does_not_exist_says_so_in_the_ack(bot):
+    add_visit(bot.engine, "Farthinghoe")
+    said = shown_in_ack(bot, "show nowhere-2106")
+    assert "I have no visit called `nowhere-2106`" in said and "farthinghoe-2106" in said
