@@ -33,7 +33,7 @@ class HandlerContext:
     clock: Callable[[], datetime] = field(default=system_clock)
     # Answers that only read, kept while nothing is committed (build_app watches the database;
     # without a watch every answer is read afresh).
-    answers: ReadCache[Any, Any] = field(default_factory=lambda: ReadCache(watch=None, size=256))
+    answers: ReadCache[Any, Any] = field(default_factory=lambda: ReadCache(watch=None))
 
     @property
     def calendar(self) -> WorkingDayCalendar:

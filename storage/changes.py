@@ -110,20 +110,21 @@ class SqliteChangeWatch:
             connection.close()
 
 
+def _settle(future: Future[Value], work: Callable[[], Value]) -> None:
+    """Run `work` and hand its result, or what it raised, to whoever waits on `future`."""
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        future.set_result(work())
+    except BaseException as error:  # noqa: BLE001 (handed to whoever waits on the future)
+        future.set_exception(error)
+
+
 def on_daemon_thread(work: Callable[[], Value], *, name: str) -> Future[Value]:
     """Start `work` on a thread of its own. A daemon thread: one stuck on a database that stopped
     answering must not keep the process from exiting, as a thread pool's threads would."""
     future: Future[Value] = Future()
-
-    def run() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(work())
-        except BaseException as error:  # noqa: BLE001 (handed to whoever waits on the future)
-            future.set_exception(error)
-
-    threading.Thread(target=run, name=name, daemon=True).start()
+    threading.Thread(target=_settle, args=(future, work), name=name, daemon=True).start()
     return future
 
 
@@ -151,12 +152,7 @@ class _OneAtATime:
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:
             work, future = job
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(work())
-            except BaseException as error:  # noqa: BLE001 (handed to whoever waits on the future)
-                future.set_exception(error)
+            _settle(future, work)
 
 
 class PostgresChangeWatch:

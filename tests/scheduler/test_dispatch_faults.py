@@ -56,6 +56,14 @@ from storage.models import Reminder
 from tests.proxies import SwitchableProxy
 
 WORKER = [str(Path(sys.executable).with_name("ofsted-bot")), "worker"]
+
+
+def start_worker(environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`ofsted-bot worker` in a process group of its own (so SIGKILL takes all of it), its log
+    kept for tracebacks and reconciliations."""
+    return subprocess.Popen(
+        WORKER, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
 SIGNING_SECRET = "signing-secret-for-fault-tests"
 ACK_DEADLINE = 3.0
 
@@ -203,13 +211,7 @@ def kill_round(
                 slack.delay_next(
                     "chat.postMessage", seconds=rng.uniform(1.0, 3.0), after_effect=True
                 )
-            worker = subprocess.Popen(
-                WORKER,
-                env=environment,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
+            worker = start_worker(environment)
             try:
                 if k:
                     wanted_calls = before + k
@@ -228,13 +230,7 @@ def kill_round(
             if b"Traceback" in err:
                 tally.tracebacks += 1
                 tally.notes.append(err.decode(errors="replace")[-800:])
-        final = subprocess.Popen(
-            WORKER,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        final = start_worker(environment)
         try:
             done = _wait(
                 lambda: statuses(engine) == Counter({"sent": total}), timeout=30, interval=0.1
