@@ -170,8 +170,6 @@ def _range_mention(match: re.Match[str]) -> DateMention | None:
     if not (_is_month_word(groups["am"]) and _is_month_word(groups["bm"])):
         return None
     if groups["by"] is None:
-        if groups["am"] is None:
-            return None
         return DateMention(match.start(), end, written, (), f"'{written}' has no year")
     end_month = _MONTHS[groups["bm"].lower().rstrip(".")]
     end_year = int(groups["by"])

@@ -10,12 +10,14 @@ read is a warning, never a milestone.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from scheduler.authorities import Authority, find, lookup
 from scheduler.calendar import ENGLAND_AND_WALES, WorkingDayCalendar
-from scheduler.dates import find_dates, format_long
+from scheduler.dates import DateMention, find_dates, format_long
 from scheduler.rules import (
     MILESTONE_LABELS,
     MILESTONE_NAMES,
@@ -58,11 +60,16 @@ class LetterFacts:
     inspectors: tuple[str, ...]
     milestones: tuple[MilestoneFact, ...]
     warnings: tuple[str, ...] = field(default=())
+    # The ONS code of the authority, when the register knows it (scheduler/authorities.py).
+    authority_code: str | None = None
+    # A report's or web page's own publication date: a fact of the document, never a deadline.
+    report_published: date | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The `ofsted-bot letter --json` contract (MISSION.md): other tools read this shape."""
         return {
             "local_authority": self.local_authority,
+            "authority_code": self.authority_code,
             "visit_type": self.visit_type.value,
             "letter_date": _iso(self.letter_date),
             "visit_dates": [_iso(day) for day in self.visit_dates],
@@ -77,6 +84,7 @@ class LetterFacts:
                 }
                 for milestone in self.milestones
             ],
+            "report_published": _iso(self.report_published),
             "warnings": list(self.warnings),
         }
 
@@ -93,7 +101,42 @@ _BULLET = re.compile(r"^\s*(?:[-•■▪*]|\d+\.)\s+")
 
 
 def _normalise(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_QUOTES)
+    """The text as the reader wants it, whatever made it: a PDF's page furniture taken out.
+
+    Line ends and quotes made one kind; trailing spaces gone; a run of blank lines made one;
+    page numbers, "Page 2 of 9" and the running header or footer a PDF repeats on every page
+    dropped after their first appearance (the first is often the title). Linear in the text.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    lines = [_PAGE_OF.sub("", line).rstrip() for line in text.translate(_QUOTES).split("\n")]
+    shapes = Counter(_shape(line) for line in lines if _could_be_furniture(line))
+    seen: set[str] = set()
+    kept: list[str] = []
+    for line in lines:
+        if _PAGE_NUMBER.match(line):
+            continue
+        if _could_be_furniture(line) and shapes[_shape(line)] >= _FURNITURE_REPEATS:
+            shape = _shape(line)
+            if shape in seen:
+                continue
+            seen.add(shape)
+        if line.strip() or (kept and kept[-1].strip()):
+            kept.append(line if line.strip() else "")
+    return "\n".join(kept)
+
+
+_PAGE_NUMBER = re.compile(r"^[ \t]*(?:page[ \t]+)?\d{1,3}(?:[ \t]+of[ \t]+\d{1,3})?[ \t]*$", re.I)
+_PAGE_OF = re.compile(r"[ \t]+page[ \t]+\d{1,3}[ \t]+of[ \t]+\d{1,3}[ \t]*$", re.I)
+_FURNITURE_REPEATS = 3
+
+
+def _could_be_furniture(line: str) -> bool:
+    return 12 <= len(line.strip()) <= 160
+
+
+def _shape(line: str) -> str:
+    # A footer's page number changes from page to page; the rest of it does not.
+    return re.sub(r"\d+", "#", " ".join(line.split()))
 
 
 def _fold(text: str) -> str:
@@ -101,41 +144,80 @@ def _fold(text: str) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    """Sentences, with the line breaks of a PDF or of a wrapped paragraph folded away."""
-    sentences: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text):
+    """Sentences, with the line breaks of a PDF or of a wrapped paragraph folded away.
+
+    A paragraph that stops mid-sentence and goes on after a blank line (a page break, a PDF's
+    spacing: "on 11 and 12 July" then "2018.") is read as one.
+    """
+    paragraphs: list[list[str]] = []
+    for paragraph in re.split(r"\n[ \t]*\n", text):
         lines = [_BULLET.sub("", line) for line in paragraph.splitlines()]
-        # A bullet or a short heading line starts a sentence of its own.
         joined = _fold(" ".join(lines))
-        for sentence in _SENTENCE_END.split(joined):
+        if not joined:
+            continue
+        if paragraphs and _CONTINUES.match(joined) and not paragraphs[-1][-1].endswith(_ENDINGS):
+            paragraphs[-1].append(joined)
+        else:
+            paragraphs.append([joined])
+    sentences: list[str] = []
+    for parts in paragraphs:
+        for sentence in _SENTENCE_END.split(" ".join(parts)):
             if sentence.strip():
                 sentences.append(sentence.strip())
     return sentences
 
 
+# What can only go on a sentence: a word in lower case, or a year ("2018.").
+_CONTINUES = re.compile(r"^(?:[a-z]|(?:19|20)\d\d\b)")
+_ENDINGS = (".", "!", "?", ":", ";")
+
+
 # --- Recognising the document -----------------------------------------------------------------
 
-_VISIT_TYPE_PATTERNS: tuple[tuple[VisitType, re.Pattern[str]], ...] = (
+# The kinds of document, as their titles, subject lines and opening sentences name them. An
+# `_INSPECTION` is an ILACS inspection whose length on site decides standard or short; the
+# older single inspections (2012-2018) are standard inspections whatever their length.
+_INSPECTION = "ilacs_inspection"
+_KIND_WORDING: tuple[tuple[VisitType | str, re.Pattern[str]], ...] = (
     (VisitType.JTAI, re.compile(r"joint\s+targeted\s+area\s+inspection|\bJTAI\b", re.I)),
     (VisitType.MONITORING_VISIT, re.compile(r"monitoring\s+visit", re.I)),
     (VisitType.FOCUSED_VISIT, re.compile(r"focus(?:ed)?\s+visit", re.I)),
     (VisitType.SHORT_INSPECTION, re.compile(r"short\s+inspection", re.I)),
     (VisitType.STANDARD_INSPECTION, re.compile(r"standard\s+inspection", re.I)),
     (
+        # The single inspection framework (SIF, 2013-2018) and the inspections before it.
         VisitType.STANDARD_INSPECTION,
         re.compile(
-            r"inspection\s+of\s+(?:[\w' -]+?\s+)?local\s+authority\s+children's\s+services"
-            r"|\bILACS\b(?!\s+(?:focus|monitoring))|children's\s+services\s+inspection",
+            r"(?:re-?\s?)?inspection\s+of\s+services\s+for\s+children\s+in\s+need"
+            r"|inspection\s+of\s+(?:local\s+authority\s+arrangements\s+for\s+the\s+protection"
+            r"|looked\s+after\s+children|safeguarding\s+and\s+looked\s+after)"
+            r"|single\s+inspection\s+framework",
             re.I,
         ),
     ),
+    (
+        _INSPECTION,
+        re.compile(
+            r"inspection\s+of\s+(?:[\w'&,. -]{1,80}?\s)?(?:local\s+authority\s+)?children's"
+            r"\s+(?:social\s+care\s+)?services|\bILACS\b(?!\s+(?:focus|monitoring))"
+            r"|children's\s+services\s+inspection",
+            re.I,
+        ),
+    ),
+)
+# A line of a report's front matter: the title page ends where these begin.
+_FRONT_MATTER_LINE = re.compile(
+    r"^[ \t]*(?:inspection\s+dates?|dates?\s+of\s+(?:the\s+)?(?:inspection|visit)|lead\s+inspector"
+    r"|reporting\s+inspector|(?:report\s+)?published|publication\s+date|date\s+of\s+publication"
+    r"|local\s+authority)[ \t]*:?[ \t]+\S",
+    re.I,
 )
 _FINAL_REPORT = re.compile(r"\bfinal\s+report\b", re.I)
 _DRAFT_REPORT = re.compile(r"\bdraft\s+(?:inspection\s+)?(?:report|letter)\b", re.I)
 _FACTUAL_ACCURACY = re.compile(r"factual\s+(?:accuracy|inaccurac|error)", re.I)
 _REPORT_FRONT_MATTER = re.compile(
-    r"^\s*(?:inspection\s+dates?|lead\s+inspector|report\s+published|dates?\s+of\s+inspection)"
-    r"\s*:",
+    r"^[ \t]*(?:inspection\s+dates?|lead\s+inspector|report\s+published|dates?\s+of\s+inspection)"
+    r"[ \t]*:",
     re.I | re.M,
 )
 _PRIORITY_ACTION = re.compile(r"areas?\s+(?:for|of)\s+priority\s+action", re.I)
@@ -150,7 +232,9 @@ _NO_WRITTEN_STATEMENT = re.compile(
     r"\s*written\s+statement",
     re.I,
 )
-_SALUTATION = re.compile(r"^\s*Dear\b", re.I)
+_SALUTATION = re.compile(r"^[ \t]*Dear\b", re.I)
+# A letter flattened onto one line still has its "Dear …," before the subject.
+_INLINE_SALUTATION = re.compile(r"\bDear\s+[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3},?\s+")
 _OFSTED = re.compile(
     r"\bOfsted\b|Office\s+for\s+Standards\s+in\s+Education|\bHMI\b|(?:Her|His)\s+Majesty'?s"
     r"\s+Inspector\b",
@@ -158,30 +242,62 @@ _OFSTED = re.compile(
 )
 
 
-def _subject(lines: list[str], dear_index: int | None) -> str:
-    """The subject line after "Dear …", or a report's title near the top."""
+def _unflatten(text: str) -> str:
+    """A letter whose line breaks were lost (pasted from a web page, a one-line text) gets back
+    the one break that matters: its "Dear …," starts the body."""
+    if any(_SALUTATION.match(line) for line in text.splitlines()[:200]):
+        return text
+    match = _INLINE_SALUTATION.search(text[:6000])
+    if match is None or text.count("\n", 0, match.start()) > 3:
+        return text
+    return f"{text[: match.start()]}\n{match.group().rstrip()}\n{text[match.end():]}"
+
+
+def _title(lines: list[str], dear_index: int | None) -> str:
+    """What the document says it is about: the subject line after "Dear …", or a report's
+    title page (the lines above its "Inspection dates:"), folded onto one line."""
     if dear_index is not None:
-        for line in lines[dear_index + 1 : dear_index + 4]:
+        subject: list[str] = []
+        for line in lines[dear_index + 1 : dear_index + 6]:
             if line.strip():
-                return _fold(line)
-        return ""
-    for line in lines[:40]:
-        if re.search(r"\b(?:inspection|visit)\s+(?:of|to)\b", line, re.I):
-            return _fold(line)
-    return ""
+                subject.append(line)
+            elif subject:
+                break
+        # A subject runs to two lines at most; a longer paragraph is the letter's first.
+        return _fold(" ".join(subject[:2])) if len(" ".join(subject[:2])) < 300 else ""
+    top = lines[:60]
+    end = next((i for i, line in enumerate(top) if _FRONT_MATTER_LINE.match(line)), None)
+    block = [line for line in (top[:end] if end is not None else top[:12]) if line.strip()]
+    return _fold(" ".join(block[-8:]))
 
 
-def _visit_type(subject: str, text: str) -> VisitType:
-    for region in (subject, text[:3000]):
-        for visit_type, pattern in _VISIT_TYPE_PATTERNS:
-            if pattern.search(region):
-                return visit_type
-    # Not in the title: the type the body mentions most often.
-    counts = {
-        visit_type: len(pattern.findall(text)) for visit_type, pattern in _VISIT_TYPE_PATTERNS
-    }
-    best = max(counts, key=lambda visit_type: counts[visit_type])
-    return best if counts[best] else VisitType.OTHER
+def _named_kind(region: str, *, first: bool) -> VisitType | str | None:
+    """The kind a title names (the most specific), or the first an opening names."""
+    found = [
+        (match.start(), order, kind)
+        for order, (kind, pattern) in enumerate(_KIND_WORDING)
+        if (match := pattern.search(region))
+    ]
+    if not found:
+        return None
+    return min(found)[2] if first else min(found, key=lambda item: item[1])[2]
+
+
+def _visit_type(
+    *, title: str, opening: str, visit_dates: list[date]
+) -> VisitType:
+    kind = _named_kind(title, first=False) or _named_kind(opening, first=True)
+    if kind is None:
+        return VisitType.OTHER
+    if kind == _INSPECTION:
+        # ILACS: one week on site is a short inspection, two a standard one (DOMAIN.md s.2).
+        if visit_dates and (max(visit_dates) - min(visit_dates)).days <= 7 and min(
+            visit_dates
+        ) >= date(2018, 1, 1):
+            return VisitType.SHORT_INSPECTION
+        return VisitType.STANDARD_INSPECTION
+    assert isinstance(kind, VisitType)
+    return kind
 
 
 def _document_kind(
@@ -228,7 +344,11 @@ _COUNCIL_PREFIX = re.compile(
     r"\s+the)\s+",
     re.I,
 )
-_NAME_WORD = r"[A-Z][\w'.-]*"
+# A capitalised word of a place's name; not the words of a title around it.
+_NAME_WORD = (
+    r"(?!(?:Inspection|Visit|Report|Final|Draft|Review|Monitoring|Focused|Joint|Local|Children)\b)"
+    r"[A-Z][\w'.-]*"
+)
 _NAME = rf"{_NAME_WORD}(?:\s+(?:{_NAME_WORD}|upon|on|and|of|the|in)(?=\s|$|')){{0,5}}"
 _AUTHORITY_PATTERNS = (
     # "Inspection of Ashcombe local authority children's services"
@@ -249,6 +369,9 @@ _SUBJECT_TAIL = re.compile(rf"\b(?:in|of|for|to)\s+(?P<name>{_NAME})\s*$")
 _ADDRESS_COUNCIL = re.compile(
     rf"(?:(?:London|Royal)\s+Borough\s+of\s+(?P<borough>{_NAME})|(?P<name>{_NAME})\s+Council)\s*,?$"
 )
+# A report's title page: "Estbury City Council", "London Borough of Ashcombe" on a line.
+_TITLE_COUNCIL = re.compile(rf"^(?:(?:London|Royal)\s+Borough\s+of\s+)?(?P<name>{_NAME})\s+Council\b")
+_ANY_NAME = re.compile(rf"(?P<name>{_NAME})")
 _NOT_A_PLACE = re.compile(
     r"^(?:the|this|your|our|a|an|local|children|ILACS|Ofsted|Her|His|Majesty)\b", re.I
 )
@@ -264,40 +387,90 @@ def _clean_authority(name: str) -> str | None:
     return name
 
 
+@dataclass(frozen=True)
+class _Named:
+    written: str
+    authority: Authority | None
+
+    @property
+    def name(self) -> str:
+        return self.authority.name if self.authority else self.written
+
+
+def _named_in(
+    region: str, patterns: tuple[re.Pattern[str], ...], *, whole_region: bool
+) -> _Named | None:
+    """The authority a subject names: a name in the register, else what the wording gives.
+
+    `whole_region`: the region is all subject (a title), so a register name anywhere in it is
+    the subject; otherwise only a name in the place the wording gives counts.
+    """
+    if not region.strip():
+        return None
+    if whole_region and (authority := find(region)) is not None:
+        return _Named(authority.name, authority)
+    for pattern in patterns:
+        match = pattern.search(region)
+        cleaned = _clean_authority(match.group("name")) if match else None
+        if cleaned:
+            authority = lookup(cleaned) or find(match.group("name"))  # type: ignore[union-attr]
+            return _Named(cleaned, authority)
+    return None
+
+
+_LOCAL_AUTHORITY_LINE = re.compile(r"^[ \t]*Local\s+authority[ \t]*:[ \t]*(?P<name>\S.*)$", re.I)
+_OPENING_SUBJECT = re.compile(
+    rf"(?:[Vv]isit|[Ii]nspection)\s+(?:to|of|in|at)\s+(?:the\s+)?(?P<name>{_NAME})(?:'s)?\s+"
+    r"(?:[Cc]hildren|[Ll]ocal\s+[Aa]uthority)"
+)
+
+
 def _local_authority(
-    *, subject: str, header: list[str], text: str
-) -> tuple[str | None, list[str]]:
-    candidates: list[str] = []
-    regions: list[tuple[str, tuple[re.Pattern[str], ...]]] = [
-        (subject, (*_AUTHORITY_PATTERNS, _SUBJECT_TAIL))
-    ]
-    regions += [(line, _AUTHORITY_PATTERNS) for line in text.splitlines()[:80]]
-    for region, patterns in regions:
-        for pattern in patterns:
-            match = pattern.search(region)
-            cleaned = _clean_authority(match.group("name")) if match else None
-            if cleaned:
-                candidates.append(cleaned)
-                break
-        if candidates:
+    *, title: str, header: list[str], lines: list[str], opening: str
+) -> tuple[str | None, str | None, list[str]]:
+    """The authority the document is about, as the register names it, and its ONS code."""
+    subject: _Named | None = None
+    for region, patterns, whole_region in (
+        (title, (*_AUTHORITY_PATTERNS, _SUBJECT_TAIL, _TITLE_COUNCIL), True),
+        *(
+            (match.group("name"), (_ANY_NAME,), True)
+            for line in lines[:80]
+            if (match := _LOCAL_AUTHORITY_LINE.match(line))
+        ),
+        (opening, (_OPENING_SUBJECT,), False),
+    ):
+        subject = _named_in(region, patterns, whole_region=whole_region)
+        if subject is not None:
             break
+    addressee = _addressee(header)
+    chosen = subject or addressee
+    if chosen is None:
+        return None, None, ["The local authority could not be found in the letter: enter it by hand."]
+    warnings: list[str] = []
+    if subject and addressee and subject.name.casefold() != addressee.name.casefold():
+        warnings.append(
+            f"The letter names the local authority as '{subject.name}' and also as "
+            f"'{addressee.name}'; '{subject.name}' (from the subject line) is used: check it."
+        )
+    if chosen.authority is None:
+        warnings.append(
+            f"'{chosen.written}' is not in the register of England's children's services "
+            "authorities: it is kept as written, without an ONS code. Check the name."
+        )
+        return chosen.written, None, warnings
+    return chosen.authority.name, chosen.authority.code, warnings
+
+
+def _addressee(header: list[str]) -> _Named | None:
+    """The council in the address block ("St Helens Council", "London Borough of Ashcombe")."""
     for line in header:
         match = _ADDRESS_COUNCIL.search(line.strip())
         if match:
-            cleaned = _clean_authority(match.group("borough") or match.group("name"))
+            written = match.group("borough") or match.group("name")
+            cleaned = _clean_authority(written)
             if cleaned:
-                candidates.append(cleaned)
-    if not candidates:
-        return None, ["The local authority could not be found in the letter: enter it by hand."]
-    chosen = candidates[0]
-    others = sorted({c for c in candidates if c.casefold() != chosen.casefold()})
-    if others:
-        return chosen, [
-            f"The letter names the local authority as '{chosen}' and also as "
-            + ", ".join(f"'{other}'" for other in others)
-            + f"; '{chosen}' (from the subject line) is used: check it."
-        ]
-    return chosen, []
+                return _Named(cleaned, lookup(cleaned) or find(written))
+    return None
 
 
 # --- Inspectors -------------------------------------------------------------------------------
@@ -403,9 +576,9 @@ def _letter_date(header: list[str]) -> tuple[date | None, list[str]]:
 
 
 _VISIT_DATES_LINE = re.compile(
-    r"^\s*(?:inspection\s+dates?|dates?\s+of\s+(?:the\s+)?(?:inspection|visit)|visit\s+dates?)"
-    r"\s*:\s*(?P<dates>.+)$",
-    re.I | re.M,
+    r"^[ \t]*(?:inspection\s+dates?|dates?\s+of\s+(?:the\s+)?(?:inspection|visit)|visit\s+dates?)"
+    r"[ \t]*:?[ \t]*(?P<dates>\d.*)$",
+    re.I,
 )
 _VISIT_CONTEXT = re.compile(
     r"\b(?:visit(?:ed)?|inspect(?:ion|ed)|on[- ]site|took\s+place|fieldwork)\b", re.I
@@ -417,30 +590,81 @@ _EARLIER_EVENT = re.compile(
 )
 
 
-def _visit_dates(*, text: str, sentences: list[str], letter_date: date | None) -> list[date]:
-    line = _VISIT_DATES_LINE.search(text)
-    if line:
-        for mention in find_dates(line.group("dates")):
+def _visit_dates(
+    *, text: str, sentences: list[str], letter_date: date | None
+) -> tuple[list[date], list[str]]:
+    """The days on site: a report's "Inspection dates:" line, else the sentence that says when
+    the visit took place. A range gives its two ends; a second period after it ("… and 7 to 8
+    August 2019") is a return visit, not the fieldwork."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines[:200]):
+        match = _VISIT_DATES_LINE.match(line)
+        if match is None:
+            continue
+        # The line may wrap inside its date: "29 October 2018 to 9" / "November 2018".
+        region = " ".join([match.group("dates"), *lines[index + 1 : index + 2]])[:200]
+        for mention in find_dates(region):
             if mention.dates:
-                return sorted(set(mention.dates))
+                return sorted(set(mention.dates)), []
+            break
     for sentence in sentences:
         if not _VISIT_CONTEXT.search(sentence) or _EARLIER_EVENT.search(sentence):
             continue
         mentions = find_dates(sentence)
         for index, mention in enumerate(mentions):
-            before = sentence[mentions[index - 1].end if index else 0 : mention.start]
+            before = sentence[mentions[index - 1].end if index else 0 : mention.start][-300:]
             context = before
             if re.fullmatch(r"\W*(?:between|from|on)?\W*", before, re.I):
                 # "Between 11 and 15 July 2022, Ofsted … carried out a joint inspection …"
-                context = sentence[mention.end :]
-            if not mention.dates or not _VISIT_CONTEXT.search(context):
+                context = sentence[mention.end : mention.end + 300]
+            if not _VISIT_CONTEXT.search(context):
                 continue
             if not mention.is_range and _DEADLINE_CUE.search(before) and _deadline_kind(before):
                 continue
-            if letter_date is not None and max(mention.dates) > letter_date:
+            days, warnings = list(mention.dates), []
+            if mention.problem and letter_date is not None and _YEARLESS in mention.problem:
+                # "on 11 and 12 July" in a letter of 8 August 2018: the last July before it.
+                days = _with_year_before(mention, letter_date)
+                if days:
+                    warnings = [
+                        f"The visit dates '{mention.text}' have no year: "
+                        f"{days[0].year} is taken from the letter's date "
+                        f"({format_long(letter_date)}). Check it."
+                    ]
+            if not days:
                 continue
-            return sorted(set(mention.dates))
+            if letter_date is not None and max(days) > letter_date:
+                continue
+            return sorted(set(days)), warnings
+    return [], []
+
+
+_YEARLESS = "has no year"
+
+
+def _with_year_before(mention: DateMention, letter_date: date) -> list[date]:
+    """A yearless date or range read in the one year that puts it within the year before
+    `letter_date`, or [] when no such year makes it a real date."""
+    for year in (letter_date.year, letter_date.year - 1):
+        days = _in_year(mention.text, year)
+        if days and max(days) <= letter_date and (letter_date - min(days)).days < 366:
+            return days
     return []
+
+
+def _with_year_after(mention: DateMention, letter_date: date) -> list[date]:
+    """A yearless deadline read in the one year that puts it after `letter_date`, within a
+    year of it, or [] when no such year makes it a real date (31 June, a wrong weekday)."""
+    for year in (letter_date.year, letter_date.year + 1):
+        days = _in_year(mention.text, year)
+        if days and min(days) > letter_date and (max(days) - letter_date).days <= 366:
+            return days
+    return []
+
+
+def _in_year(written: str, year: int) -> list[date]:
+    found = find_dates(f"{written} {year}")
+    return list(found[0].dates) if len(found) == 1 and found[0].dates else []
 
 
 # --- Deadlines --------------------------------------------------------------------------------
@@ -560,7 +784,8 @@ class _Deadlines:
     def add(self, table: dict[MilestoneKind, list[_Candidate]], kind: MilestoneKind,
             candidate: _Candidate) -> None:
         known = table.setdefault(kind, [])
-        if all(existing.due != candidate.due for existing in known):
+        # More than two different dates for one milestone are a conflict however many there are.
+        if len(known) < 3 and all(existing.due != candidate.due for existing in known):
             known.append(candidate)
 
 
@@ -569,34 +794,55 @@ def _explicit_deadlines(
 ) -> None:
     mentions = find_dates(sentence)
     for index, mention in enumerate(mentions):
-        before = sentence[mentions[index - 1].end if index else 0 : mention.start]
+        # The words just around the date decide what it is for; a window keeps a sentence of
+        # a thousand dates linear.
+        before = sentence[mentions[index - 1].end if index else 0 : mention.start][-_WINDOW:]
         after_end = mentions[index + 1].start if index + 1 < len(mentions) else len(sentence)
-        after = sentence[mention.end : after_end]
+        after = sentence[mention.end : after_end][:_WINDOW]
         kind = _deadline_kind(before) if _DEADLINE_CUE.search(before) else None
         if kind is None and not before.strip(" ,:;(") or re.fullmatch(r"\W*by\W*", before, re.I):
             # "By 10 September 2018, please send your draft action plan."
             kind = _deadline_kind(after)
         if kind is None:
-            if mention.problem and "has no year" not in mention.problem:
+            if mention.problem and _YEARLESS not in mention.problem:
                 deadlines.warnings.append(
-                    f"{mention.problem[0].upper()}{mention.problem[1:]} (in: \"{sentence}\"). "
+                    f"{mention.problem[0].upper()}{mention.problem[1:]} (in: \"{_quoted(sentence)}\"). "
                     "Check the letter."
                 )
             continue
         name = MILESTONE_NAMES[kind]
-        if mention.problem:
+        days = list(mention.dates)
+        if mention.problem and _YEARLESS in mention.problem and letter_date is not None:
+            days = _with_year_after(mention, letter_date)
+            if days and not mention.is_range:
+                deadlines.warnings.append(
+                    f"The {name} is written without a year ('{mention.text}'): it is read as "
+                    f"{format_long(days[0])}, the only such day in the year after the letter's "
+                    f"date ({format_long(letter_date)}). Check it."
+                )
+        if not days:
             deadlines.warnings.append(
-                f"The {name} cannot be read: {mention.problem} (in: \"{sentence}\"). "
+                f"The {name} cannot be read: {mention.problem} (in: \"{_quoted(sentence)}\"). "
                 "No date has been set from it: enter it by hand."
             )
             continue
-        if mention.is_range:
+        if len(days) != 1:
             continue
-        due = mention.dates[0]
+        due = days[0]
         if letter_date is not None and due < letter_date:
             # A date before the letter is history ("the feedback on Thursday 20 May 2021").
             continue
         deadlines.add(deadlines.stated, kind, _Candidate(due, sentence, "stated", None))
+
+
+# How far either side of a date or period its meaning is looked for, in characters.
+_WINDOW = 300
+_UNSET = object()
+
+
+def _quoted(sentence: str) -> str:
+    """A sentence as a warning quotes it: whole, unless it runs on for pages."""
+    return sentence if len(sentence) <= 2 * _WINDOW else sentence[: 2 * _WINDOW] + " …"
 
 
 def _period_base(
@@ -627,21 +873,27 @@ def _relative_deadlines(
     calendar: WorkingDayCalendar,
     deadlines: _Deadlines,
 ) -> None:
+    whole_sentence_kind: MilestoneKind | None | object = _UNSET
     for match in _WORKING_DAYS.finditer(sentence):
         count = int(match.group("n")) if match.group("n") else _NUMBER_WORDS[
             match.group("w").lower()
         ]
-        kind = _deadline_kind(sentence[: match.start()]) or _deadline_kind(sentence)
+        following = sentence[match.end() : match.end() + _WINDOW]
+        kind = _deadline_kind(sentence[max(0, match.start() - _WINDOW) : match.start()])
+        if kind is None:
+            if whole_sentence_kind is _UNSET:
+                whole_sentence_kind = _deadline_kind(sentence)
+            kind = whole_sentence_kind
         if kind is None:
             continue
         name = MILESTONE_NAMES[kind]
-        if re.match(r"\s*before\b", sentence[match.end() :], re.I):
+        if re.match(r"\s*before\b", following, re.I):
             deadlines.warnings.append(
                 f"The {name} is given as '{match.group()} before' another date (in: "
-                f"\"{sentence}\"); the bot has not computed it: enter it by hand."
+                f"\"{_quoted(sentence)}\"); the bot has not computed it: enter it by hand."
             )
             continue
-        counted_from = _period_base(after=sentence[match.end() :], document_kind=document_kind)
+        counted_from = _period_base(after=following, document_kind=document_kind)
         if counted_from == "another_document":
             continue  # e.g. a draft report's note on the complaint window of the final report
         base, base_name = {
@@ -664,15 +916,17 @@ def _relative_deadlines(
 
 
 def _calendar_day_periods(sentence: str, deadlines: _Deadlines) -> None:
+    kind: MilestoneKind | None | object = _UNSET
     for match in _CALENDAR_DAYS.finditer(sentence):
         if "working" in match.group().lower():
             continue
-        kind = _deadline_kind(sentence)
+        if kind is _UNSET:
+            kind = _deadline_kind(sentence)
         if kind is None:
-            continue
+            return
         deadlines.warnings.append(
             f"The letter gives a period in days, not working days ('{match.group().strip()}', "
-            f"in: \"{sentence}\"); the bot counts only working days, so check that period by hand."
+            f"in: \"{_quoted(sentence)}\"); the bot counts only working days, so check that period by hand."
         )
 
 
@@ -757,6 +1011,7 @@ def read_letter(text: str, *, calendar: WorkingDayCalendar = ENGLAND_AND_WALES) 
     text = _normalise(text)
     if not text.strip():
         raise NotAnOfstedLetter("the document has no text")
+    text = _unflatten(text)
     lines = text.splitlines()
     dear_index = next(
         (index for index, line in enumerate(lines) if _SALUTATION.match(line)), None
@@ -764,44 +1019,56 @@ def read_letter(text: str, *, calendar: WorkingDayCalendar = ENGLAND_AND_WALES) 
     is_letter = dear_index is not None
     header = lines[:dear_index] if dear_index is not None else lines[:40]
     body = "\n".join(lines[dear_index + 1 :]) if dear_index is not None else text
-    subject = _subject(lines, dear_index)
-    visit_type = _visit_type(subject, text)
+    title = _title(lines, dear_index)
+    opening = _fold(body[:4000])
     has_front_matter = bool(_REPORT_FRONT_MATTER.search(text))
+    report_published, published_warnings = _report_published(lines)
+    is_report = not is_letter and (has_front_matter or report_published is not None)
 
-    if not _OFSTED.search(text) or not (is_letter or has_front_matter or subject) or (
-        visit_type is VisitType.OTHER and not has_front_matter
-    ):
-        raise NotAnOfstedLetter(
-            "this does not look like an Ofsted letter or report about children's services "
-            "(no mention of Ofsted and a visit or inspection)"
-        )
-
-    document_kind = _document_kind(
-        subject=subject,
-        body=body,
-        is_letter=is_letter,
-        visit_type=visit_type,
-        has_front_matter=has_front_matter,
-    )
     warnings: list[str] = []
     sentences = _sentences(body)
-
     letter_date: date | None = None
     if is_letter:
         letter_date, date_warnings = _letter_date(header)
         warnings.extend(date_warnings)
+    visit_dates, visit_warnings = _visit_dates(
+        text=text, sentences=sentences, letter_date=letter_date
+    )
+    visit_type = _visit_type(title=title, opening=opening, visit_dates=visit_dates)
 
-    local_authority, authority_warnings = _local_authority(
-        subject=subject, header=header, text=text
+    if not _OFSTED.search(text) or (visit_type is VisitType.OTHER and not has_front_matter):
+        raise NotAnOfstedLetter(
+            "this does not look like an Ofsted letter or report about children's services "
+            "(no mention of Ofsted and a visit or inspection)"
+        )
+    if not is_letter and not is_report:
+        warnings.append(
+            "This reads as neither a letter (no \"Dear …\") nor a report's front page: the facts "
+            "below were read from its wording alone, and no dates were computed by rule. Check "
+            "them against the letter itself."
+        )
+
+    document_kind = _document_kind(
+        subject=title,
+        body=body,
+        is_letter=is_letter,
+        visit_type=visit_type,
+        has_front_matter=is_report,
+    )
+    local_authority, authority_code, authority_warnings = _local_authority(
+        title=title, header=header, lines=lines, opening=opening
     )
     warnings.extend(authority_warnings)
-    visit_dates = _visit_dates(text=text, sentences=sentences, letter_date=letter_date)
+    warnings.extend(visit_warnings)
+    warnings.extend(published_warnings)
     inspectors = _inspectors(sentences=sentences, lines=lines)
+    if document_kind is DocumentKind.INSPECTION_REPORT:
+        # A report carries no deadline of its own: they come with the letter sent with it.
+        sentences = []
 
     deadlines = _Deadlines()
     for sentence in sentences:
         _explicit_deadlines(sentence=sentence, letter_date=letter_date, deadlines=deadlines)
-    _published_front_matter(text=text, deadlines=deadlines)
     publication = _single(deadlines.stated.get(MilestoneKind.EMBARGO_LIFT, []))
     for sentence in sentences:
         _relative_deadlines(
@@ -861,27 +1128,42 @@ def read_letter(text: str, *, calendar: WorkingDayCalendar = ENGLAND_AND_WALES) 
         inspectors=tuple(inspectors),
         milestones=tuple(sorted(milestones, key=lambda milestone: milestone.due)),
         warnings=tuple(dict.fromkeys(warnings)),
+        authority_code=authority_code,
+        report_published=report_published,
     )
 
 
-_PUBLISHED_LINE = re.compile(r"^\s*(?:report\s+published|date\s+of\s+publication)\s*:?\s*(?P<date>.+)$", re.I | re.M)
+# "Report published: 11 March 2016", "Published: 23 August 2013", "Publication date: 28/03/2024".
+_PUBLISHED_LINE = re.compile(
+    r"^[ \t]*(?:report\s+published[ \t]*:?|published[ \t]*:"
+    r"|(?:date\s+(?:of\s+publication|published)|publication\s+date)[ \t]*:?)[ \t]*(?P<date>\S.*)$",
+    re.I,
+)
 
 
-def _published_front_matter(*, text: str, deadlines: _Deadlines) -> None:
-    """A report's "Report published: …" line: the day the embargo lifted."""
-    for match in _PUBLISHED_LINE.finditer(text):
-        for mention in find_dates(match.group("date")):
-            if mention.problem:
-                deadlines.warnings.append(
-                    f"The report's publication date cannot be read: {mention.problem}."
-                )
-            elif not mention.is_range:
-                deadlines.add(
-                    deadlines.stated,
-                    MilestoneKind.EMBARGO_LIFT,
-                    _Candidate(mention.dates[0], _fold(match.group()), "stated", None),
-                )
-            break
+def _report_published(lines: list[str]) -> tuple[date | None, list[str]]:
+    """The document's own publication date: a fact about the report, not an embargo to watch."""
+    found: dict[date, str] = {}
+    warnings: list[str] = []
+    for line in lines:
+        match = _PUBLISHED_LINE.match(line)
+        if match is None:
+            continue
+        mentions = find_dates(match.group("date")[:80])
+        if not mentions or mentions[0].start > 0:
+            continue
+        mention = mentions[0]
+        if mention.problem:
+            warnings.append(f"The report's publication date cannot be read: {mention.problem}.")
+        elif not mention.is_range:
+            found.setdefault(mention.dates[0], mention.text)
+    if len(found) > 1:
+        written = " and ".join(f"'{text}'" for text in found.values())
+        return None, [
+            *warnings,
+            f"The document gives more than one publication date ({written}): none is shown.",
+        ]
+    return next(iter(found), None), warnings
 
 
 def _single(candidates: list[_Candidate]) -> date | None:

@@ -172,6 +172,26 @@ def dates_written(text: str, *, weekday_checked: bool = False) -> set[date]:
     return found  # type: ignore[return-value]
 
 
+_DAY_MONTH = re.compile(rf"(?<![\w/]){_D}\s+(?:of\s+)?({_MONTH_WORD})\b(?!,?\s+(?:19|20)\d\d)", re.I)
+
+
+def yearless_dates_after(text: str, letter_date: date | None) -> set[date]:
+    """The dates a day and month written without a year ("by 18 March") can be: the one such
+    day after `letter_date` and within a year of it."""
+    if letter_date is None:
+        return set()
+    found = set()
+    for match in _DAY_MONTH.finditer(_plain(text)):
+        for year in (letter_date.year, letter_date.year + 1):
+            value = _real(year, _MONTH_NUMBERS[match[2].lower()], int(match[1]))
+            if value is not None and letter_date < value <= date(year, 12, 31) and (
+                value - letter_date
+            ).days <= 366:
+                found.add(value)
+                break
+    return found
+
+
 def counts_written(text: str) -> set[int]:
     """The working-day periods the text states ("the fifth working day", "20 working days")."""
     text = _plain(text)
@@ -228,8 +248,14 @@ def _facts_problems(text: str, facts: LetterFacts, *, impossible: tuple[str, ...
         elif milestone.rule is None:
             # Stated outright: the date is written in the sentence given as its evidence, on
             # the weekday it falls on if a weekday is written with it.
-            if milestone.due not in dates_written(evidence, weekday_checked=True):
+            if milestone.due not in dates_written(
+                evidence, weekday_checked=True
+            ) | yearless_dates_after(evidence, facts.letter_date):
                 problems.append(f"{what}: stated, but not written in its evidence {evidence!r}")
+            elif milestone.due not in dates_written(evidence) and not any(
+                "without a year" in warning for warning in facts.warnings
+            ):
+                problems.append(f"{what}: its year was inferred and no warning says so")
             for bad in impossible:
                 if _plain(bad) in _plain(evidence) and milestone.due not in dates_written(
                     evidence.replace(bad, "")
@@ -501,6 +527,8 @@ def cli_problems(status: int, stdout: bytes, stderr: bytes) -> list[str]:
             return [*problems, f"exit 0 without JSON: {stdout[:200]!r}"]
         keys = {
             "local_authority",
+            "authority_code",
+            "report_published",
             "visit_type",
             "letter_date",
             "visit_dates",
@@ -656,6 +684,7 @@ def _stated(name: str) -> list[tuple[MilestoneKind, str]]:
         (m.kind, m.evidence)
         for m in facts.milestones
         if m.source == "letter" and m.rule is None and m.evidence
+        and m.due in dates_written(m.evidence)  # not a year read from the letter's date
     ]
 
 

@@ -36,7 +36,8 @@ FORMATS = pytest.mark.parametrize(
 @FORMATS
 def test_the_2018_focused_visit_letter(convert):
     facts = read_letter(convert(seed_letter(LETTER_2018).read_text()))
-    assert facts.local_authority == "St Helens"
+    # Named as the ONS register spells it, with its code.
+    assert (facts.local_authority, facts.authority_code) == ("St. Helens", "E08000013")
     assert facts.visit_type is VisitType.FOCUSED_VISIT
     assert facts.document_kind is DocumentKind.FINDINGS_LETTER
     assert facts.letter_date == date(2018, 8, 8)
@@ -57,9 +58,10 @@ def test_the_2018_focused_visit_letter(convert):
 @FORMATS
 def test_the_2021_final_report_covering_letter(convert):
     facts = read_letter(convert(seed_letter(LETTER_2021).read_text()))
-    assert facts.local_authority == "St Helens"
+    assert (facts.local_authority, facts.authority_code) == ("St. Helens", "E08000013")
     assert facts.visit_type is VisitType.FOCUSED_VISIT
     assert facts.document_kind is DocumentKind.FINAL_REPORT_COVER
+    assert facts.report_published is None
     assert facts.letter_date == date(2021, 6, 22)
     # The administrator who signs the letter is not an inspector.
     assert facts.inspectors == ()
@@ -79,6 +81,8 @@ def test_the_2021_letter_as_json_matches_the_contract():
     facts = read_letter(seed_letter(LETTER_2021).read_text()).to_json()
     assert set(facts) == {
         "local_authority",
+        "authority_code",
+        "report_published",
         "visit_type",
         "letter_date",
         "visit_dates",
@@ -170,14 +174,53 @@ def test_a_stated_date_that_disagrees_with_the_rule_is_kept_and_both_are_shown()
     [
         ("We would be grateful for your feedback by 31 June 2026.", "31 June 2026"),
         ("We would be grateful for your feedback by Friday 2 July 2026.", "Friday 2 July 2026"),
-        ("We would be grateful for your feedback by 2 July.", "2 July"),
+        ("We would be grateful for your feedback by 31 June.", "31 June"),
+        ("We would be grateful for your feedback by Monday 2 September.", "Monday 2 September"),
     ],
-    ids=["impossible", "wrong-weekday", "no-year"],
+    ids=["impossible", "wrong-weekday", "no-year-impossible", "no-year-wrong-weekday"],
 )
 def test_a_deadline_that_cannot_be_read_is_a_warning_not_a_date(sentence, mention):
     facts = read_letter(_letter(sentence))
     assert "survey_deadline" not in _milestones(facts)
     assert any(mention in warning for warning in facts.warnings)
+
+
+def test_a_deadline_without_a_year_takes_the_year_after_the_letter_date_and_says_so():
+    # Letter of Tuesday 8 July 2025: "10 September" can only be 10 September 2025, and
+    # "Friday 2 January" only 2 January 2026.
+    facts = read_letter(
+        _letter(
+            "We would be grateful for your feedback by 10 September. Please send your draft "
+            "action plan by Friday 2 January."
+        )
+    )
+    milestones = _milestones(facts)
+    assert milestones["survey_deadline"] == (date(2025, 9, 10), "letter")
+    survey = next(m for m in facts.milestones if m.kind is MilestoneKind.SURVEY_DEADLINE)
+    assert "10 September" in survey.evidence
+    warnings = " ".join(facts.warnings)
+    assert "'10 September'" in warnings and "without a year" in warnings
+    assert "Wednesday 10 September 2025" in warnings
+
+
+def test_a_deadline_without_a_year_in_a_letter_without_a_date_is_a_warning_not_a_date():
+    facts = read_letter(
+        _letter("We would be grateful for your feedback by 10 September.", date_line="")
+    )
+    assert "survey_deadline" not in _milestones(facts)
+    assert any("10 September" in warning for warning in facts.warnings)
+
+
+def test_visit_dates_without_a_year_take_the_year_before_the_letter_date():
+    facts = read_letter(
+        _letter(
+            "This letter summarises the findings of the focused visit to Wealdbury children's "
+            "services on 11 and 12 June.",
+            subject="Focused visit to Wealdbury children's services",
+        )
+    )
+    assert facts.visit_dates == (date(2025, 6, 11), date(2025, 6, 12))
+    assert any("'11 and 12 June' have no year" in warning for warning in facts.warnings)
 
 
 def test_without_a_letter_date_nothing_is_counted_from_it():
