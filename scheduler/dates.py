@@ -105,12 +105,13 @@ def _build(day: int, month: int, year: int, weekday: str | None, written: str) -
     return value
 
 
-def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(start < taken_end and taken_start < end for taken_start, taken_end in taken)
-
-
 def find_dates(text: str) -> list[DateMention]:
-    """Every date and date range written in `text`, in order of appearance."""
+    """Every date and date range written in `text`, in order of appearance.
+
+    Ranges are read first; a single date inside a range already read is part of it. Linear in
+    the text: each pattern's matches come in order, so one walk along what is taken finds any
+    overlap.
+    """
     mentions: list[DateMention] = []
     taken: list[tuple[int, int]] = []
 
@@ -121,13 +122,18 @@ def find_dates(text: str) -> list[DateMention]:
             taken.append((match.start(), match.end()))
 
     for pattern in (_SINGLE_RE, _US_RE, _NUMERIC_RE):
+        added: list[tuple[int, int]] = []
+        index = 0
         for match in pattern.finditer(text):
-            if _overlaps(taken, match.start(), match.end()):
-                continue
+            while index < len(taken) and taken[index][1] <= match.start():
+                index += 1
+            if index < len(taken) and taken[index][0] < match.end():
+                continue  # inside a date already read
             single = _single_mention(match, numeric=pattern is _NUMERIC_RE)
             if single is not None:
                 mentions.append(single)
-                taken.append((match.start(), match.end()))
+                added.append((match.start(), match.end()))
+        taken = sorted(taken + added)
 
     return sorted(mentions, key=lambda mention: mention.start)
 

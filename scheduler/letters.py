@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from typing import Any, Literal
 
@@ -610,7 +611,7 @@ def _visit_dates(
     for sentence in sentences:
         if not _VISIT_CONTEXT.search(sentence) or _EARLIER_EVENT.search(sentence):
             continue
-        mentions = find_dates(sentence)
+        mentions = _dates_in(sentence)
         for index, mention in enumerate(mentions):
             before = sentence[mentions[index - 1].end if index else 0 : mention.start][-300:]
             context = before
@@ -640,6 +641,12 @@ def _visit_dates(
 
 
 _YEARLESS = "has no year"
+
+
+@lru_cache(maxsize=64)
+def _dates_in(sentence: str) -> tuple[DateMention, ...]:
+    """find_dates for a sentence that is read for its visit dates and for its deadlines."""
+    return tuple(find_dates(sentence))
 
 
 def _with_year_before(mention: DateMention, letter_date: date) -> list[date]:
@@ -792,7 +799,7 @@ class _Deadlines:
 def _explicit_deadlines(
     *, sentence: str, letter_date: date | None, deadlines: _Deadlines
 ) -> None:
-    mentions = find_dates(sentence)
+    mentions = _dates_in(sentence)
     for index, mention in enumerate(mentions):
         # The words just around the date decide what it is for; a window keeps a sentence of
         # a thousand dates linear.
@@ -874,6 +881,8 @@ def _relative_deadlines(
     deadlines: _Deadlines,
 ) -> None:
     whole_sentence_kind: MilestoneKind | None | object = _UNSET
+    estimate: bool | None = None
+    counted: dict[tuple[date, int], date] = {}
     for match in _WORKING_DAYS.finditer(sentence):
         count = int(match.group("n")) if match.group("n") else _NUMBER_WORDS[
             match.group("w").lower()
@@ -907,12 +916,18 @@ def _relative_deadlines(
                 "not give: enter the date by hand."
             )
             continue
-        due = calendar.add_working_days(base, count)
-        estimate = bool(re.search(r"\busually\b|\btypically\b|\bnormally\b", sentence, re.I))
+        due = counted.get((base, count))
+        if due is None:
+            due = counted[(base, count)] = calendar.add_working_days(base, count)
+        if estimate is None:
+            estimate = bool(_ESTIMATE.search(sentence))
         description = f"{count} working days from {base_name} ({format_long(base)}), as the letter says"
         deadlines.add(
             deadlines.relative, kind, _Candidate(due, sentence, "relative", description, estimate)
         )
+
+
+_ESTIMATE = re.compile(r"\busually\b|\btypically\b|\bnormally\b", re.I)
 
 
 def _calendar_day_periods(sentence: str, deadlines: _Deadlines) -> None:
