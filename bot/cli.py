@@ -134,12 +134,15 @@ def _print_timeline(facts: LetterFacts) -> None:
     from rich.table import Table
 
     console = Console()
-    console.print(f"[bold]Local authority:[/bold] {facts.local_authority or 'not found'}")
+    code = f" (ONS {facts.authority_code})" if facts.authority_code else ""
+    console.print(f"[bold]Local authority:[/bold] {facts.local_authority or 'not found'}{code}")
     console.print(f"[bold]Visit type:[/bold] {facts.visit_type.value.replace('_', ' ')}")
     console.print(f"[bold]Letter date:[/bold] {_long_or_unknown(facts.letter_date)}")
     visit = ", ".join(format_long(day) for day in facts.visit_dates) or "not stated"
     console.print(f"[bold]Visit dates:[/bold] {visit}")
     console.print(f"[bold]Inspectors:[/bold] {', '.join(facts.inspectors) or 'not stated'}")
+    if facts.report_published:
+        console.print(f"[bold]Report published:[/bold] {format_long(facts.report_published)}")
 
     table = Table(title="Timeline", show_lines=True)
     table.add_column("Milestone", no_wrap=True)

@@ -268,7 +268,17 @@ def _title(lines: list[str], dear_index: int | None) -> str:
         return _fold(" ".join(subject[:2])) if len(" ".join(subject[:2])) < 300 else ""
     top = lines[:60]
     end = next((i for i, line in enumerate(top) if _FRONT_MATTER_LINE.match(line)), None)
-    block = [line for line in (top[:end] if end is not None else top[:12]) if line.strip()]
+    if end is None:
+        # No title page: the first short line that names a kind of visit is the title.
+        return next(
+            (
+                _fold(line)
+                for line in top[:40]
+                if len(line) < 200 and _named_kind(line, first=False) is not None
+            ),
+            "",
+        )
+    block = [line for line in top[:end] if line.strip()]
     return _fold(" ".join(block[-8:]))
 
 
@@ -439,6 +449,8 @@ def _local_authority(
             if (match := _LOCAL_AUTHORITY_LINE.match(line))
         ),
         (opening, (_OPENING_SUBJECT,), False),
+        # A letter flattened onto one line: its subject is the start of the body.
+        (opening[:120] if len(lines) < 5 else "", (), True),
     ):
         subject = _named_in(region, patterns, whole_region=whole_region)
         if subject is not None:
@@ -570,6 +582,14 @@ def _letter_date(header: list[str]) -> tuple[date | None, list[str]]:
                 ]
             if not mention.is_range:
                 return mention.dates[0], []
+    if len(header) <= 2:
+        # A letter flattened onto one line: its one date above "Dear" is its date.
+        dates = [m for m in find_dates(" ".join(header)[:3000]) if len(m.dates) == 1]
+        if len(dates) == 1:
+            return dates[0].dates[0], [
+                f"The letter's date, {format_long(dates[0].dates[0])}, was read from a letter "
+                "without its line breaks: check it."
+            ]
     return None, [
         "No letter date was found (the date line at the top of the letter): dates that count "
         "from the letter date have not been computed. Enter the letter date by hand."

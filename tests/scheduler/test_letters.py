@@ -317,3 +317,151 @@ def test_an_earlier_visit_mentioned_in_passing_is_not_this_visits_dates():
         )
     )
     assert facts.visit_dates == (date(2025, 6, 10), date(2025, 6, 11))
+
+
+# --- Real documents' layouts: what the document is about, not what it mentions ----------------
+
+
+@pytest.mark.seed_letters
+@pytest.mark.parametrize("name", [LETTER_2018, LETTER_2021])
+def test_a_seed_letter_gives_the_same_facts_as_text_as_a_pdf_and_flattened_onto_one_line(name):
+    text = seed_letter(name).read_text()
+    facts = read_letter(text).to_json()
+    # A PDF whose pages break mid-sentence and repeat a running header and a page number.
+    paragraphs = text.split("\n\n")
+    paged = "\n\n".join(
+        f"{paragraph}\n\nOfsted letter to the director of children's services\nPage {n} of 40\n\f"
+        if n % 3 == 0
+        else paragraph
+        for n, paragraph in enumerate(paragraphs)
+    )
+    through_pdf = read_letter(_through_pdf(paged)).to_json()
+    flattened = read_letter(" ".join(text.split())).to_json()
+    for key in ("local_authority", "authority_code", "visit_type", "letter_date", "visit_dates",
+                "inspectors"):
+        assert through_pdf[key] == facts[key], key
+        assert flattened[key] == facts[key], key
+    # The same dates from the same words (a flattened letter's sentences run on further).
+    assert _due(through_pdf) == _due(facts) == _due(flattened)
+
+
+def _due(facts):
+    return [(m["kind"], m["due"], m["source"]) for m in facts["milestones"]]
+
+
+def test_a_date_broken_across_a_page_is_read_whole():
+    facts = read_letter(
+        _letter(
+            "This letter summarises the findings of the focused visit to Wealdbury children's "
+            "services on 11 and 12 June\n\n2025. Inspectors looked at the front door.",
+            subject="Focused visit to Wealdbury children's services",
+        )
+    )
+    assert facts.visit_dates == (date(2025, 6, 11), date(2025, 6, 12))
+
+
+@pytest.mark.parametrize(
+    ("subject", "name", "code"),
+    [
+        ("Focused visit to BCP children's services", "Bournemouth, Christchurch and Poole",
+         "E06000058"),
+        ("Monitoring visit to Hull City Council children's services",
+         "Kingston Upon Hull, City of", "E06000010"),
+        ("Inspection of the London Borough of Barnet local authority children's services",
+         "Barnet", "E09000003"),
+        ("Final report: ILACS Focused Visit St Helens", "St. Helens", "E08000013"),
+    ],
+)
+def test_the_authority_is_named_as_the_register_names_it(subject, name, code):
+    facts = read_letter(_letter("I enclose the final report.", subject=subject))
+    assert (facts.local_authority, facts.authority_code) == (name, code)
+    assert not any("register" in warning for warning in facts.warnings)
+
+
+def test_an_authority_not_in_the_register_is_kept_as_written_with_a_warning():
+    facts = read_letter(_letter("I enclose the final report."))
+    assert (facts.local_authority, facts.authority_code) == ("Wealdbury", None)
+    assert any("'Wealdbury' is not in the register" in warning for warning in facts.warnings)
+
+
+def test_a_passing_mention_names_neither_the_authority_nor_the_visit_type():
+    report = (
+        "Inspection of Barnet local authority children's services\n\n"
+        "Inspection dates: 3 to 14 June 2024\n\n"
+        "Lead inspector: Jo Smith, His Majesty's Inspector\n\n"
+        "Since a further focused visit in November 2018 and the monitoring visit to the "
+        "council, leaders in Barnet have improved services. Ofsted inspectors visited Enfield "
+        "too.\n"
+    )
+    facts = read_letter(report)
+    assert (facts.local_authority, facts.visit_type) == ("Barnet", VisitType.STANDARD_INSPECTION)
+
+
+@pytest.mark.parametrize(
+    ("dates", "visit_type"),
+    [
+        ("3 to 7 June 2024", VisitType.SHORT_INSPECTION),
+        ("3 to 14 June 2024", VisitType.STANDARD_INSPECTION),
+    ],
+)
+def test_an_ilacs_report_is_short_or_standard_by_its_weeks_on_site(dates, visit_type):
+    facts = read_letter(
+        "Inspection of Sutton local authority children's services\n\n"
+        f"Inspection dates: {dates}\n\nLead inspector: Jo Smith, His Majesty's Inspector\n\n"
+        "Children's services in Sutton are good. Ofsted found strong leadership.\n"
+    )
+    assert facts.visit_type is visit_type
+    assert facts.document_kind is DocumentKind.INSPECTION_REPORT
+
+
+def test_a_single_inspection_report_is_a_standard_inspection_and_its_publication_no_deadline():
+    facts = read_letter(
+        "Wigan Council\n\nInspection of services for children in need of help and\n"
+        "protection, children looked after and care leavers\n\n"
+        "Inspection date: 9 January 2017 to 2 February 2017\n"
+        "Report published: 31 March 2017\n\n"
+        "Children's services in Wigan are good. Ofsted judged adoption performance good.\n"
+    )
+    assert facts.visit_type is VisitType.STANDARD_INSPECTION
+    assert (facts.local_authority, facts.authority_code) == ("Wigan", "E08000010")
+    assert facts.report_published == date(2017, 3, 31)
+    assert facts.milestones == ()
+    assert facts.to_json()["report_published"] == "2017-03-31"
+
+
+def test_a_council_web_page_publication_date_is_the_documents_own_not_an_embargo():
+    facts = read_letter(
+        "Ofsted focused visit to Slough children's services\n\n"
+        "Publication date: 28/03/2024\n\n"
+        "Ofsted carried out a focused visit to Slough children's services on 6 and 7 February "
+        "2024. The report is now published.\n"
+    )
+    assert facts.report_published == date(2024, 3, 28)
+    assert facts.visit_type is VisitType.FOCUSED_VISIT
+    assert all(m.kind is not MilestoneKind.EMBARGO_LIFT for m in facts.milestones)
+
+
+def test_a_letter_without_dear_is_read_with_a_warning_not_refused():
+    facts = read_letter(
+        "Ofsted\nPiccadilly Gate\nManchester\n\n"
+        "Monitoring visit to Sandwell children's services\n\n"
+        "This letter summarises the findings of the monitoring visit to Sandwell children's "
+        "services on 4 and 5 March 2025. The visit was carried out by Nadia Kowalczyk, His "
+        "Majesty's Inspector.\n"
+    )
+    assert facts.visit_type is VisitType.MONITORING_VISIT
+    assert (facts.local_authority, facts.visit_dates) == (
+        "Sandwell", (date(2025, 3, 4), date(2025, 3, 5))
+    )
+    assert any("neither a letter" in warning for warning in facts.warnings)
+
+
+def test_a_council_paper_quoting_the_letter_is_read():
+    facts = read_letter(
+        "Report to Cabinet, 12 September 2018\n\n"
+        "Ofsted focused visit: outcome\n\n"
+        "1. Ofsted carried out a focused visit to St Helens children's services on 11 and 12 "
+        "July 2018. The letter identified areas for priority action.\n"
+    )
+    assert (facts.local_authority, facts.visit_type) == ("St. Helens", VisitType.FOCUSED_VISIT)
+    assert facts.visit_dates == (date(2018, 7, 11), date(2018, 7, 12))
