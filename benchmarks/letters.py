@@ -12,6 +12,11 @@
    and both together, which is what a shared PDF costs the bot.
 3. `ofsted-bot letter PATH --json` end to end (a new process: interpreter, imports, reading),
    once per file, next to a bare `python -c pass`.
+4. Adversarial text, 250 KB, 500 KB and 1 MB side by side: a focused-visit letter's opening
+   followed by one kind of filler (repeated working-day phrases, many dates in one sentence,
+   long runs of blank lines). The reader must be linear: 1 MB in under 5 s, and each doubling
+   about doubles the time. Baseline: a bare pass over the same text (`str.split`), so that the
+   machine's speed on the day divides out.
 """
 
 from __future__ import annotations
@@ -162,11 +167,56 @@ def measure_cli(pdf: bytes, runs: int) -> list[list[Any]]:
     return rows
 
 
+ADVERSARIAL_HEAD = (
+    "Ofsted\n\n8 August 2018\n\nDear Ms Example\n\n"
+    "Focused visit to St Helens children's services\n\n"
+)
+ADVERSARIAL_FILLERS = {
+    "repeated working-day phrases": (
+        "the draft action plan is due within 20 working days of the date of this letter and "
+    ),
+    "many dates in one sentence": "on 11 and 12 July 2018, 3 to 14 September 2018, ",
+    "long runs of blank lines": "\n \n\n",
+}
+ADVERSARIAL_SIZES = (250_000, 500_000, 1_000_000)
+
+
+def adversarial_text(filler: str, size: int) -> str:
+    return ADVERSARIAL_HEAD + filler * (size // len(filler))
+
+
+def measure_adversarial(repeat: int) -> list[list[Any]]:
+    rows = []
+    for name, filler in ADVERSARIAL_FILLERS.items():
+        seconds, ratios = [], []
+        for size in ADVERSARIAL_SIZES:
+            text = adversarial_text(filler, size)
+            read = statistics.median(timed(lambda text=text: read_or_refuse(text), repeat=repeat))
+            bare = statistics.median(timed(lambda text=text: len(text.split()), repeat=repeat))
+            seconds.append(read)
+            ratios.append(read / bare)
+        rows.append([
+            name,
+            *(f"{value:.2f}" for value in seconds),
+            f"{seconds[-1] / seconds[0]:.1f}",
+            " / ".join(f"{ratio:.0f}" for ratio in ratios),
+        ])
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=20, help="timed runs of each step (default 20)")
     parser.add_argument("--cli-runs", type=int, default=3)
+    parser.add_argument("--adversarial-repeat", type=int, default=3,
+                        help="timed runs of each adversarial text (default 3)")
+    parser.add_argument("--adversarial-only", action="store_true",
+                        help="only section 4, the adversarial texts")
     arguments = parser.parse_args()
+    if arguments.adversarial_only:
+        print("machine: " + ", ".join(f"{name} {value}" for name, value in common.machine_facts().items()))
+        print_adversarial(arguments.adversarial_repeat)
+        return 0
     print("machine: " + ", ".join(f"{name} {value}" for name, value in common.machine_facts().items()))
     text_rows, reads = measure_text(arguments.repeat)
     pdf_rows, pdf = measure_pdf(arguments.repeat)
@@ -179,7 +229,17 @@ def main() -> int:
           f"slowest {ms(max(reads))} ms")
     print_table(f"2. a {PAGES}-page PDF made from text, median of {arguments.repeat} runs", ["step", "median ms", "p95 ms", "max ms"], pdf_rows)
     print_table(f"3. the command line end to end, median of {arguments.cli_runs} runs", ["command", "seconds"], cli_rows)
+    print_adversarial(arguments.adversarial_repeat)
     return 0
+
+
+def print_adversarial(repeat: int) -> None:
+    print_table(
+        f"4. adversarial text, read_letter seconds, median of {repeat} runs "
+        "(linear: 1 MB in under 5 s, 1 MB / 250 KB about 4)",
+        ["filler", "250 KB s", "500 KB s", "1 MB s", "1 MB / 250 KB", "x bare split (each size)"],
+        measure_adversarial(repeat),
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,11 @@ AUTHORITIES: tuple[Authority, ...] = (
     Authority('Blackburn with Darwen', 'E06000008', ()),
     Authority('Blackpool', 'E06000009', ()),
     Authority('Bolton', 'E08000001', ()),
-    Authority('Bournemouth, Christchurch and Poole', 'E06000058', ('BCP', 'Bournemouth, Christchurch & Poole', 'Bournemouth')),
+    Authority(
+        'Bournemouth, Christchurch and Poole',
+        'E06000058',
+        ('BCP', 'Bournemouth, Christchurch & Poole', 'Bournemouth'),
+    ),
     Authority('Bracknell Forest', 'E06000036', ()),
     Authority('Bradford', 'E08000032', ()),
     Authority('Brent', 'E09000005', ()),
@@ -79,7 +83,9 @@ AUTHORITIES: tuple[Authority, ...] = (
     Authority('Harrow', 'E09000015', ()),
     Authority('Hartlepool', 'E06000001', ()),
     Authority('Havering', 'E09000016', ()),
-    Authority('Herefordshire', 'E06000019', ('Herefordshire, County of', 'County of Herefordshire')),
+    Authority(
+        'Herefordshire', 'E06000019', ('Herefordshire, County of', 'County of Herefordshire')
+    ),
     Authority('Hertfordshire', 'E10000015', ()),
     Authority('Hillingdon', 'E09000017', ()),
     Authority('Hounslow', 'E09000018', ()),
@@ -88,7 +94,9 @@ AUTHORITIES: tuple[Authority, ...] = (
     Authority('Islington', 'E09000019', ()),
     Authority('Kensington and Chelsea', 'E09000020', ()),
     Authority('Kent', 'E10000016', ()),
-    Authority('Kingston Upon Hull, City of', 'E06000010', ('Kingston upon Hull', 'Hull', 'City of Hull')),
+    Authority(
+        'Kingston Upon Hull, City of', 'E06000010', ('Kingston upon Hull', 'Hull', 'City of Hull')
+    ),
     Authority('Kingston upon Thames', 'E09000021', ()),
     Authority('Kirklees', 'E08000034', ()),
     Authority('Knowsley', 'E08000011', ()),
@@ -243,7 +251,7 @@ def _any_name() -> re.Pattern[str]:
 
 
 def lookup(name: str) -> Authority | None:
-    """The authority a name stands for ("Hull City Council", "London Borough of Barnet"), or None."""
+    """The authority a name stands for ("Hull City Council", "London Borough of Barnet")."""
     return _by_key().get(_key(name))
 
 

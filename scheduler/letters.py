@@ -307,8 +307,7 @@ def _visit_type(
         ) >= date(2018, 1, 1):
             return VisitType.SHORT_INSPECTION
         return VisitType.STANDARD_INSPECTION
-    assert isinstance(kind, VisitType)
-    return kind
+    return kind if isinstance(kind, VisitType) else VisitType.OTHER
 
 
 def _document_kind(
@@ -381,7 +380,9 @@ _ADDRESS_COUNCIL = re.compile(
     rf"(?:(?:London|Royal)\s+Borough\s+of\s+(?P<borough>{_NAME})|(?P<name>{_NAME})\s+Council)\s*,?$"
 )
 # A report's title page: "Estbury City Council", "London Borough of Ashcombe" on a line.
-_TITLE_COUNCIL = re.compile(rf"^(?:(?:London|Royal)\s+Borough\s+of\s+)?(?P<name>{_NAME})\s+Council\b")
+_TITLE_COUNCIL = re.compile(
+    rf"^(?:(?:London|Royal)\s+Borough\s+of\s+)?(?P<name>{_NAME})\s+Council\b"
+)
 _ANY_NAME = re.compile(rf"(?P<name>{_NAME})")
 _NOT_A_PLACE = re.compile(
     r"^(?:the|this|your|our|a|an|local|children|ILACS|Ofsted|Her|His|Majesty)\b", re.I
@@ -458,7 +459,9 @@ def _local_authority(
     addressee = _addressee(header)
     chosen = subject or addressee
     if chosen is None:
-        return None, None, ["The local authority could not be found in the letter: enter it by hand."]
+        return None, None, [
+            "The local authority could not be found in the letter: enter it by hand."
+        ]
     warnings: list[str] = []
     if subject and addressee and subject.name.casefold() != addressee.name.casefold():
         warnings.append(
@@ -833,8 +836,8 @@ def _explicit_deadlines(
         if kind is None:
             if mention.problem and _YEARLESS not in mention.problem:
                 deadlines.warnings.append(
-                    f"{mention.problem[0].upper()}{mention.problem[1:]} (in: \"{_quoted(sentence)}\"). "
-                    "Check the letter."
+                    f"{mention.problem[0].upper()}{mention.problem[1:]} "
+                    f"(in: \"{_quoted(sentence)}\"). Check the letter."
                 )
             continue
         name = MILESTONE_NAMES[kind]
@@ -961,7 +964,8 @@ def _calendar_day_periods(sentence: str, deadlines: _Deadlines) -> None:
             return
         deadlines.warnings.append(
             f"The letter gives a period in days, not working days ('{match.group().strip()}', "
-            f"in: \"{_quoted(sentence)}\"); the bot counts only working days, so check that period by hand."
+            f"in: \"{_quoted(sentence)}\"); the bot counts only working days, so check that "
+            "period by hand."
         )
 
 

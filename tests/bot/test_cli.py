@@ -65,7 +65,10 @@ def test_letter_without_json_prints_a_readable_timeline():
     result = ofsted_bot("letter", str(seed_letter(LETTER_2021)))
     assert result.returncode == 0, result.stderr
     for expected in (
-        "St. Helens (ONS E08000013)", "Tuesday 29 June 2021", "Friday 2 July 2021", "Friday 20 August 2021"
+        "St. Helens (ONS E08000013)",
+        "Tuesday 29 June 2021",
+        "Friday 2 July 2021",
+        "Friday 20 August 2021",
     ):
         assert expected in result.stdout
 

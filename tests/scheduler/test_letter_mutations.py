@@ -172,7 +172,9 @@ def dates_written(text: str, *, weekday_checked: bool = False) -> set[date]:
     return found  # type: ignore[return-value]
 
 
-_DAY_MONTH = re.compile(rf"(?<![\w/]){_D}\s+(?:of\s+)?({_MONTH_WORD})\b(?!,?\s+(?:19|20)\d\d)", re.I)
+_DAY_MONTH = re.compile(
+    rf"(?<![\w/]){_D}\s+(?:of\s+)?({_MONTH_WORD})\b(?!,?\s+(?:19|20)\d\d)", re.I
+)
 
 
 def yearless_dates_after(text: str, letter_date: date | None) -> set[date]:
