@@ -37,14 +37,19 @@ print(json.dumps({"status": status, "seconds": time.monotonic() - began,
     "own_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     "reader_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}), file=sys.stderr)
 """
+# Linux keeps a process's peak memory across exec, so a process started straight from this one
+# (or a benchmark) would begin with this one's peak. A small Python in between starts it afresh.
+RELAY = "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)"
+
+
+def measured_cli_command(path: Path) -> list[str]:
+    return [sys.executable, "-c", RELAY, sys.executable, "-c", MEASURED_CLI, str(path)]
 
 
 def _run_letter_command(path: Path) -> tuple[int, list[str], float, float]:
     """(exit status, stderr lines, seconds, peak MB of the command and its reader together)."""
     began = time.monotonic()
-    finished = subprocess.run(
-        [sys.executable, "-c", MEASURED_CLI, str(path)], capture_output=True, text=True, timeout=120
-    )
+    finished = subprocess.run(measured_cli_command(path), capture_output=True, text=True, timeout=120)
     seconds = time.monotonic() - began
     *said, measured = finished.stderr.strip().splitlines()
     figures = json.loads(measured)
