@@ -51,16 +51,30 @@ def median_seconds(action: Callable[[], object], *, repeat: int) -> float:
 
 def measure_letters(repeat: int, report: Path) -> list[list[object]]:
     text = EXAMPLE.read_text()
-    letters = [("example letter, PDF", pdf_from_text(text), "letter.pdf"),
-               ("example letter, DOCX", docx_from_text(text), "letter.docx")]
+    letters = [
+        ("example letter, PDF", pdf_from_text(text), "letter.pdf"),
+        ("example letter, DOCX", docx_from_text(text), "letter.docx"),
+    ]
     if report.is_file():
         letters.append((f"real report, PDF ({report.name})", report.read_bytes(), report.name))
     rows = []
     for label, data, name in letters:
-        baseline = median_seconds(lambda: document_text(data, filename=name), repeat=repeat)
-        bounded = median_seconds(lambda: read_document_bounded(data, filename=name), repeat=repeat)
-        rows.append([label, f"{len(data) / 1024:.0f}", f"{baseline * 1000:.0f}", f"{bounded * 1000:.0f}",
-                     f"{(bounded - baseline) * 1000:+.0f}", f"{bounded / baseline:.2f}"])
+        baseline = median_seconds(
+            lambda data=data, name=name: document_text(data, filename=name), repeat=repeat
+        )
+        bounded = median_seconds(
+            lambda data=data, name=name: read_document_bounded(data, filename=name), repeat=repeat
+        )
+        rows.append(
+            [
+                label,
+                f"{len(data) / 1024:.0f}",
+                f"{baseline * 1000:.0f}",
+                f"{bounded * 1000:.0f}",
+                f"{(bounded - baseline) * 1000:+.0f}",
+                f"{bounded / baseline:.2f}",
+            ]
+        )
     return rows
 
 
@@ -72,15 +86,31 @@ def measure_hostile() -> list[list[object]]:
             path.write_bytes(make())
             began = time.monotonic()
             finished = subprocess.run(
-                measured_cli_command(path), capture_output=True, text=True, timeout=120, cwd=REPO,
+                measured_cli_command(path),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=REPO,
             )
             seconds = time.monotonic() - began
             *said, measured = finished.stderr.strip().splitlines()
             figures = json.loads(measured)
             own, reader = figures["own_kb"] / 1024, figures["reader_kb"] / 1024
-            outcome = " ".join(said).removeprefix("ofsted-bot: error: ").removeprefix(filename + " ")
-            rows.append([filename, f"{path.stat().st_size / 1024 / 1024:.1f}", figures["status"],
-                         f"{seconds:.1f}", f"{own:.0f}", f"{reader:.0f}", f"{own + reader:.0f}", outcome[:70]])
+            outcome = (
+                " ".join(said).removeprefix("ofsted-bot: error: ").removeprefix(filename + " ")
+            )
+            rows.append(
+                [
+                    filename,
+                    f"{path.stat().st_size / 1024 / 1024:.1f}",
+                    figures["status"],
+                    f"{seconds:.1f}",
+                    f"{own:.0f}",
+                    f"{reader:.0f}",
+                    f"{own + reader:.0f}",
+                    outcome[:70],
+                ]
+            )
             path.unlink()
     return rows
 
@@ -88,17 +118,23 @@ def measure_hostile() -> list[list[object]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=10, help="timed runs per letter (default 10)")
-    parser.add_argument("--report", type=Path, default=REPORT, help=f"a real report PDF (default {REPORT})")
+    parser.add_argument(
+        "--report", type=Path, default=REPORT, help=f"a real report PDF (default {REPORT})"
+    )
     arguments = parser.parse_args()
-    print("machine: " + ", ".join(f"{name} {value}" for name, value in common.machine_facts().items()))
-    print(f"\n1. a normal letter: in this process vs the bounded child, median of {arguments.repeat} runs")
+    print(
+        "machine: " + ", ".join(f"{name} {value}" for name, value in common.machine_facts().items())
+    )
+    runs = arguments.repeat
+    print(f"\n1. a normal letter: in this process vs the bounded child, median of {runs} runs")
     common.print_table(
         ["letter", "KB", "in process ms", "bounded child ms", "child's cost ms", "ratio"],
         measure_letters(arguments.repeat, arguments.report),
     )
     print("\n2. hostile files through `ofsted-bot letter` (bounds: 30 s, 400 MB)")
     common.print_table(
-        ["file", "MB", "exit", "seconds", "command MB", "reader MB", "sum MB", "said"], measure_hostile()
+        ["file", "MB", "exit", "seconds", "command MB", "reader MB", "sum MB", "said"],
+        measure_hostile(),
     )
     return 0
 

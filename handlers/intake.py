@@ -76,7 +76,9 @@ def facts_from_text(text: str) -> dict[str, Any]:
         ) from None
 
 
-def facts_from_file(file: SharedFile, *, token: str | None, origins: tuple[str, ...]) -> dict[str, Any]:
+def facts_from_file(
+    file: SharedFile, *, token: str | None, origins: tuple[str, ...]
+) -> dict[str, Any]:
     """Download a shared file with the bot's token (from Slack's hosts only) and read it."""
     if file.size > MAX_DOCUMENT_BYTES:
         raise UserError(f"{file.name} is too large to be a letter ({file.size // 1_000_000} MB).")
@@ -112,7 +114,7 @@ def download(
         for _ in range(MAX_REDIRECTS + 1):
             host = urlsplit(url).hostname or "no host"
             if file_origin(url) not in allowed:
-                logger.warning("did not download a shared file from %s: not a Slack file host", host)
+                logger.warning("did not download a file from %s: not a Slack file host", host)
                 raise UserError(
                     f"I did not fetch {filename}: it is not on Slack's own file servers. "
                     "Please share the letter as a file in Slack."
@@ -135,7 +137,10 @@ def download(
                     continue
                 if response.status != 200:
                     raise _failed(filename, host=host, reason=f"HTTP {response.status}")
-                return _body(response, deadline=deadline, limit=limit, filename=filename, seconds=seconds, host=host)
+                return _body(
+                    response, deadline=deadline, limit=limit, filename=filename, seconds=seconds,
+                    host=host,
+                )
             finally:
                 response.release_conn()
     raise _failed(filename, host=host, reason="too many redirects")
@@ -167,7 +172,13 @@ def _is_loopback(host: str) -> bool:
 
 
 def _body(
-    response: urllib3.BaseHTTPResponse, *, deadline: float, limit: int, filename: str, seconds: float, host: str
+    response: urllib3.BaseHTTPResponse,
+    *,
+    deadline: float,
+    limit: int,
+    filename: str,
+    seconds: float,
+    host: str,
 ) -> bytes:
     """The response body as it arrives, stopped at `limit` bytes or at the deadline."""
     declared = response.headers.get("Content-Length", "")
@@ -212,7 +223,10 @@ def _failed(filename: str, *, host: str, reason: str) -> UserError:
 
 def _too_slow(filename: str, *, seconds: float, host: str) -> UserError:
     logger.warning("downloading a shared file from %s took more than %s s", host, seconds)
-    return UserError(f"Slack took more than {seconds:g} seconds to send me {filename}. Please try sharing it again.")
+    return UserError(
+        f"Slack took more than {seconds:g} seconds to send me {filename}. "
+        "Please try sharing it again."
+    )
 
 
 def _too_large(filename: str, *, limit: int, host: str) -> UserError:

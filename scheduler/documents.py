@@ -223,8 +223,9 @@ def _pdf_text(data: bytes, *, filename: str) -> str:
                 content += page_content
                 if page_content > MAX_PDF_PAGE_CONTENT_BYTES or content > MAX_PDF_CONTENT_BYTES:
                     raise UnreadableDocument(
-                        f"{filename} unpacks to more than {MAX_PDF_CONTENT_BYTES // MB} MB of "
-                        "page content: share the letter itself"
+                        f"{filename} has more page content than a letter (over "
+                        f"{MAX_PDF_PAGE_CONTENT_BYTES // MB} MB on a page or "
+                        f"{MAX_PDF_CONTENT_BYTES // MB} MB in all): share the letter itself"
                     )
                 text = page.extract_text() or ""
                 characters += len(text)
@@ -311,10 +312,11 @@ def _check_package(data: bytes, *, filename: str) -> None:
             raise unpacks_too_large(filename)
         for part in parts:
             packed = max(part.compress_size, 1)
-            if part.file_size > PACKING_RATIO_FROM_BYTES and part.file_size / packed > MAX_PACKING_RATIO:
+            ratio = part.file_size / packed
+            if part.file_size > PACKING_RATIO_FROM_BYTES and ratio > MAX_PACKING_RATIO:
                 raise UnreadableDocument(
                     f"{filename} is packed like a zip bomb (a part unpacks to "
-                    f"{part.file_size // packed:,} times its size): share the letter itself"
+                    f"{ratio:,.0f} times its size): share the letter itself"
                 )
         paragraphs = elements = 0
         for part in parts:

@@ -113,7 +113,9 @@ def _read_in_child(data: bytes, *, filename: str, seconds: float, memory_bytes: 
     last_words = finished.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
     logger.warning(
         "reading %s: the reader ended with status %s: %s",
-        name, finished.returncode, last_words[0] if last_words else "no message",
+        name,
+        finished.returncode,
+        last_words[0] if last_words else "no message",
     )
     raise UnreadableDocument(
         f"{name} needs more than the {memory_bytes // MB} MB a letter may take to read: "

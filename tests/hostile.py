@@ -14,7 +14,9 @@ MB = 1024 * 1024
 LETTER_LINE = b"BT /F1 12 Tf 72 720 Td (Dear Ms Example, we will publish the report.) Tj ET\n"
 
 
-def repeated_deflate(*, head: bytes, chunk: bytes, times: int, tail: bytes = b"", raw: bool) -> bytes:
+def repeated_deflate(
+    *, head: bytes, chunk: bytes, times: int, tail: bytes = b"", raw: bool
+) -> bytes:
     """Deflate data for head + chunk * times + tail, from one compressed chunk repeated.
 
     A full flush makes the compressor forget what came before, so the chunk's compressed form
@@ -37,7 +39,10 @@ def _pdf(objects: list[bytes]) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)
 
 
@@ -60,7 +65,8 @@ def _pages_pdf(contents: list[bytes], page_contents: list[int]) -> bytes:
     for content in page_contents:
         objects.append(
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (first_content + content)
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>"
+            % (first_content + content)
         )
     return _pdf(objects)
 
@@ -70,7 +76,9 @@ def pdf_bomb(*, unpacked_mb: int, pages: int = 1) -> bytes:
     in all, shared evenly between `pages` streams: a file of about unpacked_mb KB."""
     per_page = max(unpacked_mb // pages, 1)
     # One stream per page, the same bytes in each: a reader cannot tell they are the same.
-    content = _stream(repeated_deflate(head=LETTER_LINE, chunk=b" " * MB, times=per_page, raw=False), flate=True)
+    content = _stream(
+        repeated_deflate(head=LETTER_LINE, chunk=b" " * MB, times=per_page, raw=False), flate=True
+    )
     return _pages_pdf([content] * pages, list(range(pages)))
 
 
@@ -83,14 +91,50 @@ def _zip_entry(name: str, *, data: bytes, crc: int, size: int, offset: int) -> t
     """A deflated zip entry (local header + data) and its central-directory record; zip64 sizes."""
     encoded = name.encode()
     extra = struct.pack("<HHQQ", 1, 16, size, len(data))
-    local = struct.pack(
-        "<IHHHHHIIIHH", 0x04034B50, 45, 0, 8, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF, len(encoded), len(extra)
-    ) + encoded + extra + data
+    local = (
+        struct.pack(
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            45,
+            0,
+            8,
+            0,
+            0x21,
+            crc,
+            0xFFFFFFFF,
+            0xFFFFFFFF,
+            len(encoded),
+            len(extra),
+        )
+        + encoded
+        + extra
+        + data
+    )
     central_extra = struct.pack("<HHQQQ", 1, 24, size, len(data), offset)
-    central = struct.pack(
-        "<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 8, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF,
-        len(encoded), len(central_extra), 0, 0, 0, 0, 0xFFFFFFFF,
-    ) + encoded + central_extra
+    central = (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            45,
+            45,
+            0,
+            8,
+            0,
+            0x21,
+            crc,
+            0xFFFFFFFF,
+            0xFFFFFFFF,
+            len(encoded),
+            len(central_extra),
+            0,
+            0,
+            0,
+            0,
+            0xFFFFFFFF,
+        )
+        + encoded
+        + central_extra
+    )
     return local, central
 
 
@@ -150,14 +194,20 @@ def _docx_with_document(
 def docx_bomb(*, unpacked_mb: int) -> bytes:
     """A Word document whose body is unpacked_mb MB of repeated paragraphs (~1 KB a MB packed)."""
     per_mb = MB // len(_PARAGRAPH)
-    return _docx_with_document(head=_BODY_HEAD, chunk=_PARAGRAPH * per_mb, times=unpacked_mb, tail=_BODY_TAIL)
+    return _docx_with_document(
+        head=_BODY_HEAD, chunk=_PARAGRAPH * per_mb, times=unpacked_mb, tail=_BODY_TAIL
+    )
 
 
 def docx_bomb_with_a_lying_directory(*, unpacked_mb: int) -> bytes:
     """The bomb, its directory claiming the body unpacks to 10 KB."""
     per_mb = MB // len(_PARAGRAPH)
     return _docx_with_document(
-        head=_BODY_HEAD, chunk=_PARAGRAPH * per_mb, times=unpacked_mb, tail=_BODY_TAIL, declared_size=10_000
+        head=_BODY_HEAD,
+        chunk=_PARAGRAPH * per_mb,
+        times=unpacked_mb,
+        tail=_BODY_TAIL,
+        declared_size=10_000,
     )
 
 
@@ -166,16 +216,22 @@ def docx_with_entities() -> bytes:
     levels = [b'<!ENTITY lol0 "lol">']
     levels += [b'<!ENTITY lol%d "%s">' % (n, b"&lol%d;" % (n - 1) * 10) for n in range(1, 10)]
     head = (
-        b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE w:document [' + b"".join(levels) + b"]>"
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE w:document ['
+        + b"".join(levels)
+        + b"]>"
         + _BODY_HEAD.split(b"\n", 1)[1]
     )
-    return _docx_with_document(head=head, chunk=b"<w:p><w:r><w:t>&lol9;</w:t></w:r></w:p>", times=1, tail=_BODY_TAIL)
+    return _docx_with_document(
+        head=head, chunk=b"<w:p><w:r><w:t>&lol9;</w:t></w:r></w:p>", times=1, tail=_BODY_TAIL
+    )
 
 
 def docx_nested(*, depth: int) -> bytes:
     """A body of paragraphs nested `depth` deep (Word never nests them at all)."""
     return _docx_with_document(
-        head=_BODY_HEAD + b"<w:p>" * depth, chunk=b"<w:r><w:t>deep</w:t></w:r>", times=1,
+        head=_BODY_HEAD + b"<w:p>" * depth,
+        chunk=b"<w:r><w:t>deep</w:t></w:r>",
+        times=1,
         tail=b"</w:p>" * depth + _BODY_TAIL,
     )
 
@@ -184,7 +240,9 @@ def docx_wide(*, unpacked_mb: int) -> bytes:
     """A body of unpacked_mb MB of short, numbered paragraphs: packs like real text (no bomb
     ratio), so only the reader's own limits stand in its way."""
     count = unpacked_mb * MB // len(_PARAGRAPH)
-    body = b"".join(b"<w:p><w:r><w:t>working day %d of the visit</w:t></w:r></w:p>" % n for n in range(count))
+    body = b"".join(
+        b"<w:p><w:r><w:t>working day %d of the visit</w:t></w:r></w:p>" % n for n in range(count)
+    )
     return _docx_with_document(head=_BODY_HEAD, chunk=body, times=1, tail=_BODY_TAIL)
 
 

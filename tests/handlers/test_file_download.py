@@ -20,7 +20,12 @@ from handlers.intake import download, file_origin
 from tests.factories import pdf_from_text
 from tests.handlers.conftest import CHANNEL, OFFICER, all_text
 
-EXAMPLE = (Path(__file__).resolve().parents[2] / "bot" / "examples" / "focused-visit-final-report-cover.txt").read_text()
+EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "bot"
+    / "examples"
+    / "focused-visit-final-report-cover.txt"
+).read_text()
 TOKEN = "xoxb-the-bots-token"
 MB = 1024 * 1024
 
@@ -91,7 +96,9 @@ def _redirect(location: str) -> Callable[[BaseHTTPRequestHandler], None]:
 # --- Through Slack: a signed message event whose file names somewhere else ---------------------
 
 
-def _share_event(bot: Any, *, url: str | None = None, size: int | None = None, content: bytes = b"%PDF-1.4") -> None:
+def _share_event(
+    bot: Any, *, url: str | None = None, size: int | None = None, content: bytes = b"%PDF-1.4"
+) -> None:
     """As SlackDriver.share_file, with the file object's URL or size changed on its way."""
     bot.slack.ensure_user(OFFICER)
     bot.slack.ensure_channel(CHANNEL)
@@ -109,7 +116,8 @@ def _share_event(bot: Any, *, url: str | None = None, size: int | None = None, c
 
 def _ephemeral(bot: Any, said: str) -> dict[str, Any]:
     answer = bot.slack.wait_for(
-        lambda slack: next((e for e in slack.ephemerals if said in e.get("text", "")), None), timeout=30
+        lambda slack: next((e for e in slack.ephemerals if said in e.get("text", "")), None),
+        timeout=30,
     )
     assert answer["user"] == OFFICER and "Traceback" not in answer["text"]
     return answer
@@ -140,7 +148,10 @@ def test_a_file_larger_than_slack_said_is_cut_off_at_the_limit(bot):
 def test_a_file_on_slacks_host_is_still_read(bot):
     _share_event(bot, content=pdf_from_text(EXAMPLE))
     preview = bot.slack.wait_for(
-        lambda slack: next((m for m in slack.messages(CHANNEL) if "Letter read" in all_text(m.get("blocks", []))), None),
+        lambda slack: next(
+            (m for m in slack.messages(CHANNEL) if "Letter read" in all_text(m.get("blocks", []))),
+            None,
+        ),
         timeout=30,
     )
     assert "Wednesday 6 May 2026" in all_text(preview["blocks"])
@@ -153,7 +164,10 @@ def test_a_redirect_within_the_slack_host_is_followed_with_the_token(loopback):
     slack = loopback(_redirect("/elsewhere/letter.pdf"))
     data = download(f"{slack.url}/letter.pdf", token=TOKEN, origins=(slack.url,))
     assert data == b"the letter"
-    assert slack.requests == [("/letter.pdf", f"Bearer {TOKEN}"), ("/elsewhere/letter.pdf", f"Bearer {TOKEN}")]
+    assert slack.requests == [
+        ("/letter.pdf", f"Bearer {TOKEN}"),
+        ("/elsewhere/letter.pdf", f"Bearer {TOKEN}"),
+    ]
 
 
 def test_a_redirect_to_another_host_is_not_followed(loopback):
@@ -256,7 +270,18 @@ def test_a_server_that_drips_meets_the_same_deadline(loopback):
         ("https://files.slack.com:99999/x", None),
         ("letter.pdf", None),
     ],
-    ids=["slack", "case-and-port", "loopback-http", "localhost", "plain-http", "file", "ftp", "userinfo", "bad-port", "relative"],
+    ids=[
+        "slack",
+        "case-and-port",
+        "loopback-http",
+        "localhost",
+        "plain-http",
+        "file",
+        "ftp",
+        "userinfo",
+        "bad-port",
+        "relative",
+    ],
 )
 def test_where_the_token_may_go(url, origin):
     assert file_origin(url) == origin
@@ -266,20 +291,38 @@ def test_the_settings_allow_slacks_file_host_and_the_api_host():
     from bot.settings import Settings
 
     assert Settings().file_origins == ("https://files.slack.com", "https://slack.com")
-    assert Settings(slack_api_url="http://127.0.0.1:8123/api/").file_origins[1] == "http://127.0.0.1:8123"
+    assert (
+        Settings(slack_api_url="http://127.0.0.1:8123/api/").file_origins[1]
+        == "http://127.0.0.1:8123"
+    )
 
 
 def test_the_letter_command_does_not_fetch_an_attachment_from_another_host(bot, loopback):
     elsewhere = loopback(lambda handler: _send(handler, pdf_from_text(EXAMPLE)))
     bot.command("letter")
-    modal = bot.slack.wait_for(lambda slack: next((v for v in slack.views.values() if v.get("callback_id") == "letter_modal"), None))
-    info = dict(bot.slack.add_file(content=pdf_from_text(EXAMPLE), filename="letter.pdf", user_id=OFFICER))
+    modal = bot.slack.wait_for(
+        lambda slack: next(
+            (v for v in slack.views.values() if v.get("callback_id") == "letter_modal"), None
+        )
+    )
+    info = dict(
+        bot.slack.add_file(content=pdf_from_text(EXAMPLE), filename="letter.pdf", user_id=OFFICER)
+    )
     info["url_private"] = info["url_private_download"] = f"{elsewhere.url}/letter.pdf"
     bot.driver.view_submission(
-        user_id=OFFICER, view=modal, values={"letter_file": {"file": {"type": "file_input", "files": [info]}}}
+        user_id=OFFICER,
+        view=modal,
+        values={"letter_file": {"file": {"type": "file_input", "files": [info]}}},
     )
     answer = bot.slack.wait_for(
-        lambda slack: next((m for m in slack.messages(OFFICER) if "not on Slack's own file servers" in m.get("text", "")), None),
+        lambda slack: next(
+            (
+                m
+                for m in slack.messages(OFFICER)
+                if "not on Slack's own file servers" in m.get("text", "")
+            ),
+            None,
+        ),
         timeout=30,
     )
     assert "Traceback" not in answer["text"]

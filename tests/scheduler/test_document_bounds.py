@@ -22,7 +22,12 @@ from scheduler.sandbox import read_document_bounded
 from tests import hostile
 from tests.factories import docx_from_text, pdf_from_text
 
-EXAMPLE = (Path(__file__).resolve().parents[2] / "bot" / "examples" / "focused-visit-final-report-cover.txt").read_text()
+EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "bot"
+    / "examples"
+    / "focused-visit-final-report-cover.txt"
+).read_text()
 SECONDS = 30
 MEMORY_MB = 400
 
@@ -49,7 +54,9 @@ def measured_cli_command(path: Path) -> list[str]:
 def _run_letter_command(path: Path) -> tuple[int, list[str], float, float]:
     """(exit status, stderr lines, seconds, peak MB of the command and its reader together)."""
     began = time.monotonic()
-    finished = subprocess.run(measured_cli_command(path), capture_output=True, text=True, timeout=120)
+    finished = subprocess.run(
+        measured_cli_command(path), capture_output=True, text=True, timeout=120
+    )
     seconds = time.monotonic() - began
     *said, measured = finished.stderr.strip().splitlines()
     figures = json.loads(measured)
@@ -58,11 +65,23 @@ def _run_letter_command(path: Path) -> tuple[int, list[str], float, float]:
 
 HOSTILE: list[tuple[str, Callable[[], bytes], str]] = [
     ("bomb.pdf", lambda: hostile.pdf_bomb(unpacked_mb=14_000), "is larger inside than a letter"),
-    ("bomb-pages.pdf", lambda: hostile.pdf_bomb(unpacked_mb=14_000, pages=100), "is larger inside than a letter"),
-    ("under-each-limit.pdf", lambda: hostile.pdf_bomb(unpacked_mb=150 * 3, pages=150), "MB of page content"),
+    (
+        "bomb-pages.pdf",
+        lambda: hostile.pdf_bomb(unpacked_mb=14_000, pages=100),
+        "is larger inside than a letter",
+    ),
+    (
+        "under-each-limit.pdf",
+        lambda: hostile.pdf_bomb(unpacked_mb=150 * 3, pages=150),
+        "more page content than a letter",
+    ),
     ("pages.pdf", lambda: hostile.pdf_with_pages(20_000), "has 20,000 pages"),
     ("bomb.docx", lambda: hostile.docx_bomb(unpacked_mb=400), "unpacks to more than 100 MB"),
-    ("lying.docx", lambda: hostile.docx_bomb_with_a_lying_directory(unpacked_mb=400), "not a readable Word"),
+    (
+        "lying.docx",
+        lambda: hostile.docx_bomb_with_a_lying_directory(unpacked_mb=400),
+        "not a readable Word",
+    ),
     ("laughs.docx", hostile.docx_with_entities, "XML that Word does not write"),
     ("nested.docx", lambda: hostile.docx_nested(depth=10_000), "not a readable Word"),
     ("wide.docx", lambda: hostile.docx_wide(unpacked_mb=60), "paragraphs"),
@@ -74,9 +93,16 @@ HOSTILE: list[tuple[str, Callable[[], bytes], str]] = [
     ("filename", "make", "said"),
     HOSTILE,
     ids=[
-        "pdf-bomb-14gb", "pdf-bomb-14gb-over-100-pages", "pdf-under-each-stream-limit", "pdf-20000-pages",
-        "docx-zip-bomb", "docx-lying-zip-directory", "docx-billion-laughs", "docx-nested-xml",
-        "docx-wide-xml", "text-19mb",
+        "pdf-bomb-14gb",
+        "pdf-bomb-14gb-over-100-pages",
+        "pdf-under-each-stream-limit",
+        "pdf-20000-pages",
+        "docx-zip-bomb",
+        "docx-lying-zip-directory",
+        "docx-billion-laughs",
+        "docx-nested-xml",
+        "docx-wide-xml",
+        "text-19mb",
     ],
 )
 def test_a_hostile_file_is_refused_in_one_line_within_the_bounds(tmp_path, filename, make, said):
@@ -84,14 +110,19 @@ def test_a_hostile_file_is_refused_in_one_line_within_the_bounds(tmp_path, filen
     path.write_bytes(make())
     status, lines, seconds, peak_mb = _run_letter_command(path)
     assert status == 2
-    assert len(lines) == 1 and lines[0].startswith("ofsted-bot: error: ") and said in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("ofsted-bot: error: ") and said in lines[0], (
+        lines
+    )
     assert seconds < SECONDS, f"{seconds:.1f} s"
     assert peak_mb < MEMORY_MB, f"{peak_mb:.0f} MB"
 
 
 @pytest.mark.parametrize(
     ("filename", "make"),
-    [("letter.pdf", lambda: pdf_from_text(EXAMPLE)), ("letter.docx", lambda: docx_from_text(EXAMPLE))],
+    [
+        ("letter.pdf", lambda: pdf_from_text(EXAMPLE)),
+        ("letter.docx", lambda: docx_from_text(EXAMPLE)),
+    ],
     ids=["pdf", "docx"],
 )
 def test_a_letter_is_read_within_the_bounds(tmp_path, filename, make):
@@ -110,12 +141,20 @@ def test_a_reader_that_outlasts_its_time_is_stopped():
 def test_a_reader_that_outgrows_its_memory_is_stopped():
     # 25 MB: a started Python, not one that has loaded pypdf and read a PDF (that takes 40).
     with pytest.raises(UnreadableDocument) as refusal:
-        read_document_bounded(pdf_from_text(EXAMPLE), filename="letter.pdf", memory_bytes=25 * 1024 * 1024)
-    assert str(refusal.value) == "letter.pdf needs more than the 25 MB a letter may take to read: share the letter itself"
+        read_document_bounded(
+            pdf_from_text(EXAMPLE), filename="letter.pdf", memory_bytes=25 * 1024 * 1024
+        )
+    assert (
+        str(refusal.value)
+        == "letter.pdf needs more than the 25 MB a letter may take to read: share the letter itself"
+    )
 
 
 def test_the_reader_gives_the_same_text_as_reading_in_process():
-    for data, name in ((pdf_from_text(EXAMPLE), "letter.pdf"), (docx_from_text(EXAMPLE), "letter.docx")):
+    for data, name in (
+        (pdf_from_text(EXAMPLE), "letter.pdf"),
+        (docx_from_text(EXAMPLE), "letter.docx"),
+    ):
         assert read_document_bounded(data, filename=name) == document_text(data, filename=name)
 
 
