@@ -112,7 +112,7 @@ def download(
         headers["Authorization"] = f"Bearer {token}"
     with urllib3.PoolManager(retries=False) as pool:
         for _ in range(MAX_REDIRECTS + 1):
-            host = urlsplit(url).hostname or "no host"
+            host = urlsplit(url).hostname or f"a {urlsplit(url).scheme or 'relative'} URL"
             if file_origin(url) not in allowed:
                 logger.warning("did not download a file from %s: not a Slack file host", host)
                 raise UserError(
@@ -142,6 +142,8 @@ def download(
                     host=host,
                 )
             finally:
+                # Closed, not kept: an unread body (a redirect's) must not meet the next request.
+                response.close()
                 response.release_conn()
     raise _failed(filename, host=host, reason="too many redirects")
 
