@@ -250,10 +250,11 @@ def _pdf_text(data: bytes, *, filename: str) -> str:
 
 def _declared_pages(reader: PdfReader) -> int:
     """The page count the file states, read without walking its page tree."""
-    try:
-        count = reader.trailer["/Root"]["/Pages"]["/Count"]
-    except (KeyError, TypeError, AttributeError):
-        return 0
+    from pypdf.generic import DictionaryObject
+
+    pages = reader.root_object.get("/Pages")
+    pages = pages.get_object() if pages is not None else None
+    count = pages.get("/Count") if isinstance(pages, DictionaryObject) else None
     return int(count) if isinstance(count, int) else 0
 
 

@@ -51,14 +51,18 @@ def _stream(data: bytes, *, flate: bool) -> bytes:
     return b"<< /Length %d%s >>\nstream\n" % (len(data), filters) + data + b"\nendstream"
 
 
-def _pages_pdf(contents: list[bytes], page_contents: list[int]) -> bytes:
-    """Pages drawing the given content streams (by index), all in Helvetica."""
+def _pages_pdf(
+    contents: list[bytes], page_contents: list[int], *, declared_count: int | None = None
+) -> bytes:
+    """Pages drawing the given content streams (by index), all in Helvetica; the page tree
+    states `declared_count` pages (the true count unless given)."""
     first_content = 4
     first_page = first_content + len(contents)
     kids = b" ".join(b"%d 0 R" % (first_page + i) for i in range(len(page_contents)))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_contents)),
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (kids, len(page_contents) if declared_count is None else declared_count),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         *contents,
     ]
@@ -82,9 +86,11 @@ def pdf_bomb(*, unpacked_mb: int, pages: int = 1) -> bytes:
     return _pages_pdf([content] * pages, list(range(pages)))
 
 
-def pdf_with_pages(count: int) -> bytes:
+def pdf_with_pages(count: int, *, declared_count: int | None = None) -> bytes:
     """A PDF of `count` pages that all draw one line of text (one shared content stream)."""
-    return _pages_pdf([_stream(LETTER_LINE, flate=False)], [0] * count)
+    return _pages_pdf(
+        [_stream(LETTER_LINE, flate=False)], [0] * count, declared_count=declared_count
+    )
 
 
 def _zip_entry(name: str, *, data: bytes, crc: int, size: int, offset: int) -> tuple[bytes, bytes]:

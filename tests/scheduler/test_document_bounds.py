@@ -76,6 +76,11 @@ HOSTILE: list[tuple[str, Callable[[], bytes], str]] = [
         "more page content than a letter",
     ),
     ("pages.pdf", lambda: hostile.pdf_with_pages(20_000), "has 20,000 pages"),
+    (
+        "pages-said-one.pdf",
+        lambda: hostile.pdf_with_pages(20_000, declared_count=1),
+        "or it has more than 150 pages",
+    ),
     ("bomb.docx", lambda: hostile.docx_bomb(unpacked_mb=400), "unpacks to more than 100 MB"),
     (
         "lying.docx",
@@ -97,6 +102,7 @@ HOSTILE: list[tuple[str, Callable[[], bytes], str]] = [
         "pdf-bomb-14gb-over-100-pages",
         "pdf-under-each-stream-limit",
         "pdf-20000-pages",
+        "pdf-20000-pages-said-to-be-one",
         "docx-zip-bomb",
         "docx-lying-zip-directory",
         "docx-billion-laughs",
