@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -96,9 +97,7 @@ def _read_in_child(data: bytes, *, filename: str, seconds: float, memory_bytes: 
         )
     except subprocess.TimeoutExpired:
         logger.warning("reading %s took more than %s s: stopped", name, seconds)
-        raise UnreadableDocument(
-            f"{name} took more than {seconds:g} seconds to read: share the letter itself"
-        ) from None
+        raise _too_slow(name, seconds=seconds) from None
     except OSError as error:
         logger.error("could not start the document reader: %s", error)
         raise UnreadableDocument(f"{name} could not be read just now: try again later") from None
@@ -117,9 +116,17 @@ def _read_in_child(data: bytes, *, filename: str, seconds: float, memory_bytes: 
         finished.returncode,
         last_words[0] if last_words else "no message",
     )
+    if finished.returncode == -signal.SIGXCPU:
+        raise _too_slow(name, seconds=seconds)
     raise UnreadableDocument(
         f"{name} needs more than the {memory_bytes // MB} MB a letter may take to read: "
         "share the letter itself"
+    )
+
+
+def _too_slow(name: str, *, seconds: float) -> UnreadableDocument:
+    return UnreadableDocument(
+        f"{name} took more than {seconds:g} seconds to read: share the letter itself"
     )
 
 
