@@ -131,6 +131,7 @@ def build_app(
     context = HandlerContext(
         engine=engine,
         bot_token=settings.slack_bot_token,
+        file_origins=settings.file_origins,
         defaults=reminder_defaults(settings),
         clock=clock,
         # The list, and the timelines of the visits people are looking at, per day.

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from scheduler.calendar import ENGLAND_AND_WALES
 from scheduler.dates import format_long
-from scheduler.documents import UnreadableDocument, document_text, read_document
+from scheduler.documents import UnreadableDocument, document_text
 from scheduler.letters import LetterFacts, NotAnOfstedLetter, read_letter
+from scheduler.sandbox import read_file_bounded
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -118,7 +119,7 @@ def _run_letter(arguments: argparse.Namespace) -> int:
             example = resources.files("bot") / "examples" / EXAMPLE_LETTER
             text = document_text(example.read_bytes(), filename=EXAMPLE_LETTER)
         else:
-            text = read_document(arguments.path)
+            text = read_file_bounded(arguments.path)
         facts = read_letter(text)
     except (UnreadableDocument, NotAnOfstedLetter) as error:
         return _fail(str(error))

@@ -6,11 +6,14 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import time
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_DATABASE_URL = "sqlite:///ofsted-bot.db"
 SLACK_API_URL = "https://slack.com/api/"
+# Where Slack keeps shared files (url_private, url_private_download).
+SLACK_FILES_URL = "https://files.slack.com"
 
 
 class SettingsError(ValueError):
@@ -53,6 +56,13 @@ class Settings(BaseModel):
                 raise ValueError("must be working days before the due date, such as 5,2,1,0")
             return tuple(sorted({int(part) for part in parts}, reverse=True))
         return value
+
+    @property
+    def file_origins(self) -> tuple[str, ...]:
+        """Where a shared file may be downloaded with the bot token: Slack's file host and the
+        Web API's own host (Slack's, or a stand-in's in the tests and the offline shell)."""
+        api = urlsplit(self.slack_api_url)
+        return (SLACK_FILES_URL, f"{api.scheme}://{api.netloc}")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:

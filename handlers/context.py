@@ -29,6 +29,9 @@ def system_clock() -> datetime:
 class HandlerContext:
     engine: Engine
     bot_token: str | None
+    # Where shared files may be downloaded with the bot token (Settings.file_origins); none by
+    # default, so a context made without settings sends the token nowhere.
+    file_origins: tuple[str, ...] = ()
     defaults: ReminderDefaults = field(default_factory=ReminderDefaults)
     clock: Callable[[], datetime] = field(default=system_clock)
     # Answers that only read, kept while nothing is committed (build_app watches the database;

@@ -48,7 +48,7 @@ def register(app: App, ctx: HandlerContext) -> None:
         with ctx.session() as session:
             if repo.find_letter_draft_for_message(session=session, channel_id=channel_id, thread_ts=message_ts):
                 return  # Slack delivered this event again: it has its preview already
-        facts = facts_from_file(letters[0], token=ctx.bot_token)
+        facts = facts_from_file(letters[0], token=ctx.bot_token, origins=ctx.file_origins)
         save_and_preview(
             ctx=ctx, client=client, facts=facts, created_by=event["user"], filename=letters[0].name,
             visit_channel_id=channel_id, preview_channel_id=channel_id, thread_ts=message_ts,

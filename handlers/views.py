@@ -70,7 +70,7 @@ def register(app: App, ctx: HandlerContext) -> None:
         user_id = body["user"]["id"]
         submitted = letter_submission(_state(body))
         if isinstance(submitted, SharedFile):
-            facts, filename = facts_from_file(submitted, token=ctx.bot_token), submitted.name
+            facts, filename = facts_from_file(submitted, token=ctx.bot_token, origins=ctx.file_origins), submitted.name
         else:
             facts, filename = submitted, None
         save_and_preview(
