@@ -195,8 +195,11 @@ def _migrated_engine(settings: Settings) -> Engine:
     from storage.db import create_engine_for
     from storage.migrate import upgrade_database
 
+    from bot.app import adopt_unowned_visits
+
     engine = create_engine_for(settings.database_url)
     upgrade_database(engine=engine)
+    adopt_unowned_visits(settings=settings, engine=engine)  # visits stored before they had a workspace
     return engine
 
 

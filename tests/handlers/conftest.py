@@ -27,6 +27,8 @@ from storage.models import AuditEvent, Milestone, Visit
 SIGNING_SECRET = "signing-secret-for-tests"
 CHANNEL = "C01VISITS"
 OFFICER = "U_OFFICER"
+TEAM = "T0STANDIN"
+"""The stand-in's workspace: the team every request comes from unless a test says otherwise."""
 # The day after the 2021 covering letter: 09:00 in London (BST), 08:00 UTC.
 DAY_AFTER_LETTER = datetime(2021, 6, 23, 8, 0, tzinfo=UTC)
 
