@@ -222,7 +222,8 @@ def _insert_visit_with_free_reference(
             with session.begin_nested():
                 session.add(visit)
         except IntegrityError:
-            if get_visit(session=session, reference=reference) is None:
+            # References are unique across workspaces: look in all of them for the one taken.
+            if session.exec(select(Visit.id).where(col(Visit.reference) == reference)).first() is None:
                 raise
             continue
         return visit

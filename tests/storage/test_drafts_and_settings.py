@@ -14,6 +14,7 @@ from storage.repo import (
     save_letter_draft,
     update_visit_settings,
 )
+from storage.models import UNOWNED
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 FACTS = {"local_authority": "Fernleigh", "milestones": [{"kind": "survey_deadline", "due": "2026-12-18"}]}
@@ -24,7 +25,7 @@ def test_a_draft_keeps_the_letters_facts(session):
     assert draft is not None
     session.commit()
     session.expire_all()
-    stored = get_letter_draft(session=session, draft_id=draft.id)
+    stored = get_letter_draft(session=session, draft_id=draft.id, team_id=UNOWNED)
     assert stored.facts == FACTS
     assert (stored.status, stored.filename, stored.created_at) == ("pending", "a.pdf", NOW)
 
@@ -36,7 +37,7 @@ def test_a_draft_is_resolved_once(session):
     assert not resolve_letter_draft(session=session, draft_id=draft.id, status="dismissed", actor_user_id="U3", now=NOW)
     session.commit()
     session.expire_all()
-    stored = get_letter_draft(session=session, draft_id=draft.id)
+    stored = get_letter_draft(session=session, draft_id=draft.id, team_id=UNOWNED)
     assert (stored.status, stored.resolved_by) == ("created", "U2")
 
 

@@ -72,7 +72,7 @@ def test_the_comparison_would_notice_a_missing_index(engine: Engine) -> None:
     ("table", "names"),
     [
         ("reminders", {"ix_reminders_milestone_id", "ix_reminders_status_due_at"}),
-        ("visits", {"ix_visits_status"}),
+        ("visits", {"ix_visits_status", "ix_visits_team_id"}),
         ("milestones", {"ix_milestones_visit_id"}),
         ("audit_events", {"ix_audit_events_visit_id"}),
     ],
