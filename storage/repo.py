@@ -63,7 +63,7 @@ class NewMilestone:
 @dataclass(frozen=True)
 class VisibleTo:
     """The visits one person may see, as a query filter: the SQL twin of
-    handlers.core.access.can_see (tests/storage/test_visibility.py holds the two together).
+    handlers.core.access.can_see (tests/handlers/test_visibility.py holds the two together).
 
     `channel_ids`: the channels, among those holding visits, that the person is a member of;
     None for an administrator, who sees every visit of the workspace. A visit kept in a direct

@@ -331,3 +331,20 @@ def test_another_workspace_sees_nothing_and_keeps_its_own_visits(bot, visit):
     ours = all_text(bot.driver.slash_command("list", user_id=MEMBER, channel_id=PRIVATE).json()["blocks"])
     assert "oakshire-2604" in theirs and REFERENCE not in theirs
     assert REFERENCE in ours and "oakshire-2604" not in ours
+
+
+def test_visits_stored_before_workspaces_are_adopted_at_start_from_auth_test(bot, clock):
+    from bot.app import adopt_unowned_visits
+
+    with Session(bot.engine) as session:
+        repo.create_visit(  # as a database migrated by 0004 holds it: no workspace yet
+            session=session, local_authority="Oldham", visit_type="jtai", letter_date=date(2026, 4, 22), visit_dates=[],
+            inspectors=[], created_by=CREATOR, channel_id="C01VISITS", now=CREATED,
+            milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2026, 5, 6), source="letter")],
+        )
+        session.commit()
+    assert "oldham-2604" not in all_text(command(bot, CREATOR, "list", channel_id="C01VISITS").blocks or [])
+    settings = Settings(slack_bot_token=bot.slack.token, slack_api_url=bot.slack.api_url)
+    assert adopt_unowned_visits(settings=settings, engine=bot.engine) == 1
+    assert bot.visits()[0].team_id == TEAM
+    assert "oldham-2604" in all_text(command(bot, CREATOR, "list", channel_id="C01VISITS").blocks)

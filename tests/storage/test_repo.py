@@ -20,7 +20,9 @@ from storage.repo import (
     SYSTEM_ACTOR,
     NewMilestone,
     NewReminder,
+    VisibleTo,
     add_reminders,
+    adopt_unowned_rows,
     append_audit_event,
     cancel_pending_reminders,
     close_visit,
@@ -38,7 +40,6 @@ from storage.repo import (
     set_milestone_owner,
     set_milestone_status,
 )
-from storage.repo import VisibleTo
 from tests.conftest import FACTORY_TEAM
 
 EVERY_VISIT = VisibleTo(team_id=FACTORY_TEAM, user_id="U_ANYONE", channel_ids=None)
@@ -827,3 +828,21 @@ def test_add_reminders_refuses_bad_input(
     session.rollback()
 
     assert session.exec(select(Reminder)).all() == []
+
+
+def test_rows_stored_before_workspaces_are_adopted_into_the_installations_team(session: Session) -> None:
+    unowned = create_visit(
+        session=session, local_authority="Oldham", visit_type="jtai", letter_date=date(2021, 6, 22), visit_dates=[],
+        inspectors=[], created_by="U1", now=NOW,
+        milestones=[NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2021, 7, 1), source="letter")],
+    )
+    session.commit()
+    assert get_visit(session=session, reference=unowned.reference, team_id="T_HOME") is None
+
+    assert adopt_unowned_rows(session=session, team_id="T_HOME", enterprise_id="E_ONE") == 1
+    session.commit()
+    assert adopt_unowned_rows(session=session, team_id="T_OTHER", enterprise_id=None) == 0  # once only
+
+    adopted = get_visit(session=session, reference=unowned.reference, team_id="T_HOME")
+    assert adopted is not None and adopted.enterprise_id == "E_ONE"
+    assert get_milestone(session=session, milestone_id=1, team_id="T_HOME") is not None
