@@ -192,10 +192,9 @@ class _BadInput(Exception):
 
 
 def _migrated_engine(settings: Settings) -> Engine:
+    from bot.app import adopt_unowned_visits
     from storage.db import create_engine_for
     from storage.migrate import upgrade_database
-
-    from bot.app import adopt_unowned_visits
 
     engine = create_engine_for(settings.database_url)
     upgrade_database(engine=engine)

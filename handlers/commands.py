@@ -26,7 +26,14 @@ from handlers.core.access import VisitFacts, can_manage
 from handlers.delivery import send_export
 from handlers.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG, UserError, answers_errors
 from handlers.members import Asker
-from handlers.visits import find_visit, no_such_visit, refuse, visit_facts, visit_listing, visit_timeline
+from handlers.visits import (
+    find_visit,
+    no_such_visit,
+    refuse,
+    visit_facts,
+    visit_listing,
+    visit_timeline,
+)
 from scheduler.calendar import WorkingDayCalendar
 from scheduler.planning import replan_visit
 from storage import repo
@@ -140,7 +147,8 @@ def kept_or_read(ctx: HandlerContext, key: tuple[Any, ...], read: Callable[[], R
     try:
         kept = ctx.answers.get_or_read(key, read, within=ANSWER_IN_ACK_WITHIN_SECONDS)
     except ReadingTakesLong as late:
-        raise ReadingTakesLong(on_daemon_thread(lambda: then(late.future.result()), name="late-answer")) from None
+        reading = late.future
+        raise ReadingTakesLong(on_daemon_thread(lambda: then(reading.result()), name="late-answer")) from None
     return then(kept)
 
 

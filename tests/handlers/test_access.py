@@ -348,3 +348,18 @@ def test_visits_stored_before_workspaces_are_adopted_at_start_from_auth_test(bot
     assert adopt_unowned_visits(settings=settings, engine=bot.engine) == 1
     assert bot.visits()[0].team_id == TEAM
     assert "oldham-2604" in all_text(command(bot, CREATOR, "list", channel_id="C01VISITS").blocks)
+
+
+def test_channel_members_are_kept_between_requests_and_asked_again_after_a_leave(bot, visit):
+    def lookups() -> int:
+        return len([c for c in bot.slack.calls_to("conversations.members") if c.args.get("channel") == PRIVATE])
+
+    command(bot, MEMBER, "list")
+    first = lookups()
+    for _ in range(3):
+        command(bot, MEMBER, "list")
+        command(bot, CREATOR, f"show {REFERENCE}")
+    assert lookups() == first  # kept: no look-up per request
+    bot.driver.member_left_channel(user_id=APPROVER, channel_id=PRIVATE)
+    command(bot, MEMBER, "list")
+    assert lookups() == first + 1

@@ -39,11 +39,11 @@ from storage import repo
 from storage.db import create_engine_for
 from storage.migrate import upgrade_database
 from tests.handlers.conftest import (
-    TEAM,
     CHANNEL,
     DAY_AFTER_LETTER,
     OFFICER,
     SIGNING_SECRET,
+    TEAM,
     Bot,
     Clock,
     all_text,

@@ -52,9 +52,8 @@ from scheduler.dispatcher import DispatcherClock
 from storage import repo
 from storage.db import create_engine_for
 from storage.migrate import upgrade_database
-from storage.models import Reminder
+from storage.models import UNOWNED, Reminder
 from tests.proxies import SwitchableProxy
-from storage.models import UNOWNED
 
 WORKER = [str(Path(sys.executable).with_name("ofsted-bot")), "worker"]
 

@@ -27,8 +27,7 @@ from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo
 from storage.db import create_engine_for
 from storage.migrate import upgrade_database
-from storage.models import Reminder
-from storage.models import UNOWNED
+from storage.models import UNOWNED, Reminder
 
 CHANNEL = "C01VISITS"
 

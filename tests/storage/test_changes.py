@@ -18,9 +18,9 @@ from sqlmodel import Session
 from storage import repo
 from storage.changes import DatabaseNotAnswering, ReadCache, ReadingTakesLong, change_watch_for
 from storage.db import create_engine_for, read_scope
-from tests.proxies import SwitchableProxy
 from storage.models import UNOWNED
 from storage.repo import VisibleTo
+from tests.proxies import SwitchableProxy
 
 EVERY_VISIT = VisibleTo(team_id=UNOWNED, user_id="U_ANYONE", channel_ids=None)
 """Every visit of the workspace, as an administrator sees them."""

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session
 
+from storage.models import UNOWNED
 from storage.repo import (
     get_letter_draft,
     list_approvers,
@@ -14,7 +15,6 @@ from storage.repo import (
     save_letter_draft,
     update_visit_settings,
 )
-from storage.models import UNOWNED
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 FACTS = {"local_authority": "Fernleigh", "milestones": [{"kind": "survey_deadline", "due": "2026-12-18"}]}

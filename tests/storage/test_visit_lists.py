@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from storage.repo import (
     NewMilestone,
+    VisibleTo,
     close_visit,
     count_open_visits,
     create_visit,
@@ -19,7 +20,6 @@ from storage.repo import (
     set_milestone_owner,
     set_milestone_status,
 )
-from storage.repo import VisibleTo
 from tests.conftest import FACTORY_TEAM
 
 EVERY_VISIT = VisibleTo(team_id=FACTORY_TEAM, user_id="U_ANYONE", channel_ids=None)
