@@ -245,6 +245,10 @@ def test_a_settings_form_opened_by_a_manager_and_submitted_by_a_member_changes_n
     with Session(bot.engine) as session:
         assert repo.list_approvers(session=session, visit_id=stored.id or 0) == [APPROVER]  # not themselves
     assert refused(bot) == [("settings_changed", MEMBER)]
+    # The same form sent from another workspace finds no such visit there.
+    bot.driver.as_team("T_ELSEWHERE").view_submission(user_id=CREATOR, view=modal, values=SELF_APPROVAL)
+    bot.slack.wait_for(lambda slack: any("no longer exists" in m.get("text", "") for m in slack.messages(CREATOR)))
+    assert bot.visits()[0].channel_id == PRIVATE and refused(bot) == [("settings_changed", MEMBER)]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -304,13 +308,16 @@ def test_refusals_are_in_the_audit_export(bot, visit):
     command(bot, MEMBER, f"close {REFERENCE}")
     click(bot, OUTSIDER, visit[1], "milestone_ack")
     bot.slack.wait_for(lambda slack: len(refused(bot)) == 3)
+    command(bot, OUTSIDER, f"show {REFERENCE}")
+    bot.slack.wait_for(lambda slack: len(refused(bot)) == 4)
     rows = audit_csv(bot)
     assert [(r["who"], r["action"], r["outcome"]) for r in rows if r["outcome"] == "refused"] == [
         (MEMBER, "settings_changed", "refused"),
         (MEMBER, "visit_closed", "refused"),
         (OUTSIDER, "milestone_ack", "refused"),
+        (OUTSIDER, "visit_shown", "refused"),
     ]
-    assert "Only this visit's managers can close it" in rows[-2]["note"]
+    assert "Only this visit's managers can close it" in rows[-3]["note"]
 
 
 # --- another workspace -----------------------------------------------------------------------------------
