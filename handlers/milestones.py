@@ -102,7 +102,7 @@ def apply_click(*, ctx: HandlerContext, session: Session, click: Click, asker: A
     common = {"session": session, "milestone": milestone, "actor_user_id": click.user_id, "now": now, "idempotency_key": click.key}
     if not decision:
         refusal = NO_SUCH_MILESTONE if decision == NOT_FOUND else decision.refusal
-        note = decision.refusal if decision != NOT_FOUND else "cannot see this visit"
+        note = decision.refusal
     else:
         refusal = note = _refusal(milestone=milestone, click=click)
     if refusal:

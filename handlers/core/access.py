@@ -79,8 +79,9 @@ class Decision:
 
 ALLOWED = Decision(True)
 
-NOT_FOUND = Decision(False, "not found")
-"""Refused without saying why: to someone who may not see a visit, it does not exist."""
+NOT_FOUND = Decision(False, "cannot see this visit")
+"""Refused without telling them why: to someone who may not see a visit, it does not exist (the
+refusal is for the audit log)."""
 
 
 def names(user_ids: Iterable[str]) -> str:

@@ -117,7 +117,7 @@ def test_a_visit_with_no_creator_or_approvers_names_the_administrators() -> None
         (actor("U_MEMBER"), {"U_DCS"}, "U_DCS", False, "Only this visit's approvers"),
         (actor("U_ADMIN", admin=True), {"U_DCS"}, "U_MEMBER", False, "Only this visit's approvers"),
         (actor("U_MEMBER"), set(), "U_CREATOR", False, "it has none yet"),
-        (actor("U_DCS", workspace=ELSEWHERE), {"U_DCS"}, "U_MEMBER", False, "not found"),
+        (actor("U_DCS", workspace=ELSEWHERE), {"U_DCS"}, "U_MEMBER", False, "cannot see this visit"),
     ],
     ids=[
         "approver", "approver-who-requested", "only-approver-requested", "not-an-approver",
