@@ -370,3 +370,20 @@ def test_channel_members_are_kept_between_requests_and_asked_again_after_a_leave
     bot.driver.member_left_channel(user_id=APPROVER, channel_id=PRIVATE)
     command(bot, MEMBER, "list")
     assert lookups() == first + 1
+
+
+def test_a_visit_created_from_another_workspace_belongs_to_it(bot):
+    foreign = bot.driver.as_team("T_ELSEWHERE")
+    foreign.slash_command("new", user_id=MEMBER, channel_id="C01VISITS")
+    modal = bot.slack.wait_for(lambda slack: next((v for v in slack.views.values() if v.get("callback_id") == "new_visit_modal"), None))
+    values = {
+        "local_authority": {"text": "Wealdbury"}, "visit_type": {"choice": "monitoring_visit"},
+        "letter_date": {"date": "2021-06-22"}, "channel": {"channel": "C01VISITS"},
+        "due_action_plan_final_due": {"date": "2021-10-01"},
+    }
+    assert foreign.view_submission(user_id=MEMBER, view=modal, values=values).status == 200
+    bot.slack.wait_for(lambda slack: bot.visits())
+    assert [(v.reference, v.team_id) for v in bot.visits()] == [("wealdbury-2106", "T_ELSEWHERE")]
+    assert [m.team_id for m in bot.milestones()] == ["T_ELSEWHERE"]
+    assert "wealdbury-2106" in all_text(foreign.slash_command("list", user_id=MEMBER, channel_id="C01VISITS").json()["blocks"])
+    assert "wealdbury-2106" not in all_text(bot.driver.slash_command("list", user_id=MEMBER, channel_id="C01VISITS").json()["blocks"])
