@@ -68,6 +68,7 @@ from benchmarks.common import machine_facts, print_table
 SIGNING_SECRET = "benchmark-signing-secret"
 CHANNEL = "C01VISITS"
 OFFICER = "U01QAOFFICER"
+STANDIN_TEAM = "T0STANDIN"  # the stand-in's workspace, which the signed requests come from
 POOL = 16  # distinct signed bodies per request kind (visits shown, milestones clicked)
 KINDS = ("list", "show", "click")
 TARGETS = ("floor", "flask", "bolt", "bot")  # measured in this order in each cell; the bot last (backlog)
@@ -197,6 +198,7 @@ def seed_database(url: str, *, visits: int, now: datetime) -> dict[str, Any]:
                         created_by=OFFICER,
                         channel_id=CHANNEL,
                         now=now,
+                        team_id=STANDIN_TEAM,
                     )
                     replan_visit(session=session, visit=visit, defaults=defaults, now=now)
         with session_scope(engine) as session:

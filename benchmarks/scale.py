@@ -280,15 +280,18 @@ def measure_views(database: str, engine: Any, *, now: datetime, repeat: int) -> 
     from handlers.blocks import HomeItem, VisitSummary
     from scheduler.calendar import ENGLAND_AND_WALES, london_date
     from storage import repo
+    from storage.models import UNOWNED
 
     today: date = london_date(now)
     calendar = ENGLAND_AND_WALES
     user = "U001"  # owns some milestones in the data set
+    # The data set's visits belong to no workspace yet (UNOWNED): read them as an administrator.
+    everything = repo.VisibleTo(team_id=UNOWNED, user_id=user, channel_ids=None)
 
     def list_before() -> list[Any]:
         """Every open visit and its next milestone, all made into blocks, then cut to 50."""
         with Session(engine) as session:
-            every = repo.list_open_visits(session=session)
+            every = repo.list_open_visits(session=session, visible_to=everything)
             upcoming = repo.next_open_milestones(session=session, visit_ids=[v.id for v in every if v.id is not None])
             summaries = [VisitSummary(visit=v, next_milestone=upcoming.get(v.id or 0)) for v in every]
             return blocks.visit_list_blocks(summaries=summaries, today=today, calendar=calendar)
@@ -298,11 +301,11 @@ def measure_views(database: str, engine: Any, *, now: datetime, repeat: int) -> 
         from handlers.commands import list_answer
 
         with Session(engine) as session:
-            return list_answer(session=session, today=today, calendar=calendar).blocks
+            return list_answer(session=session, visible_to=everything, today=today, calendar=calendar).blocks
 
     def home_before() -> dict[str, Any]:
         with Session(engine) as session:
-            rows = repo.list_open_milestones(session=session)
+            rows = repo.list_open_milestones(session=session, visible_to=everything)
             approver_of = repo.visits_approved_by(session=session, user_id=user)
             horizon = today + timedelta(days=visits.HOME_HORIZON_DAYS)
             overdue = [HomeItem(v, m) for v, m in rows if m.due_date < today]
@@ -313,7 +316,7 @@ def measure_views(database: str, engine: Any, *, now: datetime, repeat: int) -> 
 
     def home_now() -> dict[str, Any]:
         with Session(engine) as session:
-            overdue, due_soon, waiting = visits.home_items(session=session, user_id=user, today=today)
+            overdue, due_soon, waiting = visits.home_items(session=session, visible_to=everything, today=today)
             return blocks.home_view(overdue=overdue, due_soon=due_soon, waiting_on_me=waiting, today=today, calendar=calendar)
 
     counts = table_counts(engine)

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from bot.settings import Settings
 from handlers import actions, commands, events, milestones, views
 from handlers.context import HandlerContext, system_clock
+from handlers.members import ChannelMembers
 from handlers.poster import SlackPoster
 from scheduler.dispatcher import Dispatcher
 from scheduler.planning import ReminderDefaults
@@ -136,6 +137,8 @@ def build_app(
         clock=clock,
         # The list, and the timelines of the visits people are looking at, per day.
         answers=ReadCache(watch=change_watch_for(engine), size=256),
+        admins=settings.ofsted_admins,
+        members=ChannelMembers(),
     )
     for surface in (commands, actions, milestones, views, events):
         surface.register(app, context)
@@ -147,6 +150,28 @@ def build_app(
         logger.error("unhandled error on a %s request", body.get("type") or body.get("command"), exc_info=error)
 
     return app
+
+
+def adopt_unowned_visits(*, settings: Settings, engine: Engine) -> int:
+    """Give visits stored before visits had a workspace to the one this bot is installed in.
+
+    Called once at start (serve, worker, shell): auth.test says which team the token belongs
+    to. Without a token there is no workspace to ask about, and nothing is adopted.
+    """
+    from storage.db import session_scope
+    from storage.repo import adopt_unowned_rows
+
+    if not settings.slack_bot_token:
+        return 0
+    try:
+        identity = web_client(settings).auth_test()
+    except Exception:
+        logger.exception("auth.test failed: visits stored before they had a workspace stay hidden until the next start")
+        return 0
+    with session_scope(engine) as session:
+        return adopt_unowned_rows(
+            session=session, team_id=str(identity["team_id"]), enterprise_id=identity.get("enterprise_id") or None
+        )
 
 
 def build_dispatcher(

@@ -196,11 +196,13 @@ class _BadInput(Exception):
 
 
 def _migrated_engine(settings: Settings) -> Engine:
+    from bot.app import adopt_unowned_visits
     from storage.db import create_engine_for
     from storage.migrate import upgrade_database
 
     engine = create_engine_for(settings.database_url)
     upgrade_database(engine=engine)
+    adopt_unowned_visits(settings=settings, engine=engine)  # visits stored before they had a workspace
     return engine
 
 

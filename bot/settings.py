@@ -36,6 +36,19 @@ class Settings(BaseModel):
     # How long a claimed reminder may stay unconfirmed before another dispatcher checks the
     # channel for it and, if it is not there, posts it.
     dispatch_lease: float = Field(default=120.0, gt=0)
+    # The bot's administrators: Slack user ids who see and manage every visit of the workspace.
+    ofsted_admins: frozenset[str] = frozenset()
+
+    @field_validator("ofsted_admins", mode="before")
+    @classmethod
+    def _parse_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            ids = [part.strip() for part in value.split(",") if part.strip()]
+            wrong = [part for part in ids if not re.fullmatch(r"[UW][A-Z0-9]{2,}", part)]
+            if wrong:
+                raise ValueError(f"must be Slack user ids such as U012AB3CD, separated by commas, not {wrong[0]!r}")
+            return frozenset(ids)
+        return value
 
     @field_validator("reminder_time", mode="before")
     @classmethod

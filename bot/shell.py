@@ -1375,7 +1375,7 @@ def started_shell(
 ) -> Iterator[ShellSession]:
     """The stand-in, the migrated database and the bot on loopback, with a session driving
     them; everything stopped and joined on exit (server, listener threads, stand-in, engine)."""
-    from bot.app import build_app, build_dispatcher
+    from bot.app import adopt_unowned_visits, build_app, build_dispatcher
     from bot.standin.boltserver import serve_wsgi
     from bot.web import wsgi_application
     from storage.db import create_engine_for
@@ -1405,6 +1405,7 @@ def started_shell(
         except Exception as error:  # noqa: BLE001 (any driver's error, said in one line)
             first = (str(error) or type(error).__name__).strip().splitlines()[0]
             raise ShellStartError(f"could not open the database: {first}") from None
+        adopt_unowned_visits(settings=settings, engine=engine)  # a shell database from before workspaces
         clock = ShellClock(day)
         with _without_token_warning():
             app = build_app(settings=settings, engine=engine, clock=clock)

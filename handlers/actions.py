@@ -31,8 +31,8 @@ def _draft_id(body: dict[str, Any]) -> int:
         raise UserError("That button is out of date. Share the letter again.") from None
 
 
-def _draft(session: Any, body: dict[str, Any]) -> LetterDraft:
-    draft = repo.get_letter_draft(session=session, draft_id=_draft_id(body))
+def _draft(session: Any, body: dict[str, Any], *, team_id: str) -> LetterDraft:
+    draft = repo.get_letter_draft(session=session, draft_id=_draft_id(body), team_id=team_id)
     if draft is None:
         raise UserError("I can't find that letter any more. Share it again.")
     return draft
@@ -45,17 +45,21 @@ def _already(draft: Any) -> str:
 
 def register(app: App, ctx: HandlerContext) -> None:
     @answers_errors
-    def handle_show_visit(*, body: dict[str, Any], respond: Any, **_: Any) -> None:
-        with ctx.reading() as session:
-            visit = find_visit(session=session, reference=_action(body)["value"])
+    def handle_show_visit(*, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
+        asker = ctx.asker(body, client)
+        with ctx.session() as session:  # a refusal is written to the audit log
+            visit = find_visit(
+                session=session, reference=_action(body)["value"], asker=asker, attempt="visit_shown", now=ctx.now()
+            )
             shown, text = visit_timeline(ctx=ctx, session=session, visit=visit)
         respond(text=text, blocks=shown, response_type="ephemeral", replace_original=False)
 
     @answers_errors
     def handle_create_from_draft(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-        user_id = body["user"]["id"]
+        asker = ctx.asker(body, client)
+        user_id = asker.user_id
         with ctx.session() as session:
-            draft = _draft(session, body)
+            draft = _draft(session, body, team_id=asker.team_id)
             now = ctx.now()
             if not repo.resolve_letter_draft(
                 session=session, draft_id=draft.id or 0, status="created", actor_user_id=user_id, now=now
@@ -64,7 +68,7 @@ def register(app: App, ctx: HandlerContext) -> None:
                 raise UserError(_already(draft))
             visit = create_visit_from_facts(
                 session=session, facts=draft.facts, channel_id=draft.channel_id, actor_user_id=user_id, now=now,
-                defaults=ctx.defaults,
+                defaults=ctx.defaults, workspace=asker.actor.workspace,
             )
             draft.visit_id = visit.id
             session.add(draft)
@@ -76,8 +80,9 @@ def register(app: App, ctx: HandlerContext) -> None:
 
     @answers_errors
     def handle_edit_draft(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+        asker = ctx.asker(body, client)
         with ctx.session() as session:
-            draft = _draft(session, body)
+            draft = _draft(session, body, team_id=asker.team_id)
             if draft.status != "pending":
                 raise UserError(_already(draft))
             view = blocks.review_modal(facts=draft.facts, draft_id=draft.id or 0, channel_id=draft.channel_id)
@@ -85,9 +90,10 @@ def register(app: App, ctx: HandlerContext) -> None:
 
     @answers_errors
     def handle_dismiss_draft(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-        user_id = body["user"]["id"]
+        asker = ctx.asker(body, client)
+        user_id = asker.user_id
         with ctx.session() as session:
-            draft = _draft(session, body)
+            draft = _draft(session, body, team_id=asker.team_id)
             if not repo.resolve_letter_draft(
                 session=session, draft_id=draft.id or 0, status="dismissed", actor_user_id=user_id, now=ctx.now()
             ):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
@@ -21,13 +22,22 @@ from sqlmodel import Session
 from handlers import blocks, exports
 from handlers.commandline import Command, parse_command
 from handlers.context import HandlerContext
-from handlers.delivery import upload_or_send
+from handlers.core.access import VisitFacts, can_manage
+from handlers.delivery import send_export
 from handlers.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG, UserError, answers_errors
-from handlers.visits import find_visit, visit_listing, visit_timeline
+from handlers.members import Asker
+from handlers.visits import (
+    find_visit,
+    no_such_visit,
+    refuse,
+    visit_facts,
+    visit_listing,
+    visit_timeline,
+)
 from scheduler.calendar import WorkingDayCalendar
 from scheduler.planning import replan_visit
 from storage import repo
-from storage.changes import DatabaseNotAnswering, ReadingTakesLong
+from storage.changes import DatabaseNotAnswering, ReadingTakesLong, on_daemon_thread
 
 logger = logging.getLogger(__name__)
 
@@ -74,18 +84,10 @@ def answered_in_ack(body: dict[str, Any]) -> bool:
 
 def register(app: App, ctx: HandlerContext) -> None:
     @app.command("/ofsted", matchers=[answered_in_ack])
-    def answer_in_ack(ack: Ack, body: dict[str, Any], respond: Any) -> None:
+    def answer_in_ack(ack: Ack, body: dict[str, Any], respond: Any, client: WebClient) -> None:
         command = parse_command(body.get("text") or "")
-        today = ctx.today()
-        reader = READ_IN_ACK[command.name]
-
-        def read() -> ReadAnswer:
-            with ctx.reading() as session:
-                return reader(ctx=ctx, session=session, command=command, today=today)
-
         try:
-            # Kept while nothing is committed; keyed by all the answer depends on besides the data.
-            answer = ctx.answers.get_or_read((command.name, command.visit, today), read, within=ANSWER_IN_ACK_WITHIN_SECONDS)
+            answer = READ_IN_ACK[command.name](ctx=ctx, asker=ctx.asker(body, client), command=command, today=ctx.today())
         except UserError as error:
             ack(text=f":x: {error.message}")
         except DatabaseNotAnswering as error:
@@ -135,13 +137,44 @@ def handle_new(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
     client.views_open(trigger_id=body["trigger_id"], view=blocks.new_visit_modal(channel_id=body.get("channel_id")))
 
 
-def read_list(*, ctx: HandlerContext, session: Session, command: Command, today: date) -> ReadAnswer:
-    return list_answer(session=session, today=today, calendar=ctx.calendar)
+Read = TypeVar("Read")
 
 
-def list_answer(*, session: Session, today: date, calendar: WorkingDayCalendar) -> ReadAnswer:
+def kept_or_read(ctx: HandlerContext, key: tuple[Any, ...], read: Callable[[], Read], then: Callable[[Read], ReadAnswer]) -> ReadAnswer:
+    """`then(read())`, `read()` kept while nothing is committed (keyed by all it depends on
+    besides the data). When reading outlasts the ack, `then` runs once it is read, for the
+    answer that follows through the response_url."""
+    try:
+        kept = ctx.answers.get_or_read(key, read, within=ANSWER_IN_ACK_WITHIN_SECONDS)
+    except ReadingTakesLong as late:
+        reading = late.future
+        raise ReadingTakesLong(on_daemon_thread(lambda: then(reading.result()), name="late-answer")) from None
+    return then(kept)
+
+
+def read_list(*, ctx: HandlerContext, asker: Asker, command: Command, today: date) -> ReadAnswer:
+    """The visits this person may see: which channels hold visits is kept between changes, whose
+    members they are is kept a few minutes, and so is the answer for that set of channels."""
+
+    def read_channels() -> frozenset[str]:
+        with ctx.reading() as session:
+            return frozenset(repo.visit_channels(session=session, team_id=asker.team_id))
+
+    def answer(channels: frozenset[str]) -> ReadAnswer:
+        shown_to = asker.visible_to(channels)
+
+        def read() -> ReadAnswer:
+            with ctx.reading() as session:
+                return list_answer(session=session, visible_to=shown_to, today=today, calendar=ctx.calendar)
+
+        return kept_or_read(ctx, ("list", today, shown_to), read, lambda kept: kept)
+
+    return kept_or_read(ctx, ("channels", asker.team_id), read_channels, answer)
+
+
+def list_answer(*, session: Session, visible_to: repo.VisibleTo, today: date, calendar: WorkingDayCalendar) -> ReadAnswer:
     """The soonest open visits; when there are more, the count and how to reach any of them."""
-    listing = visit_listing(session=session)
+    listing = visit_listing(session=session, visible_to=visible_to)
     shown = blocks.visit_list_blocks(summaries=listing.summaries, today=today, calendar=calendar)
     if listing.more:
         shown = [
@@ -155,18 +188,54 @@ def list_answer(*, session: Session, today: date, calendar: WorkingDayCalendar) 
     return ReadAnswer.of(text=f"{listing.total} open visits", shown=shown)
 
 
-def read_show(*, ctx: HandlerContext, session: Session, command: Command, today: date) -> ReadAnswer:
-    visit = find_visit(session=session, reference=command.visit or "")
-    shown, text = visit_timeline(ctx=ctx, session=session, visit=visit, today=today)
-    return ReadAnswer.of(text=text, shown=shown)
+ShownVisit = tuple[int, VisitFacts, ReadAnswer] | None
+
+
+def read_show(*, ctx: HandlerContext, asker: Asker, command: Command, today: date) -> ReadAnswer:
+    """A visit's timeline, kept per workspace, visit and day; whether this person may see it is
+    asked every time, of what the visit is now (kept with it) and who is in its channel now."""
+    reference = (command.visit or "").strip().lower()
+
+    def read() -> ShownVisit:
+        with ctx.reading() as session:
+            visit = repo.get_visit(session=session, reference=reference, team_id=asker.team_id)
+            if visit is None:
+                return None
+            shown, text = visit_timeline(ctx=ctx, session=session, visit=visit, today=today)
+            return visit.id or 0, visit_facts(session=session, visit=visit), ReadAnswer.of(text=text, shown=shown)
+
+    def answer(kept: ShownVisit) -> ReadAnswer:
+        if kept is not None:
+            visit_id, facts, shown = kept
+            decision = asker.sees(facts)
+            if decision:
+                return shown
+            # Audited after the answer, on a thread of its own: the ack is a read.
+            on_daemon_thread(lambda: _audit_hidden_show(ctx, asker, visit_id, decision.refusal), name="audit-refusal")
+        with ctx.reading() as session:
+            raise no_such_visit(session=session, reference=reference, asker=asker)
+
+    return kept_or_read(ctx, ("show", reference, today, asker.team_id), read, answer)
+
+
+def _audit_hidden_show(ctx: HandlerContext, asker: Asker, visit_id: int, refusal: str | None) -> None:
+    try:
+        with ctx.session() as session:
+            repo.append_audit_event(
+                session=session, visit_id=visit_id, milestone_id=None, actor_user_id=asker.user_id,
+                action="visit_shown", now=ctx.now(), outcome="refused", note=refusal,
+            )
+    except Exception:
+        logger.exception("could not audit a refused /ofsted show")
 
 
 READ_IN_ACK = {"list": read_list, "show": read_show}
 
 
 def handle_export(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
-    with ctx.reading() as session:
-        visit = find_visit(session=session, reference=command.visit or "")
+    asker = ctx.asker(body, client)
+    with ctx.session() as session:  # a refusal is written to the audit log
+        visit = find_visit(session=session, reference=command.visit or "", asker=asker, attempt="visit_exported", now=ctx.now())
         milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
         if command.export_format == "csv":
             events = repo.list_audit_events(session=session, visit_id=visit.id or 0)
@@ -176,9 +245,10 @@ def handle_export(*, ctx: HandlerContext, command: Command, body: dict[str, Any]
             content = exports.milestones_ics(visit=visit, milestones=milestones, now=ctx.now())
             what = "dates, as a calendar file for Outlook"
         filename = exports.export_filename(visit=visit, export_format=command.export_format or "csv", today=ctx.today())
-    upload_or_send(
+    send_export(
         client=client,
-        channel_id=body["channel_id"],
+        asked_in=body["channel_id"],
+        visit_channel_id=visit.channel_id,
         user_id=body["user_id"],
         content=content,
         filename=filename,
@@ -187,8 +257,14 @@ def handle_export(*, ctx: HandlerContext, command: Command, body: dict[str, Any]
 
 
 def handle_settings(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-    with ctx.reading() as session:
-        visit = find_visit(session=session, reference=command.visit or "")
+    asker = ctx.asker(body, client)
+    with ctx.session() as session:  # a refusal is written to the audit log
+        now = ctx.now()
+        visit = find_visit(session=session, reference=command.visit or "", asker=asker, attempt="settings_changed", now=now)
+        facts = visit_facts(session=session, visit=visit)
+        decision = can_manage(asker.actor, facts, channel_members=asker.channel_members(facts), what="settings")
+        if not decision:
+            raise refuse(session=session, visit=visit, user_id=asker.user_id, action="settings_changed", decision=decision, now=now)
         approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
         view = blocks.settings_modal(
             visit=visit,
@@ -200,9 +276,15 @@ def handle_settings(*, ctx: HandlerContext, command: Command, body: dict[str, An
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def handle_close(*, ctx: HandlerContext, command: Command, body: dict[str, Any], respond: Any, **_: Any) -> None:
+def handle_close(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
+    asker = ctx.asker(body, client)
     with ctx.session() as session:
-        visit = find_visit(session=session, reference=command.visit or "")
+        now = ctx.now()
+        visit = find_visit(session=session, reference=command.visit or "", asker=asker, attempt="visit_closed", now=now)
+        facts = visit_facts(session=session, visit=visit)
+        decision = can_manage(asker.actor, facts, channel_members=asker.channel_members(facts), what="close")
+        if not decision:
+            raise refuse(session=session, visit=visit, user_id=asker.user_id, action="visit_closed", decision=decision, now=now)
         if visit.status == "closed":
             raise UserError(f"`{visit.reference}` is already closed.")
         repo.close_visit(session=session, visit=visit, actor_user_id=body["user_id"], now=ctx.now())

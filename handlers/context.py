@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from handlers.errors import Refused
+from handlers.members import Asker, ChannelMembers, actor_from
 from scheduler.calendar import WorkingDayCalendar, london_date
 from scheduler.planning import ReminderDefaults
 from storage.changes import ReadCache
@@ -37,6 +39,13 @@ class HandlerContext:
     # Answers that only read, kept while nothing is committed (build_app watches the database;
     # without a watch every answer is read afresh).
     answers: ReadCache[Any, Any] = field(default_factory=lambda: ReadCache(watch=None))
+    # The bot's administrators (OFSTED_ADMINS): they see and manage every visit of their workspace.
+    admins: frozenset[str] = frozenset()
+    members: ChannelMembers = field(default_factory=ChannelMembers)
+
+    def asker(self, body: dict[str, Any], client: Any) -> Asker:
+        """Who sent this request, and the means to check which channels they are in."""
+        return Asker(actor=actor_from(body, admins=self.admins), client=client, members=self.members)
 
     @property
     def calendar(self) -> WorkingDayCalendar:
@@ -51,8 +60,16 @@ class HandlerContext:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """One unit of work. A `Refused` raised in it still commits what was written (the refusal's
+        own audit event), then goes on to be answered: refuse before changing anything."""
+        refused: Refused | None = None
         with session_scope(self.engine) as session:
-            yield session
+            try:
+                yield session
+            except Refused as error:
+                refused = error
+        if refused is not None:
+            raise refused
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

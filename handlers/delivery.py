@@ -65,6 +65,29 @@ def upload_or_send(
     )
 
 
+def send_export(
+    *,
+    client: WebClient,
+    asked_in: str,
+    visit_channel_id: str | None,
+    user_id: str,
+    content: bytes,
+    filename: str,
+    comment: str,
+) -> None:
+    """An export goes to the visit's own channel when asked for there, and otherwise privately
+    to the person who asked (a DM from the bot): never into some other channel, whose members
+    may not see the visit."""
+    if visit_channel_id and asked_in == visit_channel_id:
+        upload_or_send(
+            client=client, channel_id=visit_channel_id, user_id=user_id, content=content, filename=filename,
+            comment=comment,
+        )
+        return
+    dm = direct_message_channel(client=client, user_id=user_id)
+    client.files_upload_v2(channel=dm, content=content, filename=filename, title=filename, initial_comment=comment)
+
+
 def post_new_visit_timeline(
     *, client: WebClient, timeline: list[dict[str, Any]], text: str, channel_id: str | None, user_id: str
 ) -> str | None:

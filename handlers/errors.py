@@ -37,6 +37,10 @@ class UserError(Exception):
         self.message = message
 
 
+class Refused(UserError):
+    """Someone may not do this: nothing was changed, and the attempt is in the audit log."""
+
+
 def tell_user(*, body: dict[str, Any], client: WebClient, respond: Any, text: str) -> None:
     """An answer only the person who acted can see, by whatever way this request allows.
 

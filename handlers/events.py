@@ -12,7 +12,7 @@ from handlers import blocks
 from handlers.context import HandlerContext
 from handlers.errors import answers_errors
 from handlers.intake import SharedFile, facts_from_file, save_and_preview
-from handlers.visits import home_items
+from handlers.visits import home_items, visible_to
 from storage import repo
 
 logger = logging.getLogger(__name__)
@@ -28,10 +28,12 @@ def register(app: App, ctx: HandlerContext) -> None:
         event = body["event"]
         if event.get("tab", "home") != "home":
             return
-        user_id = event["user"]
+        asker = ctx.asker(body, client)
+        user_id = asker.user_id
         today = ctx.today()
         with ctx.reading() as session:
-            overdue, due_soon, waiting = home_items(session=session, user_id=user_id, today=today)
+            shown_to = visible_to(session=session, asker=asker)
+            overdue, due_soon, waiting = home_items(session=session, visible_to=shown_to, today=today)
             view = blocks.home_view(
                 overdue=overdue, due_soon=due_soon, waiting_on_me=waiting, today=today, calendar=ctx.calendar
             )
@@ -52,6 +54,7 @@ def register(app: App, ctx: HandlerContext) -> None:
         save_and_preview(
             ctx=ctx, client=client, facts=facts, created_by=event["user"], filename=letters[0].name,
             visit_channel_id=channel_id, preview_channel_id=channel_id, thread_ts=message_ts,
+            workspace=ctx.asker(body, client).actor.workspace,
         )
 
     app.event("app_home_opened")(ack=acknowledge, lazy=[handle_app_home_opened])
@@ -65,3 +68,11 @@ def register(app: App, ctx: HandlerContext) -> None:
     @app.event("file_shared")
     def ignore_file_shared(ack: Ack) -> None:
         ack()  # the message event with the file carries everything; this one would double it
+
+    # Someone joined or left a channel: who may see its visits changed, so ask Slack again.
+    def forget_channel_members(ack: Ack, event: dict[str, Any]) -> None:
+        ctx.members.forget(str(event.get("channel") or ""))
+        ack()
+
+    app.event("member_joined_channel")(forget_channel_members)
+    app.event("member_left_channel")(forget_channel_members)

@@ -24,6 +24,7 @@ from slack_sdk import WebClient
 
 from handlers import blocks
 from handlers.context import HandlerContext
+from handlers.core.access import Workspace
 from handlers.errors import UserError
 from scheduler.documents import MAX_DOCUMENT_BYTES, UnreadableDocument
 from scheduler.letters import NotAnOfstedLetter, read_letter
@@ -248,6 +249,7 @@ def save_and_preview(
     filename: str | None,
     visit_channel_id: str | None,
     preview_channel_id: str,
+    workspace: Workspace,
     thread_ts: str | None = None,
 ) -> None:
     """Keep the letter's facts as a draft and show them, with Create / Edit dates / Dismiss.
@@ -258,7 +260,8 @@ def save_and_preview(
     with ctx.session() as session:
         draft = repo.save_letter_draft(
             session=session, facts=facts, created_by=created_by, now=ctx.now(), filename=filename,
-            channel_id=visit_channel_id, thread_ts=thread_ts,
+            channel_id=visit_channel_id, thread_ts=thread_ts, team_id=workspace.team_id,
+            enterprise_id=workspace.enterprise_id,
         )
         if draft is None:
             return
@@ -271,7 +274,7 @@ def save_and_preview(
         blocks=preview,
     )
     with ctx.session() as session:
-        stored = repo.get_letter_draft(session=session, draft_id=draft_id)
+        stored = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=workspace.team_id)
         if stored is not None:
             repo.set_letter_draft_preview(
                 session=session, draft=stored, channel_id=str(posted["channel"]), preview_ts=str(posted["ts"])

@@ -17,9 +17,11 @@ from sqlmodel import Session
 
 from handlers import blocks
 from handlers.context import HandlerContext
+from handlers.core.access import NOT_FOUND, Decision, can_act, can_decide_signoff
 from handlers.errors import UserError, answers_errors
 from handlers.forms import FormErrors, choice_value, metadata, text_value, user_value
-from handlers.visits import visit_timeline
+from handlers.members import Asker
+from handlers.visits import refuse, visit_facts, visit_timeline
 from scheduler.planning import replan_milestone
 from storage import repo
 from storage.models import Milestone, Reminder, Visit
@@ -67,21 +69,46 @@ class Origin:
         )
 
 
-def apply_click(*, ctx: HandlerContext, session: Session, click: Click) -> tuple[Visit, Milestone, str | None]:
-    """Make the change a click asks for; returns the visit, milestone and a refusal, if refused."""
-    milestone = repo.get_milestone(session=session, milestone_id=click.milestone_id)
-    visit = repo.get_visit_by_id(session=session, visit_id=milestone.visit_id) if milestone else None
+NO_SUCH_MILESTONE = "That milestone no longer exists."
+
+
+def find_milestone(*, session: Session, milestone_id: int, asker: Asker) -> tuple[Visit, Milestone]:
+    """The milestone a button or a modal names, in the asker's workspace; whether they may act on
+    it is for the caller to ask (and audit)."""
+    milestone = repo.get_milestone(session=session, milestone_id=milestone_id, team_id=asker.team_id)
+    visit = repo.get_visit_by_id(session=session, visit_id=milestone.visit_id, team_id=asker.team_id) if milestone else None
     if milestone is None or visit is None:
-        raise UserError("That milestone no longer exists.")
-    if visit.status != "open":
-        raise UserError(f"`{visit.reference}` is closed: reopen it before changing its milestones.")
+        raise UserError(NO_SUCH_MILESTONE)
+    return visit, milestone
+
+
+def may_click(*, session: Session, visit: Visit, milestone: Milestone, click: Click, asker: Asker) -> Decision:
+    """Checked at the moment of the change, whatever message or modal the click came from."""
+    facts = visit_facts(session=session, visit=visit)
+    members = asker.channel_members(facts)
+    if click.verb in (blocks.APPROVE, blocks.REJECT):
+        requested_by = repo.sign_off_requested_by(session=session, milestone_id=milestone.id or 0)
+        return can_decide_signoff(asker.actor, facts, channel_members=members, requested_by=requested_by)
+    return can_act(asker.actor, facts, channel_members=members)
+
+
+def apply_click(*, ctx: HandlerContext, session: Session, click: Click, asker: Asker) -> tuple[Visit, Milestone, str | None]:
+    """Make the change a click asks for; returns the visit, milestone and a refusal, if refused."""
+    visit, milestone = find_milestone(session=session, milestone_id=click.milestone_id, asker=asker)
     now = ctx.now()
+    decision = may_click(session=session, visit=visit, milestone=milestone, click=click, asker=asker)
+    if decision and visit.status != "open":
+        raise UserError(f"`{visit.reference}` is closed: reopen it before changing its milestones.")
     common = {"session": session, "milestone": milestone, "actor_user_id": click.user_id, "now": now, "idempotency_key": click.key}
-    refusal = _refusal(session=session, visit=visit, milestone=milestone, click=click)
+    if not decision:
+        refusal = NO_SUCH_MILESTONE if decision == NOT_FOUND else decision.refusal
+        note = decision.refusal
+    else:
+        refusal = note = _refusal(milestone=milestone, click=click)
     if refusal:
         repo.append_audit_event(
             session=session, visit_id=visit.id or 0, milestone_id=milestone.id, actor_user_id=click.user_id,
-            action=_attempted_action(click), now=now, outcome="refused", note=refusal, idempotency_key=click.key,
+            action=_attempted_action(click), now=now, outcome="refused", note=note, idempotency_key=click.key,
         )
         return visit, milestone, refusal
     if click.verb == blocks.ACKNOWLEDGE:
@@ -97,18 +124,15 @@ def apply_click(*, ctx: HandlerContext, session: Session, click: Click) -> tuple
     elif click.verb == blocks.REQUEST_SIGN_OFF:
         repo.request_approval(**common)
     elif click.verb in (blocks.APPROVE, blocks.REJECT):
-        decision = "approved" if click.verb == blocks.APPROVE else "rejected"
-        repo.decide_approval(decision=decision, reason=click.note, **common)
+        verdict = "approved" if click.verb == blocks.APPROVE else "rejected"
+        repo.decide_approval(decision=verdict, reason=click.note, **common)
     replan_milestone(session=session, visit=visit, milestone=milestone, defaults=ctx.defaults, now=now)
     return visit, milestone, None
 
 
-def _refusal(*, session: Session, visit: Visit, milestone: Milestone, click: Click) -> str | None:
+def _refusal(*, milestone: Milestone, click: Click) -> str | None:
+    """What stops a permitted click: a sign-off nobody asked for, a rejection without a reason."""
     if click.verb in (blocks.APPROVE, blocks.REJECT):
-        approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
-        if click.user_id not in approvers:
-            who = ", ".join(f"<@{a}>" for a in approvers) or "nobody yet (set them with `/ofsted settings`)"
-            return f"Only this visit's approvers can approve or reject: {who}."
         if milestone.approval_status != "requested":
             return "Nobody has asked for sign-off on this yet: press *Request sign-off* first."
         if click.verb == blocks.REJECT and not (click.note or "").strip():
@@ -151,9 +175,9 @@ def redraw(*, ctx: HandlerContext, session: Session, visit: Visit, milestone: Mi
 
 
 def register(app: App, ctx: HandlerContext) -> None:
-    def act(*, click: Click, origin: Origin, client: WebClient, respond: Any) -> None:
+    def act(*, click: Click, origin: Origin, client: WebClient, respond: Any, asker: Asker) -> None:
         with ctx.session() as session:
-            visit, milestone, refusal = apply_click(ctx=ctx, session=session, click=click)
+            visit, milestone, refusal = apply_click(ctx=ctx, session=session, click=click, asker=asker)
             drawn = redraw(ctx=ctx, session=session, visit=visit, milestone=milestone, origin=origin)
         if refusal:
             raise UserError(refusal)
@@ -181,13 +205,13 @@ def register(app: App, ctx: HandlerContext) -> None:
         origin = Origin.from_action(body)
         if verb == blocks.ASSIGN:
             value = str(action["block_id"]).split(":")[2]
-            act(click=click_from(body, verb, value, owner_user_id=action.get("selected_user")), origin=origin, client=client, respond=respond)
+            act(click=click_from(body, verb, value, owner_user_id=action.get("selected_user")), origin=origin, client=client, respond=respond, asker=ctx.asker(body, client))
             return
         value = str(action.get("value") or "")
         if verb in (blocks.MARK_DONE, blocks.REJECT):
             _open_modal(verb=verb, value=value, body=body, client=client, origin=origin)
             return
-        act(click=click_from(body, verb, value), origin=origin, client=client, respond=respond)
+        act(click=click_from(body, verb, value), origin=origin, client=client, respond=respond, asker=ctx.asker(body, client))
 
     @answers_errors
     def handle_milestone_menu(*, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
@@ -196,14 +220,20 @@ def register(app: App, ctx: HandlerContext) -> None:
         if verb in (blocks.MARK_DONE, blocks.ASSIGN, blocks.REQUEST_SIGN_OFF):
             _open_modal(verb=verb, value=value, body=body, client=client, origin=origin)
             return
-        act(click=click_from(body, verb, value), origin=origin, client=client, respond=respond)
+        act(click=click_from(body, verb, value), origin=origin, client=client, respond=respond, asker=ctx.asker(body, client))
 
     def _open_modal(*, verb: str, value: str, body: dict[str, Any], client: WebClient, origin: Origin) -> None:
-        with ctx.session() as session:
-            milestone = repo.get_milestone(session=session, milestone_id=int(value))
-            visit = repo.get_visit_by_id(session=session, visit_id=milestone.visit_id) if milestone else None
-            if milestone is None or visit is None:
-                raise UserError("That milestone no longer exists.")
+        asker = ctx.asker(body, client)
+        with ctx.session() as session:  # a refusal is written to the audit log
+            visit, milestone = find_milestone(session=session, milestone_id=int(value), asker=asker)
+            # Who may open the form; who may submit it is asked again when it is submitted.
+            opening = Click(verb=verb, milestone_id=milestone.id or 0, user_id=asker.user_id, key="")
+            decision = may_click(session=session, visit=visit, milestone=milestone, asker=asker, click=opening)
+            if not decision:
+                raise refuse(
+                    session=session, visit=visit, milestone_id=milestone.id, user_id=asker.user_id,
+                    action=_attempted_action(opening), decision=decision, now=ctx.now(), hidden=NO_SUCH_MILESTONE,
+                )
             meta = origin.as_metadata()
             if verb == blocks.MARK_DONE:
                 view = blocks.done_modal(milestone=milestone, visit=visit, origin=meta)
@@ -244,7 +274,7 @@ def register(app: App, ctx: HandlerContext) -> None:
                 raise FormErrors({"reason": "required"})  # the ack showed it already
             verb = {"requested": blocks.REQUEST_SIGN_OFF, "approved": blocks.APPROVE, "rejected": blocks.REJECT}[decision or "requested"]
             click = Click(verb, milestone_id, user_id, key, note=text_value(state, "reason") or None)
-        act(click=click, origin=Origin.from_metadata(meta), client=client, respond=None)
+        act(click=click, origin=Origin.from_metadata(meta), client=client, respond=None, asker=ctx.asker(body, client))
 
     app.view(blocks.DONE_MODAL)(ack=_acknowledge, lazy=[handle_modal_submitted])
     app.view(blocks.ASSIGN_MODAL)(ack=_acknowledge, lazy=[handle_modal_submitted])

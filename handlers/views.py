@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from handlers import blocks
 from handlers.context import HandlerContext
+from handlers.core.access import can_manage
 from handlers.delivery import direct_message_channel, post_new_visit_timeline, settle_preview
 from handlers.errors import UserError, answers_errors
 from handlers.forms import (
@@ -22,7 +23,7 @@ from handlers.forms import (
     text_value,
 )
 from handlers.intake import SharedFile, facts_from_file, facts_from_text, save_and_preview
-from handlers.visits import create_visit_from_form, visit_timeline
+from handlers.visits import create_visit_from_form, refuse, visit_facts, visit_timeline
 from scheduler.planning import replan_visit
 from storage import repo
 
@@ -67,7 +68,8 @@ def register(app: App, ctx: HandlerContext) -> None:
     def handle_letter_submitted(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
         # The preview goes to the person's direct messages: a letter under embargo is not shown
         # to a channel until someone decides to.
-        user_id = body["user"]["id"]
+        asker = ctx.asker(body, client)
+        user_id = asker.user_id
         submitted = letter_submission(_state(body))
         if isinstance(submitted, SharedFile):
             facts, filename = facts_from_file(submitted, token=ctx.bot_token, origins=ctx.file_origins), submitted.name
@@ -77,6 +79,7 @@ def register(app: App, ctx: HandlerContext) -> None:
             ctx=ctx, client=client, facts=facts, created_by=user_id, filename=filename,
             visit_channel_id=metadata(body["view"]).get("channel_id"),
             preview_channel_id=direct_message_channel(client=client, user_id=user_id),
+            workspace=asker.actor.workspace,
         )
 
     app.view(blocks.LETTER_MODAL)(ack=check_letter, lazy=[handle_letter_submitted])
@@ -93,7 +96,8 @@ def register(app: App, ctx: HandlerContext) -> None:
 
     @answers_errors
     def handle_visit_form_submitted(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-        user_id = body["user"]["id"]
+        asker = ctx.asker(body, client)
+        user_id = asker.user_id
         form = read_visit_form(_state(body))
         draft_id = metadata(body["view"]).get("draft_id")
         now = ctx.now()
@@ -103,7 +107,7 @@ def register(app: App, ctx: HandlerContext) -> None:
             preview: tuple[str | None, str | None] = (None, None)
             draft = None
             if draft_id is not None:
-                draft = repo.get_letter_draft(session=session, draft_id=int(draft_id))
+                draft = repo.get_letter_draft(session=session, draft_id=int(draft_id), team_id=asker.team_id)
                 if draft is None or not repo.resolve_letter_draft(
                     session=session, draft_id=int(draft_id), status="created", actor_user_id=user_id, now=now
                 ):
@@ -112,7 +116,7 @@ def register(app: App, ctx: HandlerContext) -> None:
                 preview = (draft.preview_channel_id, draft.preview_ts)
             visit = create_visit_from_form(
                 session=session, form=form, facts_milestones=facts_milestones, inspectors=inspectors,
-                actor_user_id=user_id, now=now, defaults=ctx.defaults,
+                actor_user_id=user_id, now=now, defaults=ctx.defaults, workspace=asker.actor.workspace,
             )
             if draft is not None:
                 draft.visit_id = visit.id
@@ -137,13 +141,24 @@ def register(app: App, ctx: HandlerContext) -> None:
 
     @answers_errors
     def handle_settings_submitted(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-        user_id = body["user"]["id"]
+        asker = ctx.asker(body, client)
+        user_id = asker.user_id
         form = read_settings_form(_state(body))
         visit_id = metadata(body["view"]).get("visit_id")
+        gone = "That visit no longer exists: nothing was saved."
         with ctx.session() as session:
-            visit = repo.get_visit_by_id(session=session, visit_id=int(visit_id or 0))
+            visit = repo.get_visit_by_id(session=session, visit_id=int(visit_id or 0), team_id=asker.team_id)
             if visit is None:
-                raise UserError("That visit no longer exists: nothing was saved.")
+                raise UserError(gone)
+            # Asked again now: the form may have been opened by a manager and submitted by someone
+            # else, or submitted again after the approvers changed.
+            facts = visit_facts(session=session, visit=visit)
+            decision = can_manage(asker.actor, facts, channel_members=asker.channel_members(facts), what="settings")
+            if not decision:
+                raise refuse(
+                    session=session, visit=visit, user_id=user_id, action="settings_changed", decision=decision,
+                    now=ctx.now(), hidden=gone,
+                )
             event = repo.update_visit_settings(
                 session=session, visit=visit, channel_id=form.channel_id, reminder_time=form.reminder_time,
                 reminder_offsets=form.reminder_offsets, escalation_user_id=form.escalation_user_id,

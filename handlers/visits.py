@@ -15,8 +15,10 @@ from sqlmodel import Session
 from handlers import blocks
 from handlers.blocks import HomeItem, VisitSummary
 from handlers.context import HandlerContext
-from handlers.errors import UserError
+from handlers.core.access import NOT_FOUND, Decision, VisitFacts, Workspace
+from handlers.errors import Refused, UserError
 from handlers.forms import VisitForm
+from handlers.members import Asker
 from scheduler.planning import ReminderDefaults, replan_visit
 from scheduler.rules import MILESTONE_LABELS, NEEDS_SIGN_OFF, MilestoneKind
 from storage import repo
@@ -28,13 +30,75 @@ LIST_LIMIT = 40
 inside Slack's 50 blocks a message), and says how many more there are."""
 
 
-def find_visit(*, session: Session, reference: str) -> Visit:
-    visit = repo.get_visit(session=session, reference=reference)
-    if visit is not None:
-        return visit
-    known = [v.reference for v in repo.list_open_visits(session=session, limit=5)]
+def visit_facts(*, session: Session, visit: Visit) -> VisitFacts:
+    """What the access policy needs to know of a visit: where it is, who made it, who it names."""
+    visit_id = visit.id or 0
+    owners = {m.owner_user_id for m in repo.list_milestones(session=session, visit_id=visit_id) if m.owner_user_id}
+    return VisitFacts(
+        workspace=Workspace(team_id=visit.team_id, enterprise_id=visit.enterprise_id),
+        channel_id=visit.channel_id,
+        created_by=visit.created_by,
+        approvers=frozenset(repo.list_approvers(session=session, visit_id=visit_id)),
+        named=frozenset(filter(None, {*owners, visit.escalation_user_id})),
+    )
+
+
+def visible_to(*, session: Session, asker: Asker) -> repo.VisibleTo:
+    """The query filter for what this person may see among their workspace's visits."""
+    return asker.visible_to(repo.visit_channels(session=session, team_id=asker.team_id))
+
+
+def no_such_visit(*, session: Session, reference: str, asker: Asker) -> UserError:
+    """"I have no visit called x", with a few of the open visits this person may see."""
+    shown = visible_to(session=session, asker=asker)
+    known = [v.reference for v in repo.list_open_visits(session=session, visible_to=shown, limit=5)]
     hint = f" Open visits: {', '.join(f'`{r}`' for r in known)}." if known else ""
-    raise UserError(f"I have no visit called `{reference[:60]}`.{hint} `/ofsted list` shows them all.")
+    return UserError(f"I have no visit called `{reference[:60]}`.{hint} `/ofsted list` shows them all.")
+
+
+def find_visit(
+    *, session: Session, reference: str, asker: Asker, attempt: str | None = None, now: datetime | None = None
+) -> Visit:
+    """The visit this person named, if it exists in their workspace and they may see it; to
+    anyone else it does not exist. With `attempt` (the action they tried) and `now`, a visit
+    that exists but is hidden from them records the refusal in its audit log."""
+    visit = repo.get_visit(session=session, reference=reference, team_id=asker.team_id)
+    if visit is None:
+        raise no_such_visit(session=session, reference=reference, asker=asker)
+    decision = asker.sees(visit_facts(session=session, visit=visit))
+    if decision:
+        return visit
+    hidden = no_such_visit(session=session, reference=reference, asker=asker).message
+    if attempt is None or now is None:
+        raise UserError(hidden)
+    raise refuse(session=session, visit=visit, user_id=asker.user_id, action=attempt, decision=decision, now=now, hidden=hidden)
+
+
+def refuse(
+    *,
+    session: Session,
+    visit: Visit,
+    user_id: str,
+    action: str,
+    decision: Decision,
+    now: datetime,
+    milestone_id: int | None = None,
+    idempotency_key: str | None = None,
+    hidden: str | None = None,
+) -> Refused:
+    """Audit a refused attempt (outcome `refused`) and return the answer to raise.
+
+    Raised inside `ctx.session()`, the refusal's audit event is committed and nothing else is
+    changed. Someone who may not see the visit is told `hidden`: what they would be told if it
+    did not exist.
+    """
+    repo.append_audit_event(
+        session=session, visit_id=visit.id or 0, milestone_id=milestone_id, actor_user_id=user_id, action=action,
+        now=now, outcome="refused", note=decision.refusal, idempotency_key=idempotency_key,
+    )
+    if decision == NOT_FOUND:
+        return Refused(hidden or f"I have no visit called `{visit.reference}`. `/ofsted list` shows them all.")
+    return Refused(decision.refusal or "You can't do that.")
 
 
 @dataclass(frozen=True)
@@ -49,11 +113,11 @@ class VisitListing:
         return self.total - len(self.summaries)
 
 
-def visit_listing(*, session: Session, limit: int = LIST_LIMIT) -> VisitListing:
-    """The first `limit` open visits, soonest next date first, cut in SQL: with thousands open,
-    loading them all to show a few dozen was most of the work."""
-    visits = repo.list_open_visits(session=session, limit=limit)
-    total = len(visits) if len(visits) < limit else repo.count_open_visits(session=session)
+def visit_listing(*, session: Session, visible_to: repo.VisibleTo, limit: int = LIST_LIMIT) -> VisitListing:
+    """The first `limit` open visits this person may see, soonest next date first, cut in SQL:
+    with thousands open, loading them all to show a few dozen was most of the work."""
+    visits = repo.list_open_visits(session=session, visible_to=visible_to, limit=limit)
+    total = len(visits) if len(visits) < limit else repo.count_open_visits(session=session, visible_to=visible_to)
     upcoming = repo.next_open_milestones(
         session=session, visit_ids=[visit.id for visit in visits if visit.id is not None]
     )
@@ -99,6 +163,7 @@ def create_visit_from_form(
     actor_user_id: str,
     now: datetime,
     defaults: ReminderDefaults,
+    workspace: Workspace,
 ) -> Visit:
     visit = repo.create_visit(
         session=session,
@@ -112,6 +177,8 @@ def create_visit_from_form(
         channel_id=form.channel_id,
         approvers=form.approvers,
         now=now,
+        team_id=workspace.team_id,
+        enterprise_id=workspace.enterprise_id,
     )
     replan_visit(session=session, visit=visit, defaults=defaults, now=now)
     return visit
@@ -125,6 +192,7 @@ def create_visit_from_facts(
     actor_user_id: str,
     now: datetime,
     defaults: ReminderDefaults,
+    workspace: Workspace,
 ) -> Visit:
     """"Create visit" on a preview: the letter's facts exactly as read."""
     if not facts["milestones"]:
@@ -143,27 +211,30 @@ def create_visit_from_facts(
         created_by=actor_user_id,
         channel_id=channel_id,
         now=now,
+        team_id=workspace.team_id,
+        enterprise_id=workspace.enterprise_id,
     )
     replan_visit(session=session, visit=visit, defaults=defaults, now=now)
     return visit
 
 
 def home_items(
-    *, session: Session, user_id: str, today: date
+    *, session: Session, visible_to: repo.VisibleTo, today: date
 ) -> tuple[list[HomeItem], list[HomeItem], list[HomeItem]]:
-    """(overdue, due in the next 30 days, waiting on this user) across every open visit.
+    """(overdue, due in the next 30 days, waiting on this user) across the open visits they see.
 
     Each is its own bounded query: milestones due by the horizon, and those waiting on this
     user whatever their date; never every open milestone of every visit.
     """
     horizon = today + timedelta(days=HOME_HORIZON_DAYS)
-    rows = repo.list_open_milestones(session=session, due_on_or_before=horizon)
+    user_id = visible_to.user_id
+    rows = repo.list_open_milestones(session=session, visible_to=visible_to, due_on_or_before=horizon)
     overdue = [HomeItem(visit, milestone) for visit, milestone in rows if milestone.due_date < today]
     due_soon = [HomeItem(visit, milestone) for visit, milestone in rows if milestone.due_date >= today]
     approver_of = repo.visits_approved_by(session=session, user_id=user_id)
     waiting = [
         HomeItem(visit, milestone, why)
-        for visit, milestone in repo.list_milestones_waiting_on(session=session, user_id=user_id)
+        for visit, milestone in repo.list_milestones_waiting_on(session=session, visible_to=visible_to)
         if (why := _why_waiting(milestone=milestone, user_id=user_id, approver=visit.id in approver_of))
     ]
     return overdue, due_soon, waiting

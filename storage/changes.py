@@ -226,7 +226,9 @@ class ReadCache(Generic[Key, Value]):
     `get_or_read` gives the kept answer when the database's change token is still the one it
     was read under; otherwise it reads again, on a thread of its own so that the caller can
     stop waiting after `within` seconds (a table locked by a migration holds reads up). The key
-    holds whatever else the answer depends on (today's date, say). A few keys at most are
+    holds whatever else the answer depends on (today's date, say), and who may see it: an answer
+    kept for one person must never be given to someone who may not see all it shows (the list
+    is keyed by the workspace and the channels the asker is in). A few keys at most are
     kept, the most recently used.
     """
 

@@ -56,6 +56,14 @@ APPROVAL_DECISIONS = ("approved", "rejected")
 REMINDER_KINDS = ("ahead", "due_day", "catch_up", "overdue", "escalation")
 REMINDER_STATUSES = ("pending", "claimed", "sent", "failed", "cancelled")
 AUDIT_OUTCOMES = ("ok", "refused")
+UNOWNED = ""
+"""The workspace of a row stored before visits had one; the app adopts such rows into its own
+workspace at start (repo.adopt_unowned_rows), since a migration cannot ask Slack which it is."""
+
+
+def workspace_column(*, index: bool = False) -> Any:
+    """`team_id`: the Slack workspace a visit's data belongs to; every query filters on it."""
+    return Field(default=UNOWNED, index=index, sa_column_kwargs={"server_default": UNOWNED})
 
 
 def one_of_sql(column: str, values: tuple[str, ...]) -> str:
@@ -77,6 +85,8 @@ class Visit(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    team_id: str = workspace_column(index=True)
+    enterprise_id: str | None = None
     reference: str = Field(unique=True)
     local_authority: str | None = None
     visit_type: str
@@ -117,6 +127,7 @@ class Milestone(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    team_id: str = workspace_column()
     visit_id: int = Field(foreign_key="visits.id", index=True)
     kind: str
     label: str
@@ -227,6 +238,8 @@ class LetterDraft(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    team_id: str = workspace_column()
+    enterprise_id: str | None = None
     facts: dict[str, Any] = Field(sa_type=JSON)
     filename: str | None = None
     created_by: str

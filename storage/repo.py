@@ -8,13 +8,14 @@ roll back together.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
@@ -25,6 +26,7 @@ from storage.models import (
     MILESTONE_STATUSES,
     OPEN_MILESTONE_STATUSES,
     REMINDER_KINDS,
+    UNOWNED,
     VISIT_TYPES,
     Approval,
     AuditEvent,
@@ -34,6 +36,8 @@ from storage.models import (
     Visit,
     VisitApprover,
 )
+
+logger = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
 """The actor recorded when no Slack user did the thing (e.g. a visit created offline)."""
@@ -54,6 +58,41 @@ class NewMilestone:
     rule: str | None = None
     needs_approval: bool = False
     owner_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class VisibleTo:
+    """The visits one person may see, as a query filter: the SQL twin of
+    handlers.core.access.can_see (tests/handlers/test_visibility.py holds the two together).
+
+    `channel_ids`: the channels, among those holding visits, that the person is a member of;
+    None for an administrator, who sees every visit of the workspace. A visit kept in a direct
+    message (no channel, or a `D…` one) is seen by the people it names.
+    """
+
+    team_id: str
+    user_id: str
+    channel_ids: frozenset[str] | None = frozenset()
+
+
+def _visible(visible_to: VisibleTo) -> ColumnElement[bool]:
+    in_team = col(Visit.team_id) == visible_to.team_id
+    if visible_to.channel_ids is None:
+        return in_team
+    user_id = visible_to.user_id
+    in_direct_message = or_(
+        col(Visit.channel_id).is_(None), col(Visit.channel_id) == "", col(Visit.channel_id).startswith("D")
+    )
+    named = or_(
+        col(Visit.created_by) == user_id,
+        col(Visit.escalation_user_id) == user_id,
+        col(Visit.id).in_(select(VisitApprover.visit_id).where(col(VisitApprover.user_id) == user_id)),
+        col(Visit.id).in_(select(Milestone.visit_id).where(col(Milestone.owner_user_id) == user_id)),
+    )
+    in_their_channels = and_(
+        col(Visit.channel_id).in_(sorted(visible_to.channel_ids)), ~in_direct_message
+    )
+    return and_(in_team, or_(in_their_channels, and_(in_direct_message, named)))
 
 
 @dataclass(frozen=True)
@@ -81,12 +120,17 @@ def create_visit(
     channel_id: str | None = None,
     approvers: Sequence[str] = (),
     now: datetime,
+    team_id: str = UNOWNED,
+    enterprise_id: str | None = None,
 ) -> Visit:
     """Store a confirmed visit with its milestones and approvers, and audit it.
 
     The reference is built from the authority and the letter's month so people can
     type it in a slash command (`st-helens-2106`); a second visit that would get
     the same reference is suffixed `-2`, `-3`, ...
+
+    `team_id` (and `enterprise_id`): the workspace of the request that created it; left
+    UNOWNED only by code that runs before the app knows its workspace (it adopts them at start).
     """
     _require_aware(now)
     if visit_type not in VISIT_TYPES:
@@ -96,6 +140,8 @@ def create_visit(
 
     def make_visit(reference: str) -> Visit:
         return Visit(
+            team_id=team_id,
+            enterprise_id=enterprise_id,
             reference=reference,
             local_authority=local_authority,
             visit_type=visit_type,
@@ -120,6 +166,7 @@ def create_visit(
     for new in milestones:
         session.add(
             Milestone(
+                team_id=team_id,
                 visit_id=visit_id,
                 kind=new.kind,
                 label=new.label,
@@ -175,7 +222,8 @@ def _insert_visit_with_free_reference(
             with session.begin_nested():
                 session.add(visit)
         except IntegrityError:
-            if get_visit(session=session, reference=reference) is None:
+            # References are unique across workspaces: look in all of them for the one taken.
+            if session.exec(select(Visit.id).where(col(Visit.reference) == reference)).first() is None:
                 raise
             continue
         return visit
@@ -198,20 +246,58 @@ def _free_reference(*, session: Session, base: str) -> str:
     return f"{base}-{suffix}"
 
 
-def get_visit(*, session: Session, reference: str) -> Visit | None:
-    """Find a visit by the reference a user typed, ignoring case and spaces around it."""
+def get_visit(*, session: Session, reference: str, team_id: str) -> Visit | None:
+    """Find a workspace's visit by the reference a user typed, ignoring case and spaces around it."""
     return session.exec(
-        select(Visit).where(col(Visit.reference) == reference.strip().lower())
+        select(Visit).where(
+            col(Visit.reference) == reference.strip().lower(), col(Visit.team_id) == team_id
+        )
     ).first()
 
 
-def get_visit_by_id(*, session: Session, visit_id: int) -> Visit | None:
-    """Find a visit from an id carried in a button's value."""
-    return session.get(Visit, visit_id)
+def get_visit_by_id(*, session: Session, visit_id: int, team_id: str) -> Visit | None:
+    """Find a workspace's visit from an id carried in a button's value or a modal."""
+    visit = session.get(Visit, visit_id)
+    return visit if visit is not None and visit.team_id == team_id else None
 
 
-def list_open_visits(*, session: Session, limit: int | None = None) -> list[Visit]:
-    """Open visits, the one whose next open milestone falls soonest first; the first `limit`.
+def visit_channels(*, session: Session, team_id: str) -> set[str]:
+    """The channels a workspace's open visits are tracked in (direct messages left out): the
+    channels whose members a person must be among to see them."""
+    statement = (
+        select(Visit.channel_id)
+        .where(col(Visit.team_id) == team_id, col(Visit.status) == "open", col(Visit.channel_id).is_not(None))
+        .distinct()
+    )
+    return {channel for channel in session.exec(statement) if channel and not channel.startswith("D")}
+
+
+def adopt_unowned_rows(*, session: Session, team_id: str, enterprise_id: str | None) -> int:
+    """Give rows stored before visits had a workspace to this installation's own team.
+
+    The migration that added the workspace could not ask Slack which team the bot is installed
+    in; the app does (auth.test) when it starts, then calls this. Returns how many visits it
+    adopted; logs it.
+    """
+    adopted = session.exec(
+        update(Visit)
+        .where(col(Visit.team_id) == UNOWNED)
+        .values(team_id=team_id, enterprise_id=enterprise_id)
+    ).rowcount
+    session.exec(update(Milestone).where(col(Milestone.team_id) == UNOWNED).values(team_id=team_id))
+    session.exec(
+        update(LetterDraft)
+        .where(col(LetterDraft.team_id) == UNOWNED)
+        .values(team_id=team_id, enterprise_id=enterprise_id)
+    )
+    if adopted:
+        logger.info("adopted %d visits stored before visits had a workspace into team %s", adopted, team_id)
+    return int(adopted or 0)
+
+
+def list_open_visits(*, session: Session, visible_to: VisibleTo, limit: int | None = None) -> list[Visit]:
+    """The open visits this person may see, the one whose next open milestone falls soonest
+    first; the first `limit`.
 
     Visits with nothing left open come last, by reference.
     """
@@ -227,7 +313,7 @@ def list_open_visits(*, session: Session, limit: int | None = None) -> list[Visi
     statement = (
         select(Visit)
         .outerjoin(next_due, next_due.c.visit_id == Visit.id)
-        .where(col(Visit.status) == "open")
+        .where(col(Visit.status) == "open", _visible(visible_to))
         .order_by(next_due.c.next_due.is_(None), next_due.c.next_due, col(Visit.reference))
     )
     if limit is not None:
@@ -235,9 +321,11 @@ def list_open_visits(*, session: Session, limit: int | None = None) -> list[Visi
     return list(session.exec(statement))
 
 
-def count_open_visits(*, session: Session) -> int:
-    """How many visits are open, for "…and N more" under a list cut short."""
-    return session.exec(select(func.count()).select_from(Visit).where(col(Visit.status) == "open")).one()
+def count_open_visits(*, session: Session, visible_to: VisibleTo) -> int:
+    """How many visits this person may see are open, for "…and N more" under a list cut short."""
+    return session.exec(
+        select(func.count()).select_from(Visit).where(col(Visit.status) == "open", _visible(visible_to))
+    ).one()
 
 
 def list_approvers(*, session: Session, visit_id: int) -> list[str]:
@@ -363,6 +451,8 @@ def save_letter_draft(
     filename: str | None = None,
     channel_id: str | None = None,
     thread_ts: str | None = None,
+    team_id: str = UNOWNED,
+    enterprise_id: str | None = None,
 ) -> LetterDraft | None:
     """Keep a letter's facts while a person checks them; nothing is a visit yet.
 
@@ -371,6 +461,8 @@ def save_letter_draft(
     """
     _require_aware(now)
     draft = LetterDraft(
+        team_id=team_id,
+        enterprise_id=enterprise_id,
         facts=facts,
         filename=filename,
         created_by=created_by,
@@ -391,8 +483,10 @@ def save_letter_draft(
     return draft
 
 
-def get_letter_draft(*, session: Session, draft_id: int) -> LetterDraft | None:
-    return session.get(LetterDraft, draft_id)
+def get_letter_draft(*, session: Session, draft_id: int, team_id: str) -> LetterDraft | None:
+    """A workspace's letter draft, from the id its preview's buttons carry."""
+    draft = session.get(LetterDraft, draft_id)
+    return draft if draft is not None and draft.team_id == team_id else None
 
 
 def find_letter_draft_for_message(
@@ -455,13 +549,18 @@ def list_milestones(*, session: Session, visit_id: int) -> list[Milestone]:
 
 
 def list_open_milestones(
-    *, session: Session, due_on_or_before: date | None = None
+    *, session: Session, visible_to: VisibleTo, due_on_or_before: date | None = None
 ) -> list[tuple[Visit, Milestone]]:
-    """Milestones still needing action on open visits, soonest first: the App Home's rows."""
+    """Milestones still needing action on the open visits this person may see, soonest first:
+    the App Home's rows."""
     statement = (
         select(Visit, Milestone)
         .join(Milestone, col(Milestone.visit_id) == col(Visit.id))
-        .where(col(Visit.status) == "open", col(Milestone.status).in_(OPEN_MILESTONE_STATUSES))
+        .where(
+            col(Visit.status) == "open",
+            col(Milestone.status).in_(OPEN_MILESTONE_STATUSES),
+            _visible(visible_to),
+        )
         .order_by(col(Milestone.due_date), col(Milestone.id))
     )
     if due_on_or_before is not None:
@@ -469,9 +568,11 @@ def list_open_milestones(
     return [(visit, milestone) for visit, milestone in session.exec(statement)]
 
 
-def list_milestones_waiting_on(*, session: Session, user_id: str) -> list[tuple[Visit, Milestone]]:
-    """Open milestones on open visits that wait on this user, whatever their date: the ones
-    they own, and those whose sign-off is requested on a visit they approve. Soonest first."""
+def list_milestones_waiting_on(*, session: Session, visible_to: VisibleTo) -> list[tuple[Visit, Milestone]]:
+    """Open milestones on open visits this user may see that wait on them, whatever their date:
+    the ones they own, and those whose sign-off is requested on a visit they approve. Soonest
+    first."""
+    user_id = visible_to.user_id
     approves = select(VisitApprover.visit_id).where(col(VisitApprover.user_id) == user_id)
     statement = (
         select(Visit, Milestone)
@@ -479,6 +580,7 @@ def list_milestones_waiting_on(*, session: Session, user_id: str) -> list[tuple[
         .where(
             col(Visit.status) == "open",
             col(Milestone.status).in_(OPEN_MILESTONE_STATUSES),
+            _visible(visible_to),
             or_(
                 col(Milestone.owner_user_id) == user_id,
                 and_(
@@ -517,9 +619,10 @@ def next_open_milestones(*, session: Session, visit_ids: Sequence[int]) -> dict[
     return soonest
 
 
-def get_milestone(*, session: Session, milestone_id: int) -> Milestone | None:
-    """Find a milestone from the id carried in a button's value."""
-    return session.get(Milestone, milestone_id)
+def get_milestone(*, session: Session, milestone_id: int, team_id: str) -> Milestone | None:
+    """Find a workspace's milestone from the id carried in a button's value."""
+    milestone = session.get(Milestone, milestone_id)
+    return milestone if milestone is not None and milestone.team_id == team_id else None
 
 
 def set_milestone_status(
@@ -888,6 +991,16 @@ def request_approval(
         session.add(Approval(milestone_id=_id(milestone.id), requested_by=actor_user_id, requested_at=now))
         session.flush()
     return event
+
+
+def sign_off_requested_by(*, session: Session, milestone_id: int) -> str | None:
+    """Who asked for the milestone's open sign-off request: they may not decide it themselves."""
+    statement = (
+        select(Approval.requested_by)
+        .where(col(Approval.milestone_id) == milestone_id, col(Approval.decision).is_(None))
+        .order_by(col(Approval.id).desc())
+    )
+    return session.exec(statement).first()
 
 
 def decide_approval(

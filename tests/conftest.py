@@ -158,6 +158,8 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 FACTORY_NOW = datetime(2021, 6, 22, 8, 0, tzinfo=UTC)
+FACTORY_TEAM = "T_COUNCIL"
+"""The workspace the factory's visits belong to."""
 
 
 @pytest.fixture
@@ -166,7 +168,7 @@ def make_visit(session: Session) -> Callable[..., Visit]:
 
     Defaults: St Helens, standard inspection, letter 2021-06-22, two letter
     milestones (complaint deadline 2021-06-29, embargo lift 2021-07-02), created
-    by U_CREATOR at 2021-06-22 08:00 UTC.
+    by U_CREATOR at 2021-06-22 08:00 UTC, in workspace FACTORY_TEAM.
     """
 
     def make(**overrides: Any) -> Visit:
@@ -194,6 +196,7 @@ def make_visit(session: Session) -> Callable[..., Visit]:
             ],
             "created_by": "U_CREATOR",
             "now": FACTORY_NOW,
+            "team_id": FACTORY_TEAM,
         }
         fields.update(overrides)
         visit = create_visit(session=session, **fields)

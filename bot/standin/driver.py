@@ -60,14 +60,27 @@ class BotResponse:
 
 class SlackDriver:
     def __init__(
-        self, bot_url: str, signing_secret: str, slack: SlackStandIn, *, timeout: float = 10.0
+        self,
+        bot_url: str,
+        signing_secret: str,
+        slack: SlackStandIn,
+        *,
+        timeout: float = 10.0,
+        team_id: str | None = None,
     ) -> None:
-        """`bot_url`: the bot's base URL or its full `/slack/events` endpoint."""
+        """`bot_url`: the bot's base URL or its full `/slack/events` endpoint. `team_id`: the
+        workspace the requests say they come from (default the stand-in's own)."""
         parts = urlsplit(bot_url)
         self.url = bot_url if parts.path not in ("", "/") else bot_url.rstrip("/") + "/slack/events"
         self.signing_secret = signing_secret
         self.slack = slack
         self.timeout = timeout
+        self.team_id = team_id or slack.team_id
+
+    def as_team(self, team_id: str) -> SlackDriver:
+        """The same driver, sending requests from another workspace (an org-wide install, a
+        shared channel): the bot must answer them from that workspace's data alone."""
+        return SlackDriver(self.url, self.signing_secret, self.slack, timeout=self.timeout, team_id=team_id)
 
     # -- the wire ------------------------------------------------------------------------
 
@@ -162,10 +175,10 @@ class SlackDriver:
     def _user(self, user_id: str) -> dict[str, str]:
         self.slack.ensure_user(user_id)
         name = (self.slack.user(user_id) or {}).get("name", user_id)
-        return payloads.user(user_id=user_id, user_name=name, team_id=self.slack.team_id)
+        return payloads.user(user_id=user_id, user_name=name, team_id=self.team_id)
 
     def _team(self) -> dict[str, str]:
-        return payloads.team(team_id=self.slack.team_id, team_domain=self.slack.team_domain)
+        return payloads.team(team_id=self.team_id, team_domain=self.slack.team_domain)
 
     def _channel(self, channel_id: str) -> dict[str, str]:
         self.slack.ensure_channel(channel_id)
@@ -192,7 +205,7 @@ class SlackDriver:
             user_name=user["name"],
             channel_id=channel_id,
             channel_name=channel["name"],
-            team_id=self.slack.team_id,
+            team_id=self.team_id,
             team_domain=self.slack.team_domain,
             api_app_id=self.slack.app_id,
             response_url=response_url,
@@ -360,7 +373,7 @@ class SlackDriver:
     ) -> BotResponse:
         envelope = payloads.event_callback(
             event,
-            team_id=self.slack.team_id,
+            team_id=self.team_id,
             api_app_id=self.slack.app_id,
             bot_user_id=self.slack.bot_user_id,
             event_id=event_id or "Ev" + secrets.token_hex(5).upper(),
@@ -382,6 +395,24 @@ class SlackDriver:
             view=self.slack.home_views.get(user_id),
         )
         return self.event(event, delivery=delivery)
+
+    def member_joined_channel(self, *, user_id: str, channel_id: str) -> BotResponse:
+        """Someone joins a channel: the stand-in's members change and the bot is told."""
+        return self._membership(user_id=user_id, channel_id=channel_id, joined=True)
+
+    def member_left_channel(self, *, user_id: str, channel_id: str) -> BotResponse:
+        return self._membership(user_id=user_id, channel_id=channel_id, joined=False)
+
+    def _membership(self, *, user_id: str, channel_id: str, joined: bool) -> BotResponse:
+        self.slack.ensure_user(user_id)
+        self.slack.ensure_channel(channel_id)
+        self.slack.change_membership(channel_id, user_id, joined=joined)
+        channel = self.slack.channel(channel_id) or {}
+        event = payloads.member_channel_event(
+            joined=joined, user_id=user_id, channel_id=channel_id,
+            channel_type="G" if channel.get("is_private") else "C", team_id=self.team_id,
+        )
+        return self.event(event)
 
     def share_file(
         self,

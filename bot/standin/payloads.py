@@ -286,6 +286,19 @@ def app_home_opened_event(
     return event
 
 
+def member_channel_event(
+    *, joined: bool, user_id: str, channel_id: str, channel_type: str, team_id: str
+) -> dict[str, Any]:
+    """member_joined_channel / member_left_channel: someone joined or left a channel."""
+    return {
+        "type": "member_joined_channel" if joined else "member_left_channel",
+        "user": user_id,
+        "channel": channel_id,
+        "channel_type": channel_type,
+        "team": team_id,
+    }
+
+
 def file_shared_event(*, file_id: str, user_id: str, channel_id: str) -> dict[str, Any]:
     return {
         "type": "file_shared",

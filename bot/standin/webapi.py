@@ -384,6 +384,21 @@ class SlackStandIn:
                 self._core.workspace.add_channel(channel_id, name=name, is_private=is_private)
             )
 
+    def set_members(self, channel_id: str, user_ids: Iterable[str]) -> None:
+        """Make exactly these people (and the bot) the channel's members; until this is called
+        a channel's members are everyone in the workspace. Slack tells the app of joins and
+        leaves by events: SlackDriver.member_joined_channel / member_left_channel send them."""
+        with self._core.lock:
+            self._core.workspace.set_members(channel_id, list(user_ids))
+
+    def change_membership(self, channel_id: str, user_id: str, *, joined: bool) -> None:
+        with self._core.lock:
+            self._core.workspace.change_membership(channel_id, user_id, joined=joined)
+
+    def channel_members(self, channel_id: str) -> list[str]:
+        with self._core.lock:
+            return self._core.workspace.channel_members(self._core.workspace.resolve_channel(channel_id))
+
     def ensure_user(self, user_id: str) -> None:
         with self._core.lock:
             if user_id not in self._core.workspace.users:

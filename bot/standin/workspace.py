@@ -75,6 +75,25 @@ class Workspace:
         self.history.setdefault(channel_id, [])
         return channel
 
+    def channel_members(self, channel_id: str) -> list[str]:
+        """A DM's two people; a channel's members as set, or by default everyone (the bot too)."""
+        channel = self.channels[channel_id]
+        if channel.get("is_im"):
+            return [channel["user"], self.bot_user_id]
+        members = channel.get("members")
+        return list(members) if members is not None else list(self.users)
+
+    def set_members(self, channel_id: str, user_ids: list[str]) -> None:
+        """From now on exactly these people (and the bot) are in the channel."""
+        channel = self.channels[self.resolve_channel(channel_id)]
+        channel["members"] = list(dict.fromkeys([self.bot_user_id, *user_ids]))
+        channel["num_members"] = len(channel["members"])
+
+    def change_membership(self, channel_id: str, user_id: str, *, joined: bool) -> None:
+        members = self.channel_members(channel_id)
+        members = [*members, user_id] if joined and user_id not in members else members
+        self.set_members(channel_id, [m for m in members if joined or m != user_id])
+
     def open_dm(self, user_id: str) -> tuple[str, bool]:
         """The app's DM with a person, opened on first use; (channel id, already open)."""
         self.user(user_id)

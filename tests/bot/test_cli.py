@@ -114,3 +114,4 @@ def test_bad_input_is_one_line_on_stderr_and_exit_status_2(name, message, tmp_pa
 
 def test_the_console_script_is_installed():
     assert shutil.which("ofsted-bot") or CONSOLE_SCRIPT.exists()
+

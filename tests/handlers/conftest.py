@@ -27,6 +27,10 @@ from storage.models import AuditEvent, Milestone, Visit
 SIGNING_SECRET = "signing-secret-for-tests"
 CHANNEL = "C01VISITS"
 OFFICER = "U_OFFICER"
+ADMIN = "U_ADMIN"
+"""The bot's administrator (OFSTED_ADMINS) in every test bot: in no channel, sees every visit."""
+TEAM = "T0STANDIN"
+"""The stand-in's workspace: the team every request comes from unless a test says otherwise."""
 # The day after the 2021 covering letter: 09:00 in London (BST), 08:00 UTC.
 DAY_AFTER_LETTER = datetime(2021, 6, 23, 8, 0, tzinfo=UTC)
 
@@ -98,6 +102,7 @@ def bot(slack: SlackStandIn, bot_engine: Engine, clock: Clock) -> Iterator[Bot]:
         slack_bot_token=slack.token,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.api_url,
+        ofsted_admins=frozenset({ADMIN}),
     )
     app = build_app(settings=settings, engine=bot_engine, clock=clock)
     with serve_wsgi(wsgi_application(app=app, engine=bot_engine)) as url:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.standin import Delivery, SlackDriver, SlackStandIn
-from tests.handlers.conftest import CHANNEL, OFFICER, SIGNING_SECRET
+from tests.handlers.conftest import CHANNEL, OFFICER, SIGNING_SECRET, TEAM
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def _a_visit(engine, reference_hint="Fernleigh"):
 
     with Session(engine) as session:
         visit = repo.create_visit(
-            session=session, local_authority=reference_hint, visit_type="other", letter_date=date(2021, 6, 22),
+            session=session, team_id=TEAM, local_authority=reference_hint, visit_type="other", letter_date=date(2021, 6, 22),
             visit_dates=[], inspectors=[], created_by=OFFICER, channel_id=CHANNEL, now=datetime(2021, 6, 22, tzinfo=UTC),
             milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2021, 8, 20), source="letter")],
         )
@@ -145,7 +145,7 @@ def test_serve_http_without_no_dispatcher_also_posts_due_reminders(tmp_path):
     now = datetime.now(UTC)
     with Session(engine) as session:
         visit = repo.create_visit(
-            session=session, local_authority="Fernleigh", visit_type="other", letter_date=None, visit_dates=[],
+            session=session, team_id=TEAM, local_authority="Fernleigh", visit_type="other", letter_date=None, visit_dates=[],
             inspectors=[], created_by=OFFICER, channel_id=CHANNEL, now=now,
             milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2030, 1, 4), source="letter")],
         )

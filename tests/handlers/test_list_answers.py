@@ -17,14 +17,14 @@ from bot.web import wsgi_application
 from handlers.commands import ANSWER_FOLLOWS
 from storage import repo
 from storage.db import create_engine_for
-from tests.handlers.conftest import CHANNEL, OFFICER, SIGNING_SECRET, Bot, all_text
+from tests.handlers.conftest import CHANNEL, OFFICER, SIGNING_SECRET, TEAM, Bot, all_text
 from tests.storage.test_changes import NOW
 
 
 def add_visit(engine, local_authority: str, due: date = date(2021, 6, 29)) -> str:
     with Session(engine) as session:
         visit = repo.create_visit(
-            session=session, local_authority=local_authority, visit_type="focused_visit",
+            session=session, team_id=TEAM, local_authority=local_authority, visit_type="focused_visit",
             letter_date=date(2021, 6, 22), visit_dates=[], inspectors=[], created_by=OFFICER,
             channel_id=CHANNEL, now=NOW,
             milestones=[repo.NewMilestone(kind="complaint_deadline", label="Complaint window closes", due_date=due, source="rule")],
@@ -103,7 +103,7 @@ def test_show_is_the_acks_own_answer_and_follows_a_change_made_in_another_proces
     other = create_engine_for(bot.engine.url.render_as_string(hide_password=False))
     try:
         with Session(other) as session:
-            milestone = repo.list_milestones(session=session, visit_id=repo.get_visit(session=session, reference=reference).id)[0]
+            milestone = repo.list_milestones(session=session, visit_id=repo.get_visit(session=session, reference=reference, team_id=TEAM).id)[0]
             milestone.owner_user_id = OFFICER
             session.add(milestone)
             session.commit()

@@ -11,7 +11,7 @@ from bot.standin import Delivery
 from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo
 from storage.models import Approval, Reminder
-from tests.handlers.conftest import CHANNEL, OFFICER, all_text
+from tests.handlers.conftest import CHANNEL, OFFICER, TEAM, all_text
 
 APPROVER = "U_DCS"
 # Tuesday 28 April 2026, 09:00 London: the first reminder for a milestone due Wednesday 6 May.
@@ -26,7 +26,7 @@ def reminder(bot, clock):
         bot.slack.ensure_user(person)
     with Session(bot.engine) as session:
         visit = repo.create_visit(
-            session=session, local_authority="Fernleigh", visit_type="focused_visit", letter_date=date(2026, 4, 22),
+            session=session, team_id=TEAM, local_authority="Fernleigh", visit_type="focused_visit", letter_date=date(2026, 4, 22),
             visit_dates=[], inspectors=[], created_by=OFFICER, channel_id=CHANNEL, approvers=[APPROVER], now=clock.now,
             milestones=[
                 repo.NewMilestone(kind="survey_deadline", label="Post-inspection survey due", due_date=date(2026, 5, 6), source="letter"),
@@ -86,7 +86,7 @@ def test_snooze_moves_the_next_reminder_to_the_next_working_day(bot, reminder, c
     _click(bot, survey, "milestone_snooze")
     _wait_redrawn(bot, survey["ts"], "snoozed it")
     with Session(bot.engine) as session:
-        milestone = repo.get_milestone(session=session, milestone_id=1)
+        milestone = repo.get_milestone(session=session, milestone_id=1, team_id=TEAM)
         assert milestone.snoozed_until == date(2026, 4, 29)
         pending = [r.due_at for r in session.exec(select(Reminder).where(Reminder.milestone_id == 1, Reminder.status == "pending"))]
     assert min(pending) == datetime(2026, 4, 29, 8, 0, tzinfo=UTC)  # 09:00 London tomorrow

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from handlers.visits import LIST_LIMIT, home_items
 from storage import repo
-from tests.handlers.conftest import OFFICER, all_text
+from tests.handlers.conftest import OFFICER, TEAM, all_text
 
 NOW = datetime(2021, 6, 23, 8, 0, tzinfo=UTC)
 
@@ -17,7 +17,7 @@ def _visits(engine, count: int) -> None:
     with Session(engine) as session:
         for n in range(count):
             repo.create_visit(
-                session=session, local_authority=f"Borough {n:03d}", visit_type="monitoring_visit",
+                session=session, team_id=TEAM, local_authority=f"Borough {n:03d}", visit_type="monitoring_visit",
                 letter_date=date(2021, 6, 22), visit_dates=[], inspectors=[], created_by=OFFICER, now=NOW,
                 milestones=[repo.NewMilestone(
                     kind="survey_deadline", label="Post-inspection survey due",
@@ -51,7 +51,7 @@ def test_list_with_few_visits_shows_them_all_and_no_more_line(bot):
 def test_home_items_are_the_overdue_the_next_30_days_and_what_waits_on_me(bot_engine):
     with Session(bot_engine) as session:
         visit = repo.create_visit(
-            session=session, local_authority="Fernleigh", visit_type="focused_visit", letter_date=date(2021, 6, 1),
+            session=session, team_id=TEAM, local_authority="Fernleigh", visit_type="focused_visit", letter_date=date(2021, 6, 1),
             visit_dates=[], inspectors=[], created_by=OFFICER, now=NOW, approvers=[OFFICER],
             milestones=[
                 repo.NewMilestone(kind="complaint_deadline", label="Overdue", due_date=date(2021, 6, 21), source="letter"),
@@ -65,7 +65,7 @@ def test_home_items_are_the_overdue_the_next_30_days_and_what_waits_on_me(bot_en
         repo.request_approval(session=session, milestone=far, actor_user_id="U_OTHER", now=NOW)
         session.commit()
 
-        overdue, due_soon, waiting = home_items(session=session, user_id=OFFICER, today=date(2021, 6, 23))
+        overdue, due_soon, waiting = home_items(session=session, visible_to=repo.VisibleTo(team_id=TEAM, user_id=OFFICER), today=date(2021, 6, 23))
 
     assert [item.milestone.label for item in overdue] == ["Overdue"]
     assert [item.milestone.label for item in due_soon] == ["Soon"]

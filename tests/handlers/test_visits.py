@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session
 
 from storage import repo
-from tests.handlers.conftest import CHANNEL, OFFICER, all_text
+from tests.handlers.conftest import CHANNEL, OFFICER, TEAM, all_text
 
 # Wednesday 23 June 2021, the day after the covering letter.
 NOW = datetime(2021, 6, 23, 8, 0, tzinfo=UTC)
@@ -23,7 +23,7 @@ def _visit(bot, *, local_authority="St Helens", letter_date=date(2021, 6, 22), a
     ]
     with Session(bot.engine) as session:
         visit = repo.create_visit(
-            session=session, local_authority=local_authority, visit_type="focused_visit", letter_date=letter_date,
+            session=session, team_id=TEAM, local_authority=local_authority, visit_type="focused_visit", letter_date=letter_date,
             visit_dates=[], inspectors=["Ann Inspector"], milestones=milestones, created_by=OFFICER,
             channel_id=CHANNEL, approvers=approvers, now=NOW,
         )

@@ -52,7 +52,7 @@ from scheduler.dispatcher import DispatcherClock
 from storage import repo
 from storage.db import create_engine_for
 from storage.migrate import upgrade_database
-from storage.models import Reminder
+from storage.models import UNOWNED, Reminder
 from tests.proxies import SwitchableProxy
 
 WORKER = [str(Path(sys.executable).with_name("ofsted-bot")), "worker"]
@@ -422,7 +422,7 @@ def outage_run(
                 _judge_ack(tally, response)
                 _judge_answer(tally, slack, response, during_outage=False)
                 with Session(engine) as session:
-                    closed = repo.get_visit(session=session, reference=reference).status != "open"  # type: ignore[union-attr]
+                    closed = repo.get_visit(session=session, reference=reference, team_id=UNOWNED).status != "open"  # type: ignore[union-attr]
                     actions = [
                         e.action for e in repo.list_audit_events(session=session, visit_id=visit_id)
                     ]

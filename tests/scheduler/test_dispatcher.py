@@ -27,7 +27,7 @@ from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo
 from storage.db import create_engine_for
 from storage.migrate import upgrade_database
-from storage.models import Reminder
+from storage.models import UNOWNED, Reminder
 
 CHANNEL = "C01VISITS"
 
@@ -112,7 +112,7 @@ def test_a_done_milestone_is_not_reminded_and_its_rows_are_cancelled(slack, sqli
     _visit(sqlite_engine, due=date(2026, 5, 6), created=clock.now)
     with Session(sqlite_engine) as session:
         milestone = repo.list_milestones(session=session, visit_id=1)[0]
-        visit = repo.get_visit_by_id(session=session, visit_id=1)
+        visit = repo.get_visit_by_id(session=session, visit_id=1, team_id=UNOWNED)
         repo.set_milestone_status(session=session, milestone=milestone, status="done", actor_user_id="U1", now=clock.now)
         from scheduler.planning import replan_milestone
 
@@ -155,7 +155,7 @@ def test_a_reminder_that_keeps_failing_is_marked_failed_audited_and_reported(sla
     _visit(sqlite_engine, due=date(2026, 4, 28), created=datetime(2026, 4, 28, 7, 0, tzinfo=UTC), channel="C_GONE")
     dispatcher = build_dispatcher(settings=_settings(slack), engine=sqlite_engine, clock=clock)
     with Session(sqlite_engine) as session:
-        visit = repo.get_visit_by_id(session=session, visit_id=1)
+        visit = repo.get_visit_by_id(session=session, visit_id=1, team_id=UNOWNED)
         visit.channel_id = "C_ARCHIVED_DOES_NOT_EXIST"
         session.add(visit)
         session.commit()

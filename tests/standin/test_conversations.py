@@ -114,3 +114,32 @@ def test_users_are_configurable() -> None:
         assert client.users_info(user="U9LATE")["user"]["tz"] == "Europe/Paris"
         with pytest.raises(SlackApiError):
             client.users_info(user="U01QAOFFICER")
+
+
+@pytest.mark.parametrize("channel", ["C01VISITS", "G01PRIVATE"], ids=["public", "private"])
+def test_members_are_paged_with_a_cursor(slack: SlackStandIn, client: WebClient, channel: str) -> None:
+    slack.ensure_channel(channel)
+    people = [f"U{n:04d}" for n in range(7)]
+    for person in people:
+        slack.ensure_user(person)
+    slack.set_members(channel, people)
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        page = client.conversations_members(channel=channel, limit=3, cursor=cursor)
+        seen += page["members"]
+        pages += 1
+        cursor = page["response_metadata"]["next_cursor"] or None
+        if cursor is None:
+            break
+    assert pages == 3 and sorted(seen) == sorted([slack.bot_user_id, *people])
+    with pytest.raises(SlackApiError, match="invalid_cursor"):
+        client.conversations_members(channel=channel, cursor="bm90IGEgY3Vyc29y")
+
+
+def test_members_are_everyone_until_set(slack: SlackStandIn, client: WebClient) -> None:
+    assert set(client.conversations_members(channel="C01VISITS")["members"]) == set(slack.channel_members("C01VISITS"))
+    assert "U02DCS" in client.conversations_members(channel="C01VISITS")["members"]
+    slack.set_members("C01VISITS", ["U02DCS"])
+    assert client.conversations_members(channel="C01VISITS")["members"] == [slack.bot_user_id, "U02DCS"]

@@ -18,7 +18,12 @@ from sqlmodel import Session
 from storage import repo
 from storage.changes import DatabaseNotAnswering, ReadCache, ReadingTakesLong, change_watch_for
 from storage.db import create_engine_for, read_scope
+from storage.models import UNOWNED
+from storage.repo import VisibleTo
 from tests.proxies import SwitchableProxy
+
+EVERY_VISIT = VisibleTo(team_id=UNOWNED, user_id="U_ANYONE", channel_ids=None)
+"""Every visit of the workspace, as an administrator sees them."""
 
 NOW = datetime(2021, 6, 22, 8, 0, tzinfo=UTC)
 
@@ -45,7 +50,7 @@ class CountingRead:
     def __call__(self) -> list[str]:
         self.reads += 1
         with read_scope(self.engine) as session:
-            return [visit.reference for visit in repo.list_open_visits(session=session)]
+            return [visit.reference for visit in repo.list_open_visits(session=session, visible_to=EVERY_VISIT)]
 
 
 @pytest.fixture

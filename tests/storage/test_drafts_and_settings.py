@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session
 
+from storage.models import UNOWNED
 from storage.repo import (
     get_letter_draft,
     list_approvers,
@@ -24,7 +25,7 @@ def test_a_draft_keeps_the_letters_facts(session):
     assert draft is not None
     session.commit()
     session.expire_all()
-    stored = get_letter_draft(session=session, draft_id=draft.id)
+    stored = get_letter_draft(session=session, draft_id=draft.id, team_id=UNOWNED)
     assert stored.facts == FACTS
     assert (stored.status, stored.filename, stored.created_at) == ("pending", "a.pdf", NOW)
 
@@ -36,7 +37,7 @@ def test_a_draft_is_resolved_once(session):
     assert not resolve_letter_draft(session=session, draft_id=draft.id, status="dismissed", actor_user_id="U3", now=NOW)
     session.commit()
     session.expire_all()
-    stored = get_letter_draft(session=session, draft_id=draft.id)
+    stored = get_letter_draft(session=session, draft_id=draft.id, team_id=UNOWNED)
     assert (stored.status, stored.resolved_by) == ("created", "U2")
 
 

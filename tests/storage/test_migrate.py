@@ -72,7 +72,7 @@ def test_the_comparison_would_notice_a_missing_index(engine: Engine) -> None:
     ("table", "names"),
     [
         ("reminders", {"ix_reminders_milestone_id", "ix_reminders_status_due_at"}),
-        ("visits", {"ix_visits_status"}),
+        ("visits", {"ix_visits_status", "ix_visits_team_id"}),
         ("milestones", {"ix_milestones_visit_id"}),
         ("audit_events", {"ix_audit_events_visit_id"}),
     ],
@@ -133,7 +133,7 @@ def test_fresh_database_starts_without_revision_and_ends_at_head(fresh_database_
 
         upgrade_database(engine=engine)
 
-        assert current_revision(engine=engine) == head_revision() == "0003"
+        assert current_revision(engine=engine) == head_revision() == "0004"
     finally:
         engine.dispose()
 

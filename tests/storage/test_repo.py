@@ -20,7 +20,9 @@ from storage.repo import (
     SYSTEM_ACTOR,
     NewMilestone,
     NewReminder,
+    VisibleTo,
     add_reminders,
+    adopt_unowned_rows,
     append_audit_event,
     cancel_pending_reminders,
     close_visit,
@@ -38,6 +40,10 @@ from storage.repo import (
     set_milestone_owner,
     set_milestone_status,
 )
+from tests.conftest import FACTORY_TEAM
+
+EVERY_VISIT = VisibleTo(team_id=FACTORY_TEAM, user_id="U_ANYONE", channel_ids=None)
+"""Every visit of the workspace, as an administrator sees them."""
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2021, 6, 22, 8, 0, tzinfo=UTC)
@@ -107,6 +113,7 @@ def test_create_visit_round_trip(session: Session, engine: Engine) -> None:
     ]
     created = create_visit(
         session=session,
+        team_id=FACTORY_TEAM,
         local_authority="St Helens",
         visit_type="standard_inspection",
         letter_date=date(2021, 6, 22),
@@ -121,7 +128,7 @@ def test_create_visit_round_trip(session: Session, engine: Engine) -> None:
     session.commit()
 
     with Session(engine) as fresh:
-        visit = get_visit(session=fresh, reference="st-helens-2106")
+        visit = get_visit(session=fresh, reference="st-helens-2106", team_id=FACTORY_TEAM)
         assert visit is not None
         assert visit.id == created.id
         assert (visit.local_authority, visit.visit_type, visit.status) == (
@@ -159,7 +166,7 @@ def test_create_visit_round_trip(session: Session, engine: Engine) -> None:
         assert draft.approval_status is None
         assert stored[2].evidence == "We would be grateful for your feedback by 20 August 2021"
         assert all(m.created_at == m.updated_at == created.created_at for m in stored)
-        assert get_milestone(session=fresh, milestone_id=_id(draft.id)) == draft
+        assert get_milestone(session=fresh, milestone_id=_id(draft.id), team_id=FACTORY_TEAM) == draft
 
         assert list_approvers(session=fresh, visit_id=_id(visit.id)) == ["U_DCS", "U_HEAD"]
 
@@ -186,8 +193,9 @@ def test_visit_created_without_a_user_is_audited_as_the_system(
 def test_get_visit_by_id(make_visit: MakeVisit, session: Session) -> None:
     visit = make_visit()
 
-    assert get_visit_by_id(session=session, visit_id=_id(visit.id)) == visit
-    assert get_visit_by_id(session=session, visit_id=_id(visit.id) + 1) is None
+    assert get_visit_by_id(session=session, visit_id=_id(visit.id), team_id=FACTORY_TEAM) == visit
+    assert get_visit_by_id(session=session, visit_id=_id(visit.id) + 1, team_id=FACTORY_TEAM) is None
+    assert get_visit_by_id(session=session, visit_id=_id(visit.id), team_id="T_ELSEWHERE") is None
 
 
 @pytest.mark.parametrize(
@@ -286,13 +294,14 @@ def test_get_visit_ignores_case_and_spaces(
 ) -> None:
     visit = make_visit()
 
-    assert get_visit(session=session, reference=typed) == visit
+    assert get_visit(session=session, reference=typed, team_id=FACTORY_TEAM) == visit
 
 
 def test_get_visit_unknown_reference(make_visit: MakeVisit, session: Session) -> None:
     make_visit()
 
-    assert get_visit(session=session, reference="st-helens-2107") is None
+    assert get_visit(session=session, reference="st-helens-2107", team_id=FACTORY_TEAM) is None
+    assert get_visit(session=session, reference="st-helens-2106", team_id="T_ELSEWHERE") is None
 
 
 def test_two_writers_racing_for_a_reference_both_succeed(engine: Engine) -> None:
@@ -301,6 +310,7 @@ def test_two_writers_racing_for_a_reference_both_succeed(engine: Engine) -> None
     def create(session: Session) -> Visit:
         return create_visit(
             session=session,
+            team_id=FACTORY_TEAM,
             local_authority="St Helens",
             visit_type="focused_visit",
             letter_date=date(2021, 6, 22),
@@ -378,7 +388,7 @@ def test_list_open_visits_orders_by_next_open_milestone(
     close_visit(session=session, visit=closed, actor_user_id="U1", now=LATER)
     session.commit()
 
-    ordered = [v.local_authority for v in list_open_visits(session=session)]
+    ordered = [v.local_authority for v in list_open_visits(session=session, visible_to=EVERY_VISIT)]
 
     assert ordered == ["Sooner", "Acknowledged", "Later", "All Done", "Empty"]
     assert no_milestones.reference == "empty-2106"
@@ -399,10 +409,10 @@ def test_close_visit(make_visit: MakeVisit, session: Session, engine: Engine) ->
     )
     assert again is None
     with Session(engine) as fresh:
-        stored = get_visit(session=fresh, reference=visit.reference)
+        stored = get_visit(session=fresh, reference=visit.reference, team_id=FACTORY_TEAM)
         assert stored is not None
         assert (stored.status, stored.closed_at) == ("closed", LATER)
-        assert list_open_visits(session=fresh) == []
+        assert list_open_visits(session=fresh, visible_to=EVERY_VISIT) == []
         actions = [e.action for e in list_audit_events(session=fresh, visit_id=_id(visit.id))]
         assert actions == ["visit_created", "visit_closed"]
 
@@ -461,7 +471,7 @@ def test_milestone_changes_are_audited_old_to_new(
 
     assert event is not None
     with Session(engine) as fresh:
-        stored = get_milestone(session=fresh, milestone_id=_id(milestone.id))
+        stored = get_milestone(session=fresh, milestone_id=_id(milestone.id), team_id=FACTORY_TEAM)
         assert stored is not None
         assert getattr(stored, field) == value
         assert stored.updated_at == LATER
@@ -818,3 +828,21 @@ def test_add_reminders_refuses_bad_input(
     session.rollback()
 
     assert session.exec(select(Reminder)).all() == []
+
+
+def test_rows_stored_before_workspaces_are_adopted_into_the_installations_team(session: Session) -> None:
+    unowned = create_visit(
+        session=session, local_authority="Oldham", visit_type="jtai", letter_date=date(2021, 6, 22), visit_dates=[],
+        inspectors=[], created_by="U1", now=NOW,
+        milestones=[NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2021, 7, 1), source="letter")],
+    )
+    session.commit()
+    assert get_visit(session=session, reference=unowned.reference, team_id="T_HOME") is None
+
+    assert adopt_unowned_rows(session=session, team_id="T_HOME", enterprise_id="E_ONE") == 1
+    session.commit()
+    assert adopt_unowned_rows(session=session, team_id="T_OTHER", enterprise_id=None) == 0  # once only
+
+    adopted = get_visit(session=session, reference=unowned.reference, team_id="T_HOME")
+    assert adopted is not None and adopted.enterprise_id == "E_ONE"
+    assert get_milestone(session=session, milestone_id=1, team_id="T_HOME") is not None

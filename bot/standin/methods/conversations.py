@@ -169,12 +169,20 @@ def list_conversations(ws: Workspace, args: Args) -> dict[str, Any]:
 
 
 def members(ws: Workspace, args: Args) -> dict[str, Any]:
-    channel = ws.channels[ws.resolve_channel(args.text("channel"))]
-    if channel.get("is_im"):
-        ids = [channel["user"], ws.bot_user_id]
-    else:
-        ids = channel.get("members") or list(ws.users)
-    return {"members": ids, "response_metadata": {"next_cursor": ""}}
+    """Paged as Slack pages it: `limit` (default 100), and a cursor naming the next member."""
+    channel_id = ws.resolve_channel(args.text("channel"))
+    ids = ws.channel_members(channel_id)
+    limit = max(1, min(args.integer("limit", default=DEFAULT_LIMIT), MAX_LIMIT))
+    cursor = args.text("cursor")
+    start = 0
+    if cursor:
+        try:
+            start = ids.index(base64.b64decode(cursor, validate=True).decode().removeprefix("user:"))
+        except (ValueError, UnicodeDecodeError):
+            raise SlackError("invalid_cursor") from None
+    page, rest = ids[start : start + limit], ids[start + limit :]
+    next_cursor = base64.b64encode(f"user:{rest[0]}".encode()).decode() if rest else ""
+    return {"members": page, "response_metadata": {"next_cursor": next_cursor}}
 
 
 METHODS = {
