@@ -22,7 +22,7 @@ from handlers.forms import FormErrors, choice_value, metadata, text_value, user_
 from handlers.visits import visit_timeline
 from scheduler.planning import replan_milestone
 from storage import repo
-from storage.models import Milestone, Reminder, Visit
+from storage.models import AuditEvent, Milestone, Reminder, Visit
 
 
 @dataclass(frozen=True)
@@ -84,23 +84,48 @@ def apply_click(*, ctx: HandlerContext, session: Session, click: Click) -> tuple
             action=_attempted_action(click), now=now, outcome="refused", note=refusal, idempotency_key=click.key,
         )
         return visit, milestone, refusal
+    changed: AuditEvent | None = None
     if click.verb == blocks.ACKNOWLEDGE:
         if milestone.status == "open":
-            repo.set_milestone_status(status="acknowledged", **common)
+            changed = repo.set_milestone_status(status="acknowledged", **common)
     elif click.verb == blocks.MARK_DONE:
-        repo.set_milestone_status(status="done", note=click.note, **common)
+        changed = repo.set_milestone_status(status="done", note=click.note, **common)
     elif click.verb == blocks.SNOOZE:
         until = ctx.calendar.add_working_days(ctx.today(), 1)
-        repo.snooze_milestone(until=until, **common)
+        changed = repo.snooze_milestone(until=until, **common)
     elif click.verb == blocks.ASSIGN:
-        repo.set_milestone_owner(owner_user_id=click.owner_user_id, **common)
+        changed = repo.set_milestone_owner(owner_user_id=click.owner_user_id, **common)
     elif click.verb == blocks.REQUEST_SIGN_OFF:
-        repo.request_approval(**common)
+        changed = repo.request_approval(**common)
     elif click.verb in (blocks.APPROVE, blocks.REJECT):
         decision = "approved" if click.verb == blocks.APPROVE else "rejected"
-        repo.decide_approval(decision=decision, reason=click.note, **common)
+        changed = repo.decide_approval(decision=decision, reason=click.note, **common)
+    if changed is None and not repo.audit_key_seen(session=session, key=click.key):
+        # Someone got there first (or the message was old): nothing changed, nothing recorded.
+        # A Slack retry of this very click (its key was recorded) is redrawn without a word.
+        raise UserError(_already_answer(session=session, milestone=milestone, click=click))
     replan_milestone(session=session, visit=visit, milestone=milestone, defaults=ctx.defaults, now=now)
     return visit, milestone, None
+
+
+DECIDING_ACTIONS = {
+    blocks.ACKNOWLEDGE: ("milestone_status_changed",),
+    blocks.MARK_DONE: ("milestone_status_changed",),
+    blocks.SNOOZE: ("milestone_snoozed",),
+    blocks.ASSIGN: ("milestone_owner_changed",),
+    blocks.REQUEST_SIGN_OFF: ("approval_requested",),
+    blocks.APPROVE: ("approval_approved", "approval_rejected"),
+    blocks.REJECT: ("approval_approved", "approval_rejected"),
+}
+"""For each click, the audited changes that can have made it come too late."""
+
+
+def _already_answer(*, session: Session, milestone: Milestone, click: Click) -> str:
+    first = repo.latest_change(
+        session=session, visit_id=milestone.visit_id, milestone_id=milestone.id,
+        actions=DECIDING_ACTIONS.get(click.verb, ()),
+    )
+    return blocks.already_decided_text(milestone=milestone, event=first, snoozed_until=milestone.snoozed_until)
 
 
 def _refusal(*, session: Session, visit: Visit, milestone: Milestone, click: Click) -> str | None:
@@ -109,13 +134,13 @@ def _refusal(*, session: Session, visit: Visit, milestone: Milestone, click: Cli
         if click.user_id not in approvers:
             who = ", ".join(f"<@{a}>" for a in approvers) or "nobody yet (set them with `/ofsted settings`)"
             return f"Only this visit's approvers can approve or reject: {who}."
-        if milestone.approval_status != "requested":
+        if milestone.approval_status is None:
             return "Nobody has asked for sign-off on this yet: press *Request sign-off* first."
         if click.verb == blocks.REJECT and not (click.note or "").strip():
             return "A rejection needs a reason."
     if click.verb == blocks.MARK_DONE and milestone.needs_approval and milestone.approval_status != "approved":
         return (
-            f"*{milestone.label}* needs sign-off before it is done: press *Request sign-off*, "
+            f"*{blocks.escape(milestone.label)}* needs sign-off before it is done: press *Request sign-off*, "
             "and an approver will approve it."
         )
     return None

@@ -25,6 +25,7 @@ from handlers.intake import SharedFile, facts_from_file, facts_from_text, save_a
 from handlers.visits import create_visit_from_form, visit_timeline
 from scheduler.planning import replan_visit
 from storage import repo
+from storage.models import Visit
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,17 @@ def letter_submission(state: dict[str, Any]) -> SharedFile | dict[str, Any]:
         return facts_from_text(text)
     except UserError as error:
         raise FormErrors({"letter_text": error.message[:2000]}) from None
+
+
+def _settings_now(*, ctx: HandlerContext, visit: Visit, approvers: list[str]) -> str:
+    """The settings as `/ofsted settings` would show them now (see blocks.settings_fingerprint)."""
+    return blocks.settings_fingerprint(
+        channel_id=visit.channel_id,
+        approvers=approvers,
+        escalation_user_id=visit.escalation_user_id,
+        reminder_time=visit.reminder_time or ctx.defaults.reminder_time.strftime("%H:%M"),
+        reminder_offsets=visit.reminder_offsets or ",".join(str(n) for n in ctx.defaults.offsets),
+    )
 
 
 def _state(body: dict[str, Any]) -> dict[str, Any]:
@@ -139,11 +151,21 @@ def register(app: App, ctx: HandlerContext) -> None:
     def handle_settings_submitted(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
         user_id = body["user"]["id"]
         form = read_settings_form(_state(body))
-        visit_id = metadata(body["view"]).get("visit_id")
+        meta = metadata(body["view"])
         with ctx.session() as session:
-            visit = repo.get_visit_by_id(session=session, visit_id=int(visit_id or 0))
+            # Locked until saved: of two people saving at once, the second reads what the first left.
+            visit = repo.lock_visit(session=session, visit_id=int(meta.get("visit_id") or 0))
             if visit is None:
                 raise UserError("That visit no longer exists: nothing was saved.")
+            approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
+            if meta.get("shown") and meta["shown"] != _settings_now(ctx=ctx, visit=visit, approvers=approvers):
+                saved = repo.latest_change(
+                    session=session, visit_id=visit.id or 0, milestone_id=None, actions=("settings_changed",)
+                )
+                answer = blocks.visit_already_changed_text(
+                    reference=visit.reference, event=saved, deed="changed the settings of"
+                )
+                raise UserError(f"{answer} Run `/ofsted settings {visit.reference}` again to see them.")
             event = repo.update_visit_settings(
                 session=session, visit=visit, channel_id=form.channel_id, reminder_time=form.reminder_time,
                 reminder_offsets=form.reminder_offsets, escalation_user_id=form.escalation_user_id,
@@ -151,7 +173,7 @@ def register(app: App, ctx: HandlerContext) -> None:
             )
             replan_visit(session=session, visit=visit, defaults=ctx.defaults, now=ctx.now())
             reference = visit.reference
-        summary = f"saved: {event.note}" if event is not None else "unchanged: nothing to save"
+        summary = f"saved: {blocks.escape(event.note or '')}" if event is not None else "unchanged: nothing to save"
         client.chat_postMessage(channel=user_id, text=f"Settings for `{reference}` {summary}.")
 
     app.view(blocks.SETTINGS_MODAL)(ack=check_settings, lazy=[handle_settings_submitted])

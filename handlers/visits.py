@@ -17,6 +17,7 @@ from handlers.blocks import HomeItem, VisitSummary
 from handlers.context import HandlerContext
 from handlers.errors import UserError
 from handlers.forms import VisitForm
+from handlers.text import escape_mrkdwn
 from scheduler.planning import ReminderDefaults, replan_visit
 from scheduler.rules import MILESTONE_LABELS, NEEDS_SIGN_OFF, MilestoneKind
 from storage import repo
@@ -34,7 +35,9 @@ def find_visit(*, session: Session, reference: str) -> Visit:
         return visit
     known = [v.reference for v in repo.list_open_visits(session=session, limit=5)]
     hint = f" Open visits: {', '.join(f'`{r}`' for r in known)}." if known else ""
-    raise UserError(f"I have no visit called `{reference[:60]}`.{hint} `/ofsted list` shows them all.")
+    raise UserError(
+        f"I have no visit called `{escape_mrkdwn(reference[:60])}`.{hint} `/ofsted list` shows them all."
+    )
 
 
 @dataclass(frozen=True)
