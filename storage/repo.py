@@ -266,6 +266,7 @@ def close_visit(
     know that a closed visit is not reminded about.
     """
     _require_aware(now)
+    lock_visit(session=session, visit_id=_id(visit.id))
     if visit.status == "closed" or _seen(session=session, key=idempotency_key):
         return None
     old_status = visit.status
@@ -561,6 +562,7 @@ def set_milestone_status(
     """
     if status not in MILESTONE_STATUSES:
         raise ValueError(f"unknown milestone status {status!r}; expected {MILESTONE_STATUSES}")
+    _lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -585,7 +587,12 @@ def set_milestone_owner(
     note: str | None = None,
     idempotency_key: str | None = None,
 ) -> AuditEvent | None:
-    """Assign (or, with None, unassign) a milestone's owner and audit it (old → new)."""
+    """Assign (or, with None, unassign) a milestone's owner and audit it (old → new).
+
+    Two people assigning at once are both recorded, one after the other, each with the owner
+    it really replaced: an owner is not a decision that can contradict another.
+    """
+    _lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -615,6 +622,7 @@ def set_milestone_due_date(
     Reminders planned for the old date stay as they are: replanning is the
     scheduler's job (cancel_pending_reminders, then add_reminders).
     """
+    _lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -642,13 +650,15 @@ def _change_milestone(
     note: str | None,
     idempotency_key: str | None,
 ) -> AuditEvent | None:
-    """One transition: `field` from the value the caller saw to `new`, audited if it happened.
+    """One transition: `field` from its value now to `new`, audited if it happened.
 
-    A conditional UPDATE (`… WHERE id = … AND field IS <the value seen>`) makes the change. On
-    PostgreSQL a second click racing this one waits for its row lock, finds the value no
-    longer what it saw, and changes nothing; on SQLite the two are one after the other anyway.
-    Either way exactly one of them changes the row and writes an `ok` event; the other gets
-    None and the milestone as it now is, so its caller can say who got there first.
+    Callers lock the row first (`_lock_milestone`), so the value compared and described is the
+    one stored, not one read before another click committed: of two clicks at once the second
+    waits for the first and then finds its change made (or its decision taken) already. The
+    UPDATE is conditional on that value too (`… WHERE id = … AND field IS <old>`), so even a
+    caller that forgot the lock cannot overwrite a change it did not see. Exactly one click
+    changes the row and writes an `ok` event; the other gets None and the milestone as it now
+    is, so its caller can say who got there first.
     """
     _require_aware(now)
     old = getattr(milestone, field)
@@ -674,6 +684,21 @@ def _change_milestone(
         note=description if note is None else f"{description}; {note}",
         idempotency_key=idempotency_key,
     )
+
+
+def _lock_milestone(*, session: Session, milestone: Milestone) -> None:
+    """Lock the milestone's row for this unit of work and read it afresh into `milestone`.
+
+    PostgreSQL: `SELECT … FOR UPDATE` (a concurrent click waits here until this one commits,
+    then reads what it left). SQLite has no row locks and needs none: a unit of work that
+    writes began IMMEDIATE (storage.db), so it holds the database's write lock already.
+    """
+    session.exec(
+        select(Milestone)
+        .where(col(Milestone.id) == milestone.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def _seen(*, session: Session, key: str | None) -> bool:
@@ -922,6 +947,7 @@ def snooze_milestone(
     idempotency_key: str | None = None,
 ) -> AuditEvent | None:
     """Silence a milestone's reminders until `until`; None if it was snoozed to then already."""
+    _lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -948,6 +974,7 @@ def request_approval(
 
     Of two requests at once one is recorded, with one `Approval` row (see `_change_milestone`).
     """
+    _lock_milestone(session=session, milestone=milestone)
     if milestone.approval_status == "requested":
         return None
     event = _change_milestone(
@@ -989,6 +1016,7 @@ def decide_approval(
         raise ValueError(f"a decision is one of {APPROVAL_DECISIONS}, not {decision!r}")
     if decision == "rejected" and not (reason or "").strip():
         raise ValueError("a rejection needs a reason")
+    _lock_milestone(session=session, milestone=milestone)
     request = session.exec(
         select(Approval)
         .where(col(Approval.milestone_id) == milestone.id, col(Approval.decision).is_(None))
