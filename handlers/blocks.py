@@ -876,18 +876,18 @@ def assign_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str
 
 # --- What a click that came too late is told --------------------------------------------------
 
-_STATUS_DONE_WORDS = {
-    "acknowledged": "acknowledged",
-    "done": "marked done",
-    "waived": "waived",
-    "open": "reopened",
+_STATUS_DEEDS = {
+    "acknowledged": "acknowledged {label}",
+    "done": "marked {label} done",
+    "waived": "waived {label}",
+    "open": "reopened {label}",
 }
 
 
 def _deed(event: EventLike, milestone: MilestoneLike, snoozed_until: date | None) -> str:
     label = f"*{escape(milestone.label)}*"
     if event.action == "milestone_status_changed":
-        return f"{_STATUS_DONE_WORDS.get(milestone.status, 'changed the status of')} {label}"
+        return _STATUS_DEEDS.get(milestone.status, "changed the status of {label}").format(label=label)
     if event.action == "milestone_snoozed":
         until = f" until {format_long(snoozed_until)}" if snoozed_until else ""
         return f"snoozed {label}{until}"
