@@ -582,8 +582,11 @@ def settings_modal(
             "visit_id": visit.id,
             # What the form showed, so a save made meanwhile by someone else is not overwritten.
             "shown": settings_fingerprint(
-                channel_id=visit.channel_id, approvers=approvers, escalation_user_id=escalation_user_id,
-                reminder_time=reminder_time, reminder_offsets=reminder_offsets,
+                channel_id=visit.channel_id,
+                approvers=approvers,
+                escalation_user_id=escalation_user_id,
+                reminder_time=reminder_time,
+                reminder_offsets=reminder_offsets,
             ),
         },
     )
@@ -758,6 +761,11 @@ def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Blo
     return rows
 
 
+def _milestone_heading(milestone: MilestoneLike, visit: VisitLike) -> str:
+    """"*Draft action plan due* · Fernleigh: focused visit (`fernleigh-2604`)", escaped."""
+    return f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)"
+
+
 def reminder_blocks(
     *,
     visit: VisitLike,
@@ -776,7 +784,7 @@ def reminder_blocks(
         state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
     blocks: list[Block] = [
         section(
-            f"{lead}: *{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)\n"
+            f"{lead}: {_milestone_heading(milestone, visit)}\n"
             f"{word} *{format_long(milestone.due_date)}*: {state}."
         ),
         context(milestone_line(milestone, today=today, calendar=calendar).split("\n", 1)[1]),
@@ -791,7 +799,8 @@ def reminder_blocks(
 def reminder_text(*, visit: VisitLike, milestone: MilestoneLike, kind: str, today: date, calendar: WorkingDayCalendar) -> str:
     lead = REMINDER_LEADS.get(kind, "Reminder").split(" ", 1)[1]
     return (
-        f"{lead}: {escape(milestone.label)} for {escape(visit.local_authority or visit.reference)}, "
+        f"{lead}: {escape(milestone.label)} "
+        f"for {escape(visit.local_authority or visit.reference)}, "
         f"{format_long(milestone.due_date)} ({due_phrase(due=milestone.due_date, today=today, calendar=calendar)})"
     )
 
@@ -822,7 +831,7 @@ def done_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, 
         title="Mark done",
         submit="Mark done",
         blocks=[
-            section(f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)"),
+            section(_milestone_heading(milestone, visit)),
             _text_input(block_id="note", label="Note (optional)", optional=True, multiline=True, max_length=1000,
                         placeholder="e.g. submitted through the Ofsted portal"),
         ],
@@ -848,7 +857,7 @@ def sign_off_modal(*, milestone: MilestoneLike, visit: VisitLike, decision: str 
         submit="Save",
         blocks=[
             section(
-                f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)\n"
+                f"{_milestone_heading(milestone, visit)}\n"
                 f"Sign-off: {milestone.approval_status or 'not requested'}"
             ),
             {"type": "input", "block_id": "decision", "label": plain("Decision"), "element": element},
@@ -867,7 +876,7 @@ def assign_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str
         title="Assign owner",
         submit="Assign",
         blocks=[
-            section(f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)"),
+            section(_milestone_heading(milestone, visit)),
             {"type": "input", "block_id": "owner", "label": plain("Owner"), "element": picker},
         ],
         metadata={"milestone_id": milestone.id, **origin},
@@ -887,7 +896,8 @@ _STATUS_DEEDS = {
 def _deed(event: EventLike, milestone: MilestoneLike, snoozed_until: date | None) -> str:
     label = f"*{escape(milestone.label)}*"
     if event.action == "milestone_status_changed":
-        return _STATUS_DEEDS.get(milestone.status, "changed the status of {label}").format(label=label)
+        deed = _STATUS_DEEDS.get(milestone.status, "changed the status of {label}")
+        return deed.format(label=label)
     if event.action == "milestone_snoozed":
         until = f" until {format_long(snoozed_until)}" if snoozed_until else ""
         return f"snoozed {label}{until}"

@@ -203,10 +203,13 @@ def handle_settings(*, ctx: HandlerContext, command: Command, body: dict[str, An
 def handle_close(*, ctx: HandlerContext, command: Command, body: dict[str, Any], respond: Any, **_: Any) -> None:
     with ctx.session() as session:
         visit = find_visit(session=session, reference=command.visit or "")
-        if repo.close_visit(session=session, visit=visit, actor_user_id=body["user_id"], now=ctx.now()) is None:
+        closed = repo.close_visit(session=session, visit=visit, actor_user_id=body["user_id"], now=ctx.now())
+        if closed is None:
             # Closed already, perhaps a moment ago by someone else: say who, change nothing.
-            closed = repo.latest_change(session=session, visit_id=visit.id or 0, milestone_id=None, actions=("visit_closed",))
-            raise UserError(blocks.visit_already_changed_text(reference=visit.reference, event=closed, deed="closed"))
+            first = repo.latest_change(
+                session=session, visit_id=visit.id or 0, milestone_id=None, actions=("visit_closed",)
+            )
+            raise UserError(blocks.visit_already_changed_text(reference=visit.reference, event=first, deed="closed"))
         replan_visit(session=session, visit=visit, defaults=ctx.defaults, now=ctx.now())  # cancels them
         reference = visit.reference
     respond(text=f":white_check_mark: Closed `{reference}`: no more reminders will be posted for it.")

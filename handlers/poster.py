@@ -104,7 +104,7 @@ class SlackPoster:
             channel=user_id,
             text=(
                 f":warning: I could not post the reminder for *{escape_mrkdwn(notice.milestone.label)}* "
-                f"(`{escape_mrkdwn(notice.visit.reference)}`, due {format_long(notice.milestone.due_date)}) "
+                f"(`{notice.visit.reference}`, due {format_long(notice.milestone.due_date)}) "
                 f"in {where}: {escape_mrkdwn(error)}. Check that I am still in that channel (`/invite @ofsted-bot`)."
             ),
         )

@@ -158,7 +158,8 @@ def register(app: App, ctx: HandlerContext) -> None:
             if visit is None:
                 raise UserError("That visit no longer exists: nothing was saved.")
             approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
-            if meta.get("shown") and meta["shown"] != _settings_now(ctx=ctx, visit=visit, approvers=approvers):
+            shown_then, now_shown = meta.get("shown"), _settings_now(ctx=ctx, visit=visit, approvers=approvers)
+            if shown_then and shown_then != now_shown:
                 saved = repo.latest_change(
                     session=session, visit_id=visit.id or 0, milestone_id=None, actions=("settings_changed",)
                 )
@@ -173,7 +174,7 @@ def register(app: App, ctx: HandlerContext) -> None:
             )
             replan_visit(session=session, visit=visit, defaults=ctx.defaults, now=ctx.now())
             reference = visit.reference
-        summary = f"saved: {blocks.escape(event.note or '')}" if event is not None else "unchanged: nothing to save"
+        summary = "unchanged: nothing to save" if event is None else f"saved: {blocks.escape(event.note or '')}"
         client.chat_postMessage(channel=user_id, text=f"Settings for `{reference}` {summary}.")
 
     app.view(blocks.SETTINGS_MODAL)(ack=check_settings, lazy=[handle_settings_submitted])
