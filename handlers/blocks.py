@@ -920,19 +920,19 @@ def already_decided_text(
     Tuesday 28 April 2026; nothing was changed.")."""
     if event is None:
         return f"*{escape(milestone.label)}* is already {milestone.status}: nothing was changed."
-    when = event.at.astimezone(LONDON)
-    return (
-        f"{user(event.actor_user_id)} already {_deed(event, milestone, snoozed_until)} "
-        f"at {when:%H:%M} on {format_long(when.date())}; nothing was changed."
-    )
+    return _done_first(event, _deed(event, milestone, snoozed_until))
 
 
 def visit_already_changed_text(*, reference: str, event: EventLike | None, deed: str) -> str:
     """The same for a visit ("closed", "changed the settings of"), by someone else first."""
     if event is None:
         return f"Someone already {deed} `{escape(reference)}`; nothing was changed."
+    return _done_first(event, f"{deed} `{escape(reference)}`")
+
+
+def _done_first(event: EventLike, deed: str) -> str:
     when = event.at.astimezone(LONDON)
     return (
-        f"{user(event.actor_user_id)} already {deed} `{escape(reference)}` at {when:%H:%M} on "
-        f"{format_long(when.date())}; nothing was changed."
+        f"{user(event.actor_user_id)} already {deed} at {when:%H:%M} on {format_long(when.date())}; "
+        "nothing was changed."
     )
