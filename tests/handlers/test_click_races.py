@@ -4,7 +4,14 @@ when, nothing is changed, and nothing is recorded for them."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, date, datetime
 
+from handlers import blocks
+from handlers.context import HandlerContext
+from handlers.errors import UserError
+from handlers.milestones import Click, apply_click
+from storage import repo
+from storage.db import session_scope
 from tests.handlers.conftest import CHANNEL, OFFICER, all_text
 from tests.handlers.test_milestone_buttons import APPROVER, _click, _wait_redrawn, reminder  # noqa: F401
 
@@ -155,3 +162,57 @@ def test_closing_a_visit_closed_by_someone_else_says_who_closed_it(bot, reminder
         ":x: <@U_OFFICER> already closed `fernleigh-2604` at 09:00 on Tuesday 28 April 2026; nothing was changed."
     )
     assert [e.actor_user_id for e in bot.audit() if e.action == "visit_closed"] == [OFFICER]
+
+
+def test_approve_and_reject_at_once_through_the_use_case_make_one_decision_and_one_answer(engine):
+    """`apply_click`, as each request runs it, on both databases: one `ok` decision, no `refused`
+    event, and the other approver told who decided first."""
+    now = datetime(2026, 4, 28, 9, 42, tzinfo=UTC)
+    ctx = HandlerContext(engine=engine, bot_token=None, clock=lambda: now)
+    for trial in range(50):
+        with session_scope(engine) as session:
+            visit = repo.create_visit(
+                session=session, local_authority=f"Fernleigh {trial}", visit_type="focused_visit",
+                letter_date=date(2026, 4, 22), visit_dates=[], inspectors=[], created_by=OFFICER,
+                approvers=["U_JO", "U_SAM"], now=now,
+                milestones=[repo.NewMilestone(
+                    kind="action_plan_draft_due", label="Draft action plan due", due_date=date(2026, 5, 20),
+                    source="rule", needs_approval=True,
+                )],
+            )
+            (milestone,) = repo.list_milestones(session=session, visit_id=visit.id or 0)
+            repo.request_approval(session=session, milestone=milestone, actor_user_id=OFFICER, now=now)
+            visit_id, milestone_id = visit.id, milestone.id
+        clicks = [
+            Click(blocks.APPROVE, milestone_id, "U_JO", f"{trial}:approve"),
+            Click(blocks.REJECT, milestone_id, "U_SAM", f"{trial}:reject", note="Needs the MASH actions"),
+        ]
+        start = threading.Barrier(2, timeout=30)
+        answers: dict[str, str] = {}
+
+        def press(click):
+            start.wait()
+            try:
+                with ctx.session() as session:
+                    apply_click(ctx=ctx, session=session, click=click)
+            except UserError as error:
+                answers[click.user_id] = error.message
+
+        threads = [threading.Thread(target=press, args=(click,)) for click in clicks]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+
+        with ctx.reading() as session:
+            events = [e for e in repo.list_audit_events(session=session, visit_id=visit_id) if e.milestone_id]
+        decided = [e for e in events if e.action in ("approval_approved", "approval_rejected")]
+        assert [e.outcome for e in decided] == ["ok"], f"trial {trial}: {[(e.action, e.outcome) for e in events]}"
+        (winner,) = decided
+        (loser,) = answers
+        assert loser != winner.actor_user_id
+        verb = "approved" if winner.action == "approval_approved" else "rejected"
+        assert answers[loser] == (
+            f"<@{winner.actor_user_id}> already {verb} *Draft action plan due* at 10:42 on Tuesday 28 April 2026; "
+            "nothing was changed."
+        )
