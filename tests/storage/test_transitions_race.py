@@ -216,3 +216,29 @@ def test_two_owners_assigned_at_once_are_two_transitions_each_from_what_it_repla
             owner = session.get(Milestone, milestone_id).owner_user_id  # type: ignore[union-attr]
         assert first.note == f"owner none → {first.actor_user_id}"
         assert second.note == f"owner {first.actor_user_id} → {second.actor_user_id}" == f"owner {first.actor_user_id} → {owner}"
+
+
+def _settings_by(user_id: str, channel_id: str) -> Callable[..., Any]:
+    def save(*, session: Session, milestone: Milestone, visit: Visit) -> Any:
+        return repo.update_visit_settings(
+            session=session, visit=visit, channel_id=channel_id, reminder_time=None, reminder_offsets=None,
+            escalation_user_id=None, approvers=["U_JO", "U_SAM"], actor_user_id=user_id, now=NOW,
+        )
+
+    return save
+
+
+def test_two_settings_saved_at_once_are_audited_each_from_what_it_replaced(engine: Engine) -> None:
+    """The visit's row is locked for the save, so the second audits the first's values as old."""
+    race = Race(("settings_changed",), _settings_by("U_JO", "C_JO"), _settings_by("U_SAM", "C_SAM"))
+    for trial in range(TRIALS):
+        visit_id, milestone_id = _new_visit(engine, trial=trial, request_sign_off=False)
+
+        _run_together(engine, race, visit_id=visit_id, milestone_id=milestone_id)
+
+        first, second = sorted(_ok_events(engine, visit_id=visit_id, actions=race.actions), key=lambda e: e.id or 0)
+        with Session(engine) as session:
+            channel = session.get(Visit, visit_id).channel_id  # type: ignore[union-attr]
+        first_channel = f"C_{first.actor_user_id.removeprefix('U_')}"
+        assert first.note == f"channel default → {first_channel}"
+        assert second.note == f"channel {first_channel} → {channel}" != first.note
