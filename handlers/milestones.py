@@ -75,6 +75,8 @@ def apply_click(*, ctx: HandlerContext, session: Session, click: Click) -> tuple
         raise UserError("That milestone no longer exists.")
     if visit.status != "open":
         raise UserError(f"`{visit.reference}` is closed: reopen it before changing its milestones.")
+    # Checked and changed under the row's lock: a click racing this one waits, then sees its result.
+    repo.lock_milestone(session=session, milestone=milestone)
     now = ctx.now()
     common = {"session": session, "milestone": milestone, "actor_user_id": click.user_id, "now": now, "idempotency_key": click.key}
     refusal = _refusal(session=session, visit=visit, milestone=milestone, click=click)

@@ -562,7 +562,7 @@ def set_milestone_status(
     """
     if status not in MILESTONE_STATUSES:
         raise ValueError(f"unknown milestone status {status!r}; expected {MILESTONE_STATUSES}")
-    _lock_milestone(session=session, milestone=milestone)
+    lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -592,7 +592,7 @@ def set_milestone_owner(
     Two people assigning at once are both recorded, one after the other, each with the owner
     it really replaced: an owner is not a decision that can contradict another.
     """
-    _lock_milestone(session=session, milestone=milestone)
+    lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -622,7 +622,7 @@ def set_milestone_due_date(
     Reminders planned for the old date stay as they are: replanning is the
     scheduler's job (cancel_pending_reminders, then add_reminders).
     """
-    _lock_milestone(session=session, milestone=milestone)
+    lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -652,7 +652,7 @@ def _change_milestone(
 ) -> AuditEvent | None:
     """One transition: `field` from its value now to `new`, audited if it happened.
 
-    Callers lock the row first (`_lock_milestone`), so the value compared and described is the
+    Callers lock the row first (`lock_milestone`), so the value compared and described is the
     one stored, not one read before another click committed: of two clicks at once the second
     waits for the first and then finds its change made (or its decision taken) already. The
     UPDATE is conditional on that value too (`… WHERE id = … AND field IS <old>`), so even a
@@ -686,8 +686,9 @@ def _change_milestone(
     )
 
 
-def _lock_milestone(*, session: Session, milestone: Milestone) -> None:
-    """Lock the milestone's row for this unit of work and read it afresh into `milestone`.
+def lock_milestone(*, session: Session, milestone: Milestone) -> None:
+    """Lock the milestone's row for this unit of work and read it afresh into `milestone` (an
+    object of this session), so checks made on it next hold until the change is committed.
 
     PostgreSQL: `SELECT … FOR UPDATE` (a concurrent click waits here until this one commits,
     then reads what it left). SQLite has no row locks and needs none: a unit of work that
@@ -947,7 +948,7 @@ def snooze_milestone(
     idempotency_key: str | None = None,
 ) -> AuditEvent | None:
     """Silence a milestone's reminders until `until`; None if it was snoozed to then already."""
-    _lock_milestone(session=session, milestone=milestone)
+    lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -974,7 +975,7 @@ def request_approval(
 
     Of two requests at once one is recorded, with one `Approval` row (see `_change_milestone`).
     """
-    _lock_milestone(session=session, milestone=milestone)
+    lock_milestone(session=session, milestone=milestone)
     if milestone.approval_status == "requested":
         return None
     event = _change_milestone(
@@ -1016,7 +1017,7 @@ def decide_approval(
         raise ValueError(f"a decision is one of {APPROVAL_DECISIONS}, not {decision!r}")
     if decision == "rejected" and not (reason or "").strip():
         raise ValueError("a rejection needs a reason")
-    _lock_milestone(session=session, milestone=milestone)
+    lock_milestone(session=session, milestone=milestone)
     request = session.exec(
         select(Approval)
         .where(col(Approval.milestone_id) == milestone.id, col(Approval.decision).is_(None))
