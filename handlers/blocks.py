@@ -1,19 +1,24 @@
 """Block Kit: every message, modal and Home tab the bot shows, built by pure functions.
 
 Nothing here talks to Slack or the database: each function takes what it shows (and `today`,
-for "3 working days left") and returns blocks. Slack's limits are kept here, in one place:
+for "3 working days left") and returns blocks. Whatever a person or a letter wrote (names,
+labels, notes, reasons, evidence, inspectors, file names) goes into mrkdwn and notification
+text through `escape` (handlers.text.escape_mrkdwn) once, so Slack shows it and never obeys it;
+`plain_text` fields take it as it is. Slack's limits are kept here, in one place:
 50 blocks a message (100 in a modal or the Home tab), 3,000 characters a text, 75 a button.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from scheduler.calendar import WorkingDayCalendar
+from handlers.text import escape_mrkdwn
+from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.rules import MILESTONE_LABELS, MilestoneKind, VisitType
 
@@ -81,9 +86,8 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def escape(text: str) -> str:
-    """Slack mrkdwn needs &, < and > escaped; letters contain all three."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+escape = escape_mrkdwn
+"""Slack mrkdwn needs &, < and > escaped; letters contain all three (see handlers.text)."""
 
 
 def plain(text: str, limit: int = MAX_TEXT) -> dict[str, Any]:
@@ -156,7 +160,7 @@ def visit_title(visit: VisitLike) -> str:
 
 
 def _visit_facts(visit: VisitLike) -> str:
-    parts = [f"Reference `{visit.reference}`"]
+    parts = [f"Reference `{escape(visit.reference)}`"]
     if visit.letter_date:
         parts.append(f"letter {format_long(visit.letter_date)}")
     if visit.visit_start:
@@ -167,7 +171,7 @@ def _visit_facts(visit: VisitLike) -> str:
         else:
             parts.append(f"visit {format_long(visit.visit_start)}")
     if visit.inspectors:
-        parts.append("inspectors " + ", ".join(visit.inspectors))
+        parts.append("inspectors " + escape(", ".join(visit.inspectors)))
     if visit.channel_id:
         parts.append(f"channel <#{visit.channel_id}>")
     if visit.status == "closed":
@@ -223,9 +227,9 @@ def timeline_text(*, visit: VisitLike, milestones: Sequence[MilestoneLike]) -> s
     """The notification text (and screen-reader text) that goes with a timeline."""
     nearest = next((m for m in milestones if m.status in ("open", "acknowledged")), None)
     if nearest is None:
-        return f"Timeline for {visit_title(visit)}"
+        return f"Timeline for {escape(visit_title(visit))}"
     return (
-        f"Timeline for {visit_title(visit)}: next, {nearest.label.lower()} on "
+        f"Timeline for {escape(visit_title(visit))}: next, {escape(nearest.label.lower())} on "
         f"{format_long(nearest.due_date)}"
     )
 
@@ -258,7 +262,7 @@ def visit_list_blocks(
             )
         blocks.append(
             section(
-                f"*{escape(visit_title(visit))}* · `{visit.reference}`\n{next_text}",
+                f"*{escape(visit_title(visit))}* · `{escape(visit.reference)}`\n{next_text}",
                 accessory=button("Show", action_id=OPEN_VISIT, value=visit.reference),
             )
         )
@@ -283,7 +287,7 @@ def letter_preview_blocks(
         word = "Expected" if is_estimate(kind=milestone["kind"], source=milestone["source"]) else "Due"
         label = MILESTONE_LABELS.get(MilestoneKind(milestone["kind"]), milestone["kind"])
         text = (
-            f"*{label}*: {word.lower()} {format_long(due)} "
+            f"*{escape(label)}*: {word.lower()} {format_long(due)} "
             f"({due_phrase(due=due, today=today, calendar=calendar)}), "
             f"{SOURCE_NAMES[milestone['source']]}"
         )
@@ -319,7 +323,7 @@ def _facts_line(facts: dict[str, Any]) -> str:
     if facts.get("visit_dates"):
         parts.append("visit " + " and ".join(format_long(date.fromisoformat(d)) for d in facts["visit_dates"]))
     if facts.get("inspectors"):
-        parts.append("inspectors " + ", ".join(facts["inspectors"]))
+        parts.append("inspectors " + escape(", ".join(facts["inspectors"])))
     return " · ".join(parts)
 
 
@@ -574,8 +578,31 @@ def settings_modal(
         title="Visit settings",
         submit="Save",
         blocks=blocks,
-        metadata={"visit_id": visit.id},
+        metadata={
+            "visit_id": visit.id,
+            # What the form showed, so a save made meanwhile by someone else is not overwritten.
+            "shown": settings_fingerprint(
+                channel_id=visit.channel_id,
+                approvers=approvers,
+                escalation_user_id=escalation_user_id,
+                reminder_time=reminder_time,
+                reminder_offsets=reminder_offsets,
+            ),
+        },
     )
+
+
+def settings_fingerprint(
+    *,
+    channel_id: str | None,
+    approvers: Sequence[str],
+    escalation_user_id: str | None,
+    reminder_time: str,
+    reminder_offsets: str,
+) -> str:
+    """A short digest of a visit's settings as the form shows them (defaults filled in)."""
+    shown = [channel_id, sorted(approvers), escalation_user_id, reminder_time, reminder_offsets]
+    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
 
 
 # --- Help and App Home ------------------------------------------------------------------------
@@ -627,7 +654,7 @@ def home_view(
             blocks.append(context(empty))
         for item in items[:25]:
             line = milestone_line(item.milestone, today=today, calendar=calendar)
-            where = f"{escape(visit_title(item.visit))} · `{item.visit.reference}`"
+            where = f"{escape(visit_title(item.visit))} · `{escape(item.visit.reference)}`"
             if item.why:
                 where += f" · {item.why}"
             blocks.append(section(f"{line}\n{where}"))
@@ -688,8 +715,6 @@ class EventLike(Protocol):
 
 def history_lines(events: Sequence[EventLike]) -> list[str]:
     """Who did what, when, as the message shows it after each click."""
-    from scheduler.calendar import LONDON
-
     lines = []
     for event in events:
         when = event.at.astimezone(LONDON)
@@ -736,6 +761,11 @@ def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Blo
     return rows
 
 
+def _milestone_heading(milestone: MilestoneLike, visit: VisitLike) -> str:
+    """"*Draft action plan due* · Fernleigh: focused visit (`fernleigh-2604`)", escaped."""
+    return f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)"
+
+
 def reminder_blocks(
     *,
     visit: VisitLike,
@@ -754,7 +784,7 @@ def reminder_blocks(
         state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
     blocks: list[Block] = [
         section(
-            f"{lead}: *{escape(milestone.label)}* · {escape(visit_title(visit))} (`{visit.reference}`)\n"
+            f"{lead}: {_milestone_heading(milestone, visit)}\n"
             f"{word} *{format_long(milestone.due_date)}*: {state}."
         ),
         context(milestone_line(milestone, today=today, calendar=calendar).split("\n", 1)[1]),
@@ -769,7 +799,8 @@ def reminder_blocks(
 def reminder_text(*, visit: VisitLike, milestone: MilestoneLike, kind: str, today: date, calendar: WorkingDayCalendar) -> str:
     lead = REMINDER_LEADS.get(kind, "Reminder").split(" ", 1)[1]
     return (
-        f"{lead}: {milestone.label} for {visit.local_authority or visit.reference}, "
+        f"{lead}: {escape(milestone.label)} "
+        f"for {escape(visit.local_authority or visit.reference)}, "
         f"{format_long(milestone.due_date)} ({due_phrase(due=milestone.due_date, today=today, calendar=calendar)})"
     )
 
@@ -800,7 +831,7 @@ def done_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, 
         title="Mark done",
         submit="Mark done",
         blocks=[
-            section(f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{visit.reference}`)"),
+            section(_milestone_heading(milestone, visit)),
             _text_input(block_id="note", label="Note (optional)", optional=True, multiline=True, max_length=1000,
                         placeholder="e.g. submitted through the Ofsted portal"),
         ],
@@ -826,7 +857,7 @@ def sign_off_modal(*, milestone: MilestoneLike, visit: VisitLike, decision: str 
         submit="Save",
         blocks=[
             section(
-                f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{visit.reference}`)\n"
+                f"{_milestone_heading(milestone, visit)}\n"
                 f"Sign-off: {milestone.approval_status or 'not requested'}"
             ),
             {"type": "input", "block_id": "decision", "label": plain("Decision"), "element": element},
@@ -845,8 +876,63 @@ def assign_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str
         title="Assign owner",
         submit="Assign",
         blocks=[
-            section(f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{visit.reference}`)"),
+            section(_milestone_heading(milestone, visit)),
             {"type": "input", "block_id": "owner", "label": plain("Owner"), "element": picker},
         ],
         metadata={"milestone_id": milestone.id, **origin},
+    )
+
+
+# --- What a click that came too late is told --------------------------------------------------
+
+_STATUS_DEEDS = {
+    "acknowledged": "acknowledged {label}",
+    "done": "marked {label} done",
+    "waived": "waived {label}",
+    "open": "reopened {label}",
+}
+
+
+def _deed(event: EventLike, milestone: MilestoneLike, snoozed_until: date | None) -> str:
+    label = f"*{escape(milestone.label)}*"
+    if event.action == "milestone_status_changed":
+        deed = _STATUS_DEEDS.get(milestone.status, "changed the status of {label}")
+        return deed.format(label=label)
+    if event.action == "milestone_snoozed":
+        until = f" until {format_long(snoozed_until)}" if snoozed_until else ""
+        return f"snoozed {label}{until}"
+    if event.action == "milestone_owner_changed":
+        return f"made {user(milestone.owner_user_id)} the owner of {label}"
+    if event.action == "approval_requested":
+        return f"asked for sign-off on {label}"
+    if event.action == "approval_approved":
+        return f"approved {label}"
+    if event.action == "approval_rejected":
+        return f"rejected {label}"
+    return f"changed {label}"
+
+
+def already_decided_text(
+    *, milestone: MilestoneLike, event: EventLike | None, snoozed_until: date | None = None
+) -> str:
+    """The answer to a click that lost a race or came from an old message: who decided first,
+    when, and that nothing was changed ("<@U1> already approved *Draft action plan* at 10:42 on
+    Tuesday 28 April 2026; nothing was changed.")."""
+    if event is None:
+        return f"*{escape(milestone.label)}* is already {milestone.status}: nothing was changed."
+    return _done_first(event, _deed(event, milestone, snoozed_until))
+
+
+def visit_already_changed_text(*, reference: str, event: EventLike | None, deed: str) -> str:
+    """The same for a visit ("closed", "changed the settings of"), by someone else first."""
+    if event is None:
+        return f"Someone already {deed} `{escape(reference)}`; nothing was changed."
+    return _done_first(event, f"{deed} `{escape(reference)}`")
+
+
+def _done_first(event: EventLike, deed: str) -> str:
+    when = event.at.astimezone(LONDON)
+    return (
+        f"{user(event.actor_user_id)} already {deed} at {when:%H:%M} on {format_long(when.date())}; "
+        "nothing was changed."
     )

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from handlers.errors import UserError
+from handlers.text import escape_mrkdwn
 
 SUBCOMMANDS = ("help", "letter", "new", "list", "show", "export", "settings", "close")
 NEEDS_VISIT = {"show", "export", "settings", "close"}
@@ -76,4 +77,4 @@ def _shown(word: str) -> str:
     """
     cleaned = word.replace("`", "'")
     cleaned = cleaned if len(cleaned) <= 40 else cleaned[:39] + "…"
-    return cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape_mrkdwn(cleaned)

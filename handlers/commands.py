@@ -285,9 +285,13 @@ def handle_close(*, ctx: HandlerContext, command: Command, body: dict[str, Any],
         decision = can_manage(asker.actor, facts, channel_members=asker.channel_members(facts), what="close")
         if not decision:
             raise refuse(session=session, visit=visit, user_id=asker.user_id, action="visit_closed", decision=decision, now=now)
-        if visit.status == "closed":
-            raise UserError(f"`{visit.reference}` is already closed.")
-        repo.close_visit(session=session, visit=visit, actor_user_id=body["user_id"], now=ctx.now())
+        closed = repo.close_visit(session=session, visit=visit, actor_user_id=body["user_id"], now=now)
+        if closed is None:
+            # Closed already, perhaps a moment ago by someone else: say who, change nothing.
+            first = repo.latest_change(
+                session=session, visit_id=visit.id or 0, milestone_id=None, actions=("visit_closed",)
+            )
+            raise UserError(blocks.visit_already_changed_text(reference=visit.reference, event=first, deed="closed"))
         replan_visit(session=session, visit=visit, defaults=ctx.defaults, now=ctx.now())  # cancels them
         reference = visit.reference
     respond(text=f":white_check_mark: Closed `{reference}`: no more reminders will be posted for it.")

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 import icalendar
 
 from handlers.blocks import SOURCE_NAMES, VisitLike, is_estimate, visit_title
+from handlers.text import one_line
 from scheduler.calendar import LONDON
 from storage.models import AuditEvent, Milestone
 
@@ -63,7 +64,9 @@ def milestones_ics(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"Ofsted: {visit_title(visit)}")
+    # An X- property is not known to be text, so icalendar would write it raw: a name holding a
+    # line break would end the line (and break the file, or add a property of its own choosing).
+    calendar.add("x-wr-calname", icalendar.vText(one_line(f"Ofsted: {visit_title(visit)}")))
     for milestone in milestones:
         calendar.add_component(_event(visit=visit, milestone=milestone, now=now))
     return calendar.to_ical()
@@ -77,7 +80,7 @@ def _event(*, visit: VisitLike, milestone: Milestone, now: datetime) -> icalenda
     # Outlook replaces an imported event when the same UID comes with a higher SEQUENCE.
     event.add("sequence", int(milestone.updated_at.timestamp()) - int(milestone.created_at.timestamp()))
     word = "expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "due"
-    event.add("summary", f"{milestone.label} ({word}): {visit.local_authority or visit.reference}")
+    event.add("summary", one_line(f"{milestone.label} ({word}): {visit.local_authority or visit.reference}"))
     event.add("dtstart", milestone.due_date)
     event.add("dtend", milestone.due_date + timedelta(days=1))
     event.add("transp", "TRANSPARENT")

@@ -26,6 +26,7 @@ from handlers import blocks
 from handlers.context import HandlerContext
 from handlers.core.access import Workspace
 from handlers.errors import UserError
+from handlers.text import escape_mrkdwn
 from scheduler.documents import MAX_DOCUMENT_BYTES, UnreadableDocument
 from scheduler.letters import NotAnOfstedLetter, read_letter
 from scheduler.sandbox import read_document_bounded
@@ -72,7 +73,7 @@ def facts_from_text(text: str) -> dict[str, Any]:
         return read_letter(text).to_json()
     except NotAnOfstedLetter as error:
         raise UserError(
-            f"That does not look like an Ofsted letter: {error}. Paste the letter from its "
+            f"That does not look like an Ofsted letter: {escape_mrkdwn(str(error))}. Paste the letter from its "
             "date line down, or attach the PDF or Word file Ofsted sent."
         ) from None
 
@@ -82,16 +83,18 @@ def facts_from_file(
 ) -> dict[str, Any]:
     """Download a shared file with the bot's token (from Slack's hosts only) and read it."""
     if file.size > MAX_DOCUMENT_BYTES:
-        raise UserError(f"{file.name} is too large to be a letter ({file.size // 1_000_000} MB).")
-    data = download(file.url, token=token, origins=origins, filename=file.name)
+        raise UserError(f"{escape_mrkdwn(file.name)} is too large to be a letter ({file.size // 1_000_000} MB).")
+    data = download(file.url, token=token, origins=origins, filename=escape_mrkdwn(file.name))
     try:
         text = read_document_bounded(data, filename=file.name)
     except UnreadableDocument as error:
-        raise UserError(f"I could not read {error}.") from None
+        raise UserError(f"I could not read {escape_mrkdwn(str(error))}.") from None
     try:
         return read_letter(text).to_json()
     except NotAnOfstedLetter as error:
-        raise UserError(f"{file.name} does not look like an Ofsted letter: {error}.") from None
+        raise UserError(
+            f"{escape_mrkdwn(file.name)} does not look like an Ofsted letter: {escape_mrkdwn(str(error))}."
+        ) from None
 
 
 def download(
@@ -270,7 +273,7 @@ def save_and_preview(
     posted = client.chat_postMessage(
         channel=preview_channel_id,
         thread_ts=thread_ts,
-        text=f"I read {filename or 'the letter'}: please check its dates.",
+        text=f"I read {escape_mrkdwn(filename or 'the letter')}: please check its dates.",
         blocks=preview,
     )
     with ctx.session() as session:

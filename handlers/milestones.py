@@ -24,7 +24,7 @@ from handlers.members import Asker
 from handlers.visits import refuse, visit_facts, visit_timeline
 from scheduler.planning import replan_milestone
 from storage import repo
-from storage.models import Milestone, Reminder, Visit
+from storage.models import AuditEvent, Milestone, Reminder, Visit
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,8 @@ def may_click(*, session: Session, visit: Visit, milestone: Milestone, click: Cl
 def apply_click(*, ctx: HandlerContext, session: Session, click: Click, asker: Asker) -> tuple[Visit, Milestone, str | None]:
     """Make the change a click asks for; returns the visit, milestone and a refusal, if refused."""
     visit, milestone = find_milestone(session=session, milestone_id=click.milestone_id, asker=asker)
+    # Checked and changed under the row's lock: a click racing this one waits, then sees its result.
+    repo.lock_milestone(session=session, milestone=milestone)
     now = ctx.now()
     decision = may_click(session=session, visit=visit, milestone=milestone, click=click, asker=asker)
     if decision and visit.status != "open":
@@ -111,35 +113,60 @@ def apply_click(*, ctx: HandlerContext, session: Session, click: Click, asker: A
             action=_attempted_action(click), now=now, outcome="refused", note=note, idempotency_key=click.key,
         )
         return visit, milestone, refusal
+    changed: AuditEvent | None = None
     if click.verb == blocks.ACKNOWLEDGE:
         if milestone.status == "open":
-            repo.set_milestone_status(status="acknowledged", **common)
+            changed = repo.set_milestone_status(status="acknowledged", **common)
     elif click.verb == blocks.MARK_DONE:
-        repo.set_milestone_status(status="done", note=click.note, **common)
+        changed = repo.set_milestone_status(status="done", note=click.note, **common)
     elif click.verb == blocks.SNOOZE:
         until = ctx.calendar.add_working_days(ctx.today(), 1)
-        repo.snooze_milestone(until=until, **common)
+        changed = repo.snooze_milestone(until=until, **common)
     elif click.verb == blocks.ASSIGN:
-        repo.set_milestone_owner(owner_user_id=click.owner_user_id, **common)
+        changed = repo.set_milestone_owner(owner_user_id=click.owner_user_id, **common)
     elif click.verb == blocks.REQUEST_SIGN_OFF:
-        repo.request_approval(**common)
+        changed = repo.request_approval(**common)
     elif click.verb in (blocks.APPROVE, blocks.REJECT):
         verdict = "approved" if click.verb == blocks.APPROVE else "rejected"
-        repo.decide_approval(decision=verdict, reason=click.note, **common)
+        changed = repo.decide_approval(decision=verdict, reason=click.note, **common)
+    if changed is None and not repo.audit_key_seen(session=session, key=click.key):
+        # Someone got there first (or the message was old): nothing changed, nothing recorded.
+        # A Slack retry of this very click (its key was recorded) is redrawn without a word.
+        raise UserError(_already_answer(session=session, milestone=milestone, click=click))
     replan_milestone(session=session, visit=visit, milestone=milestone, defaults=ctx.defaults, now=now)
     return visit, milestone, None
+
+
+DECIDING_ACTIONS = {
+    blocks.ACKNOWLEDGE: ("milestone_status_changed",),
+    blocks.MARK_DONE: ("milestone_status_changed",),
+    blocks.SNOOZE: ("milestone_snoozed",),
+    blocks.ASSIGN: ("milestone_owner_changed",),
+    blocks.REQUEST_SIGN_OFF: ("approval_requested",),
+    blocks.APPROVE: ("approval_approved", "approval_rejected"),
+    blocks.REJECT: ("approval_approved", "approval_rejected"),
+}
+"""For each click, the audited changes that can have made it come too late."""
+
+
+def _already_answer(*, session: Session, milestone: Milestone, click: Click) -> str:
+    first = repo.latest_change(
+        session=session, visit_id=milestone.visit_id, milestone_id=milestone.id,
+        actions=DECIDING_ACTIONS.get(click.verb, ()),
+    )
+    return blocks.already_decided_text(milestone=milestone, event=first, snoozed_until=milestone.snoozed_until)
 
 
 def _refusal(*, milestone: Milestone, click: Click) -> str | None:
     """What stops a permitted click: a sign-off nobody asked for, a rejection without a reason."""
     if click.verb in (blocks.APPROVE, blocks.REJECT):
-        if milestone.approval_status != "requested":
+        if milestone.approval_status is None:
             return "Nobody has asked for sign-off on this yet: press *Request sign-off* first."
         if click.verb == blocks.REJECT and not (click.note or "").strip():
             return "A rejection needs a reason."
     if click.verb == blocks.MARK_DONE and milestone.needs_approval and milestone.approval_status != "approved":
         return (
-            f"*{milestone.label}* needs sign-off before it is done: press *Request sign-off*, "
+            f"*{blocks.escape(milestone.label)}* needs sign-off before it is done: press *Request sign-off*, "
             "and an approver will approve it."
         )
     return None

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from handlers import blocks
 from handlers.delivery import direct_message_channel
+from handlers.text import escape_mrkdwn
 from scheduler.calendar import WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.dispatcher import PermanentPostError, Posted, ReminderNotice, TransientPostError
@@ -102,9 +103,9 @@ class SlackPoster:
         self.client.chat_postMessage(
             channel=user_id,
             text=(
-                f":warning: I could not post the reminder for *{notice.milestone.label}* "
-                f"(`{notice.visit.reference}`, due {format_long(notice.milestone.due_date)}) in {where}: "
-                f"{error}. Check that I am still in that channel (`/invite @ofsted-bot`)."
+                f":warning: I could not post the reminder for *{escape_mrkdwn(notice.milestone.label)}* "
+                f"(`{notice.visit.reference}`, due {format_long(notice.milestone.due_date)}) "
+                f"in {where}: {escape_mrkdwn(error)}. Check that I am still in that channel (`/invite @ofsted-bot`)."
             ),
         )
 

@@ -26,6 +26,7 @@ from handlers.intake import SharedFile, facts_from_file, facts_from_text, save_a
 from handlers.visits import create_visit_from_form, refuse, visit_facts, visit_timeline
 from scheduler.planning import replan_visit
 from storage import repo
+from storage.models import Visit
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,17 @@ def letter_submission(state: dict[str, Any]) -> SharedFile | dict[str, Any]:
         return facts_from_text(text)
     except UserError as error:
         raise FormErrors({"letter_text": error.message[:2000]}) from None
+
+
+def _settings_now(*, ctx: HandlerContext, visit: Visit, approvers: list[str]) -> str:
+    """The settings as `/ofsted settings` would show them now (see blocks.settings_fingerprint)."""
+    return blocks.settings_fingerprint(
+        channel_id=visit.channel_id,
+        approvers=approvers,
+        escalation_user_id=visit.escalation_user_id,
+        reminder_time=visit.reminder_time or ctx.defaults.reminder_time.strftime("%H:%M"),
+        reminder_offsets=visit.reminder_offsets or ",".join(str(n) for n in ctx.defaults.offsets),
+    )
 
 
 def _state(body: dict[str, Any]) -> dict[str, Any]:
@@ -144,10 +156,12 @@ def register(app: App, ctx: HandlerContext) -> None:
         asker = ctx.asker(body, client)
         user_id = asker.user_id
         form = read_settings_form(_state(body))
-        visit_id = metadata(body["view"]).get("visit_id")
+        meta = metadata(body["view"])
         gone = "That visit no longer exists: nothing was saved."
         with ctx.session() as session:
-            visit = repo.get_visit_by_id(session=session, visit_id=int(visit_id or 0), team_id=asker.team_id)
+            found = repo.get_visit_by_id(session=session, visit_id=int(meta.get("visit_id") or 0), team_id=asker.team_id)
+            # Locked until saved: of two people saving at once, the second reads what the first left.
+            visit = repo.lock_visit(session=session, visit_id=found.id or 0) if found is not None else None
             if visit is None:
                 raise UserError(gone)
             # Asked again now: the form may have been opened by a manager and submitted by someone
@@ -159,6 +173,16 @@ def register(app: App, ctx: HandlerContext) -> None:
                     session=session, visit=visit, user_id=user_id, action="settings_changed", decision=decision,
                     now=ctx.now(), hidden=gone,
                 )
+            approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
+            shown_then, now_shown = meta.get("shown"), _settings_now(ctx=ctx, visit=visit, approvers=approvers)
+            if shown_then and shown_then != now_shown:
+                saved = repo.latest_change(
+                    session=session, visit_id=visit.id or 0, milestone_id=None, actions=("settings_changed",)
+                )
+                answer = blocks.visit_already_changed_text(
+                    reference=visit.reference, event=saved, deed="changed the settings of"
+                )
+                raise UserError(f"{answer} Run `/ofsted settings {visit.reference}` again to see them.")
             event = repo.update_visit_settings(
                 session=session, visit=visit, channel_id=form.channel_id, reminder_time=form.reminder_time,
                 reminder_offsets=form.reminder_offsets, escalation_user_id=form.escalation_user_id,
@@ -166,7 +190,7 @@ def register(app: App, ctx: HandlerContext) -> None:
             )
             replan_visit(session=session, visit=visit, defaults=ctx.defaults, now=ctx.now())
             reference = visit.reference
-        summary = f"saved: {event.note}" if event is not None else "unchanged: nothing to save"
+        summary = "unchanged: nothing to save" if event is None else f"saved: {blocks.escape(event.note or '')}"
         client.chat_postMessage(channel=user_id, text=f"Settings for `{reference}` {summary}.")
 
     app.view(blocks.SETTINGS_MODAL)(ack=check_settings, lazy=[handle_settings_submitted])

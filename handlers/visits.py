@@ -19,6 +19,7 @@ from handlers.core.access import NOT_FOUND, Decision, VisitFacts, Workspace
 from handlers.errors import Refused, UserError
 from handlers.forms import VisitForm
 from handlers.members import Asker
+from handlers.text import escape_mrkdwn
 from scheduler.planning import ReminderDefaults, replan_visit
 from scheduler.rules import MILESTONE_LABELS, NEEDS_SIGN_OFF, MilestoneKind
 from storage import repo
@@ -53,7 +54,9 @@ def no_such_visit(*, session: Session, reference: str, asker: Asker) -> UserErro
     shown = visible_to(session=session, asker=asker)
     known = [v.reference for v in repo.list_open_visits(session=session, visible_to=shown, limit=5)]
     hint = f" Open visits: {', '.join(f'`{r}`' for r in known)}." if known else ""
-    return UserError(f"I have no visit called `{reference[:60]}`.{hint} `/ofsted list` shows them all.")
+    return UserError(
+        f"I have no visit called `{escape_mrkdwn(reference[:60])}`.{hint} `/ofsted list` shows them all."
+    )
 
 
 def find_visit(

@@ -47,6 +47,9 @@ def create_engine_for(url: str) -> Engine:
     then writes takes the write lock up front, so two of them queue for up to the
     busy timeout instead of one failing with "database is locked".
     PostgreSQL gets pre-ping so a connection dropped by the server is replaced.
+    Every engine hides bound parameters from its errors and logs: they hold letter text,
+    notes and reasons, which must never reach a log (a failed statement's traceback would
+    otherwise print them).
     """
     sa_url = make_url(normalize_database_url(url))
     backend = sa_url.get_backend_name()
@@ -61,8 +64,10 @@ def create_engine_for(url: str) -> Engine:
             for name, value in POSTGRES_CONNECT_DEFAULTS.items()
             if name not in sa_url.query
         }
-        return create_engine(sa_url, pool_pre_ping=True, connect_args=connect_args)
-    return create_engine(sa_url)
+        return create_engine(
+            sa_url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True
+        )
+    return create_engine(sa_url, hide_parameters=True)
 
 
 def _create_sqlite_engine(sa_url: URL) -> Engine:
@@ -70,7 +75,7 @@ def _create_sqlite_engine(sa_url: URL) -> Engine:
     in_memory = database in ("", ":memory:") or sa_url.query.get("mode") == "memory"
     if not in_memory and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(sa_url)
+    engine = create_engine(sa_url, hide_parameters=True)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_immediate)
     return engine

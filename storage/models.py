@@ -254,6 +254,15 @@ class LetterDraft(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+# The audit log is append-only in the database itself: triggers refuse UPDATE, DELETE (and, on
+# PostgreSQL, TRUNCATE) on audit_events, whatever sends them (migration 0005). These ORM hooks
+# are kept as well, on purpose: they stop our own code before a statement is sent, with an
+# error that names the mistake, on any database, including one built from these models without
+# the migrations. The triggers are what a plain SQL UPDATE meets. (A migration that rebuilds
+# audit_events on SQLite, batch mode's copy-and-rename, drops its triggers with the old table
+# and must create them again.)
+
+
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or remove an audit event."""
 

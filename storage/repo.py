@@ -348,29 +348,51 @@ def close_visit(
 ) -> AuditEvent | None:
     """Close a visit; returns the audit event, or None if it was closed already.
 
-    Pending reminders are left to the dispatcher and planner, which know that a
-    closed visit is not reminded about.
+    One conditional UPDATE (`… WHERE status = 'open'`): of two people closing at once, one
+    closes it and is audited; the other changes nothing and records nothing (see
+    `_record_transition`). Pending reminders are left to the dispatcher and planner, which
+    know that a closed visit is not reminded about.
     """
     _require_aware(now)
-    if visit.status == "closed":
+    lock_visit(session=session, visit_id=_id(visit.id))
+    if visit.status == "closed" or _seen(session=session, key=idempotency_key):
         return None
-    event = append_audit_event(
+    old_status = visit.status
+    changed = session.execute(
+        update(Visit)
+        .where(col(Visit.id) == visit.id, col(Visit.status) == old_status)
+        .values(status="closed", closed_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        session.refresh(visit)
+        return None
+    return _record_transition(
         session=session,
         visit_id=_id(visit.id),
         milestone_id=None,
         actor_user_id=actor_user_id,
         action="visit_closed",
         now=now,
-        note=f"status {visit.status} → closed",
+        note=f"status {old_status} → closed",
         idempotency_key=idempotency_key,
     )
-    if event is None:
-        return None
-    visit.status = "closed"
-    visit.closed_at = now
-    session.add(visit)
-    session.flush()
-    return event
+
+
+def lock_visit(*, session: Session, visit_id: int) -> Visit | None:
+    """The visit as stored now, its row locked until the unit of work ends.
+
+    PostgreSQL: `SELECT … FOR UPDATE`, so a second change to the same visit waits for this one
+    and then reads what it left. SQLite has no row locks and needs none: a unit of work that
+    writes begins IMMEDIATE (see storage.db), which already lets one writer in at a time.
+    """
+    statement = (
+        select(Visit)
+        .where(col(Visit.id) == visit_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(statement).first()
 
 
 def update_visit_settings(
@@ -388,10 +410,14 @@ def update_visit_settings(
 ) -> AuditEvent | None:
     """Change where and when a visit's reminders go, and who signs off; audited as one event.
 
-    Returns None when nothing changed (or the key was seen before), writing nothing.
+    Returns None when nothing changed (or the key was seen before), writing nothing. The row
+    is locked first (`lock_visit`) so the old → new values audited are the ones replaced,
+    even when two people save at once.
     """
     _require_aware(now)
     visit_id = _id(visit.id)
+    if lock_visit(session=session, visit_id=visit_id) is None:
+        return None
     wanted_approvers = sorted(dict.fromkeys(a.strip() for a in approvers if a.strip()))
     current_approvers = list_approvers(session=session, visit_id=visit_id)
     changes = [
@@ -409,19 +435,7 @@ def update_visit_settings(
             f"approvers {', '.join(current_approvers) or 'none'} → "
             f"{', '.join(wanted_approvers) or 'none'}"
         )
-    if not changes:
-        return None
-    event = append_audit_event(
-        session=session,
-        visit_id=visit_id,
-        milestone_id=None,
-        actor_user_id=actor_user_id,
-        action="settings_changed",
-        now=now,
-        note="; ".join(changes),
-        idempotency_key=idempotency_key,
-    )
-    if event is None:
+    if not changes or _seen(session=session, key=idempotency_key):
         return None
     visit.channel_id = channel_id
     visit.reminder_time = reminder_time
@@ -436,7 +450,16 @@ def update_visit_settings(
     for user_id in wanted_approvers:
         session.add(VisitApprover(visit_id=visit_id, user_id=user_id))
     session.flush()
-    return event
+    return _record_transition(
+        session=session,
+        visit_id=visit_id,
+        milestone_id=None,
+        actor_user_id=actor_user_id,
+        action="settings_changed",
+        now=now,
+        note="; ".join(changes),
+        idempotency_key=idempotency_key,
+    )
 
 
 # --- letter drafts ------------------------------------------------------------------
@@ -642,6 +665,7 @@ def set_milestone_status(
     """
     if status not in MILESTONE_STATUSES:
         raise ValueError(f"unknown milestone status {status!r}; expected {MILESTONE_STATUSES}")
+    lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -666,7 +690,12 @@ def set_milestone_owner(
     note: str | None = None,
     idempotency_key: str | None = None,
 ) -> AuditEvent | None:
-    """Assign (or, with None, unassign) a milestone's owner and audit it (old → new)."""
+    """Assign (or, with None, unassign) a milestone's owner and audit it (old → new).
+
+    Two people assigning at once are both recorded, one after the other, each with the owner
+    it really replaced: an owner is not a decision that can contradict another.
+    """
+    lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -696,6 +725,7 @@ def set_milestone_due_date(
     Reminders planned for the old date stay as they are: replanning is the
     scheduler's job (cancel_pending_reminders, then add_reminders).
     """
+    lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -723,10 +753,31 @@ def _change_milestone(
     note: str | None,
     idempotency_key: str | None,
 ) -> AuditEvent | None:
+    """One transition: `field` from its value now to `new`, audited if it happened.
+
+    Callers lock the row first (`lock_milestone`), so the value compared and described is the
+    one stored, not one read before another click committed: of two clicks at once the second
+    waits for the first and then finds its change made (or its decision taken) already. The
+    UPDATE is conditional on that value too (`… WHERE id = … AND field IS <old>`), so even a
+    caller that forgot the lock cannot overwrite a change it did not see. Exactly one click
+    changes the row and writes an `ok` event; the other gets None and the milestone as it now
+    is, so its caller can say who got there first.
+    """
     _require_aware(now)
-    if getattr(milestone, field) == new:
+    old = getattr(milestone, field)
+    if old == new or _seen(session=session, key=idempotency_key):
         return None
-    event = append_audit_event(
+    column = getattr(Milestone, field)
+    changed = session.execute(
+        update(Milestone)
+        .where(col(Milestone.id) == milestone.id, column.is_not_distinct_from(old))
+        .values({field: new, "updated_at": now})
+        .execution_options(synchronize_session="fetch")
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        session.refresh(milestone)
+        return None
+    return _record_transition(
         session=session,
         visit_id=milestone.visit_id,
         milestone_id=_id(milestone.id),
@@ -736,11 +787,61 @@ def _change_milestone(
         note=description if note is None else f"{description}; {note}",
         idempotency_key=idempotency_key,
     )
-    if event is None:
-        return None
-    setattr(milestone, field, new)
-    milestone.updated_at = now
-    session.add(milestone)
+
+
+def lock_milestone(*, session: Session, milestone: Milestone) -> None:
+    """Lock the milestone's row for this unit of work and read it afresh into `milestone` (an
+    object of this session), so checks made on it next hold until the change is committed.
+
+    PostgreSQL: `SELECT … FOR UPDATE` (a concurrent click waits here until this one commits,
+    then reads what it left). SQLite has no row locks and needs none: a unit of work that
+    writes began IMMEDIATE (storage.db), so it holds the database's write lock already.
+    """
+    session.exec(
+        select(Milestone)
+        .where(col(Milestone.id) == milestone.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _seen(*, session: Session, key: str | None) -> bool:
+    """Whether this very request (a Slack retry carries the same key) was recorded before."""
+    return key is not None and _audit_key_exists(session=session, key=key)
+
+
+def _record_transition(
+    *,
+    session: Session,
+    visit_id: int,
+    milestone_id: int | None,
+    actor_user_id: str,
+    action: str,
+    now: datetime,
+    note: str,
+    idempotency_key: str | None,
+) -> AuditEvent:
+    """The `ok` event of a change this unit of work has just made.
+
+    Written only after the conditional UPDATE changed a row, so a click that lost a race, or
+    asked for what was already so, records nothing. Such a click is not recorded at all, not
+    even as another outcome: it changed nothing, the winner's event already says who decided
+    and when, the person is told so on the spot, and a trail that also listed every double
+    click would bury the decisions it exists to show. No savepoint here: should the key
+    collide after all, the whole unit of work (the change with it) rolls back rather than
+    leave a change without its event.
+    """
+    event = AuditEvent(
+        visit_id=visit_id,
+        milestone_id=milestone_id,
+        actor_user_id=actor_user_id,
+        action=action,
+        outcome="ok",
+        note=note,
+        at=now,
+        idempotency_key=idempotency_key,
+    )
+    session.add(event)
     session.flush()
     return event
 
@@ -950,6 +1051,7 @@ def snooze_milestone(
     idempotency_key: str | None = None,
 ) -> AuditEvent | None:
     """Silence a milestone's reminders until `until`; None if it was snoozed to then already."""
+    lock_milestone(session=session, milestone=milestone)
     return _change_milestone(
         session=session,
         milestone=milestone,
@@ -972,7 +1074,11 @@ def request_approval(
     now: datetime,
     idempotency_key: str | None = None,
 ) -> AuditEvent | None:
-    """Ask the visit's approvers to sign off; None if sign-off is already requested."""
+    """Ask the visit's approvers to sign off; None if sign-off is already requested.
+
+    Of two requests at once one is recorded, with one `Approval` row (see `_change_milestone`).
+    """
+    lock_milestone(session=session, milestone=milestone)
     if milestone.approval_status == "requested":
         return None
     event = _change_milestone(
@@ -1015,13 +1121,16 @@ def decide_approval(
 ) -> AuditEvent | None:
     """Approve or reject the open request; None if there is none (decided already, or never asked).
 
-    The caller checks that the actor is one of the visit's approvers: storage records, it does
-    not decide who may.
+    One decision per request: the milestone moves from `requested` by a conditional UPDATE, so
+    of Approve and Reject pressed at the same instant exactly one is recorded. The caller
+    checks that the actor is one of the visit's approvers: storage records, it does not decide
+    who may.
     """
     if decision not in APPROVAL_DECISIONS:
         raise ValueError(f"a decision is one of {APPROVAL_DECISIONS}, not {decision!r}")
     if decision == "rejected" and not (reason or "").strip():
         raise ValueError("a rejection needs a reason")
+    lock_milestone(session=session, milestone=milestone)
     request = session.exec(
         select(Approval)
         .where(col(Approval.milestone_id) == milestone.id, col(Approval.decision).is_(None))
@@ -1042,13 +1151,36 @@ def decide_approval(
         idempotency_key=idempotency_key,
     )
     if event is not None:
-        request.decided_by = actor_user_id
-        request.decision = decision
-        request.reason = reason
-        request.decided_at = now
-        session.add(request)
-        session.flush()
+        session.execute(
+            update(Approval)
+            .where(col(Approval.id) == request.id, col(Approval.decision).is_(None))
+            .values(decided_by=actor_user_id, decision=decision, reason=reason, decided_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
     return event
+
+
+def latest_change(
+    *, session: Session, visit_id: int, milestone_id: int | None, actions: Sequence[str]
+) -> AuditEvent | None:
+    """The last `ok` event of these kinds: who made the state what it is, and when.
+
+    What a click that lost a race (or came from an old message) is told: "Jo already approved
+    this at 10:42; nothing was changed".
+    """
+    statement = select(AuditEvent).where(
+        col(AuditEvent.visit_id) == visit_id,
+        col(AuditEvent.action).in_(actions),
+        col(AuditEvent.outcome) == "ok",
+    )
+    if milestone_id is not None:
+        statement = statement.where(col(AuditEvent.milestone_id) == milestone_id)
+    return session.exec(statement.order_by(col(AuditEvent.id).desc())).first()
+
+
+def audit_key_seen(*, session: Session, key: str) -> bool:
+    """Whether a request with this idempotency key was recorded: a retry, not a second click."""
+    return _audit_key_exists(session=session, key=key)
 
 
 def list_milestone_events(*, session: Session, milestone_id: int, limit: int = 5) -> list[AuditEvent]:

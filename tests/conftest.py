@@ -121,10 +121,19 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 
 
 def _empty_all_tables(engine: Engine) -> None:
+    """Empty every table between tests on the shared PostgreSQL database.
+
+    The audit log refuses UPDATE, DELETE and TRUNCATE (migration 0005), so its triggers are
+    switched off for this one transaction: ALTER TABLE is transactional in PostgreSQL, and the
+    triggers are on again when it commits (or rolls back). Only the tests do this; SQLite tests
+    get a new file each instead.
+    """
     quote = engine.dialect.identifier_preparer.quote
     tables = ", ".join(quote(table.name) for table in SQLModel.metadata.sorted_tables)
     with engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE audit_events DISABLE TRIGGER USER")
         connection.exec_driver_sql(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE")
+        connection.exec_driver_sql("ALTER TABLE audit_events ENABLE TRIGGER USER")
 
 
 @pytest.fixture
