@@ -108,7 +108,7 @@ def test_serve_http_runs_under_gunicorn_and_answers_signed_requests(tmp_path):
         server = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             while True:
                 try:
                     with urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
