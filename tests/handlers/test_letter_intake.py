@@ -39,7 +39,8 @@ def _recorded(bot, preview):
 
     def noted(_slack):
         with Session(bot.engine) as session:
-            return session.exec(select(LetterDraft).where(LetterDraft.preview_ts == preview["ts"])).first()
+            recorded = select(LetterDraft).where(LetterDraft.preview_ts == preview["ts"])
+            return session.exec(recorded).first()
 
     bot.slack.wait_for(noted, timeout=30)
     return preview

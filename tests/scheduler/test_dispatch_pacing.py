@@ -159,7 +159,8 @@ def test_claims_waiting_their_turn_longer_than_the_lease_are_not_taken_by_anothe
     lease = 3.0
     with SlackStandIn() as slack:
         slack.add_channel("C1", name="visits")
-        ids = _due_reminders(engine, channels=["C1"], per_channel=8, due_at=datetime.now(UTC) - timedelta(minutes=1))
+        due_at = datetime.now(UTC) - timedelta(minutes=1)
+        ids = _due_reminders(engine, channels=["C1"], per_channel=8, due_at=due_at)
         first = _dispatcher(slack, engine, dispatch_lease=lease)
         first.channel_interval = 0.6
         second_engine = create_engine_for(str(engine.url))
