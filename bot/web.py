@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,6 +13,8 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from storage.changes import on_daemon_thread
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +66,9 @@ def _unauthorized(start_response: StartResponse) -> Iterable[bytes]:
 
 # A health check that hangs is no answer: a database dropping packets (a partition, not a
 # refusal) would hold the check, and a pooled connection's pre-ping, for minutes.
+# The check runs on a daemon thread: a pool's threads are joined at exit, and one stuck on a
+# dropped connection held a process (the test suite) for TCP's 15 minutes.
 HEALTH_TIMEOUT_SECONDS = 2.0
-_health_checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
 
 
 def _database_answers(engine: Engine) -> None:
@@ -76,7 +78,8 @@ def _database_answers(engine: Engine) -> None:
 
 def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
     try:
-        _health_checks.submit(_database_answers, engine).result(timeout=HEALTH_TIMEOUT_SECONDS)
+        check = on_daemon_thread(lambda: _database_answers(engine), name="healthz")
+        check.result(timeout=HEALTH_TIMEOUT_SECONDS)
         status, body = "200 OK", {"ok": True, "database": "ok"}
     except Exception as error:
         logger.warning("health check: database unreachable: %s", error or type(error).__name__)

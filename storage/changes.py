@@ -250,19 +250,23 @@ class ReadCache(Generic[Key, Value]):
                     self._kept.move_to_end(key)
                     return kept[1]
         # Reading again is rare (once after each change), so a thread each time costs little.
-        future = on_daemon_thread(read, name="read-cache")
-        if token is not None:
-            future.add_done_callback(lambda done: self._keep(key, token, done))
+        # The answer is kept before it is given: kept from a done-callback, it was given first
+        # and an asker quick to ask again found nothing kept and read again (seen under load).
+        def read_and_keep() -> Value:
+            value = read()
+            if token is not None:
+                self._keep(key, token, value)
+            return value
+
+        future = on_daemon_thread(read_and_keep, name="read-cache")
         try:
             return future.result(timeout=within)
         except FutureTimeout:
             raise ReadingTakesLong(future) from None
 
-    def _keep(self, key: Key, token: ChangeToken, done: Future[Value]) -> None:
-        if done.cancelled() or done.exception() is not None:
-            return
+    def _keep(self, key: Key, token: ChangeToken, value: Value) -> None:
         with self._lock:
-            self._kept[key] = (token, done.result())
+            self._kept[key] = (token, value)
             self._kept.move_to_end(key)
             while len(self._kept) > self._size:
                 self._kept.popitem(last=False)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
@@ -35,6 +36,12 @@ from storage.models import Visit
 from storage.repo import NewMilestone, create_visit
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# Hypothesis times each example (200 ms) and how fast it finds data: on a loaded machine
+# (CI, or two cores shared with other runs) a slow example fails a property that holds. Speed
+# is measured in benchmarks/, never in tests.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 DATABASES = [
     pytest.param("sqlite", id="sqlite"),

@@ -70,6 +70,10 @@ class SwitchableProxy:
             connection.setsockopt(
                 socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
             )
+        # close() alone does not end a connection another thread is blocked reading (a pump):
+        # the client on the other end was left waiting for TCP to give up, about 15 minutes.
+        with suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
         with suppress(OSError):
             connection.close()
         self._connections.discard(connection)

@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.standin import SlackDriver, SlackStandIn
 from bot.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
+from handlers.commands import ANSWER_FOLLOWS
 from storage.db import create_engine_for
 from storage.migrate import upgrade_database
 from storage.models import AuditEvent, Milestone, Visit
@@ -60,9 +61,15 @@ class Bot:
         return response, before
 
     def next_response(self, before: int, *, timeout: float = 5) -> Any:
-        """The answer sent to the command's response_url once the work is done."""
+        """The answer to the command: its ack's own (list, show), or the one sent to its
+        response_url once the work is done. An ack saying the answer will follow (a read that
+        outlasted the ack's time, as on a loaded machine) is passed over for the answer."""
         self.slack.wait_for(lambda slack: len(slack.responses) > before, timeout=timeout)
-        return self.slack.responses[before]
+        answer = self.slack.responses[before]
+        if answer.via == "ack" and answer.text == ANSWER_FOLLOWS:
+            self.slack.wait_for(lambda slack: len(slack.responses) > before + 1, timeout=timeout)
+            answer = self.slack.responses[before + 1]
+        return answer
 
     def visits(self) -> list[Visit]:
         with Session(self.engine) as session:

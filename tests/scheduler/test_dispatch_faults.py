@@ -233,7 +233,7 @@ def kill_round(
         final = start_worker(environment)
         try:
             done = _wait(
-                lambda: statuses(engine) == Counter({"sent": total}), timeout=30, interval=0.1
+                lambda: statuses(engine) == Counter({"sent": total}), timeout=60, interval=0.1
             )
         finally:
             os.killpg(final.pid, signal.SIGTERM)

@@ -114,12 +114,15 @@ def test_a_pass_sleeps_while_every_posting_thread_is_busy(engine):
 
 
 def test_an_outcome_that_cannot_be_written_holds_back_only_itself_and_is_found_not_reposted(engine, monkeypatch):
-    channels = ["C1", "C2"]
+    # One reminder a channel: every post is handed out at the start of the pass, before any
+    # outcome is written. (A post still waiting its turn when an outcome fails is not handed out
+    # at all, by design; whether one was still waiting would depend on the threads' timing.)
+    channels = ["C1", "C2", "C3", "C4"]
     clock = Clock(datetime(2026, 4, 28, 8, 0, tzinfo=UTC))
     with SlackStandIn() as slack:
         for channel in channels:
             slack.add_channel(channel, name=channel.lower())
-        ids = _due_reminders(engine, channels=channels, per_channel=2, due_at=clock.now)
+        ids = _due_reminders(engine, channels=channels, per_channel=1, due_at=clock.now)
         dispatcher = _dispatcher(slack, engine, clock=clock)
         dispatcher.channel_interval = 0
         real = dispatch.mark_reminder_sent
@@ -131,6 +134,8 @@ def test_an_outcome_that_cannot_be_written_holds_back_only_itself_and_is_found_n
             return real(**arguments)
 
         monkeypatch.setattr(dispatch, "mark_reminder_sent", mark_reminder_sent)
+        # Answered together, the outcomes mostly reach the recorder in one batch, which fails.
+        slack.delay_next("chat.postMessage", seconds=0.3, times=len(channels))
         with pytest.raises(OperationalError):
             dispatcher.run_pass()
         assert _statuses(engine) == Counter({"sent": 3, "claimed": 1})
@@ -147,35 +152,42 @@ def test_an_outcome_that_cannot_be_written_holds_back_only_itself_and_is_found_n
 
 
 def test_claims_waiting_their_turn_longer_than_the_lease_are_not_taken_by_another_dispatcher(engine, tmp_path):
-    # Six reminders in one channel at 0.4 s apart take over 2 s: longer than a 1 s lease. A
-    # second dispatcher polling all the while must find nothing to take.
+    # Eight reminders in one channel at 0.6 s apart take over 4 s: longer than a 3 s lease. A
+    # second dispatcher polling all the while must find nothing to take. (The lease is renewed
+    # every quarter of it and a pass stops handing out posts once a renewal is half a lease
+    # late: a 1 s lease left a thread held up on a loaded machine only half a second.)
+    lease = 3.0
     with SlackStandIn() as slack:
         slack.add_channel("C1", name="visits")
-        ids = _due_reminders(engine, channels=["C1"], per_channel=6, due_at=datetime.now(UTC) - timedelta(minutes=1))
-        first = _dispatcher(slack, engine, dispatch_lease=1.0)
-        first.channel_interval = 0.4
+        due_at = datetime.now(UTC) - timedelta(minutes=1)
+        ids = _due_reminders(engine, channels=["C1"], per_channel=8, due_at=due_at)
+        first = _dispatcher(slack, engine, dispatch_lease=lease)
+        first.channel_interval = 0.6
         second_engine = create_engine_for(str(engine.url))
-        second = _dispatcher(slack, second_engine, dispatch_lease=1.0)
-        second.channel_interval = 0.4
+        second = _dispatcher(slack, second_engine, dispatch_lease=lease)
         done = threading.Event()
-        passes, polls = [], []
+        passes, polls, polled_at = [], [], []
 
         def poll() -> None:
             while not done.is_set():
+                polled_at.append(time.monotonic())
                 polls.append(second.run_pass())
                 time.sleep(0.05)
 
         passing = threading.Thread(target=lambda: passes.append(first.run_pass()))
         passing.start()
-        slack.wait_for(lambda s: s.messages("C1"), timeout=5)
+        slack.wait_for(lambda s: s.messages("C1"), timeout=30)
+        first_posted = time.monotonic()  # the claims were made before this
         poller = threading.Thread(target=poll)
         poller.start()
-        passing.join(timeout=30)
+        passing.join(timeout=60)
         done.set()
-        poller.join(timeout=30)
+        poller.join(timeout=60)
         second_engine.dispose()
 
-        assert passes[0].posted == 6 and passes[0].lost_claims == 0
-        assert len(polls) > 10 and sum(report.claimed for report in polls) == 0
+        assert passes[0].posted == 8 and passes[0].lost_claims == 0
+        # The second dispatcher polled after the first claims' lease would have run out.
+        assert max(polled_at) > first_posted + lease
+        assert sum(report.claimed for report in polls) == 0
         assert _posted(slack, ["C1"]) == Counter(dict.fromkeys(ids, 1))
-        assert _statuses(engine) == Counter({"sent": 6})
+        assert _statuses(engine) == Counter({"sent": 8})

@@ -235,7 +235,7 @@ def test_a_worker_killed_between_post_and_record_posts_each_reminder_once_after_
     slack.delay_next("chat.postMessage", seconds=5, after_effect=True)
     first = subprocess.Popen(worker, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        slack.wait_for(lambda s: len(s.calls_to("chat.postMessage")) >= 1, timeout=20)
+        slack.wait_for(lambda s: len(s.calls_to("chat.postMessage")) >= 1, timeout=60)
         os.killpg(first.pid, signal.SIGKILL)
     finally:
         first.wait(timeout=10)
@@ -247,7 +247,7 @@ def test_a_worker_killed_between_post_and_record_posts_each_reminder_once_after_
             with Session(engine) as session:
                 return {r.status for r in session.exec(select(Reminder))} == {"sent"}
 
-        slack.wait_for(all_sent, timeout=30, interval=0.1)
+        slack.wait_for(all_sent, timeout=60, interval=0.1)
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(timeout=20)

@@ -15,8 +15,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from bot.standin.driver import ACK_DEADLINE
 from storage import repo
-from storage.changes import DatabaseNotAnswering, ReadCache, ReadingTakesLong, change_watch_for
+from storage.changes import (
+    ChangeToken,
+    ChangeWatch,
+    DatabaseNotAnswering,
+    ReadCache,
+    ReadingTakesLong,
+    change_watch_for,
+)
 from storage.db import create_engine_for, read_scope
 from storage.models import UNOWNED
 from storage.repo import VisibleTo
@@ -53,23 +61,53 @@ class CountingRead:
             return [visit.reference for visit in repo.list_open_visits(session=session, visible_to=EVERY_VISIT)]
 
 
+class TokensSeen:
+    """The real watch, noting every token it gives: how many changes there were to read again for.
+    (PostgreSQL's counts commits anywhere on the server, other test runs' included.)"""
+
+    def __init__(self, watch: ChangeWatch) -> None:
+        self.watch = watch
+        self.tokens: list[ChangeToken] = []
+
+    def token(self) -> ChangeToken:
+        token = self.watch.token()
+        self.tokens.append(token)
+        return token
+
+    def close(self) -> None:
+        self.watch.close()
+
+    def changes(self) -> int:
+        """How many times the token moved, the first token counted as a move (from nothing)."""
+        return sum(1 for before, after in zip([None, *self.tokens], self.tokens) if before != after)
+
+
 @pytest.fixture
-def cache(engine):
+def seen(engine):
     watch = change_watch_for(engine)
     assert watch is not None
-    kept: ReadCache = ReadCache(watch=watch)
+    return TokensSeen(watch)
+
+
+@pytest.fixture
+def cache(seen):
+    kept: ReadCache = ReadCache(watch=seen)
     yield kept
     kept.close()
 
 
-def test_a_kept_answer_is_given_until_anything_is_committed(engine, cache):
+def test_a_kept_answer_is_given_until_anything_is_committed(engine, seen, cache):
+    # On SQLite only this test touches the file: one read, then one more after the commit. On
+    # PostgreSQL a commit anywhere on the server (another test run's) moves the token too, so
+    # there the count is the token's moves: never a read while the token stands still.
+    sqlite = engine.dialect.name == "sqlite"
     add_visit(engine, "Amberley")
     read = CountingRead(engine)
     assert cache.get_or_read("list", read, within=5) == ["amberley-2106"]
     assert cache.get_or_read("list", read, within=5) == ["amberley-2106"]
     CountingRead(engine)()  # other readers commit nothing
     assert cache.get_or_read("list", read, within=5) == ["amberley-2106"]
-    assert read.reads == 1
+    assert read.reads == (1 if sqlite else seen.changes())
 
     other = create_engine_for(engine.url.render_as_string(hide_password=False))  # another pool
     try:
@@ -77,7 +115,7 @@ def test_a_kept_answer_is_given_until_anything_is_committed(engine, cache):
     finally:
         other.dispose()
     assert cache.get_or_read("list", read, within=5) == ["amberley-2106", "brackley-2106"]
-    assert read.reads == 2
+    assert read.reads == (2 if sqlite else seen.changes())
 
 
 def test_a_commit_from_another_process_is_seen(engine, cache):
@@ -112,10 +150,14 @@ def test_a_write_begun_before_the_answer_and_committed_after_it_is_seen(engine, 
         writer.dispose()
 
 
-def test_answers_under_different_keys_are_kept_apart(engine, cache):
+def test_answers_under_different_keys_are_kept_apart(engine, seen, cache):
     assert cache.get_or_read(("list", date(2021, 6, 22)), lambda: "Tuesday's", within=5) == "Tuesday's"
     assert cache.get_or_read(("list", date(2021, 6, 23)), lambda: "Wednesday's", within=5) == "Wednesday's"
-    assert cache.get_or_read(("list", date(2021, 6, 22)), lambda: "read again", within=5) == "Tuesday's"
+    again = cache.get_or_read(("list", date(2021, 6, 22)), lambda: "read again", within=5)
+    # Kept unless something was committed meanwhile: on PostgreSQL, anywhere on the server.
+    unchanged = seen.changes() == 1
+    assert unchanged or engine.dialect.name == "postgresql"
+    assert again == ("Tuesday's" if unchanged else "read again")
 
 
 def test_without_a_watch_every_answer_is_read_afresh():
@@ -164,7 +206,9 @@ def test_a_database_that_stops_answering_is_reported_within_a_second(postgres_en
             started = time.monotonic()
             with pytest.raises(DatabaseNotAnswering):
                 cache.get_or_read("list", read, within=5)
-            assert time.monotonic() - started < 1.5
+            # The check gives up after a second; the bound is Slack's: the ack says so in time
+            # (a loaded machine can wake the asker late; a check that never gave up never would).
+            assert time.monotonic() - started < ACK_DEADLINE
             proxy.restore()
             deadline = time.monotonic() + 30
             while True:  # the watch reconnects once the database is back
@@ -180,27 +224,43 @@ def test_a_database_that_stops_answering_is_reported_within_a_second(postgres_en
         proxied.dispose()
 
 
-def test_answers_asked_from_many_threads_at_once_are_all_right(engine, cache):
+def test_answers_asked_from_many_threads_at_once_are_all_right(engine, seen, cache):
+    # Each thread asks once first: its first change check (on SQLite, on a connection of its own)
+    # cannot know what was committed before, so it counts as a change. After that, with nothing
+    # committed, a thread reads again at most once (asking while another's read is under way),
+    # never on each of its 50 asks; one read more per thread for each change PostgreSQL reports.
     add_visit(engine, "Finedon")
     read = CountingRead(engine)
+    threads_count, asks = 8, 50
+    all_asked_once = threading.Barrier(threads_count + 1)
+    go = threading.Event()
     results: list[list[str]] = []
     errors: list[BaseException] = []
 
     def ask() -> None:
         try:
-            for _ in range(50):
+            results.append(cache.get_or_read("list", read, within=5))
+            all_asked_once.wait(timeout=60)
+            go.wait(timeout=60)
+            for _ in range(asks):
                 results.append(cache.get_or_read("list", read, within=5))
         except BaseException as error:  # noqa: BLE001 (reported below)
             errors.append(error)
 
-    threads = [threading.Thread(target=ask) for _ in range(8)]
+    threads = [threading.Thread(target=ask) for _ in range(threads_count)]
     for thread in threads:
         thread.start()
+    all_asked_once.wait(timeout=60)
+    reads_before, tokens_before = read.reads, len(seen.tokens)
+    go.set()
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert results == [["finedon-2106"]] * 400
-    assert read.reads < 20
+    assert results == [["finedon-2106"]] * threads_count * (asks + 1)
+    changes = len(set(seen.tokens[tokens_before:]))
+    assert read.reads - reads_before <= threads_count * changes, (
+        f"{read.reads - reads_before} reads for {threads_count * asks} asks and {changes} tokens"
+    )
 
 
 def test_a_commit_is_seen_whichever_thread_asks_next(engine, cache):
