@@ -73,7 +73,7 @@ def register(app: App, ctx: HandlerContext) -> None:
             draft.visit_id = visit.id
             session.add(draft)
             timeline, text = visit_timeline(ctx=ctx, session=session, visit=visit)
-            preview = (draft.preview_channel_id, draft.preview_ts)
+            preview = clicked_preview(body, draft)
             reference, channel_id = visit.reference, visit.channel_id
         settle_preview(client, preview, f":white_check_mark: <@{user_id}> created visit `{reference}` from this letter.")
         post_new_visit_timeline(client=client, timeline=timeline, text=text, channel_id=channel_id, user_id=user_id)
@@ -99,7 +99,7 @@ def register(app: App, ctx: HandlerContext) -> None:
             ):
                 session.refresh(draft)
                 raise UserError(_already(draft))
-            preview = (draft.preview_channel_id, draft.preview_ts)
+            preview = clicked_preview(body, draft)
         settle_preview(client, preview, f"<@{user_id}> dismissed this letter: no visit was created.")
 
     app.action(blocks.OPEN_VISIT)(ack=acknowledge, lazy=[handle_show_visit])
@@ -107,3 +107,15 @@ def register(app: App, ctx: HandlerContext) -> None:
     app.action(blocks.EDIT_DRAFT)(ack=acknowledge, lazy=[handle_edit_draft])
     app.action(blocks.DISMISS_DRAFT)(ack=acknowledge, lazy=[handle_dismiss_draft])
 
+
+def clicked_preview(body: dict[str, Any], draft: LetterDraft) -> tuple[str | None, str | None]:
+    """The preview message a button was pressed on: the click names it itself.
+
+    The preview's ts is stored only after Slack has answered the post, in a second unit of
+    work, so a click that quick finds none stored yet; the click's own container always has it.
+    An ephemeral preview cannot be updated by ts, so the stored one (none) is kept for it.
+    """
+    container = body.get("container") or {}
+    if container.get("channel_id") and container.get("message_ts") and not container.get("is_ephemeral"):
+        return str(container["channel_id"]), str(container["message_ts"])
+    return draft.preview_channel_id, draft.preview_ts

@@ -33,9 +33,8 @@ def _preview(bot):
 
 
 def _recorded(bot, preview):
-    """The preview once the bot has noted which message it is. It posts it, then records its ts
-    in a second transaction: a click in between finds no preview to take the buttons off (a race
-    in handlers/intake.py, seen on a loaded machine; a person is never that quick)."""
+    """The preview once the bot has noted which message it is (it posts it, then records its ts
+    in a second transaction), so that a test's later look-ups of the draft find it."""
 
     def noted(_slack):
         with Session(bot.engine) as session:
@@ -142,6 +141,26 @@ def test_the_review_modal_refuses_a_due_date_before_the_letter(bot):
     errors = response.json()
     assert errors["response_action"] == "errors"
     assert "before the letter date" in errors["errors"]["due_complaint_deadline"]
+    assert bot.visits() == []
+
+
+def test_a_click_before_the_preview_is_recorded_still_settles_that_preview(bot):
+    """The bot records the preview's ts after Slack has answered the post; a click in between
+    (here: the recorded ts taken away again) names its message itself, and that one is settled."""
+    _share(bot, pdf_from_text(EXAMPLE))
+    preview = _preview(bot)
+    with Session(bot.engine) as session:
+        draft = session.exec(select(LetterDraft).where(LetterDraft.preview_ts == preview["ts"])).one()
+        draft.preview_ts = None
+        draft.preview_channel_id = None
+        session.add(draft)
+        session.commit()
+    bot.driver.block_action(user_id=OFFICER, action_id="draft_dismiss", message=preview, channel_id=CHANNEL)
+    settled = bot.slack.wait_for(
+        lambda slack: "dismissed" in (slack.message(CHANNEL, preview["ts"]) or {}).get("text", "")
+        and slack.message(CHANNEL, preview["ts"])
+    )
+    assert not any(b["type"] == "actions" for b in settled["blocks"])
     assert bot.visits() == []
 
 
