@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from handlers.members import ChannelMembers
 from handlers.poster import SlackPoster
 from scheduler.dispatcher import Dispatcher
 from scheduler.planning import ReminderDefaults
-from storage.changes import ReadCache, change_watch_for, on_daemon_thread
+from storage.changes import ReadCache, change_watch_for
 
 logger = logging.getLogger(__name__)
 
@@ -132,11 +133,17 @@ def busy_answer(body: dict[str, Any], respond: Respond) -> BoltResponse:
     if body.get("type") == "block_actions":
         # Slack shows nothing of a click's ack: the answer goes to the response_url, from a
         # thread of its own so that it never holds the ack.
+        # Bounded too, and dropped when full: under overload with Slack unreachable, one thread
+        # per busy click would pile up.
         if body.get("response_url"):
-            on_daemon_thread(lambda: _say_busy(respond), name="busy-answer")
+            with contextlib.suppress(WorkQueueFull):
+                BUSY_ANSWERS.submit(_say_busy, respond)
         return BoltResponse(status=200, body="")
     # An event: not acknowledged, so Slack sends it again later.
     return BoltResponse(status=503, body="")
+
+
+BUSY_ANSWERS = BoundedExecutor(threads=2, limit=32)
 
 
 def _say_busy(respond: Respond) -> None:
