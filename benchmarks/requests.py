@@ -15,8 +15,10 @@ One run, one machine, one set of figures:
   WSGI endpoint (lower still: what gunicorn alone costs): see `reference_apps.py`. The Bolt
   reference runs in the bot's HTTP mode (process_before_response) unless --bolt-reference says;
 - load from a second process, `wrk` (keep-alive connections), replaying requests signed as
-  Slack signs them: `/ofsted list`, `/ofsted show <visit>` and an Acknowledge click on a
-  reminder message (`milestone_ack`, a block_actions payload), at concurrency 1, 16 and 64,
+  Slack signs them: `/ofsted help`, `/ofsted list`, `/ofsted show <visit>` and an Acknowledge
+  click on a reminder message (`milestone_ack`, a block_actions payload), at concurrency 1, 16
+  and 64, each kind twice: answer URLs at the stand-in, and (`<kind>-deadurl`) at a loopback
+  port that never answers (an unreachable Slack must not slow the acks),
   each server in turn. Each cell is bounded in time (--seconds) and in count (--max-requests);
   the signatures are made just before each cell, well inside Slack's five minutes.
 
@@ -57,6 +59,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -70,7 +73,8 @@ CHANNEL = "C01VISITS"
 OFFICER = "U01QAOFFICER"
 STANDIN_TEAM = "T0STANDIN"  # the stand-in's workspace, which the signed requests come from
 POOL = 16  # distinct signed bodies per request kind (visits shown, milestones clicked)
-KINDS = ("list", "show", "click")
+KINDS = ("help", "list", "show", "click")
+UNREACHABLE = "-deadurl"  # a kind's name with this suffix: its answer URLs lead to a black hole
 TARGETS = ("floor", "flask", "bolt", "bot")  # measured in this order in each cell; the bot last (backlog)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -260,8 +264,31 @@ class Unsigned:
     body: bytes
 
 
-def build_requests(slack: Any, seeded: dict[str, Any]) -> dict[str, list[Unsigned]]:
-    """POOL bodies per kind, each with its own response_url, as the stand-in's driver makes them."""
+def build_requests(slack: Any, seeded: dict[str, Any], *, black_hole: str | None = None) -> dict[str, list[Unsigned]]:
+    """POOL bodies per kind, each with its own response_url, as the stand-in's driver makes them.
+
+    With a black hole, each kind again as `<kind>-deadurl`, its answer URLs at that address.
+    """
+    requests = _requests_of_each_kind(slack, seeded, slack.new_response_url)
+    if black_hole:
+        def unreachable(**where: Any) -> str:
+            return f"{black_hole}/{slack.new_response_url(**where).rsplit('/', 1)[-1]}"
+
+        dead = _requests_of_each_kind(slack, seeded, unreachable)
+        requests.update({f"{kind}{UNREACHABLE}": bodies for kind, bodies in dead.items()})
+    return requests
+
+
+def black_hole_server() -> tuple[str, socket.socket]:
+    """A loopback port that takes connections and never answers: an unreachable response_url
+    as a stalled network shows it (the sender waits for its own timeout)."""
+    hole = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(4096)  # never accepted: the kernel completes handshakes, nothing reads
+    return f"http://127.0.0.1:{hole.getsockname()[1]}", hole
+
+
+def _requests_of_each_kind(slack: Any, seeded: dict[str, Any], answer_url: Callable[..., str]) -> dict[str, list[Unsigned]]:
     from slack_sdk import WebClient
 
     from bot.standin import payloads
@@ -276,7 +303,7 @@ def build_requests(slack: Any, seeded: dict[str, Any]) -> dict[str, list[Unsigne
         fields = payloads.slash_command(
             text=text, command="/ofsted", user_id=OFFICER, user_name=user["name"], channel_id=CHANNEL,
             channel_name="ofsted-visits", team_id=slack.team_id, team_domain=slack.team_domain,
-            api_app_id=slack.app_id, response_url=slack.new_response_url(channel_id=CHANNEL, user_id=OFFICER),
+            api_app_id=slack.app_id, response_url=answer_url(channel_id=CHANNEL, user_id=OFFICER),
             trigger_id=slack.new_trigger_id(user_id=OFFICER),
         )
         return Unsigned(form, urlencode(fields).encode())
@@ -304,10 +331,11 @@ def build_requests(slack: Any, seeded: dict[str, Any]) -> dict[str, list[Unsigne
             container={"type": "message", "message_ts": posted["ts"], "channel_id": CHANNEL, "is_ephemeral": False},
             channel={"id": CHANNEL, "name": "ofsted-visits"},
             message=message,
-            response_url=slack.new_response_url(channel_id=CHANNEL, user_id=OFFICER, message_ts=posted["ts"]),
+            response_url=answer_url(channel_id=CHANNEL, user_id=OFFICER, message_ts=posted["ts"]),
         )
         clicks.append(Unsigned(form, urlencode({"payload": json.dumps(payload)}).encode()))
     return {
+        "help": [command("help") for _ in range(POOL)],
         "list": [command("list") for _ in range(POOL)],
         "show": [command(f"show {reference}") for reference in seeded["show"]],
         "click": clicks,
@@ -529,10 +557,19 @@ def main() -> int:
         help="the bot's database: a SQLite file (default) or a new database on the PostgreSQL server"
         " at TEST_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped after",
     )
+    parser.add_argument(
+        "--answer-urls", choices=["up", "unreachable", "both"], default="both",
+        help="where the requests' response_urls lead: the stand-in (up), a loopback port that never"
+        " answers (unreachable, kinds named <kind>-deadurl), or each kind both ways (default)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, database)")
     arguments = parser.parse_args()
     concurrencies = [int(c) for c in arguments.concurrency.split(",")]
     kinds = [k for k in arguments.kinds.split(",") if k]
+    kinds = {
+        "up": kinds, "unreachable": [k + UNREACHABLE for k in kinds],
+        "both": [k + suffix for k in kinds for suffix in ("", UNREACHABLE)],
+    }[arguments.answer_urls]
     try:
         import flask  # noqa: F401  (the floor; only checked here, served by reference_apps)
     except ImportError:
@@ -559,11 +596,13 @@ def main() -> int:
     servers: dict[str, Server] = {}
     results: dict[tuple[str, int, str], list[Cell]] = {}
     started = time.monotonic()
+    hole: socket.socket | None = None
     try:
         print(f"seeding {arguments.visits} visits into {arguments.database} ...", flush=True)
         seeded = seed_database(database_url, visits=arguments.visits, now=datetime.now(UTC))
         with SlackStandIn() as slack:
-            requests = build_requests(slack, seeded)
+            black_hole, hole = black_hole_server()
+            requests = build_requests(slack, seeded, black_hole=black_hole)
             answers = AnswerCounter(slack)
             environment = {
                 **os.environ,
@@ -616,6 +655,8 @@ def main() -> int:
                                   + (f"  (round {round_ + 1})" if arguments.repeat > 1 else ""),
                                   flush=True)
     finally:
+        if hole is not None:
+            hole.close()
         logs = {name: server.stop() for name, server in servers.items()}
         if drop_database is not None:
             drop_database()
@@ -708,6 +749,19 @@ def report(
             rows.append(row)
             summary[(kind, concurrency)] = (median([c.p99_ms for c in bot]), to_flask, to_floor)
     print_table(headers, rows)
+    at_16 = [kind for kind in kinds if (kind, 16) in summary]
+    if at_16:
+        print()
+        print("acks at c=16 (goal: p99 < 50 ms; help, list and show >= 0.50 of the floor), answer URLs up | unreachable:")
+        for kind in dict.fromkeys(k.removesuffix(UNREACHABLE) for k in at_16):
+            cells = []
+            for variant in (kind, kind + UNREACHABLE):
+                if (variant, 16) in summary:
+                    p99, to_flask, _ = summary[(variant, 16)]
+                    cells.append(f"p99 {p99:7.1f} ms, {to_flask:.2f} of the floor")
+                else:
+                    cells.append(f"{'-':>33}")
+            print(f"  {kind:6} {cells[0]}  |  {cells[1]}")
     if ("list", 16) in summary:
         p99, to_flask, to_floor = summary[("list", 16)]
         print()

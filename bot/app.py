@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -9,7 +10,8 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -21,6 +23,7 @@ from sqlalchemy.engine import Engine
 from bot.settings import Settings
 from handlers import actions, commands, events, milestones, views
 from handlers.context import HandlerContext, system_clock
+from handlers.errors import BUSY
 from handlers.members import ChannelMembers
 from handlers.poster import SlackPoster
 from scheduler.dispatcher import Dispatcher
@@ -41,8 +44,8 @@ HTTP_PROCESS_BEFORE_RESPONSE = True
 # answer: the work would queue without end (memory, long GC pauses that stall the acks too,
 # answers minutes late, fewer of them done). So in that mode the lazy work of one process is
 # bounded: Bolt's five threads, and at most LAZY_LIMIT requests' work running or waiting. A
-# burst up to that is acked at once; beyond it a request's ack waits for room, so under
-# sustained overload acks slow down to the pace of the answers.
+# burst up to that is acked at once; beyond it the ack says at once that the bot is busy and
+# nothing is done with the request (see `make_room_or_answer_busy`): an ack never waits.
 LAZY_THREADS = 5
 LAZY_LIMIT = 16
 
@@ -50,15 +53,42 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+class WorkQueueFull(RuntimeError):
+    """Work handed to a full BoundedExecutor without a reserved place."""
+
+
 class BoundedExecutor(Executor):
-    """A thread pool holding at most `limit` tasks, running or waiting; `submit` waits for room."""
+    """A thread pool holding at most `limit` tasks, running or waiting; `submit` never waits.
+
+    A request thread reserves a place before it acks (`reserve`); the work its listener then
+    hands over on the same thread takes that place. Work with no place reserved takes a free
+    one or is refused (`WorkQueueFull`); places reserved and not used are given back when the
+    request is done (`release_unused`).
+    """
 
     def __init__(self, *, threads: int, limit: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bolt-lazy")
         self._room = threading.BoundedSemaphore(limit)
+        self._reserved = threading.local()
+
+    def reserve(self) -> bool:
+        """Hold a place for this thread's next task; False, at once, when there is none."""
+        if not self._room.acquire(blocking=False):
+            return False
+        self._reserved.count = getattr(self._reserved, "count", 0) + 1
+        return True
+
+    def release_unused(self) -> None:
+        for _ in range(getattr(self._reserved, "count", 0)):
+            self._room.release()
+        self._reserved.count = 0
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        self._room.acquire()
+        reserved = getattr(self._reserved, "count", 0)
+        if reserved:
+            self._reserved.count = reserved - 1
+        elif not self._room.acquire(blocking=False):
+            raise WorkQueueFull(f"{getattr(fn, '__name__', fn)}: no room for more work")
         try:
             future = self._pool.submit(fn, *args, **kwargs)
         except BaseException:
@@ -69,6 +99,78 @@ class BoundedExecutor(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class RoomReservingApp(App):
+    """The Bolt app that gives back, when a request is done, a place in the work queue that it
+    reserved and did not use (its listener started no work, or none matched)."""
+
+    def __init__(self, *, work_queue: BoundedExecutor | None, **kwargs: Any) -> None:
+        super().__init__(listener_executor=work_queue, **kwargs)
+        self.work_queue = work_queue
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        try:
+            return super().dispatch(req)
+        finally:
+            if self.work_queue is not None:
+                self.work_queue.release_unused()
+
+
+def busy_answer(body: dict[str, Any], respond: Respond) -> BoltResponse:
+    """The ack that says "busy", in the shape each kind of request can show."""
+    if body.get("command"):
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": BUSY})
+    if body.get("type") == "view_submission":
+        # Pushed over the form, so that closing it gives the person their form back as it was.
+        view = {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "Busy"},
+            "close": {"type": "plain_text", "text": "Back"},
+            "blocks": [{"type": "section", "text": {"type": "plain_text", "text": BUSY}}],
+        }
+        return BoltResponse(status=200, body={"response_action": "push", "view": view})
+    if body.get("type") == "block_actions":
+        # Slack shows nothing of a click's ack: the answer goes to the response_url, from a
+        # thread of its own so that it never holds the ack.
+        # Bounded too, and dropped when full: under overload with Slack unreachable, one thread
+        # per busy click would pile up.
+        if body.get("response_url"):
+            with contextlib.suppress(WorkQueueFull):
+                BUSY_ANSWERS.submit(_say_busy, respond)
+        return BoltResponse(status=200, body="")
+    # An event: not acknowledged, so Slack sends it again later.
+    return BoltResponse(status=503, body="")
+
+
+BUSY_ANSWERS = BoundedExecutor(threads=2, limit=32)
+
+
+def _say_busy(respond: Respond) -> None:
+    try:
+        respond(text=BUSY, response_type="ephemeral", replace_original=False)
+    except Exception:
+        logger.exception("could not tell a person that the bot is busy")
+
+
+def make_room_or_answer_busy(work_queue: BoundedExecutor) -> Callable[..., BoltResponse | None]:
+    # Where acks stop waiting for room. Bolt hands a lazy listener to the executor on the
+    # request's own thread right after the ack (ThreadLazyListenerRunner.start), when the ack
+    # is already made: too late to say "busy". So this middleware, which runs after the
+    # signature check and before any listener, reserves the place first; with none free, the
+    # ack is "busy" and no listener runs, so nothing changes. Answers that start no work
+    # (help, usage errors, list, show) need no place and are always given.
+    def reserve_room(body: dict[str, Any], respond: Respond, next: Callable[[], None]) -> BoltResponse | None:
+        if body.get("command") == "/ofsted" and commands.answered_in_ack(body):
+            next()
+            return None
+        if work_queue.reserve():
+            next()
+            return None
+        logger.warning("the work queue is full: a %s request was answered busy", body.get("type") or body.get("command"))
+        return busy_answer(body, respond)
+
+    return reserve_room
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -117,14 +219,13 @@ def build_app(
     The default suits HTTP (gunicorn, the tests, the shell): acks from the request thread, lazy
     work bounded. Socket Mode passes False and keeps Bolt's defaults throughout.
     """
-    app = App(
+    work_queue = BoundedExecutor(threads=LAZY_THREADS, limit=LAZY_LIMIT) if process_before_response else None
+    app = RoomReservingApp(
         # The client carries the bot token; Bolt takes it from there.
         signing_secret=settings.slack_signing_secret,
         client=web_client(settings),
         process_before_response=process_before_response,
-        listener_executor=BoundedExecutor(threads=LAZY_THREADS, limit=LAZY_LIMIT)
-        if process_before_response
-        else None,
+        work_queue=work_queue,
         # Socket Mode needs no signing secret: its requests arrive on our own connection.
         request_verification_enabled=settings.slack_signing_secret is not None,
         logger=logging.getLogger("bot.bolt"),
@@ -140,6 +241,8 @@ def build_app(
         admins=settings.ofsted_admins,
         members=ChannelMembers(),
     )
+    if work_queue is not None:
+        app.middleware(make_room_or_answer_busy(work_queue))
     for surface in (commands, actions, milestones, views, events):
         surface.register(app, context)
 

@@ -1,9 +1,9 @@
 """`/ofsted …`: acknowledged at once, then answered from a lazy listener when the work is done.
 
-`/ofsted list` and `/ofsted show` are the exception: they only read, so they are answered in
-the ack itself, from the answer kept since the last change to the database when there is one
-(see `storage.changes`): the commonest questions cost no second request to Slack and, most of
-the time, no query.
+Answers that need no Web API call are the ack itself: help, a usage error, and `list` and
+`show`, which only read, from the answer kept since the last change to the database when there
+is one (see `storage.changes`). The commonest questions cost no second request to Slack and,
+most of the time, no query; a slow or dead response_url never delays them.
 """
 
 from __future__ import annotations
@@ -75,17 +75,25 @@ def acknowledge(ack: Ack) -> None:
 
 
 def answered_in_ack(body: dict[str, Any]) -> bool:
-    """`list` and `show`: they only read, so their answer is the ack itself."""
+    """Help, a usage error, `list` and `show`: no Web API call, so the answer is the ack itself
+    (and they start no work, so they are answered even when the work queue is full)."""
     try:
-        return parse_command(body.get("text") or "").name in READ_IN_ACK
+        return parse_command(body.get("text") or "").name in ANSWERED_IN_ACK
     except UserError:
-        return False
+        return True
 
 
 def register(app: App, ctx: HandlerContext) -> None:
     @app.command("/ofsted", matchers=[answered_in_ack])
     def answer_in_ack(ack: Ack, body: dict[str, Any], respond: Any, client: WebClient) -> None:
-        command = parse_command(body.get("text") or "")
+        try:
+            command = parse_command(body.get("text") or "")
+        except UserError as error:
+            ack(text=f":x: {error.message}", response_type="ephemeral")
+            return
+        if command.name == "help":
+            ack_with_body(ack, HELP.ack_body)
+            return
         try:
             answer = READ_IN_ACK[command.name](ctx=ctx, asker=ctx.asker(body, client), command=command, today=ctx.today())
         except UserError as error:
@@ -123,10 +131,6 @@ def _answer_late(done: Any, respond: Any) -> None:
         respond(text=text, blocks=shown, response_type="ephemeral")
     except Exception:
         logger.exception("could not send an answer to Slack")
-
-
-def handle_help(*, respond: Any, **_: Any) -> None:
-    respond(text="What ofsted-bot can do", blocks=blocks.help_blocks())
 
 
 def handle_letter(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
@@ -230,6 +234,8 @@ def _audit_hidden_show(ctx: HandlerContext, asker: Asker, visit_id: int, refusal
 
 
 READ_IN_ACK = {"list": read_list, "show": read_show}
+HELP = ReadAnswer.of(text="What ofsted-bot can do", shown=blocks.help_blocks())
+ANSWERED_IN_ACK = {"help", *READ_IN_ACK}
 
 
 def handle_export(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
@@ -298,7 +304,6 @@ def handle_close(*, ctx: HandlerContext, command: Command, body: dict[str, Any],
 
 
 SUBCOMMANDS = {
-    "help": handle_help,
     "letter": handle_letter,
     "new": handle_new,
     "export": handle_export,

@@ -26,6 +26,9 @@ DATABASE_NOT_ANSWERING = (
     "changed. Please try again in a minute; if it keeps happening, tell whoever looks after this bot."
 )
 
+# The ack when the work queue is full: said at once, and nothing is done with the request.
+BUSY = "I'm busy: nothing was changed, try again in a minute"
+
 Work = Callable[..., None]
 
 
