@@ -22,14 +22,14 @@ from sqlmodel import Session
 from handlers import blocks, exports
 from handlers.commandline import Command, parse_command
 from handlers.context import HandlerContext
-from handlers.core.access import VisitFacts, can_manage
+from handlers.core.access import VisitFacts
 from handlers.delivery import send_export
 from handlers.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG, UserError, answers_errors
 from handlers.members import Asker
 from handlers.visits import (
     find_visit,
     no_such_visit,
-    refuse,
+    require_manager,
     visit_facts,
     visit_listing,
     visit_timeline,
@@ -267,10 +267,7 @@ def handle_settings(*, ctx: HandlerContext, command: Command, body: dict[str, An
     with ctx.session() as session:  # a refusal is written to the audit log
         now = ctx.now()
         visit = find_visit(session=session, reference=command.visit or "", asker=asker, attempt="settings_changed", now=now)
-        facts = visit_facts(session=session, visit=visit)
-        decision = can_manage(asker.actor, facts, channel_members=asker.channel_members(facts), what="settings")
-        if not decision:
-            raise refuse(session=session, visit=visit, user_id=asker.user_id, action="settings_changed", decision=decision, now=now)
+        require_manager(session=session, visit=visit, asker=asker, what="settings", action="settings_changed", now=now)
         approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
         view = blocks.settings_modal(
             visit=visit,
@@ -287,10 +284,7 @@ def handle_close(*, ctx: HandlerContext, command: Command, body: dict[str, Any],
     with ctx.session() as session:
         now = ctx.now()
         visit = find_visit(session=session, reference=command.visit or "", asker=asker, attempt="visit_closed", now=now)
-        facts = visit_facts(session=session, visit=visit)
-        decision = can_manage(asker.actor, facts, channel_members=asker.channel_members(facts), what="close")
-        if not decision:
-            raise refuse(session=session, visit=visit, user_id=asker.user_id, action="visit_closed", decision=decision, now=now)
+        require_manager(session=session, visit=visit, asker=asker, what="close", action="visit_closed", now=now)
         closed = repo.close_visit(session=session, visit=visit, actor_user_id=body["user_id"], now=now)
         if closed is None:
             # Closed already, perhaps a moment ago by someone else: say who, change nothing.

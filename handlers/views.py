@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 
 from handlers import blocks
 from handlers.context import HandlerContext
-from handlers.core.access import can_manage
 from handlers.delivery import direct_message_channel, post_new_visit_timeline, settle_preview
 from handlers.errors import UserError, answers_errors
 from handlers.forms import (
@@ -23,7 +22,7 @@ from handlers.forms import (
     text_value,
 )
 from handlers.intake import SharedFile, facts_from_file, facts_from_text, save_and_preview
-from handlers.visits import create_visit_from_form, refuse, visit_facts, visit_timeline
+from handlers.visits import create_visit_from_form, require_manager, visit_timeline
 from scheduler.planning import replan_visit
 from storage import repo
 from storage.models import Visit
@@ -166,13 +165,10 @@ def register(app: App, ctx: HandlerContext) -> None:
                 raise UserError(gone)
             # Asked again now: the form may have been opened by a manager and submitted by someone
             # else, or submitted again after the approvers changed.
-            facts = visit_facts(session=session, visit=visit)
-            decision = can_manage(asker.actor, facts, channel_members=asker.channel_members(facts), what="settings")
-            if not decision:
-                raise refuse(
-                    session=session, visit=visit, user_id=user_id, action="settings_changed", decision=decision,
-                    now=ctx.now(), hidden=gone,
-                )
+            require_manager(
+                session=session, visit=visit, asker=asker, what="settings", action="settings_changed",
+                now=ctx.now(), hidden=gone,
+            )
             approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
             shown_then, now_shown = meta.get("shown"), _settings_now(ctx=ctx, visit=visit, approvers=approvers)
             if shown_then and shown_then != now_shown:

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from handlers import blocks
 from handlers.blocks import HomeItem, VisitSummary
 from handlers.context import HandlerContext
-from handlers.core.access import NOT_FOUND, Decision, VisitFacts, Workspace
+from handlers.core.access import NOT_FOUND, Decision, VisitFacts, Workspace, can_manage
 from handlers.errors import Refused, UserError
 from handlers.forms import VisitForm
 from handlers.members import Asker
@@ -75,6 +75,20 @@ def find_visit(
     if attempt is None or now is None:
         raise UserError(hidden)
     raise refuse(session=session, visit=visit, user_id=asker.user_id, action=attempt, decision=decision, now=now, hidden=hidden)
+
+
+def require_manager(
+    *, session: Session, visit: Visit, asker: Asker, what: str, action: str, now: datetime, hidden: str | None = None
+) -> None:
+    """Settings, dates, close and reopen are for the visit's managers: anyone else's attempt is
+    audited as refused and raised as the plain answer that says who can."""
+    facts = visit_facts(session=session, visit=visit)
+    decision = can_manage(asker.actor, facts, channel_members=asker.channel_members(facts), what=what)
+    if not decision:
+        raise refuse(
+            session=session, visit=visit, user_id=asker.user_id, action=action, decision=decision, now=now,
+            hidden=hidden,
+        )
 
 
 def refuse(
