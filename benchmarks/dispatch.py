@@ -66,7 +66,7 @@ def ms(seconds: float) -> str:
 
 
 def _stand_in_process(connection: Any, rate: float | None) -> None:
-    from bot.standin import SlackStandIn
+    from bot.offline.standin import SlackStandIn
 
     arrivals: list[tuple[float, str, int | None, int]] = []
     lock = threading.Lock()

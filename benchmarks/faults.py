@@ -296,7 +296,7 @@ def print_summary(rows: list[Row], *, total: float) -> None:
 def _quiet_stand_in() -> None:
     """A killed worker leaves the stand-in writing to a closed socket; socketserver would print
     that traceback on stderr. It is the stand-in's noise, not the bot's: keep it out of the way."""
-    from bot.standin.server import StandInHTTPServer
+    from bot.offline.standin.server import StandInHTTPServer
 
     original = StandInHTTPServer.handle_error
 

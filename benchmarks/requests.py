@@ -7,7 +7,7 @@ One run, one machine, one set of figures:
 
 - a fresh SQLite database (temporary folder) with 1,000 open visits of 6 milestones each, their
   reminders planned, created with the repository functions the bot uses;
-- the Slack Web API stand-in (`bot.standin.SlackStandIn`) in this process;
+- the Slack Web API stand-in (`bot.offline.standin.SlackStandIn`) in this process;
 - four servers, each under gunicorn through `bot.web.run_gunicorn` (gthread, the same workers
   and threads): the real bot (`ofsted-bot serve --http --no-dispatcher ...`, pointed at the
   stand-in and the database through the environment), a bare Bolt app whose only listeners
@@ -291,7 +291,7 @@ def black_hole_server() -> tuple[str, socket.socket]:
 def _requests_of_each_kind(slack: Any, seeded: dict[str, Any], answer_url: Callable[..., str]) -> dict[str, list[Unsigned]]:
     from slack_sdk import WebClient
 
-    from bot.standin import payloads
+    from bot.offline.standin import payloads
 
     form = "application/x-www-form-urlencoded"
     slack.ensure_user(OFFICER)
@@ -362,7 +362,7 @@ class AnswerCounter:
 
 def write_signed(path: Path, requests: list[Unsigned]) -> None:
     """One request a line for the wrk script, signed now (Slack accepts it for five minutes)."""
-    from bot.standin.signing import signature
+    from bot.offline.standin.signing import signature
 
     stamp = str(int(time.time()))
     with path.open("w", encoding="ascii") as out:
@@ -591,7 +591,7 @@ def main() -> int:
     drop_database: Any = None
     if arguments.database == "postgresql":
         database_url, drop_database = new_postgres_database()
-    from bot.standin import SlackStandIn
+    from bot.offline.standin import SlackStandIn
 
     servers: dict[str, Server] = {}
     results: dict[tuple[str, int, str], list[Cell]] = {}

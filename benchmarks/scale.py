@@ -124,7 +124,7 @@ def serve_child() -> int:
     began = time.perf_counter()
     from bot.app import build_app
     from bot.settings import Settings
-    from bot.standin.boltserver import serve_wsgi
+    from bot.offline.standin.boltserver import serve_wsgi
     from bot.web import wsgi_application
     from storage.db import create_engine_for
     from storage.migrate import upgrade_database
@@ -148,7 +148,7 @@ def serve_child() -> int:
 
 
 def measure_startup(database: str, url: str, *, runs: int) -> list[list[Any]]:
-    from bot.standin import SlackDriver, SlackStandIn
+    from bot.offline.standin import SlackDriver, SlackStandIn
 
     rows: list[list[Any]] = []
     interpreter = []

@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_shell(arguments: argparse.Namespace) -> int:
-    from bot.shell import run_shell
+    from bot.offline.shell import run_shell
 
     return run_shell(day=arguments.date, demo=arguments.demo, database_url=arguments.database)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.shell import (
+from bot.offline.shell import (
     PROMPT,
     EndOfInput,
     FieldProblem,

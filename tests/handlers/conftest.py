@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from bot.app import build_app
 from bot.settings import Settings
-from bot.standin import SlackDriver, SlackStandIn
-from bot.standin.boltserver import serve_wsgi
+from bot.offline.standin import SlackDriver, SlackStandIn
+from bot.offline.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
 from handlers.commands import ANSWER_FOLLOWS
 from storage.db import create_engine_for

@@ -11,8 +11,8 @@ import pytest
 
 from bot.app import LAZY_LIMIT, build_app
 from bot.settings import Settings
-from bot.standin import SlackDriver
-from bot.standin.boltserver import serve_wsgi
+from bot.offline.standin import SlackDriver
+from bot.offline.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
 from handlers.errors import BUSY
 from storage.models import Visit

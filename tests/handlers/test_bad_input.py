@@ -29,8 +29,8 @@ from sqlmodel import Session, SQLModel
 
 from bot.app import build_app
 from bot.settings import Settings
-from bot.standin import BotResponse, RecordedCall, RecordedResponse, SlackDriver, SlackStandIn
-from bot.standin.boltserver import serve_wsgi
+from bot.offline.standin import BotResponse, RecordedCall, RecordedResponse, SlackDriver, SlackStandIn
+from bot.offline.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
 from handlers.errors import SOMETHING_WENT_WRONG
 from handlers.forms import FormErrors, read_settings_form, read_visit_form

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.standin import payloads
+from bot.offline.standin import payloads
 from handlers.errors import UserError
 from handlers.intake import download, file_origin
 from tests.factories import pdf_from_text

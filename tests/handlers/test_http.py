@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.standin import Delivery, SlackDriver, SlackStandIn
+from bot.offline.standin import Delivery, SlackDriver, SlackStandIn
 from tests.handlers.conftest import CHANNEL, OFFICER, SIGNING_SECRET, TEAM
 
 

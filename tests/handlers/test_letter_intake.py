@@ -203,7 +203,7 @@ def test_a_photo_is_not_answered(bot):
 def test_a_redelivered_event_makes_one_preview(bot):
     info = bot.slack.add_file(content=pdf_from_text(EXAMPLE), filename="letter.pdf", user_id=OFFICER)
     message = bot.slack.post_as_user(CHANNEL, user_id=OFFICER, file_ids=[info["id"]])
-    from bot.standin import payloads
+    from bot.offline.standin import payloads
 
     event = payloads.message_event(message, channel_id=CHANNEL, channel_type="channel")
     first = bot.driver.event(event)

@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from bot.app import build_app
 from bot.settings import Settings
-from bot.standin import SlackDriver
-from bot.standin.boltserver import serve_wsgi
+from bot.offline.standin import SlackDriver
+from bot.offline.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
 from handlers.commands import ANSWER_FOLLOWS, ANSWER_IN_ACK_WITHIN_SECONDS
 from storage import repo

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from bot.app import build_dispatcher
 from bot.settings import Settings
-from bot.standin import Delivery
+from bot.offline.standin import Delivery
 from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo
 from storage.models import Approval, Reminder

@@ -44,8 +44,8 @@ from sqlmodel import Session, select
 
 from bot.app import build_app, build_dispatcher
 from bot.settings import Settings
-from bot.standin import SlackDriver, SlackStandIn, Upload
-from bot.standin.boltserver import serve_wsgi
+from bot.offline.standin import SlackDriver, SlackStandIn, Upload
+from bot.offline.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
 from handlers.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG
 from scheduler.dispatcher import DispatcherClock

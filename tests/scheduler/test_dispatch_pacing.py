@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from bot.app import build_dispatcher
 from bot.settings import Settings
-from bot.standin import SlackStandIn
+from bot.offline.standin import SlackStandIn
 from storage import dispatch, repo
 from storage.db import create_engine_for
 from storage.migrate import upgrade_database

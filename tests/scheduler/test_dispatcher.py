@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from bot.app import build_dispatcher
 from bot.settings import Settings
-from bot.standin import SlackStandIn
+from bot.offline.standin import SlackStandIn
 from scheduler.calendar import LONDON
 from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from bot.standin import ManualClock, SlackStandIn
+from bot.offline.standin import ManualClock, SlackStandIn
 
 
 @pytest.fixture

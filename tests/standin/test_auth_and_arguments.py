@@ -9,9 +9,9 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.standin import SlackStandIn
-from bot.standin.methods import METHODS
-from bot.standin.required import REQUIRED_ARGUMENTS
+from bot.offline.standin import SlackStandIn
+from bot.offline.standin.methods import METHODS
+from bot.offline.standin.required import REQUIRED_ARGUMENTS
 
 
 def raw_post(url: str, body: bytes, headers: dict[str, str]) -> dict:

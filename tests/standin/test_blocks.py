@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.standin.blocks import blocks_problems, view_problems
+from bot.offline.standin.blocks import blocks_problems, view_problems
 
 TEXT = {"type": "mrkdwn", "text": "ok"}
 PLAIN = {"type": "plain_text", "text": "ok"}

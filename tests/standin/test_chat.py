@@ -6,8 +6,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.standin import SlackStandIn
-from bot.standin.ids import ts_micros
+from bot.offline.standin import SlackStandIn
+from bot.offline.standin.ids import ts_micros
 
 SECTION = {
     "type": "section",

@@ -6,7 +6,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.standin import SlackStandIn
+from bot.offline.standin import SlackStandIn
 
 METADATA = {"event_type": "visit_created", "event_payload": {"visit_id": 3}}
 

@@ -11,9 +11,9 @@ import pytest
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.standin import SlackStandIn
-from bot.standin.boltserver import serve_bolt
-from bot.standin.driver import Delivery, SlackDriver
+from bot.offline.standin import SlackStandIn
+from bot.offline.standin.boltserver import serve_bolt
+from bot.offline.standin.driver import Delivery, SlackDriver
 
 SECRET = "test-signing-secret"
 NEW_VISIT = {

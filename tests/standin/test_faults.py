@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.standin import ManualClock, SlackStandIn
+from bot.offline.standin import ManualClock, SlackStandIn
 
 
 def test_fail_next_answers_5xx_then_recovers(client: WebClient, slack: SlackStandIn) -> None:

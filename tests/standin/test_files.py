@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.standin import SlackStandIn
+from bot.offline.standin import SlackStandIn
 
 CSV = "when,who,what\n2024-05-01T09:00:00Z,U02DCS,approved\n"
 ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"

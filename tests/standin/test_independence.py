@@ -1,11 +1,11 @@
-"""bot/standin is a fake of Slack: it must not import the bot it stands in for."""
+"""bot/offline/standin is a fake of Slack: it must not import the bot it stands in for."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-import bot.standin
+import bot.offline.standin
 
 PROJECT_PACKAGES = {"bot", "handlers", "scheduler", "storage"}
 
@@ -22,11 +22,11 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_standin_imports_nothing_of_the_project() -> None:
-    package = Path(bot.standin.__file__).parent
+    package = Path(bot.offline.standin.__file__).parent
     offenders = {
         f"{path.relative_to(package)}: {name}"
         for path in package.rglob("*.py")
         for name in imported_modules(path)
-        if name.split(".")[0] in PROJECT_PACKAGES and not name.startswith("bot.standin")
+        if name.split(".")[0] in PROJECT_PACKAGES and not name.startswith("bot.offline.standin")
     }
     assert offenders == set()

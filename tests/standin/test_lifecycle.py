@@ -8,7 +8,7 @@ import threading
 import pytest
 from slack_sdk import WebClient
 
-from bot.standin import SlackStandIn
+from bot.offline.standin import SlackStandIn
 
 
 def test_start_stop_leaves_no_threads_and_frees_the_port() -> None:

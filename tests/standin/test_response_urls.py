@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.standin import ManualClock, SlackStandIn
+from bot.offline.standin import ManualClock, SlackStandIn
 
 BUTTON_BLOCKS = [
     {

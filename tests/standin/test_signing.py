@@ -6,7 +6,7 @@ import time
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.standin.signing import MAX_AGE, signature, signed_headers
+from bot.offline.standin.signing import MAX_AGE, signature, signed_headers
 
 BODY = b"token=x&team_id=T0STANDIN&command=%2Fofsted&text=help"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.standin.required import REQUIRED_ARGUMENTS
+from bot.offline.standin.required import REQUIRED_ARGUMENTS
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "slack" / "web-api-openapi-v2.json"
 

@@ -6,7 +6,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.standin import ManualClock, SlackStandIn
+from bot.offline.standin import ManualClock, SlackStandIn
 
 
 def modal(title: str = "New visit", **extra: object) -> dict:

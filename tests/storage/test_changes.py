@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from bot.standin.driver import ACK_DEADLINE
+from bot.offline.standin.driver import ACK_DEADLINE
 from storage import repo
 from storage.changes import (
     ChangeToken,

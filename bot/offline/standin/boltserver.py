@@ -17,7 +17,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-logger = logging.getLogger("bot.standin")
+logger = logging.getLogger("bot.offline.standin")
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

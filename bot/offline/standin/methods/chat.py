@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bot.standin.arguments import Args
-from bot.standin.content import message_content
-from bot.standin.errors import SlackError
-from bot.standin.workspace import Workspace
+from bot.offline.standin.arguments import Args
+from bot.offline.standin.content import message_content
+from bot.offline.standin.errors import SlackError
+from bot.offline.standin.workspace import Workspace
 
 
 def bot_message(ws: Workspace, content: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.standin import directory
-from bot.standin.errors import SlackError
-from bot.standin.ids import IdFactory, TsClock, ts_micros
-from bot.standin.records import (
+from bot.offline.standin import directory
+from bot.offline.standin.errors import SlackError
+from bot.offline.standin.ids import IdFactory, TsClock, ts_micros
+from bot.offline.standin.records import (
     PendingUpload,
     RecordedResponse,
     ResponseUrl,

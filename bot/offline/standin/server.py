@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-logger = logging.getLogger("bot.standin")
+logger = logging.getLogger("bot.offline.standin")
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,14 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Self, TypeVar
 
-from bot.standin import directory, endpoints
-from bot.standin.endpoints import Core
-from bot.standin.faults import ChannelRateLimiter, Fault
-from bot.standin.methods.files import share_file, store_file
-from bot.standin.methods.views import close_view
-from bot.standin.records import RecordedCall, RecordedResponse, ResponseUrl, Upload
-from bot.standin.server import Answer, StandInHTTPServer, serve
-from bot.standin.workspace import Workspace
+from bot.offline.standin import directory, endpoints
+from bot.offline.standin.endpoints import Core
+from bot.offline.standin.faults import ChannelRateLimiter, Fault
+from bot.offline.standin.methods.files import share_file, store_file
+from bot.offline.standin.methods.views import close_view
+from bot.offline.standin.records import RecordedCall, RecordedResponse, ResponseUrl, Upload
+from bot.offline.standin.server import Answer, StandInHTTPServer, serve
+from bot.offline.standin.workspace import Workspace
 
 DEFAULT_TOKEN = "xoxb-standin"
 TRIGGER_TTL = 3.0  # seconds, as Slack's trigger_ids
@@ -55,7 +55,7 @@ class SlackStandIn:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`users` and `channels` map ids to real names and channel names (defaults in
-        bot.standin.directory). `post_rate_per_channel` (posts a second, bursts of
+        bot.offline.standin.directory). `post_rate_per_channel` (posts a second, bursts of
         `post_burst`) makes chat.postMessage answer 429 with Retry-After beyond Slack's
         documented pace. `clock` (monotonic seconds) drives trigger and response_url
         expiry and that rate limit, so tests can move time by hand (ManualClock)."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.standin.arguments import Args
-from bot.standin.workspace import Workspace
+from bot.offline.standin.arguments import Args
+from bot.offline.standin.workspace import Workspace
 
 
 def auth_test(ws: Workspace, args: Args) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """`ofsted-bot shell`: the real bot in a terminal, offline, for someone with no Slack credentials.
 
 The same Bolt app and the same database as `ofsted-bot serve`, answering real HTTP on loopback,
-against the local Slack stand-in (`bot.standin`). The officer types what they would do in
+against the local Slack stand-in (`bot.offline.standin`). The officer types what they would do in
 Slack (`/ofsted list`, `share letter.pdf`, `press 1`); the shell sends it as Slack would, waits
 for the bot's answers and prints them as plain text, and walks any modal the bot opens.
 
@@ -34,8 +34,8 @@ from typing import Any, TextIO, TypeVar
 from rich.console import Console
 from rich.text import Text
 
-from bot.standin import RecordedCall, RecordedResponse, SlackDriver, SlackStandIn
-from bot.standin.directory import DEFAULT_CHANNELS, DEFAULT_USERS
+from bot.offline.standin import RecordedCall, RecordedResponse, SlackDriver, SlackStandIn
+from bot.offline.standin.directory import DEFAULT_CHANNELS, DEFAULT_USERS
 from scheduler.calendar import ENGLAND_AND_WALES, LONDON, london_date, london_time
 from scheduler.dates import find_dates, format_long
 
@@ -1376,7 +1376,7 @@ def started_shell(
     """The stand-in, the migrated database and the bot on loopback, with a session driving
     them; everything stopped and joined on exit (server, listener threads, stand-in, engine)."""
     from bot.app import adopt_unowned_visits, build_app, build_dispatcher
-    from bot.standin.boltserver import serve_wsgi
+    from bot.offline.standin.boltserver import serve_wsgi
     from bot.web import wsgi_application
     from storage.db import create_engine_for
     from storage.migrate import upgrade_database

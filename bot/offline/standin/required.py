@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.standin.errors import SlackError
+from bot.offline.standin.errors import SlackError
 
 INVALID = "invalid_arguments"
 

@@ -11,10 +11,10 @@ import secrets
 import time
 from typing import Any
 
-from bot.standin.arguments import Args
-from bot.standin.blocks import view_problems
-from bot.standin.errors import SlackError
-from bot.standin.workspace import Workspace
+from bot.offline.standin.arguments import Args
+from bot.offline.standin.blocks import view_problems
+from bot.offline.standin.errors import SlackError
+from bot.offline.standin.workspace import Workspace
 
 MAX_STACK = 3
 

@@ -14,10 +14,10 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from bot.standin.arguments import Args
-from bot.standin.errors import SlackError
-from bot.standin.records import PendingUpload, StoredFile, Upload
-from bot.standin.workspace import Workspace
+from bot.offline.standin.arguments import Args
+from bot.offline.standin.errors import SlackError
+from bot.offline.standin.records import PendingUpload, StoredFile, Upload
+from bot.offline.standin.workspace import Workspace
 
 
 def file_object(

@@ -4,10 +4,10 @@ Used by `ofsted-bot shell`, the tests and the benchmarks, so the bot runs offlin
 It is a fake of Slack, not part of the bot: it imports nothing from the project.
 """
 
-from bot.standin.clock import ManualClock
-from bot.standin.driver import BotResponse, Delivery, SlackDriver
-from bot.standin.records import RecordedCall, RecordedResponse, Upload
-from bot.standin.webapi import DEFAULT_TOKEN, SlackStandIn
+from bot.offline.standin.clock import ManualClock
+from bot.offline.standin.driver import BotResponse, Delivery, SlackDriver
+from bot.offline.standin.records import RecordedCall, RecordedResponse, Upload
+from bot.offline.standin.webapi import DEFAULT_TOKEN, SlackStandIn
 
 __all__ = [
     "DEFAULT_TOKEN",

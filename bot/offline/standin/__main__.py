@@ -1,6 +1,6 @@
-"""`python -m bot.standin`: run the stand-in alone, to point a bot at it by hand.
+"""`python -m bot.offline.standin`: run the stand-in alone, to point a bot at it by hand.
 
-python -m bot.standin --port 3001
+python -m bot.offline.standin --port 3001
 SLACK_API_URL=http://127.0.0.1:3001/api/ SLACK_BOT_TOKEN=xoxb-standin ofsted-bot serve --http
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import threading
 
-from bot.standin.records import RecordedCall, RecordedResponse
-from bot.standin.webapi import DEFAULT_TOKEN, SlackStandIn
+from bot.offline.standin.records import RecordedCall, RecordedResponse
+from bot.offline.standin.webapi import DEFAULT_TOKEN, SlackStandIn
 
 
 def describe(record: RecordedCall | RecordedResponse) -> str:
@@ -21,7 +21,7 @@ def describe(record: RecordedCall | RecordedResponse) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.standin", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bot.offline.standin", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="default: any free port")
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="the bot token to accept")
     parser.add_argument("--quiet", action="store_true", help="do not print each call")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.standin.arguments import (
+from bot.offline.standin.arguments import (
     Args,
     FilePart,
     decode_json_arguments,
@@ -25,18 +25,18 @@ from bot.standin.arguments import (
     parse_multipart,
     parse_request,
 )
-from bot.standin.content import message_content
-from bot.standin.errors import SlackError
-from bot.standin.faults import ChannelRateLimiter, Failure, FaultPlan
-from bot.standin.methods import METHODS
-from bot.standin.methods.chat import bot_message
-from bot.standin.methods.files import receive_upload
-from bot.standin.records import RecordedCall, RecordedResponse
-from bot.standin.required import check_required
-from bot.standin.server import Answer
-from bot.standin.workspace import Workspace
+from bot.offline.standin.content import message_content
+from bot.offline.standin.errors import SlackError
+from bot.offline.standin.faults import ChannelRateLimiter, Failure, FaultPlan
+from bot.offline.standin.methods import METHODS
+from bot.offline.standin.methods.chat import bot_message
+from bot.offline.standin.methods.files import receive_upload
+from bot.offline.standin.records import RecordedCall, RecordedResponse
+from bot.offline.standin.required import check_required
+from bot.offline.standin.server import Answer
+from bot.offline.standin.workspace import Workspace
 
-logger = logging.getLogger("bot.standin")
+logger = logging.getLogger("bot.offline.standin")
 
 
 @dataclass

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.standin.arguments import Args
-from bot.standin.methods import auth, chat, conversations, files, users, views
-from bot.standin.workspace import Workspace
+from bot.offline.standin.arguments import Args
+from bot.offline.standin.methods import auth, chat, conversations, files, users, views
+from bot.offline.standin.workspace import Workspace
 
 Method = Callable[[Workspace, Args], dict[str, Any]]
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
-from bot.standin import payloads
-from bot.standin.signing import MAX_AGE, signed_headers
-from bot.standin.webapi import SlackStandIn
+from bot.offline.standin import payloads
+from bot.offline.standin.signing import MAX_AGE, signed_headers
+from bot.offline.standin.webapi import SlackStandIn
 
 ACK_DEADLINE = 3.0  # seconds Slack waits for the app's HTTP 200
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bot.standin.arguments import Args
-from bot.standin.errors import SlackError
-from bot.standin.workspace import Workspace
+from bot.offline.standin.arguments import Args
+from bot.offline.standin.errors import SlackError
+from bot.offline.standin.workspace import Workspace
 
 
 def users_info(ws: Workspace, args: Args) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.standin.blocks import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_TEXT, blocks_problems
-from bot.standin.errors import SlackError
+from bot.offline.standin.blocks import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_TEXT, blocks_problems
+from bot.offline.standin.errors import SlackError
 
 CONTENT_KEYS = ("text", "blocks", "attachments", "metadata")
 

@@ -7,11 +7,11 @@ import copy
 import time
 from typing import Any
 
-from bot.standin import directory
-from bot.standin.arguments import Args
-from bot.standin.errors import SlackError
-from bot.standin.ids import ts_micros
-from bot.standin.workspace import Workspace, ts_in_range
+from bot.offline.standin import directory
+from bot.offline.standin.arguments import Args
+from bot.offline.standin.errors import SlackError
+from bot.offline.standin.ids import ts_micros
+from bot.offline.standin.workspace import Workspace, ts_in_range
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 999

@@ -15,7 +15,7 @@ from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.standin.errors import SlackError
+from bot.offline.standin.errors import SlackError
 
 # argument -> the error Slack answers when its JSON string cannot be decoded
 JSON_ARGUMENTS = {
