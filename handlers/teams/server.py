@@ -8,6 +8,7 @@ before it (401 without a valid token); without, `loopback_only` does.
 from __future__ import annotations
 
 import logging
+import warnings
 
 from aiohttp import web
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_middleware
@@ -31,7 +32,10 @@ def build_teams_app(
     bot = TeamsBot(ctx)
     middleware = jwt_authorization_middleware if settings.authenticated else loopback_only
     app = web.Application(middlewares=[middleware])
-    app["agent_configuration"] = settings.auth_configuration()
+    with warnings.catch_warnings():
+        # The SDK's middleware reads its configuration under this plain string key.
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        app["agent_configuration"] = settings.auth_configuration()
     app[ADAPTER] = adapter
     app[BOT] = bot
 
