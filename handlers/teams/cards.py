@@ -73,7 +73,7 @@ DRAFT_VERBS = (CREATE_VISIT, EDIT_DATES, DISMISS)
 # Teams shows about 28 KB of card; a long letter's evidence is clipped well inside that.
 MAX_EVIDENCE = 500
 MAX_ITEMS = 40
-_MARKDOWN = re.compile(r"([\\`*_\[\]()#>~|<])")
+_MARKDOWN = re.compile(r"([\\`*_\[\]])")
 
 
 # --- Small pieces -----------------------------------------------------------------------------
