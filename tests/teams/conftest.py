@@ -41,7 +41,9 @@ DAY_AFTER_LETTER = datetime(2026, 4, 29, 8, 0, tzinfo=UTC)
 class EntraStandIn(AnonymousTokenProvider):
     """Microsoft Entra's token endpoint, outside this machine: a fixed token for the connector."""
 
-    async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:
+    async def get_access_token(
+        self, resource_url: str, scopes: list[str], force_refresh: bool = False
+    ) -> str:
         return ENTRA_TOKEN
 
 
@@ -106,7 +108,9 @@ def teams_engine(tmp_path: Any) -> Iterator[Engine]:
 
 
 def _context(engine: Engine) -> TeamsContext:
-    return TeamsContext(engine=engine, clock=lambda: DAY_AFTER_LETTER, members=ConversationMembers())
+    return TeamsContext(
+        engine=engine, clock=lambda: DAY_AFTER_LETTER, members=ConversationMembers()
+    )
 
 
 @pytest.fixture
@@ -119,12 +123,18 @@ def teams_bot(connector: ConnectorStandIn, teams_engine: Engine) -> Iterator[Tea
 
 
 @pytest.fixture
-def signed_teams_bot(connector: ConnectorStandIn, teams_engine: Engine) -> Iterator[TeamsBotUnderTest]:
+def signed_teams_bot(
+    connector: ConnectorStandIn, teams_engine: Engine
+) -> Iterator[TeamsBotUnderTest]:
     """With MICROSOFT_APP_ID: every activity's JWT checked against the stand-in's published key."""
     trust_token_issuer(issuer=connector.issuer, jwks_url=connector.jwks_url)
-    settings = TeamsSettings(microsoft_app_id=APP_ID, microsoft_app_password="secret", microsoft_app_tenant_id="tenant-1")
+    settings = TeamsSettings(
+        microsoft_app_id=APP_ID, microsoft_app_password="secret", microsoft_app_tenant_id="tenant-1"
+    )
     app = build_teams_app(
-        ctx=_context(teams_engine), settings=settings, connections=anonymous_connections(lambda _c: EntraStandIn())
+        ctx=_context(teams_engine),
+        settings=settings,
+        connections=anonymous_connections(lambda _c: EntraStandIn()),
     )
     served = Served(app)
     yield TeamsBotUnderTest(served, connector, teams_engine)

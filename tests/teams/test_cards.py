@@ -26,7 +26,12 @@ SCHEMA = json.loads((resources.files("adaptive_cards") / "schemas" / "schema-1.5
 VALIDATOR = jsonschema.Draft6Validator(SCHEMA)
 TODAY = date(2026, 4, 29)
 CALENDAR = WorkingDayCalendar()
-EXAMPLE = Path(__file__).resolve().parents[2] / "bot" / "examples" / "focused-visit-final-report-cover.txt"
+EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "bot"
+    / "examples"
+    / "focused-visit-final-report-cover.txt"
+)
 
 
 @dataclass
@@ -70,31 +75,51 @@ FACTS = read_letter(EXAMPLE.read_text()).to_json()
 PEOPLE = [("29:alice", "Alice Officer"), ("29:bob", "Bob Colleague")]
 REQUESTED = FakeMilestone(approval_status="requested")
 CARDS = {
-    "letter preview": cards.letter_preview_card(facts=FACTS, draft_id=1, today=TODAY, calendar=CALENDAR),
+    "letter preview": cards.letter_preview_card(
+        facts=FACTS, draft_id=1, today=TODAY, calendar=CALENDAR
+    ),
     "settled preview": cards.letter_preview_card(
         facts=FACTS, draft_id=1, today=TODAY, calendar=CALENDAR, settled="Alice created visit `x`."
     ),
     "edit dates": cards.edit_dates_card(facts=FACTS, draft_id=1),
     "timeline": cards.timeline_card(
-        visit=FakeVisit(), milestones=[FakeMilestone(), REQUESTED, FakeMilestone(id=4, status="done")],
-        today=TODAY, calendar=CALENDAR, people=PEOPLE,
+        visit=FakeVisit(),
+        milestones=[FakeMilestone(), REQUESTED, FakeMilestone(id=4, status="done")],
+        today=TODAY,
+        calendar=CALENDAR,
+        people=PEOPLE,
     ),
     "empty list": cards.visit_list_card(summaries=[], total=0, today=TODAY, calendar=CALENDAR),
     "list": cards.visit_list_card(
-        summaries=[VisitSummary(FakeVisit(), FakeMilestone())], total=3, today=TODAY, calendar=CALENDAR
+        summaries=[VisitSummary(FakeVisit(), FakeMilestone())],
+        total=3,
+        today=TODAY,
+        calendar=CALENDAR,
     ),
     "home": cards.home_card(
         overdue=[HomeItem(FakeVisit(), FakeMilestone(due_date=date(2026, 4, 1)))],
         due_soon=[],
         waiting_on_me=[HomeItem(FakeVisit(), REQUESTED, "your sign-off is requested")],
-        today=TODAY, calendar=CALENDAR,
+        today=TODAY,
+        calendar=CALENDAR,
     ),
     "reminder": cards.reminder_card(
-        visit=FakeVisit(), milestone=FakeMilestone(), kind="ahead", reminder_id=9, today=TODAY,
-        calendar=CALENDAR, history=[FakeEvent()], people=PEOPLE,
+        visit=FakeVisit(),
+        milestone=FakeMilestone(),
+        kind="ahead",
+        reminder_id=9,
+        today=TODAY,
+        calendar=CALENDAR,
+        history=[FakeEvent()],
+        people=PEOPLE,
     ),
     "overdue reminder asking sign-off": cards.reminder_card(
-        visit=FakeVisit(), milestone=REQUESTED, kind="escalation", reminder_id=10, today=TODAY, calendar=CALENDAR,
+        visit=FakeVisit(),
+        milestone=REQUESTED,
+        kind="escalation",
+        reminder_id=10,
+        today=TODAY,
+        calendar=CALENDAR,
     ),
 }
 
@@ -121,7 +146,10 @@ def executes(node: Any) -> list[dict[str, Any]]:
 def test_each_card_is_a_valid_adaptive_card_1_5(name: str) -> None:
     card = CARDS[name]
 
-    errors = [f"{list(e.path)}: {e.message[:200]}" for e in VALIDATOR.iter_errors(without_teams_own_property(card))]
+    errors = [
+        f"{list(e.path)}: {e.message[:200]}"
+        for e in VALIDATOR.iter_errors(without_teams_own_property(card))
+    ]
 
     assert errors == []
     assert card["version"] == "1.5"
@@ -146,7 +174,10 @@ def test_a_reminder_has_the_buttons_of_slacks() -> None:
     verbs = [b["verb"] for b in executes(CARDS["reminder"])]
 
     assert verbs == ["acknowledge", "markDone", "snooze", "assign", "requestSignOff"]
-    assert [b["verb"] for b in executes(CARDS["overdue reminder asking sign-off"])][-2:] == ["approve", "reject"]
+    assert [b["verb"] for b in executes(CARDS["overdue reminder asking sign-off"])][-2:] == [
+        "approve",
+        "reject",
+    ]
 
 
 def test_the_timeline_offers_change_date_and_waive_and_nothing_on_what_is_done() -> None:
@@ -165,4 +196,7 @@ def test_what_a_person_wrote_is_shown_not_read_as_markdown() -> None:
 def test_history_names_who_did_what_and_when() -> None:
     shown = json.dumps(CARDS["reminder"], ensure_ascii=False)
 
-    assert "29:alice changed the status (status open → acknowledged), 09:05 Wednesday 29 April 2026" in shown
+    assert (
+        "29:alice changed the status (status open → acknowledged), 09:05 Wednesday 29 April 2026"
+        in shown
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.offline.connector import ConnectorStandIn, Recorded
+from bot.offline.connector import Recorded
 from handlers import blocks
 from handlers.teams.cards import VERBS
 from scheduler.calendar import WorkingDayCalendar
@@ -18,8 +18,16 @@ from storage.models import AuditEvent, Visit
 from storage.teams import VisitConversation
 from tests.teams.conftest import CHANNEL, DAY_AFTER_LETTER, TeamsBotUnderTest
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "bot" / "examples" / "focused-visit-final-report-cover.txt"
-IN_CHANNEL = {"conversation_id": f"{CHANNEL};messageid=1700000000000", "conversation_type": "channel"}
+EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "bot"
+    / "examples"
+    / "focused-visit-final-report-cover.txt"
+)
+IN_CHANNEL = {
+    "conversation_id": f"{CHANNEL};messageid=1700000000000",
+    "conversation_type": "channel",
+}
 _DATE_LINE = re.compile(r"\*{1,2}([^*]+)\*{1,2}: (due|expected) ((?:\w+day )?\d{1,2} \w+ \d{4})")
 
 
@@ -62,25 +70,37 @@ def attach_letter(bot: TeamsBotUnderTest, **where: Any) -> Recorded:
         "content": {"downloadUrl": url, "uniqueId": "1", "fileType": "txt"},
     }
     before = len(bot.connector.calls())
-    status, _ = bot.send(bot.connector.activity(text="<at>ofsted-bot</at>", attachments=[attachment], **where))
+    status, _ = bot.send(
+        bot.connector.activity(text="<at>ofsted-bot</at>", attachments=[attachment], **where)
+    )
     assert status in (200, 202)
     [preview] = bot.connector.wait_for(before + 1)[before:]
     return preview
 
 
-def click(bot: TeamsBotUnderTest, preview: Recorded, verb: str, *, user_id: str = "29:alice", **where: Any) -> Any:
+def click(
+    bot: TeamsBotUnderTest, preview: Recorded, verb: str, *, user_id: str = "29:alice", **where: Any
+) -> Any:
     [button] = [a for a in actions(preview.cards) if a["verb"] == verb]
     invoke = bot.connector.activity(
-        activity_type="invoke", name="adaptiveCard/action", user_id=user_id,
-        value={"action": {"type": "Action.Execute", "verb": verb, "data": button["data"]}, "trigger": "manual"},
-        reply_to_id="preview-message-1", **where,
+        activity_type="invoke",
+        name="adaptiveCard/action",
+        user_id=user_id,
+        value={
+            "action": {"type": "Action.Execute", "verb": verb, "data": button["data"]},
+            "trigger": "manual",
+        },
+        reply_to_id="preview-message-1",
+        **where,
     )
     status, answer = bot.send(invoke)
     assert status == 200
     return answer
 
 
-def test_an_attached_letter_gives_a_preview_with_the_dates_slack_shows(teams_bot: TeamsBotUnderTest) -> None:
+def test_an_attached_letter_gives_a_preview_with_the_dates_slack_shows(
+    teams_bot: TeamsBotUnderTest,
+) -> None:
     preview = attach_letter(teams_bot)
 
     facts = read_letter(EXAMPLE.read_text()).to_json()
@@ -97,8 +117,13 @@ def test_an_attached_letter_gives_a_preview_with_the_dates_slack_shows(teams_bot
 def test_the_same_message_delivered_twice_is_previewed_once(teams_bot: TeamsBotUnderTest) -> None:
     url = teams_bot.connector.add_file("letter.txt", EXAMPLE.read_bytes())
     activity = teams_bot.connector.activity(
-        attachments=[{"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "letter.txt",
-                      "content": {"downloadUrl": url, "fileType": "txt"}}]
+        attachments=[
+            {
+                "contentType": "application/vnd.microsoft.teams.file.download.info",
+                "name": "letter.txt",
+                "content": {"downloadUrl": url, "fileType": "txt"},
+            }
+        ]
     )
     teams_bot.send(activity)
     teams_bot.send(activity)
@@ -107,8 +132,11 @@ def test_the_same_message_delivered_twice_is_previewed_once(teams_bot: TeamsBotU
 
 
 def test_a_file_from_elsewhere_is_not_fetched(teams_bot: TeamsBotUnderTest) -> None:
-    attachment = {"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "letter.pdf",
-                  "content": {"downloadUrl": "https://attacker.example/letter.pdf", "fileType": "pdf"}}
+    attachment = {
+        "contentType": "application/vnd.microsoft.teams.file.download.info",
+        "name": "letter.pdf",
+        "content": {"downloadUrl": "https://attacker.example/letter.pdf", "fileType": "pdf"},
+    }
     before = len(teams_bot.connector.calls())
     teams_bot.send(teams_bot.connector.activity(attachments=[attachment]))
     [reply] = teams_bot.connector.wait_for(before + 1)[before:]
@@ -117,7 +145,9 @@ def test_a_file_from_elsewhere_is_not_fetched(teams_bot: TeamsBotUnderTest) -> N
     assert reply.cards == []
 
 
-def test_create_visit_updates_the_preview_and_posts_the_timeline(teams_bot: TeamsBotUnderTest) -> None:
+def test_create_visit_updates_the_preview_and_posts_the_timeline(
+    teams_bot: TeamsBotUnderTest,
+) -> None:
     preview = attach_letter(teams_bot, **IN_CHANNEL)
 
     answer = click(teams_bot, preview, "createVisit", **IN_CHANNEL)
@@ -125,7 +155,10 @@ def test_create_visit_updates_the_preview_and_posts_the_timeline(teams_bot: Team
     assert answer["statusCode"] == 200
     assert answer["type"] == "application/vnd.microsoft.card.adaptive"
     settled = " ".join(texts(answer["value"]))
-    assert "Alice created visit `saxonford-2604` from this letter, 09:00 Wednesday 29 April 2026" in settled
+    assert (
+        "Alice created visit `saxonford-2604` from this letter, 09:00 Wednesday 29 April 2026"
+        in settled
+    )
     assert actions(answer["value"]) == []
     calls = teams_bot.connector.wait_for(3)
     [timeline] = [c for c in calls if c.method == "POST" and "Timeline" in c.text]
@@ -160,10 +193,15 @@ def test_list_and_show_answer_the_channels_members(teams_bot: TeamsBotUnderTest)
 
     assert "`saxonford-2604`" in " ".join(texts(listing.cards))
     assert dates_shown(shown.cards), "the timeline shows the visit's dates"
-    assert "members" in str(teams_bot.connector.state.member_requests) or teams_bot.connector.state.member_requests
+    assert (
+        "members" in str(teams_bot.connector.state.member_requests)
+        or teams_bot.connector.state.member_requests
+    )
 
 
-def test_someone_outside_the_channel_is_told_plainly_and_sees_nothing(teams_bot: TeamsBotUnderTest) -> None:
+def test_someone_outside_the_channel_is_told_plainly_and_sees_nothing(
+    teams_bot: TeamsBotUnderTest,
+) -> None:
     click(teams_bot, attach_letter(teams_bot, **IN_CHANNEL), "createVisit", **IN_CHANNEL)
 
     [listing] = teams_bot.say("list", user_id="29:carol", user_name="Carol")

@@ -84,14 +84,18 @@ class ConnectorState:
 class ConnectorStandIn:
     """Start with `with ConnectorStandIn() as connector:`; `connector.url` is the service URL."""
 
-    def __init__(self, *, page_size: int = 2, tenant_id: str = "tenant-1", app_id: str = "ofsted-bot-app") -> None:
+    def __init__(
+        self, *, page_size: int = 2, tenant_id: str = "tenant-1", app_id: str = "ofsted-bot-app"
+    ) -> None:
         self.state = ConnectorState()
         self.page_size = page_size
         self.tenant_id = tenant_id
         self.app_id = app_id
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, name="connector-stand-in", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="connector-stand-in", daemon=True
+        )
         self._http = urllib3.PoolManager(retries=False)
 
     # --- life -------------------------------------------------------------------------------
@@ -146,7 +150,9 @@ class ConnectorStandIn:
         }
         return jwt.encode(claims, key or self._key, algorithm="RS256", headers={"kid": KEY_ID})
 
-    def send(self, bot_url: str, activity: dict[str, Any], *, token: str | None = None) -> tuple[int, Any]:
+    def send(
+        self, bot_url: str, activity: dict[str, Any], *, token: str | None = None
+    ) -> tuple[int, Any]:
         """POST an activity to the bot; (status, the JSON answer or None)."""
         headers = {"Content-Type": "application/json"}
         if token:
@@ -184,7 +190,11 @@ class ConnectorStandIn:
             "serviceUrl": self.url,
             "channelId": "msteams",
             "from": {"id": user_id, "name": user_name, "aadObjectId": f"aad-{user_id}"},
-            "conversation": {"id": conversation_id, "conversationType": conversation_type, "tenantId": tenant},
+            "conversation": {
+                "id": conversation_id,
+                "conversationType": conversation_type,
+                "tenantId": tenant,
+            },
             "recipient": {"id": f"28:{self.app_id}", "name": "ofsted-bot"},
             "channelData": {"tenant": {"id": tenant}},
             "locale": "en-GB",
@@ -248,13 +258,18 @@ def _handler(connector: ConnectorStandIn) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(length) or b"{}")
             activity_id = unquote(match.group(2)) if match.group(2) else None
             call = Recorded(
-                method=method, conversation_id=unquote(match.group(1)), activity_id=activity_id,
-                body=body, authorization=self.headers.get("Authorization"),
+                method=method,
+                conversation_id=unquote(match.group(1)),
+                activity_id=activity_id,
+                body=body,
+                authorization=self.headers.get("Authorization"),
             )
             with state.changed:
                 state.calls.append(call)
                 state.changed.notify_all()
-            self._json(200, {"id": activity_id if method == "PUT" and activity_id else uuid.uuid4().hex})
+            self._json(
+                200, {"id": activity_id if method == "PUT" and activity_id else uuid.uuid4().hex}
+            )
 
         def do_POST(self) -> None:
             self._record("POST")
@@ -290,7 +305,7 @@ def _handler(connector: ConnectorStandIn) -> type[BaseHTTPRequestHandler]:
                 self._json(200, members)
                 return
             query = parse_qs(parts.query)
-            size = int((query.get("pageSize") or [connector.page_size])[0])
+            size = int((query.get("pageSize") or [str(connector.page_size)])[0])
             size = min(size, connector.page_size)
             start = int((query.get("continuationToken") or ["0"])[0])
             page = members[start : start + size]

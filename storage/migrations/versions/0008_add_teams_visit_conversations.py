@@ -40,9 +40,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("visit_id", name="pk_visit_conversations"),
     )
-    op.create_index(
-        "ix_visit_conversations_tenant_id", "visit_conversations", ["tenant_id"]
-    )
+    op.create_index("ix_visit_conversations_tenant_id", "visit_conversations", ["tenant_id"])
 
 
 def downgrade() -> None:
