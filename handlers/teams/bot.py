@@ -319,7 +319,71 @@ class TeamsBot:
             raise UserError("That button is out of date. Send `help` for what I can do.")
         if verb in cards.DRAFT_VERBS:
             return await self._draft_verb(context, verb, data)
+        if verb in usecases.SLACK_ACTIONS:
+            return await self._milestone_verb(context, verb, data)
         raise usecases.not_in_teams_yet(verb)
+
+    async def _milestone_verb(
+        self, context: TurnContext, verb: str, data: dict[str, Any]
+    ) -> cards.Card:
+        try:
+            milestone_id = int(data["milestoneId"])
+        except (KeyError, TypeError, ValueError):
+            raise UserError(
+                "That button is out of date. Send `show <visit>` for the timeline."
+            ) from None
+        activity = context.activity
+        asker = await self.asker(context)
+        message_key = str(data.get("messageKey") or "") or None
+        clicked = await asyncio.to_thread(
+            usecases.click_milestone,
+            engine=self.ctx.engine,
+            asker=asker,
+            verb=verb,
+            milestone_id=milestone_id,
+            # Teams sends a retried invoke with the same activity id: recorded once.
+            key=f"teams:{activity.id or ''}:{verb}:{milestone_id}",
+            now=self.ctx.now(),
+            defaults=self.ctx.defaults,
+            message_key=message_key,
+            note=str(data.get("note") or data.get("reason") or "").strip() or None,
+            owner_user_id=str(data.get("owner") or "") or None,
+        )
+        if clicked.refusal:
+            raise UserError(clicked.refusal)
+        names = await self._names(context)
+        today, calendar = self.ctx.today(), self.ctx.calendar
+        if clicked.reminder_id is not None:
+            return cards.reminder_card(
+                visit=clicked.visit,
+                milestone=clicked.milestone,
+                kind=clicked.reminder_kind or "ahead",
+                reminder_id=clicked.reminder_id,
+                today=today,
+                calendar=calendar,
+                history=clicked.history,
+                names=names,
+                people=sorted(names.items(), key=lambda item: item[1]),
+            )
+        latest = cards.history_lines(clicked.history[-1:], names)
+        return cards.timeline_card(
+            visit=clicked.visit,
+            milestones=clicked.milestones,
+            today=today,
+            calendar=calendar,
+            names=names,
+            people=sorted(names.items(), key=lambda item: item[1]),
+            settled=f"Latest: {latest[0]}" if latest else None,
+        )
+
+    async def _names(self, context: TurnContext) -> dict[str, str]:
+        """Display names of the conversation's members, for the card to name people by."""
+        connector = context.turn_state.get("ConnectorClient")
+        if connector is None or not context.activity.conversation:
+            return {}
+        conversation_id = conversation_without_message(context.activity.conversation.id)
+        conversations = connector.conversations  # type: ignore[attr-defined]
+        return await self.ctx.members.names(conversations, conversation_id)
 
     async def _draft_verb(
         self, context: TurnContext, verb: str, data: dict[str, Any]

@@ -15,19 +15,25 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from handlers import blocks
+from handlers.context import HandlerContext
 from handlers.core.access import NOT_FOUND, Actor, Decision, VisitFacts, can_manage, can_see
 from handlers.errors import Refused, UserError
 from handlers.intake import SharedFile, facts_from_file, facts_from_text
+from handlers.members import Asker
+from handlers.milestones import Click, apply_click
+from handlers.teams import cards
+from handlers.teams.messages import for_teams
 from handlers.visits import VisitListing, create_visit_from_facts, visit_facts, visit_listing
 from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo, teams
 from storage.db import read_scope, session_scope
-from storage.models import Milestone, Visit
+from storage.models import AuditEvent, Milestone, Reminder, Visit
 
 
 @dataclass(frozen=True)
@@ -279,6 +285,78 @@ def draft_facts(*, engine: Engine, asker: TeamsAsker, draft_id: int) -> dict[str
         if draft.status != "pending":
             raise UserError(_already(draft.status, draft.resolved_by))
         return dict(draft.facts)
+
+
+@dataclass(frozen=True)
+class ClickedMilestone:
+    """A click on a milestone's button, done (or refused): what the updated card shows."""
+
+    visit: Visit
+    milestone: Milestone
+    milestones: list[Milestone]
+    history: list[AuditEvent]
+    reminder_id: int | None
+    reminder_kind: str | None
+    refusal: str | None
+
+
+def click_milestone(
+    *,
+    engine: Engine,
+    asker: TeamsAsker,
+    verb: str,
+    milestone_id: int,
+    key: str,
+    now: datetime,
+    defaults: ReminderDefaults,
+    message_key: str | None = None,
+    note: str | None = None,
+    owner_user_id: str | None = None,
+) -> ClickedMilestone:
+    """Acknowledge, Mark done, Snooze, Assign, Request sign-off, Approve, Reject: the same change,
+    checks, audit and idempotency (`key`: the same for a retry of this very click) as Slack's
+    buttons, through the Slack listeners' own function until the core has it."""
+    ctx = HandlerContext(engine=engine, bot_token=None, defaults=defaults, clock=lambda: now)
+    click = Click(
+        verb=SLACK_ACTIONS[verb],
+        milestone_id=milestone_id,
+        user_id=asker.user_id,
+        key=key,
+        note=note,
+        owner_user_id=owner_user_id,
+    )
+    with ctx.session() as session:
+        # TeamsAsker answers the questions the Slack Asker does (team, actor, channel members).
+        visit, milestone, refusal = apply_click(
+            ctx=ctx, session=session, click=click, asker=cast(Asker, asker)
+        )
+        reminder = None
+        if message_key and message_key.startswith("reminder:") and message_key[9:].isdigit():
+            reminder = session.get(Reminder, int(message_key[9:]))
+        shown = ClickedMilestone(
+            visit=visit,
+            milestone=milestone,
+            milestones=repo.list_milestones(session=session, visit_id=visit.id or 0),
+            history=repo.list_milestone_events(session=session, milestone_id=milestone.id or 0),
+            reminder_id=reminder.id if reminder else None,
+            reminder_kind=reminder.kind if reminder else None,
+            refusal=_teams_names(for_teams(refusal)) if refusal else None,
+        )
+        session.flush()
+        session.expunge_all()
+    return shown
+
+
+SLACK_ACTIONS = {
+    cards.ACKNOWLEDGE: blocks.ACKNOWLEDGE,
+    cards.MARK_DONE: blocks.MARK_DONE,
+    cards.SNOOZE: blocks.SNOOZE,
+    cards.ASSIGN: blocks.ASSIGN,
+    cards.REQUEST_SIGN_OFF: blocks.REQUEST_SIGN_OFF,
+    cards.APPROVE: blocks.APPROVE,
+    cards.REJECT: blocks.REJECT,
+}
+"""The Teams verbs the adapter can do today, as the Slack listeners name them."""
 
 
 # --- helpers ----------------------------------------------------------------------------------
