@@ -11,8 +11,8 @@ All of them are synchronous (the database is): the activity handler runs them on
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -33,7 +33,7 @@ from handlers.visits import VisitListing, create_visit_from_facts, visit_facts, 
 from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo, teams
 from storage.db import read_scope, session_scope
-from storage.models import AuditEvent, Milestone, Reminder, Visit
+from storage.models import AuditEvent, LetterDraft, Milestone, Reminder, Visit
 
 
 @dataclass(frozen=True)
@@ -217,18 +217,9 @@ def create_visit_from_draft(
 ) -> CreatedVisit:
     """Create visit: the draft's facts as read, in the conversation the letter came to, once."""
     with session_scope(engine) as session:
-        draft = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=asker.team_id)
-        if draft is None:
-            raise UserError("I can't find that letter any more. Share it again.")
-        if not repo.resolve_letter_draft(
-            session=session,
-            draft_id=draft_id,
-            status="created",
-            actor_user_id=asker.user_id,
-            now=now,
-        ):
-            session.refresh(draft)
-            raise UserError(_already(draft.status, draft.resolved_by))
+        draft = _resolve_draft(
+            session=session, asker=asker, draft_id=draft_id, status="created", now=now
+        )
         visit = create_visit_from_facts(
             session=session,
             facts=draft.facts,
@@ -261,18 +252,9 @@ def dismiss_draft(
 ) -> dict[str, Any]:
     """Dismiss: no visit; the draft's facts, for the card that says so."""
     with session_scope(engine) as session:
-        draft = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=asker.team_id)
-        if draft is None:
-            raise UserError("I can't find that letter any more. Share it again.")
-        if not repo.resolve_letter_draft(
-            session=session,
-            draft_id=draft_id,
-            status="dismissed",
-            actor_user_id=asker.user_id,
-            now=now,
-        ):
-            session.refresh(draft)
-            raise UserError(_already(draft.status, draft.resolved_by))
+        draft = _resolve_draft(
+            session=session, asker=asker, draft_id=draft_id, status="dismissed", now=now
+        )
         return dict(draft.facts)
 
 
@@ -362,6 +344,21 @@ SLACK_ACTIONS = {
 # --- helpers ----------------------------------------------------------------------------------
 
 
+def _resolve_draft(
+    *, session: Session, asker: TeamsAsker, draft_id: int, status: str, now: datetime
+) -> LetterDraft:
+    """The pending draft, now created or dismissed by this person; once, whoever clicks first."""
+    draft = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=asker.team_id)
+    if draft is None:
+        raise UserError("I can't find that letter any more. Share it again.")
+    if not repo.resolve_letter_draft(
+        session=session, draft_id=draft_id, status=status, actor_user_id=asker.user_id, now=now
+    ):
+        session.refresh(draft)
+        raise UserError(_already(draft.status, draft.resolved_by))
+    return draft
+
+
 def _already(status: str, resolved_by: str | None) -> str:
     outcome = "made into a visit" if status == "created" else "dismissed"
     return f"This letter was already {outcome} by {resolved_by or 'someone'}."
@@ -422,14 +419,6 @@ def _teams_names(refusal: str) -> str:
     return refusal.replace("<@", "").replace(">", "").replace("/ofsted ", "")
 
 
-@contextmanager
-def _unit_of_work(engine: Engine) -> Iterator[Session]:
+def _unit_of_work(engine: Engine) -> AbstractContextManager[Session]:
     """One unit of work; a `Refused` raised in it still commits the refusal's audit event."""
-    refused: Refused | None = None
-    with session_scope(engine) as session:
-        try:
-            yield session
-        except Refused as error:
-            refused = error
-    if refused is not None:
-        raise refused
+    return HandlerContext(engine=engine, bot_token=None).session()
