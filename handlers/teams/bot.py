@@ -27,6 +27,7 @@ from handlers.intake import file_origin
 from handlers.teams import cards, usecases
 from handlers.teams.members import ConversationMembers
 from handlers.teams.messages import REOPEN, help_text, read_command, without_mention
+from handlers.teams.outgoing import message, post_to_conversation
 from handlers.teams.usecases import Conversation, TeamsAsker
 from scheduler.calendar import WorkingDayCalendar, london_date
 from scheduler.planning import ReminderDefaults
@@ -100,18 +101,13 @@ def conversation_of(activity: Activity, tenant_id: str) -> Conversation:
     )
 
 
-def message(text: str | None = None, *, card: cards.Card | None = None) -> Activity:
-    shown = Activity(type="message", text=text, text_format="markdown")
-    if card:
-        shown.attachments = [Attachment(content_type=cards.CONTENT_TYPE, content=card)]
-    return shown
-
-
 class TeamsBot:
     """The SDK's `Agent`: `on_turn` is called for every activity that passed authentication."""
 
-    def __init__(self, ctx: TeamsContext) -> None:
+    def __init__(self, ctx: TeamsContext, *, app_id: str | None = None) -> None:
         self.ctx = ctx
+        self.app_id = app_id
+        self._reading: set[asyncio.Task[None]] = set()
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
@@ -170,10 +166,10 @@ class TeamsBot:
             await self._read_attached(context, letters[0])
             return
         if len(words) > 1 and words[0].lower() == "letter":
-            facts = await asyncio.to_thread(
-                usecases.read_pasted_letter, typed.text.split(None, 1)[1]
+            pasted = typed.text.split(None, 1)[1]
+            self._read_in_background(
+                context, lambda: usecases.read_pasted_letter(pasted), filename=None
             )
-            await self._preview(context, facts=facts, filename=None)
             return
         command = read_command(typed.text)
         if command.name == "help":
@@ -240,19 +236,60 @@ class TeamsBot:
                 f"I did not fetch {name}: it is not in Teams' own file storage. "
                 "Attach the letter again."
             )
-        facts = await asyncio.to_thread(
-            usecases.read_attached_letter,
-            name=name,
-            file_type=file_type,
-            url=url,
-            allowed_origin=origin,
-        )
-        await self._preview(context, facts=facts, filename=name)
+
+        def read() -> dict[str, Any]:
+            return usecases.read_attached_letter(
+                name=name, file_type=file_type, url=url, allowed_origin=origin
+            )
+
+        self._read_in_background(context, read, filename=name)
+
+    def _read_in_background(
+        self, context: TurnContext, read: Callable[[], dict[str, Any]], *, filename: str | None
+    ) -> None:
+        """Reading a letter can take many seconds (a PDF, in the sandbox), and Teams waits about
+        15 s for the answer to its POST: the activity is answered at once, and the preview follows
+        as a post of its own in the same chat or thread."""
+        adapter = context.adapter
+        task = asyncio.create_task(self._preview_later(adapter, context.activity, read, filename))
+        self._reading.add(task)
+        task.add_done_callback(self._reading.discard)
+
+    async def _preview_later(
+        self,
+        adapter: Any,
+        activity: Activity,
+        read: Callable[[], dict[str, Any]],
+        filename: str | None,
+    ) -> None:
+        reply: Activity | None
+        try:
+            facts = await asyncio.to_thread(read)
+            reply = await self._preview(activity, facts=facts, filename=filename)
+        except UserError as error:
+            reply = message(error.message)
+        except Exception:
+            logger.exception("reading a letter attached in Teams failed")
+            reply = message(SOMETHING_WENT_WRONG)
+        if reply is None:
+            return
+        try:
+            await post_to_conversation(
+                adapter,
+                reference=activity.get_conversation_reference().model_dump(
+                    mode="json", by_alias=True, exclude_none=True
+                ),
+                conversation_id=activity.conversation.id,
+                activity=reply,
+                app_id=self.app_id,
+            )
+        except Exception:
+            logger.exception("could not send a letter's preview to Teams")
 
     async def _preview(
-        self, context: TurnContext, *, facts: dict[str, Any], filename: str | None
-    ) -> None:
-        activity = context.activity
+        self, activity: Activity, *, facts: dict[str, Any], filename: str | None
+    ) -> Activity | None:
+        """The letter kept as a draft, and its preview; None if this message was read already."""
         tenant = tenant_of(activity)
         if not tenant:
             raise UserError(NO_TENANT)
@@ -275,13 +312,11 @@ class TeamsBot:
             now=self.ctx.now(),
         )
         if draft_id is None:
-            return  # this very message was read already: one preview
+            return None  # Teams delivered this very message twice: one preview
         card = cards.letter_preview_card(
             facts=facts, draft_id=draft_id, today=self.ctx.today(), calendar=self.ctx.calendar
         )
-        await context.send_activity(
-            message(f"I read {filename or 'the letter'}: please check its dates.", card=card)
-        )
+        return message(f"I read {filename or 'the letter'}: please check its dates.", card=card)
 
     # --- card clicks ------------------------------------------------------------------------
 

@@ -23,13 +23,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
-from microsoft_agents.activity import ConversationReference
-from microsoft_agents.hosting.core import ChannelServiceAdapter, TurnContext
-from microsoft_agents.hosting.core.authorization import ClaimsIdentity
+from microsoft_agents.hosting.core import ChannelServiceAdapter
 from sqlalchemy.engine import Engine
 
 from handlers.teams import cards
-from handlers.teams.bot import message
+from handlers.teams.outgoing import message, post_to_conversation
 from scheduler.calendar import WorkingDayCalendar
 from scheduler.dispatcher import (
     PermanentPostError,
@@ -90,8 +88,13 @@ class TeamsPoster:
         )
         try:
             activity_id = self._run(
-                self.send(
-                    reference, conversation_id=conversation_id, activity=message(text, card=card)
+                post_to_conversation(
+                    self.adapter,
+                    reference=reference,
+                    app_id=self.app_id,
+                    # A new post in the channel, not a reply in the thread it was made in.
+                    conversation_id=conversation_without_message(conversation_id),
+                    activity=message(text, card=card),
                 )
             )
         except aiohttp.ClientResponseError as error:
@@ -112,29 +115,6 @@ class TeamsPoster:
             notice.visit.reference,
             error,
         )
-
-    async def send(self, reference: dict[str, Any], *, conversation_id: str, activity: Any) -> str:
-        """A new post in the conversation (not a reply in a thread); the posted activity's id."""
-        continuation = ConversationReference.model_validate(reference).get_continuation_activity()
-        posted: list[str] = []
-        target = conversation_without_message(conversation_id)
-
-        async def post(context: TurnContext) -> None:
-            connector = context.turn_state[ChannelServiceAdapter._AGENT_CONNECTOR_CLIENT_KEY]
-            activity.conversation = continuation.conversation.model_copy(update={"id": target})
-            activity.from_property = continuation.recipient
-            activity.service_url = continuation.service_url
-            activity.channel_id = continuation.channel_id
-            response = await connector.conversations.send_to_conversation(target, activity)  # type: ignore[attr-defined]
-            posted.append(str(getattr(response, "id", "") or ""))
-
-        if self.app_id:
-            await self.adapter.continue_conversation(self.app_id, continuation, post)
-        else:
-            await self.adapter.continue_conversation_with_claims(
-                ClaimsIdentity(), continuation, post
-            )
-        return posted[0] if posted else ""
 
     def _run(self, work: Coroutine[Any, Any, Result]) -> Result:
         if self.loop is None:

@@ -29,7 +29,7 @@ def build_teams_app(
 ) -> web.Application:
     """The aiohttp application; `connections` replaces MSAL (for a stand-in of Entra in tests)."""
     adapter = CloudAdapter(connection_manager=connections or settings.connections())
-    bot = TeamsBot(ctx)
+    bot = TeamsBot(ctx, app_id=settings.microsoft_app_id)
     middleware = jwt_authorization_middleware if settings.authenticated else loopback_only
     app = web.Application(middlewares=[middleware])
     with warnings.catch_warnings():
@@ -44,6 +44,11 @@ def build_teams_app(
         return response if response is not None else web.Response(status=202)
 
     app.router.add_post(MESSAGES_PATH, messages)
+    if not settings.authenticated:
+        # Said once at start (settings.describe); the SDK would repeat it on every activity.
+        logging.getLogger(
+            "microsoft_agents.hosting.core.connector.client.user_token_client"
+        ).setLevel(logging.ERROR)
     logger.info(settings.describe())
     return app
 
