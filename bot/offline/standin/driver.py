@@ -9,16 +9,16 @@ shown to the user, a view_submission's `response_action` closes or updates the m
 
 from __future__ import annotations
 
-import http.client
 import json
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from bot.offline.standin import payloads
 from bot.offline.standin.signing import MAX_AGE, signed_headers
+from bot.offline.standin.transport import InProcess, OverHTTP, Transport, WSGIApplication
 from bot.offline.standin.webapi import SlackStandIn
 
 ACK_DEADLINE = 3.0  # seconds Slack waits for the app's HTTP 200
@@ -61,26 +61,35 @@ class BotResponse:
 class SlackDriver:
     def __init__(
         self,
-        bot_url: str,
+        bot: str | WSGIApplication | Transport,
         signing_secret: str,
         slack: SlackStandIn,
         *,
         timeout: float = 10.0,
         team_id: str | None = None,
     ) -> None:
-        """`bot_url`: the bot's base URL or its full `/slack/events` endpoint. `team_id`: the
-        workspace the requests say they come from (default the stand-in's own)."""
-        parts = urlsplit(bot_url)
-        self.url = bot_url if parts.path not in ("", "/") else bot_url.rstrip("/") + "/slack/events"
+        """`bot`: the bot's base URL or its full `/slack/events` endpoint (requests go over
+        HTTP), or its WSGI application (handed the same signed requests in-process).
+        `team_id`: the workspace the requests say they come from (default the stand-in's)."""
+        if isinstance(bot, str):
+            self.transport: Transport = OverHTTP(bot, timeout=timeout)
+        elif isinstance(bot, Transport):
+            self.transport = bot
+        else:
+            self.transport = InProcess(bot)
         self.signing_secret = signing_secret
         self.slack = slack
-        self.timeout = timeout
         self.team_id = team_id or slack.team_id
+
+    @property
+    def url(self) -> str:
+        """Where requests go: the bot's HTTP endpoint, or `wsgi://in-process/slack/events`."""
+        return self.transport.url
 
     def as_team(self, team_id: str) -> SlackDriver:
         """The same driver, sending requests from another workspace (an org-wide install, a
         shared channel): the bot must answer them from that workspace's data alone."""
-        return SlackDriver(self.url, self.signing_secret, self.slack, timeout=self.timeout, team_id=team_id)
+        return SlackDriver(self.transport, self.signing_secret, self.slack, team_id=team_id)
 
     # -- the wire ------------------------------------------------------------------------
 
@@ -107,27 +116,13 @@ class SlackDriver:
         if delivery.retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(delivery.retry_num)
             headers["X-Slack-Retry-Reason"] = delivery.retry_reason or "http_timeout"
-        parts = urlsplit(self.url)
-        connection = http.client.HTTPConnection(
-            parts.hostname or "127.0.0.1", parts.port or 80, timeout=self.timeout
-        )
-        try:
-            started = time.perf_counter()
-            connection.request(
-                "POST",
-                parts.path + (f"?{parts.query}" if parts.query else ""),
-                body=body,
-                headers=headers,
-            )
-            answer = connection.getresponse()
-            answer_body = answer.read()
-            latency = time.perf_counter() - started
-        finally:
-            connection.close()
+        started = time.perf_counter()
+        reply = self.transport.post(body=body, headers=headers)
+        latency = time.perf_counter() - started
         return BotResponse(
-            status=answer.status,
-            body=answer_body,
-            headers=dict(answer.getheaders()),
+            status=reply.status,
+            body=reply.body,
+            headers=reply.headers,
             latency=latency,
             payload=payload,
             request_body=body,
