@@ -21,6 +21,7 @@ from bot.settings import Settings
 from bot.web import wsgi_application
 from storage.db import create_engine_for
 from storage.migrate import upgrade_database
+from tests.standin.conftest import refused_deliveries
 
 SECRET = "transport-signing-secret"
 OFFICER, CHANNEL = "U01QAOFFICER", "C01VISITS"
@@ -68,15 +69,11 @@ def test_in_process_the_bot_still_calls_the_web_api_over_http(
     assert driver.url == "wsgi://in-process/slack/events"
     answer = driver.slash_command("new", user_id=OFFICER, channel_id=CHANNEL)
     assert answer.status == 200 and answer.within_ack_deadline
-    slack.wait_for_calls("views.open")
+    slack.wait_for(lambda s: s.calls_to("views.open"))
     assert [view["type"] for view in slack.views.values()] == ["modal"]
 
 
-@pytest.mark.parametrize(
-    "delivery",
-    [Delivery(signature="bad"), Delivery(signature="absent"), Delivery(stale=True)],
-    ids=["bad-signature", "no-signature", "stale-timestamp"],
-)
+@refused_deliveries
 def test_in_process_an_unsigned_request_is_refused_and_nothing_answers(
     slack: SlackStandIn, bot_app: WSGIApp, delivery: Delivery
 ) -> None:

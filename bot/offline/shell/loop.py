@@ -268,23 +268,18 @@ class ShellSession:
             kind = str(control.element.get("type", ""))
             chosen = modals.shown_value(self, kind, value, options_of(control.element))
             self.output.note(f"You chose {chosen} in “{control.label}”.")
-        if target.surface == "home":
-            response = self.driver.block_action(
-                user_id=self.user_id,
-                action_id=control.action_id,
-                block_id=control.block_id,
-                value=value,
-                view=str(found["id"]),
-            )
-        else:
-            response = self.driver.block_action(
-                user_id=self.user_id,
-                action_id=control.action_id,
-                block_id=control.block_id,
-                value=value,
-                message=found,
-                channel_id=where,
-            )
+        on: dict[str, Any] = (
+            {"view": str(found["id"])}
+            if target.surface == "home"
+            else {"message": found, "channel_id": where}
+        )
+        response = self.driver.block_action(
+            user_id=self.user_id,
+            action_id=control.action_id,
+            block_id=control.block_id,
+            value=value,
+            **on,
+        )
         self.check(response)
         self.show_news()
 

@@ -70,20 +70,6 @@ def walk_modal(session: ShellSession, view: dict[str, Any]) -> None:
                 again = [by_id[b] for b in errors if b in by_id] or inputs
                 ask_fields(session, again, values)
                 continue
-            if action == "push":
-                session.output.note(
-                    f"  You submitted “{title}”; the bot answered with a new form, which "
-                    "the stand-in does not open from a submission."
-                )
-                close_modal(session, view)
-                break
-            if action == "update":
-                replaced = session.slack.views.get(view_id)
-                if replaced is not None:
-                    session.output.note(f"  {title} changed:")
-                    session.seen.modals[view_id] = replaced
-                    walk_modal(session, replaced)
-                return
             session.output.note(f"  You submitted “{title}”.")
             break
     except (Cancelled, EndOfInput, KeyboardInterrupt) as stop:

@@ -112,13 +112,3 @@ def im_object(*, channel_id: str, user_id: str, created: int) -> dict[str, Any]:
         "is_user_deleted": False,
         "priority": 0,
     }
-
-
-def mpim_object(*, channel_id: str, user_ids: list[str], created: int) -> dict[str, Any]:
-    name = "mpdm-" + "--".join(user_ids) + "-1"
-    return {
-        **channel_object(channel_id=channel_id, name=name, created=created, is_private=True),
-        "is_mpim": True,
-        "is_group": True,
-        "members": user_ids,
-    }

@@ -272,9 +272,7 @@ class SlackDriver:
             user=self._user(user_id),
             team=self._team(),
             api_app_id=self.slack.app_id,
-            trigger_id=self.slack.new_trigger_id(
-                user_id=user_id, view_id=view["id"] if view else None
-            ),
+            trigger_id=self.slack.new_trigger_id(user_id=user_id),
             actions=[
                 payloads.action(
                     element=element, action_id=action_id, block_id=block_id, value=value
@@ -311,15 +309,15 @@ class SlackDriver:
     ) -> BotResponse:
         """Submit a modal with `values` as `{block_id: {action_id: value}}`.
 
-        Then, as Slack does: close it on an empty ack, keep it on `errors`, replace it on
-        `update`, close the whole stack on `clear`.
+        Then, as Slack does: keep it open on `response_action: errors`, close it otherwise
+        (the bot answers no other response_action).
         """
         view = self._view(view)
         payload = payloads.view_submission(
             user=self._user(user_id),
             team=self._team(),
             api_app_id=self.slack.app_id,
-            trigger_id=self.slack.new_trigger_id(user_id=user_id, view_id=view["id"]),
+            trigger_id=self.slack.new_trigger_id(user_id=user_id),
             view=view,
             values=payloads.state_values(view, values),
         )
@@ -333,12 +331,7 @@ class SlackDriver:
             ack = response.json() or {}
         except ValueError:
             ack = {}
-        action = ack.get("response_action") if isinstance(ack, dict) else None
-        if action == "update":
-            self.slack.replace_view(view_id, ack.get("view") or {})
-        elif action == "clear":
-            self.slack.close_view(view_id, whole_stack=True)
-        elif action not in ("errors", "push"):
+        if not (isinstance(ack, dict) and ack.get("response_action") == "errors"):
             self.slack.close_view(view_id)
 
     def view_closed(
@@ -351,7 +344,7 @@ class SlackDriver:
     ) -> BotResponse:
         """The user dismissed a modal (sent only for views with notify_on_close)."""
         view = self._view(view)
-        self.slack.close_view(view["id"], whole_stack=is_cleared)
+        self.slack.close_view(view["id"])
         payload = payloads.view_closed(
             user=self._user(user_id),
             team=self._team(),
@@ -420,7 +413,8 @@ class SlackDriver:
         title: str | None = None,
     ) -> list[BotResponse]:
         """A person uploads a file into a conversation: Slack stores it, shows a message with
-        it, and sends the app a `message` (subtype file_share) and a `file_shared` event."""
+        it, and sends the app that `message` (subtype file_share). (Slack's `file_shared` event
+        is not sent: the bot's manifest does not subscribe to it.)"""
         self.slack.ensure_user(user_id)
         if not channel_id.startswith("D"):
             self.slack.ensure_channel(channel_id)
@@ -435,7 +429,4 @@ class SlackDriver:
         message_event = payloads.message_event(
             message, channel_id=message["channel"], channel_type=channel_type
         )
-        shared = payloads.file_shared_event(
-            file_id=info["id"], user_id=user_id, channel_id=message["channel"]
-        )
-        return [self.event(message_event), self.event(shared)]
+        return [self.event(message_event)]

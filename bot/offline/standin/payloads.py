@@ -299,15 +299,6 @@ def member_channel_event(
     }
 
 
-def file_shared_event(*, file_id: str, user_id: str, channel_id: str) -> dict[str, Any]:
-    return {
-        "type": "file_shared",
-        "channel_id": channel_id,
-        "file_id": file_id,
-        "user_id": user_id,
-        "file": {"id": file_id},
-    }
-
 
 def message_event(message: dict[str, Any], *, channel_id: str, channel_type: str) -> dict[str, Any]:
     """A stored message as the `message` event that announces it."""

@@ -41,8 +41,6 @@ class Workspace:
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
-    view_stacks: dict[str, list[str]] = field(default_factory=dict)
-    view_users: dict[str, str | None] = field(default_factory=dict)
     home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, StoredFile] = field(default_factory=dict)
     pending_uploads: dict[str, PendingUpload] = field(default_factory=dict)
@@ -164,16 +162,11 @@ class Workspace:
             "team_id": self.team_id,
         }
 
-    def permalink(self, channel_id: str, ts: str) -> str:
-        return f"{self.base_url}/archives/{channel_id}/p{ts.replace('.', '')}"
-
     # -- interactivity -------------------------------------------------------------
 
-    def new_trigger(self, *, user_id: str | None, ttl: float, view_id: str | None = None) -> str:
+    def new_trigger(self, *, user_id: str | None, ttl: float) -> str:
         trigger_id = self.ids.trigger_id()
-        self.triggers[trigger_id] = Trigger(
-            user_id=user_id, expires_at=self.clock() + ttl, view_id=view_id
-        )
+        self.triggers[trigger_id] = Trigger(user_id=user_id, expires_at=self.clock() + ttl)
         return trigger_id
 
     def exchange_trigger(self, trigger_id: str) -> Trigger:

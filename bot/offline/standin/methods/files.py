@@ -1,4 +1,4 @@
-"""files.info and the external upload flow that slack_sdk's files_upload_v2 drives.
+"""The external upload flow that slack_sdk's files_upload_v2 drives, and the files people share.
 
 Upload in three steps, as on Slack: files.getUploadURLExternal reserves a file id and
 an upload URL; the app POSTs the bytes there; files.completeUploadExternal names the
@@ -109,17 +109,6 @@ def share_file(ws: Workspace, info: dict[str, Any], *, channel_id: str, message_
     info["shares"].setdefault(scope, {}).setdefault(channel_id, []).append(share)
 
 
-def info(ws: Workspace, args: Args) -> dict[str, Any]:
-    stored = ws.files.get(args.text("file") or "")
-    if stored is None:
-        raise SlackError("file_not_found")
-    return {
-        "file": copy.deepcopy(stored.info),
-        "comments": [],
-        "response_metadata": {"next_cursor": ""},
-    }
-
-
 def get_upload_url(ws: Workspace, args: Args) -> dict[str, Any]:
     length = args.integer("length", default=-1)
     if length < 0:
@@ -210,7 +199,6 @@ def _post_files(
 
 
 METHODS = {
-    "files.info": info,
     "files.getUploadURLExternal": get_upload_url,
     "files.completeUploadExternal": complete_upload,
 }
