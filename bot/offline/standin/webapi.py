@@ -20,7 +20,7 @@ from typing import Any, Self, TypeVar
 from bot.offline.standin import directory, endpoints
 from bot.offline.standin.endpoints import Core
 from bot.offline.standin.faults import ChannelRateLimiter, Fault
-from bot.offline.standin.methods.files import share_file, store_file
+from bot.offline.standin.methods.files import store_file
 from bot.offline.standin.records import RecordedCall, RecordedResponse, ResponseUrl, Upload
 from bot.offline.standin.server import Answer, StandInHTTPServer, serve
 from bot.offline.standin.workspace import Workspace
@@ -426,15 +426,11 @@ class SlackStandIn:
         with self._core.lock:
             ws = self._core.workspace
             channel_id = ws.resolve_channel(channel)
-            files = [ws.files[file_id].info for file_id in file_ids]
+            files = [copy.deepcopy(ws.files[file_id].info) for file_id in file_ids]
             message: dict[str, Any] = {"user": user_id, "text": text, "team": ws.team_id}
             if files:
-                message.update(subtype="file_share", upload=True, display_as_bot=False)
+                message.update(subtype="file_share", upload=True, display_as_bot=False, files=files)
             if thread_ts:
                 message["thread_ts"] = thread_ts
             posted = ws.append_message(channel_id, message)
-            for info in files:
-                share_file(ws, info, channel_id=channel_id, message_ts=posted["ts"])
-            if files:
-                posted["files"] = copy.deepcopy(files)
             return copy.deepcopy({**posted, "channel": channel_id})

@@ -85,7 +85,6 @@ class Workspace:
         """From now on exactly these people (and the bot) are in the channel."""
         channel = self.channels[self.resolve_channel(channel_id)]
         channel["members"] = list(dict.fromkeys([self.bot_user_id, *user_ids]))
-        channel["num_members"] = len(channel["members"])
 
     def change_membership(self, channel_id: str, user_id: str, *, joined: bool) -> None:
         members = self.channel_members(channel_id)
