@@ -21,11 +21,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
-from handlers import actions, commands, events, milestones, views
-from handlers.context import HandlerContext, system_clock
-from handlers.errors import BUSY
-from handlers.members import ChannelMembers
-from handlers.poster import SlackPoster
+from handlers.slack import actions, commands, events, milestones, views
+from handlers.slack.context import HandlerContext, system_clock
+from handlers.slack.errors import BUSY
+from handlers.slack.members import ChannelMembers
+from handlers.slack.poster import SlackPoster
 from scheduler.dispatcher import Dispatcher
 from scheduler.planning import ReminderDefaults
 from storage.changes import ReadCache, change_watch_for

@@ -14,7 +14,7 @@ from bot.settings import Settings
 from bot.offline.standin import SlackDriver
 from bot.offline.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
-from handlers.errors import BUSY
+from handlers.slack.errors import BUSY
 from storage.models import Visit
 from tests.handlers.conftest import ADMIN, OFFICER, SIGNING_SECRET, Bot, all_text
 from tests.handlers.test_list_answers import add_visit

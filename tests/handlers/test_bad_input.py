@@ -32,8 +32,8 @@ from bot.settings import Settings
 from bot.offline.standin import BotResponse, RecordedCall, RecordedResponse, SlackDriver, SlackStandIn
 from bot.offline.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
-from handlers.errors import SOMETHING_WENT_WRONG
-from handlers.forms import FormErrors, read_settings_form, read_visit_form
+from handlers.slack.errors import SOMETHING_WENT_WRONG
+from handlers.slack.forms import FormErrors, read_settings_form, read_visit_form
 from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo
 from storage.db import create_engine_for

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from handlers import blocks
+from handlers.slack import blocks
 from scheduler.calendar import ENGLAND_AND_WALES
 from storage.models import Milestone, Visit
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime
 
-from handlers import blocks
-from handlers.context import HandlerContext
+from handlers.slack import blocks
+from handlers.slack.context import HandlerContext
 from handlers.core.access import Actor, Workspace
-from handlers.errors import UserError
-from handlers.members import Asker, ChannelMembers
-from handlers.milestones import Click, apply_click
+from handlers.slack.errors import UserError
+from handlers.slack.members import Asker, ChannelMembers
+from handlers.slack.milestones import Click, apply_click
 from storage import repo
 from storage.db import session_scope
 from tests.handlers.conftest import CHANNEL, OFFICER, all_text

@@ -1,7 +1,7 @@
 import pytest
 
-from handlers.commandline import Command, parse_command
-from handlers.errors import UserError
+from handlers.core.commandline import Command, parse_command
+from handlers.slack.errors import UserError
 
 
 @pytest.mark.parametrize(

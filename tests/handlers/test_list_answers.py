@@ -15,7 +15,7 @@ from bot.settings import Settings
 from bot.offline.standin import SlackDriver
 from bot.offline.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
-from handlers.commands import ANSWER_FOLLOWS, ANSWER_IN_ACK_WITHIN_SECONDS
+from handlers.slack.commands import ANSWER_FOLLOWS, ANSWER_IN_ACK_WITHIN_SECONDS
 from storage import repo
 from storage.db import create_engine_for
 from tests.handlers.conftest import CHANNEL, OFFICER, SIGNING_SECRET, TEAM, Bot, all_text

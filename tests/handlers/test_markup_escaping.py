@@ -200,7 +200,7 @@ def test_the_calendar_export_keeps_names_on_their_own_line():
     """A name with CR/LF (or `;` and `,`) cannot end an iCalendar line and start a property."""
     from icalendar import Calendar
 
-    from handlers.exports import milestones_ics
+    from handlers.core.exports import milestones_ics
     from storage.models import Milestone, Visit
 
     injected = "Fernleigh\r\nBEGIN:VEVENT\r\nSUMMARY:Pay the invoice; today, please\nX-INJECTED:1"

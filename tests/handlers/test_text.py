@@ -2,7 +2,7 @@
 
 import pytest
 
-from handlers.text import escape_mrkdwn, one_line
+from handlers.core.text import escape_mrkdwn, one_line
 
 
 @pytest.mark.parametrize(

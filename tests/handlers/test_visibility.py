@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from handlers.core.access import Actor, Workspace, can_see
-from handlers.visits import visit_facts
+from handlers.core.visits import visit_facts
 from storage import repo
 from storage.models import Visit
 

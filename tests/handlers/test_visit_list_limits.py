@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
-from handlers.visits import LIST_LIMIT, home_items
+from handlers.core.visits import LIST_LIMIT, home_items
 from storage import repo
 from tests.handlers.conftest import OFFICER, TEAM, all_text
 

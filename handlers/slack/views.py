@@ -9,11 +9,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers import blocks
-from handlers.context import HandlerContext
-from handlers.delivery import direct_message_channel, post_new_visit_timeline, settle_preview
-from handlers.errors import UserError, answers_errors
-from handlers.forms import (
+from handlers.slack import blocks
+from handlers.slack.context import HandlerContext
+from handlers.slack.delivery import direct_message_channel, post_new_visit_timeline, settle_preview
+from handlers.slack.errors import UserError, answers_errors
+from handlers.slack.forms import (
     FormErrors,
     files_value,
     metadata,
@@ -21,8 +21,8 @@ from handlers.forms import (
     read_visit_form,
     text_value,
 )
-from handlers.intake import SharedFile, facts_from_file, facts_from_text, save_and_preview
-from handlers.visits import create_visit_from_form, require_manager, visit_timeline
+from handlers.slack.intake import SharedFile, facts_from_file, facts_from_text, save_and_preview
+from handlers.core.visits import create_visit_from_form, require_manager, visit_timeline
 from scheduler.planning import replan_visit
 from storage import repo
 from storage.models import Visit

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlmodel import Session
 
-from handlers import blocks
-from handlers.blocks import HomeItem, VisitSummary
-from handlers.context import HandlerContext
+from handlers.slack import blocks
+from handlers.slack.blocks import HomeItem, VisitSummary
+from handlers.slack.context import HandlerContext
 from handlers.core.access import NOT_FOUND, Decision, VisitFacts, Workspace, can_manage
-from handlers.errors import Refused, UserError
-from handlers.forms import VisitForm
-from handlers.members import Asker
-from handlers.text import escape_mrkdwn
+from handlers.slack.errors import Refused, UserError
+from handlers.slack.forms import VisitForm
+from handlers.slack.members import Asker
+from handlers.core.text import escape_mrkdwn
 from scheduler.planning import ReminderDefaults, replan_visit
 from scheduler.rules import MILESTONE_LABELS, NEEDS_SIGN_OFF, MilestoneKind
 from storage import repo

@@ -19,14 +19,15 @@ from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from handlers import blocks, exports
-from handlers.commandline import Command, parse_command
-from handlers.context import HandlerContext
+from handlers.core import exports
+from handlers.slack import blocks
+from handlers.core.commandline import Command, parse_command
+from handlers.slack.context import HandlerContext
 from handlers.core.access import VisitFacts
-from handlers.delivery import send_export
-from handlers.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG, UserError, answers_errors
-from handlers.members import Asker
-from handlers.visits import (
+from handlers.slack.delivery import send_export
+from handlers.slack.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG, UserError, answers_errors
+from handlers.slack.members import Asker
+from handlers.core.visits import (
     find_visit,
     no_such_visit,
     require_manager,

@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 
 import icalendar
 
-from handlers.blocks import SOURCE_NAMES, VisitLike, is_estimate, visit_title
-from handlers.text import one_line
+from handlers.slack.blocks import SOURCE_NAMES, VisitLike, is_estimate, visit_title
+from handlers.core.text import one_line
 from scheduler.calendar import LONDON
 from storage.models import AuditEvent, Milestone
 

@@ -7,11 +7,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers import blocks
-from handlers.context import HandlerContext
-from handlers.delivery import post_new_visit_timeline, settle_preview
-from handlers.errors import UserError, answers_errors
-from handlers.visits import create_visit_from_facts, find_visit, visit_timeline
+from handlers.slack import blocks
+from handlers.slack.context import HandlerContext
+from handlers.slack.delivery import post_new_visit_timeline, settle_preview
+from handlers.slack.errors import UserError, answers_errors
+from handlers.core.visits import create_visit_from_facts, find_visit, visit_timeline
 from storage import repo
 from storage.models import LetterDraft
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.blocks import section
+from handlers.slack.blocks import section
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from handlers.forms import FormErrors
+from handlers.slack.forms import FormErrors
 
 logger = logging.getLogger(__name__)
 

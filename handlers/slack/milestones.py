@@ -15,13 +15,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from handlers import blocks
-from handlers.context import HandlerContext
+from handlers.slack import blocks
+from handlers.slack.context import HandlerContext
 from handlers.core.access import NOT_FOUND, Decision, can_act, can_decide_signoff
-from handlers.errors import UserError, answers_errors
-from handlers.forms import FormErrors, choice_value, metadata, text_value, user_value
-from handlers.members import Asker
-from handlers.visits import refuse, visit_facts, visit_timeline
+from handlers.slack.errors import UserError, answers_errors
+from handlers.slack.forms import FormErrors, choice_value, metadata, text_value, user_value
+from handlers.slack.members import Asker
+from handlers.core.visits import refuse, visit_facts, visit_timeline
 from scheduler.planning import replan_milestone
 from storage import repo
 from storage.models import AuditEvent, Milestone, Reminder, Visit

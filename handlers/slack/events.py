@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers import blocks
-from handlers.context import HandlerContext
-from handlers.errors import answers_errors
-from handlers.intake import SharedFile, facts_from_file, save_and_preview
-from handlers.visits import home_items, visible_to
+from handlers.slack import blocks
+from handlers.slack.context import HandlerContext
+from handlers.slack.errors import answers_errors
+from handlers.slack.intake import SharedFile, facts_from_file, save_and_preview
+from handlers.core.visits import home_items, visible_to
 from storage import repo
 
 logger = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import blocks
-from handlers.delivery import direct_message_channel
-from handlers.text import escape_mrkdwn
+from handlers.slack import blocks
+from handlers.slack.delivery import direct_message_channel
+from handlers.core.text import escape_mrkdwn
 from scheduler.calendar import WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.dispatcher import PermanentPostError, Posted, ReminderNotice, TransientPostError

@@ -22,11 +22,11 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 from slack_sdk import WebClient
 
-from handlers import blocks
-from handlers.context import HandlerContext
+from handlers.slack import blocks
+from handlers.slack.context import HandlerContext
 from handlers.core.access import Workspace
-from handlers.errors import UserError
-from handlers.text import escape_mrkdwn
+from handlers.slack.errors import UserError
+from handlers.core.text import escape_mrkdwn
 from scheduler.documents import MAX_DOCUMENT_BYTES, UnreadableDocument
 from scheduler.letters import NotAnOfstedLetter, read_letter
 from scheduler.sandbox import read_document_bounded

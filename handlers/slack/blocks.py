@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from handlers.text import escape_mrkdwn
+from handlers.core.text import escape_mrkdwn
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.rules import MILESTONE_LABELS, MilestoneKind, VisitType

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers.errors import Refused
-from handlers.members import Asker, ChannelMembers, actor_from
+from handlers.slack.errors import Refused
+from handlers.slack.members import Asker, ChannelMembers, actor_from
 from scheduler.calendar import WorkingDayCalendar, london_date
 from scheduler.planning import ReminderDefaults
 from storage.changes import ReadCache
