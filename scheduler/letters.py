@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Literal
 
@@ -24,12 +25,14 @@ from scheduler.rules import (
     MILESTONE_NAMES,
     DocumentKind,
     MilestoneKind,
+    NEEDS_SIGN_OFF,
     MilestoneRule,
     VisitType,
     rules_for,
 )
 
-Source = Literal["letter", "rule"]
+Source = Literal["letter", "rule", "manual"]
+"""Where a date came from: stated in the letter, computed by rule, or entered by a person."""
 
 
 class NotAnOfstedLetter(ValueError):
@@ -49,6 +52,10 @@ class MilestoneFact:
     @property
     def label(self) -> str:
         return MILESTONE_LABELS[self.kind]
+
+    @property
+    def needs_sign_off(self) -> bool:
+        return self.kind in NEEDS_SIGN_OFF
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class LetterFacts:
             "local_authority": self.local_authority,
             "authority_code": self.authority_code,
             "visit_type": self.visit_type.value,
+            "document_kind": self.document_kind.value,
             "letter_date": _iso(self.letter_date),
             "visit_dates": [_iso(day) for day in self.visit_dates],
             "inspectors": list(self.inspectors),
@@ -82,12 +90,78 @@ class LetterFacts:
                     "source": milestone.source,
                     "evidence": milestone.evidence,
                     "rule": milestone.rule,
+                    "estimate": milestone.estimate,
                 }
                 for milestone in self.milestones
             ],
             "report_published": _iso(self.report_published),
             "warnings": list(self.warnings),
         }
+
+
+    def checked(self, due_dates: Mapping[MilestoneKind, date] | None = None) -> tuple[MilestoneFact, ...]:
+        """The milestones a visit gets once a person has checked this letter's dates."""
+        return checked_milestones(self.milestones, due_dates)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LetterFacts:
+        """The facts back from `to_json`, as a letter draft keeps them in the database.
+
+        A draft stored before `estimate` was kept has none: a publication date computed by rule
+        was the only one shown as expected then, so that is what it gets.
+        """
+        return cls(
+            local_authority=data.get("local_authority"),
+            authority_code=data.get("authority_code"),
+            visit_type=VisitType(data["visit_type"]),
+            document_kind=DocumentKind(data.get("document_kind") or DocumentKind.UNKNOWN),
+            letter_date=_date(data.get("letter_date")),
+            visit_dates=tuple(day for day in map(_date, data.get("visit_dates") or ()) if day),
+            inspectors=tuple(data.get("inspectors") or ()),
+            milestones=tuple(
+                MilestoneFact(
+                    kind=MilestoneKind(item["kind"]),
+                    due=date.fromisoformat(item["due"]),
+                    source=item["source"],
+                    evidence=item.get("evidence"),
+                    rule=item.get("rule"),
+                    estimate=bool(
+                        item.get(
+                            "estimate",
+                            item["kind"] == MilestoneKind.EMBARGO_LIFT and item["source"] == "rule",
+                        )
+                    ),
+                )
+                for item in data.get("milestones") or ()
+            ),
+            warnings=tuple(data.get("warnings") or ()),
+            report_published=_date(data.get("report_published")),
+        )
+
+
+def checked_milestones(
+    read: Sequence[MilestoneFact], due_dates: Mapping[MilestoneKind, date] | None = None
+) -> tuple[MilestoneFact, ...]:
+    """The milestones a visit gets once a person has checked the dates (`due_dates`, or those
+    `read` from a letter as they are): a date left as read keeps the letter's evidence; one
+    changed or added is the person's own ("manual"), and no longer an estimate."""
+    by_kind = {fact.kind: fact for fact in read}
+    wanted = dict(due_dates) if due_dates is not None else {kind: fact.due for kind, fact in by_kind.items()}
+    checked = []
+    for kind in MilestoneKind:
+        due = wanted.get(kind)
+        if due is None:
+            continue
+        fact = by_kind.get(kind)
+        if fact is not None and fact.due == due:
+            checked.append(fact)
+        else:
+            checked.append(MilestoneFact(kind=kind, due=due, source="manual", evidence=None, rule=None))
+    return tuple(checked)
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def _iso(value: date | None) -> str | None:

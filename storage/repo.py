@@ -58,6 +58,7 @@ class NewMilestone:
     rule: str | None = None
     needs_approval: bool = False
     owner_user_id: str | None = None
+    estimate: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ def create_visit(
                 evidence=new.evidence,
                 rule=new.rule,
                 needs_approval=new.needs_approval,
+                estimate=new.estimate,
                 created_at=now,
                 updated_at=now,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from handlers.slack.errors import UserError
+from handlers.core.errors import UserError
 from handlers.core.text import escape_mrkdwn
 
 SUBCOMMANDS = ("help", "letter", "new", "list", "show", "export", "settings", "close")

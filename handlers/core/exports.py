@@ -1,6 +1,6 @@
 """Exports: the audit trail as CSV, the milestones as an iCalendar file that Outlook imports.
 
-Pure: rows in, file contents out. Each milestone's UID is fixed by its id, and SEQUENCE
+`export_visit` is the use case; the rest is pure: rows in, file contents out. Each milestone's UID is fixed by its id, and SEQUENCE
 grows with every change, so importing the file again updates the entries instead of adding
 duplicates.
 """
@@ -14,8 +14,13 @@ from datetime import date, datetime, timedelta
 
 import icalendar
 
-from handlers.slack.blocks import SOURCE_NAMES, VisitLike, is_estimate, visit_title
+from handlers.core.context import CoreContext
+from handlers.core.people import Asker
+from handlers.core.results import ExportFile
 from handlers.core.text import one_line
+from handlers.core.visits import answers_refusals, find_visit
+from handlers.core.wording import SOURCE_NAMES, VisitLike, due_word, visit_title
+from storage import repo
 from scheduler.calendar import LONDON
 from storage.models import AuditEvent, Milestone
 
@@ -79,7 +84,7 @@ def _event(*, visit: VisitLike, milestone: Milestone, now: datetime) -> icalenda
     event.add("last-modified", milestone.updated_at)
     # Outlook replaces an imported event when the same UID comes with a higher SEQUENCE.
     event.add("sequence", int(milestone.updated_at.timestamp()) - int(milestone.created_at.timestamp()))
-    word = "expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "due"
+    word = due_word(estimate=milestone.estimate)
     event.add("summary", one_line(f"{milestone.label} ({word}): {visit.local_authority or visit.reference}"))
     event.add("dtstart", milestone.due_date)
     event.add("dtend", milestone.due_date + timedelta(days=1))
@@ -100,3 +105,20 @@ def _event(*, visit: VisitLike, milestone: Milestone, now: datetime) -> icalenda
 
 def export_filename(*, visit: VisitLike, export_format: str, today: date) -> str:
     return f"ofsted-{visit.reference}-{'audit' if export_format == 'csv' else 'dates'}-{today:%Y%m%d}.{export_format}"
+
+
+@answers_refusals
+def export_visit(ctx: CoreContext, *, asker: Asker, reference: str, export_format: str) -> ExportFile:
+    """A visit's audit trail ("csv") or dates ("ics"), for someone who may see it."""
+    with ctx.session() as session:  # a refusal is written to the audit log
+        visit = find_visit(session=session, reference=reference, asker=asker, attempt="visit_exported", now=ctx.now())
+        milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
+        if export_format == "csv":
+            events = repo.list_audit_events(session=session, visit_id=visit.id or 0)
+            content = audit_csv(visit=visit, events=events, milestones=milestones).encode()
+            what = "audit trail"
+        else:
+            content = milestones_ics(visit=visit, milestones=milestones, now=ctx.now())
+            what = "dates, as a calendar file for Outlook"
+    filename = export_filename(visit=visit, export_format=export_format, today=ctx.today())
+    return ExportFile(visit=visit, content=content, filename=filename, what=what)

@@ -1,34 +1,92 @@
-"""What the listeners do with visits, apart from Slack: find, summarise, create from a letter.
+"""Visits: find one as a person may see it, create one (by hand, or from a letter's draft),
+change its settings, close it; the list and the Home tab's items.
 
-Listeners call these inside one session (one unit of work) and then make their one Slack call.
+Each public use case takes typed inputs and the person asking (`Asker`), checks the access
+policy, changes storage in one unit of work (`CoreContext.change`, which re-plans reminders),
+appends the audit event, and returns a typed result or a `Refusal`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from sqlmodel import Session
 
-from handlers.slack import blocks
-from handlers.slack.blocks import HomeItem, VisitSummary
-from handlers.slack.context import HandlerContext
 from handlers.core.access import NOT_FOUND, Decision, VisitFacts, Workspace, can_manage
-from handlers.slack.errors import Refused, UserError
-from handlers.slack.forms import VisitForm
-from handlers.slack.members import Asker
+from handlers.core.context import Change, CoreContext
+from handlers.core.errors import Refused, UserError
+from handlers.core.people import Asker
+from handlers.core.results import (
+    HomeItem,
+    Home,
+    Refusal,
+    SettingsSaved,
+    SettingsShown,
+    Timeline,
+    VisitClosed,
+    VisitCreated,
+    VisitListing,
+    VisitSummary,
+)
 from handlers.core.text import escape_mrkdwn
-from scheduler.planning import ReminderDefaults, replan_visit
-from scheduler.rules import MILESTONE_LABELS, NEEDS_SIGN_OFF, MilestoneKind
+from handlers.core.wording import settings_fingerprint, visit_already_changed_text
+from scheduler.letters import LetterFacts, checked_milestones
+from scheduler.rules import MilestoneKind, reminder_offsets_text, reminder_time_text
 from storage import repo
-from storage.models import Milestone, Visit
+from storage.models import LetterDraft, Milestone, Visit
 
 HOME_HORIZON_DAYS = 30
 LIST_LIMIT = 40
 """`/ofsted list` shows the open visits whose next date comes soonest, this many of them (well
 inside Slack's 50 blocks a message), and says how many more there are."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def answers_refusals(use_case: Callable[P, R]) -> Callable[P, R | Refusal]:
+    """A use case's clear answers, raised from wherever they are found, returned as a `Refusal`."""
+
+    @wraps(use_case)
+    def returning_refusals(*args: P.args, **kwargs: P.kwargs) -> R | Refusal:
+        try:
+            return use_case(*args, **kwargs)
+        except UserError as error:
+            return Refusal(error.message)
+
+    return returning_refusals
+
+
+# --- Typed inputs ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitForm:
+    """A visit as entered or corrected in a form."""
+
+    local_authority: str
+    visit_type: str
+    letter_date: date | None
+    visit_dates: tuple[date, ...]
+    due_dates: dict[MilestoneKind, date] = field(default_factory=dict)
+    channel_id: str | None = None
+    approvers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SettingsForm:
+    channel_id: str | None
+    reminder_time: str  # "09:00", checked
+    reminder_offsets: str  # "5,2,1,0", checked
+    approvers: tuple[str, ...]
+    escalation_user_id: str | None
+
+
+# --- Finding a visit as a person may see it ----------------------------------------------------
 
 
 def visit_facts(*, session: Session, visit: Visit) -> VisitFacts:
@@ -118,16 +176,210 @@ def refuse(
     return Refused(decision.refusal or "You can't do that.")
 
 
-@dataclass(frozen=True)
-class VisitListing:
-    """The open visits whose next date is soonest, and how many are open in all."""
+def timeline(*, session: Session, visit: Visit) -> Timeline:
+    return Timeline(visit=visit, milestones=repo.list_milestones(session=session, visit_id=visit.id or 0))
 
-    summaries: list[VisitSummary]
-    total: int
 
-    @property
-    def more(self) -> int:
-        return self.total - len(self.summaries)
+@answers_refusals
+def show_visit(ctx: CoreContext, *, asker: Asker, reference: str) -> Timeline:
+    """A visit's timeline, for someone who may see it (an attempt by anyone else is audited)."""
+    with ctx.session() as session:  # a refusal is written to the audit log
+        visit = find_visit(session=session, reference=reference, asker=asker, attempt="visit_shown", now=ctx.now())
+        return timeline(session=session, visit=visit)
+
+
+# --- Creating a visit --------------------------------------------------------------------------
+
+
+def _store_visit(
+    *,
+    change: Change,
+    facts: LetterFacts | None,
+    form: VisitForm | None,
+    channel_id: str | None,
+    asker: Asker,
+    now: datetime,
+) -> Visit:
+    """The one way a visit is made: from a form, from a letter's facts, or from both (a letter's
+    dates as a person checked them). Its reminders are planned as the unit of work ends."""
+    checked = checked_milestones(facts.milestones if facts else (), form.due_dates if form else None)
+    workspace = asker.actor.workspace
+    visit = repo.create_visit(
+        session=change.session,
+        local_authority=form.local_authority if form else facts.local_authority if facts else None,
+        visit_type=form.visit_type if form else facts.visit_type.value if facts else "other",
+        letter_date=form.letter_date if form else facts.letter_date if facts else None,
+        visit_dates=list(form.visit_dates if form else facts.visit_dates if facts else ()),
+        inspectors=list(facts.inspectors if facts else ()),
+        milestones=[
+            repo.NewMilestone(
+                kind=fact.kind.value, label=fact.label, due_date=fact.due, source=fact.source,
+                evidence=fact.evidence, rule=fact.rule, needs_approval=fact.needs_sign_off,
+                estimate=fact.estimate,
+            )
+            for fact in checked
+        ],
+        created_by=asker.user_id,
+        channel_id=channel_id,
+        approvers=form.approvers if form else (),
+        now=now,
+        team_id=workspace.team_id,
+        enterprise_id=workspace.enterprise_id,
+    )
+    change.touched(visit)
+    return visit
+
+
+DRAFT_GONE = "I can't find that letter any more. Share it again."
+DRAFT_TAKEN = "This letter was already made into a visit or dismissed: nothing new was created."
+
+
+def already_resolved(draft: LetterDraft) -> str:
+    outcome = "made into a visit" if draft.status == "created" else "dismissed"
+    return f"This letter was already {outcome} by <@{draft.resolved_by}>."
+
+
+def take_draft(*, session: Session, draft_id: int, asker: Asker, status: str, now: datetime, taken: str | None) -> LetterDraft:
+    """The pending draft, resolved (created or dismissed) by this person; a clear answer if it is
+    gone or someone resolved it first (`taken`, or who did it)."""
+    draft = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=asker.team_id)
+    if draft is None:
+        raise UserError(taken or DRAFT_GONE)
+    if not repo.resolve_letter_draft(session=session, draft_id=draft_id, status=status, actor_user_id=asker.user_id, now=now):
+        session.refresh(draft)
+        raise UserError(taken or already_resolved(draft))
+    return draft
+
+
+@answers_refusals
+def create_visit(ctx: CoreContext, *, asker: Asker, form: VisitForm, draft_id: int | None = None) -> VisitCreated:
+    """A visit from a form: typed by hand, or a letter's draft with the dates as a person checked
+    them ("Edit dates", then "Create visit")."""
+    now = ctx.now()
+    with ctx.change() as change:
+        draft = None
+        if draft_id is not None:
+            draft = take_draft(session=change.session, draft_id=draft_id, asker=asker, status="created", now=now, taken=DRAFT_TAKEN)
+        facts = LetterFacts.from_json(draft.facts) if draft is not None else None
+        visit = _store_visit(change=change, facts=facts, form=form, channel_id=form.channel_id, asker=asker, now=now)
+        return _created(change=change, visit=visit, draft=draft, asker=asker)
+
+
+@answers_refusals
+def create_visit_from_draft(ctx: CoreContext, *, asker: Asker, draft_id: int, clicked_preview: tuple[str | None, str | None] | None = None) -> VisitCreated:
+    """"Create visit" on a letter's preview: the letter's facts exactly as read."""
+    now = ctx.now()
+    with ctx.change() as change:
+        draft = take_draft(session=change.session, draft_id=draft_id, asker=asker, status="created", now=now, taken=None)
+        facts = LetterFacts.from_json(draft.facts)
+        if not facts.milestones:
+            raise UserError("This letter has no dates to track. Use *Edit dates* to add them, or dismiss it.")
+        visit = _store_visit(change=change, facts=facts, form=None, channel_id=draft.channel_id, asker=asker, now=now)
+        return _created(change=change, visit=visit, draft=draft, asker=asker, clicked_preview=clicked_preview)
+
+
+def _created(
+    *, change: Change, visit: Visit, draft: LetterDraft | None, asker: Asker,
+    clicked_preview: tuple[str | None, str | None] | None = None,
+) -> VisitCreated:
+    preview: tuple[str | None, str | None] = (None, None)
+    if draft is not None:
+        draft.visit_id = visit.id
+        change.session.add(draft)
+        preview = clicked_preview or (draft.preview_channel_id, draft.preview_ts)
+    change.session.flush()
+    return VisitCreated(timeline=timeline(session=change.session, visit=visit), created_by=asker.user_id, preview=preview)
+
+
+# --- Settings, closing ---------------------------------------------------------------------
+
+
+def _settings_shown(*, ctx: CoreContext, visit: Visit, approvers: list[str]) -> SettingsShown:
+    return SettingsShown(
+        visit=visit,
+        approvers=approvers,
+        escalation_user_id=visit.escalation_user_id,
+        reminder_time=visit.reminder_time or reminder_time_text(ctx.defaults.reminder_time),
+        reminder_offsets=visit.reminder_offsets or reminder_offsets_text(ctx.defaults.offsets),
+    )
+
+
+def settings_now(shown: SettingsShown) -> str:
+    """The settings as a form shows them (defaults filled in), as a short fingerprint: a form
+    carries the one it showed, so a save made meanwhile by someone else is not overwritten."""
+    return settings_fingerprint(
+        channel_id=shown.visit.channel_id, approvers=shown.approvers, escalation_user_id=shown.escalation_user_id,
+        reminder_time=shown.reminder_time, reminder_offsets=shown.reminder_offsets,
+    )
+
+
+@answers_refusals
+def open_settings(ctx: CoreContext, *, asker: Asker, reference: str) -> SettingsShown:
+    """A visit's settings for its managers to change; anyone else's attempt is audited."""
+    with ctx.session() as session:  # a refusal is written to the audit log
+        now = ctx.now()
+        visit = find_visit(session=session, reference=reference, asker=asker, attempt="settings_changed", now=now)
+        require_manager(session=session, visit=visit, asker=asker, what="settings", action="settings_changed", now=now)
+        return _settings_shown(ctx=ctx, visit=visit, approvers=repo.list_approvers(session=session, visit_id=visit.id or 0))
+
+
+VISIT_GONE = "That visit no longer exists: nothing was saved."
+
+
+@answers_refusals
+def save_settings(
+    ctx: CoreContext, *, asker: Asker, visit_id: int, form: SettingsForm, shown: str | None
+) -> SettingsSaved:
+    """Save a visit's settings. `shown` is the fingerprint of what the form showed (`settings_now`):
+    if someone saved in between, nothing is saved and the answer says who."""
+    with ctx.change() as change:
+        session = change.session
+        found = repo.get_visit_by_id(session=session, visit_id=visit_id, team_id=asker.team_id)
+        # Locked until saved: of two people saving at once, the second reads what the first left.
+        visit = repo.lock_visit(session=session, visit_id=found.id or 0) if found is not None else None
+        if visit is None:
+            raise UserError(VISIT_GONE)
+        # Asked again now: the form may have been opened by a manager and submitted by someone
+        # else, or submitted again after the approvers changed.
+        require_manager(
+            session=session, visit=visit, asker=asker, what="settings", action="settings_changed",
+            now=ctx.now(), hidden=VISIT_GONE,
+        )
+        approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
+        if shown and shown != settings_now(_settings_shown(ctx=ctx, visit=visit, approvers=approvers)):
+            saved = repo.latest_change(
+                session=session, visit_id=visit.id or 0, milestone_id=None, actions=("settings_changed",)
+            )
+            answer = visit_already_changed_text(reference=visit.reference, event=saved, deed="changed the settings of")
+            raise UserError(f"{answer} Run `/ofsted settings {visit.reference}` again to see them.")
+        event = repo.update_visit_settings(
+            session=session, visit=visit, channel_id=form.channel_id, reminder_time=form.reminder_time,
+            reminder_offsets=form.reminder_offsets, escalation_user_id=form.escalation_user_id,
+            approvers=form.approvers, actor_user_id=asker.user_id, now=ctx.now(),
+        )
+        change.touched(visit)
+        return SettingsSaved(reference=visit.reference, change=None if event is None else event.note or "")
+
+
+@answers_refusals
+def close_visit(ctx: CoreContext, *, asker: Asker, reference: str) -> VisitClosed:
+    """Close a visit: its managers only; its pending reminders are cancelled."""
+    with ctx.change() as change:
+        session, now = change.session, ctx.now()
+        visit = find_visit(session=session, reference=reference, asker=asker, attempt="visit_closed", now=now)
+        require_manager(session=session, visit=visit, asker=asker, what="close", action="visit_closed", now=now)
+        closed = repo.close_visit(session=session, visit=visit, actor_user_id=asker.user_id, now=now)
+        if closed is None:
+            # Closed already, perhaps a moment ago by someone else: say who, change nothing.
+            first = repo.latest_change(
+                session=session, visit_id=visit.id or 0, milestone_id=None, actions=("visit_closed",)
+            )
+            raise UserError(visit_already_changed_text(reference=visit.reference, event=first, deed="closed"))
+        change.touched(visit)  # cancels its reminders
+        return VisitClosed(reference=visit.reference)
+
+
+# --- The list and the Home tab -------------------------------------------------------------
 
 
 def visit_listing(*, session: Session, visible_to: repo.VisibleTo, limit: int = LIST_LIMIT) -> VisitListing:
@@ -140,99 +392,6 @@ def visit_listing(*, session: Session, visible_to: repo.VisibleTo, limit: int = 
     )
     summaries = [VisitSummary(visit=visit, next_milestone=upcoming.get(visit.id or 0)) for visit in visits]
     return VisitListing(summaries=summaries, total=total)
-
-
-def new_milestones(
-    *, facts_milestones: Sequence[dict[str, Any]], due_dates: dict[MilestoneKind, date] | None = None
-) -> list[repo.NewMilestone]:
-    """Milestones from a letter's facts; a date a person changed becomes their own ("manual")."""
-    read = {MilestoneKind(m["kind"]): m for m in facts_milestones}
-    wanted = due_dates if due_dates is not None else {
-        kind: date.fromisoformat(m["due"]) for kind, m in read.items()
-    }
-    milestones = []
-    for kind in MilestoneKind:
-        due = wanted.get(kind)
-        if due is None:
-            continue
-        from_letter = read.get(kind)
-        unchanged = from_letter is not None and from_letter["due"] == due.isoformat()
-        milestones.append(
-            repo.NewMilestone(
-                kind=kind.value,
-                label=MILESTONE_LABELS[kind],
-                due_date=due,
-                source=from_letter["source"] if unchanged and from_letter else "manual",
-                evidence=from_letter.get("evidence") if unchanged and from_letter else None,
-                rule=from_letter.get("rule") if unchanged and from_letter else None,
-                needs_approval=kind in NEEDS_SIGN_OFF,
-            )
-        )
-    return milestones
-
-
-def create_visit_from_form(
-    *,
-    session: Session,
-    form: VisitForm,
-    facts_milestones: Sequence[dict[str, Any]],
-    inspectors: Sequence[str],
-    actor_user_id: str,
-    now: datetime,
-    defaults: ReminderDefaults,
-    workspace: Workspace,
-) -> Visit:
-    visit = repo.create_visit(
-        session=session,
-        local_authority=form.local_authority,
-        visit_type=form.visit_type,
-        letter_date=form.letter_date,
-        visit_dates=list(form.visit_dates),
-        inspectors=list(inspectors),
-        milestones=new_milestones(facts_milestones=facts_milestones, due_dates=form.due_dates),
-        created_by=actor_user_id,
-        channel_id=form.channel_id,
-        approvers=form.approvers,
-        now=now,
-        team_id=workspace.team_id,
-        enterprise_id=workspace.enterprise_id,
-    )
-    replan_visit(session=session, visit=visit, defaults=defaults, now=now)
-    return visit
-
-
-def create_visit_from_facts(
-    *,
-    session: Session,
-    facts: dict[str, Any],
-    channel_id: str | None,
-    actor_user_id: str,
-    now: datetime,
-    defaults: ReminderDefaults,
-    workspace: Workspace,
-) -> Visit:
-    """"Create visit" on a preview: the letter's facts exactly as read."""
-    if not facts["milestones"]:
-        raise UserError(
-            "This letter has no dates to track. Use *Edit dates* to add them, or dismiss it."
-        )
-    visit_dates = [date.fromisoformat(day) for day in facts["visit_dates"]]
-    visit = repo.create_visit(
-        session=session,
-        local_authority=facts["local_authority"],
-        visit_type=facts["visit_type"],
-        letter_date=date.fromisoformat(facts["letter_date"]) if facts["letter_date"] else None,
-        visit_dates=visit_dates,
-        inspectors=facts["inspectors"],
-        milestones=new_milestones(facts_milestones=facts["milestones"]),
-        created_by=actor_user_id,
-        channel_id=channel_id,
-        now=now,
-        team_id=workspace.team_id,
-        enterprise_id=workspace.enterprise_id,
-    )
-    replan_visit(session=session, visit=visit, defaults=defaults, now=now)
-    return visit
 
 
 def home_items(
@@ -257,21 +416,17 @@ def home_items(
     return overdue, due_soon, waiting
 
 
+def home(ctx: CoreContext, *, asker: Asker) -> Home:
+    """What the Home tab shows this person today."""
+    today = ctx.today()
+    with ctx.reading() as session:
+        overdue, due_soon, waiting = home_items(session=session, visible_to=visible_to(session=session, asker=asker), today=today)
+    return Home(overdue=overdue, due_soon=due_soon, waiting=waiting, today=today)
+
+
 def _why_waiting(*, milestone: Milestone, user_id: str, approver: bool) -> str | None:
     if approver and milestone.needs_approval and milestone.approval_status == "requested":
         return "your sign-off is requested"
     if milestone.owner_user_id == user_id:
         return "you own it"
     return None
-
-
-def visit_timeline(
-    *, ctx: HandlerContext, session: Session, visit: Visit, today: date | None = None
-) -> tuple[list[dict[str, Any]], str]:
-    """A visit's timeline as Block Kit, and the notification text that goes with it; `today`
-    defaults to the context's."""
-    milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
-    shown = blocks.timeline_blocks(
-        visit=visit, milestones=milestones, today=today or ctx.today(), calendar=ctx.calendar
-    )
-    return shown, blocks.timeline_text(visit=visit, milestones=milestones)

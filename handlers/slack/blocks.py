@@ -10,17 +10,30 @@ text through `escape` (handlers.text.escape_mrkdwn) once, so Slack shows it and 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
+from handlers.core.milestones import Verb
+from handlers.core.results import HomeItem, SettingsShown, Timeline, VisitSummary
+from handlers.core.visits import settings_now
 from handlers.core.text import escape_mrkdwn
+from handlers.core.wording import (
+    SOURCE_NAMES,
+    VISIT_TYPE_NAMES,
+    EventLike,
+    MilestoneLike,
+    VisitLike,
+    due_word,
+    settings_fingerprint,
+    user,
+    visit_title,
+)
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
-from scheduler.rules import MILESTONE_LABELS, MilestoneKind, VisitType
+from scheduler.letters import LetterFacts
+from scheduler.rules import MILESTONE_LABELS, MilestoneKind
 
 Block = dict[str, Any]
 
@@ -30,15 +43,6 @@ MAX_TEXT = 3000
 MAX_BUTTON_TEXT = 75
 MAX_PLAIN_INPUT = 3000
 
-VISIT_TYPE_NAMES: dict[str, str] = {
-    VisitType.FOCUSED_VISIT: "Focused visit",
-    VisitType.MONITORING_VISIT: "Monitoring visit",
-    VisitType.STANDARD_INSPECTION: "Standard inspection",
-    VisitType.SHORT_INSPECTION: "Short inspection",
-    VisitType.JTAI: "Joint targeted area inspection",
-    VisitType.OTHER: "Other visit or inspection",
-}
-SOURCE_NAMES = {"letter": "stated in the letter", "rule": "computed by rule", "manual": "entered by hand"}
 STATUS_MARKS = {"open": "⏳", "acknowledged": "👀", "done": "✅", "waived": "➖"}
 
 # Action and callback ids: the contract between these builders and the listeners.
@@ -50,32 +54,6 @@ CREATE_FROM_DRAFT = "draft_create"
 EDIT_DRAFT = "draft_edit"
 DISMISS_DRAFT = "draft_dismiss"
 OPEN_VISIT = "visit_show"
-
-
-class VisitLike(Protocol):
-    id: int | None
-    reference: str
-    local_authority: str | None
-    visit_type: str
-    letter_date: date | None
-    visit_start: date | None
-    visit_end: date | None
-    inspectors: list[str]
-    channel_id: str | None
-    status: str
-
-
-class MilestoneLike(Protocol):
-    id: int | None
-    kind: str
-    label: str
-    due_date: date
-    owner_user_id: str | None
-    status: str
-    source: str
-    evidence: str | None
-    needs_approval: bool
-    approval_status: str | None
 
 
 # --- Small pieces -----------------------------------------------------------------------------
@@ -130,10 +108,6 @@ def fit(blocks: list[Block], *, limit: int = MAX_MESSAGE_BLOCKS) -> list[Block]:
     return [*kept, context(f"…and {len(blocks) - len(kept)} more not shown here.")]
 
 
-def user(user_id: str | None) -> str:
-    return f"<@{user_id}>" if user_id else "nobody yet"
-
-
 def due_phrase(*, due: date, today: date, calendar: WorkingDayCalendar) -> str:
     """How far away a date is, in the working days that count: "3 working days left"."""
     if due == today:
@@ -147,16 +121,6 @@ def due_phrase(*, due: date, today: date, calendar: WorkingDayCalendar) -> str:
     if late == 0:
         return "overdue"
     return f"{late} working day{'s' if late != 1 else ''} overdue"
-
-
-def is_estimate(*, kind: str, source: str) -> bool:
-    """A computed publication date is what usually happens, not a deadline (DOMAIN.md 3)."""
-    return kind == MilestoneKind.EMBARGO_LIFT and source == "rule"
-
-
-def visit_title(visit: VisitLike) -> str:
-    kind = VISIT_TYPE_NAMES.get(visit.visit_type, visit.visit_type)
-    return f"{visit.local_authority or 'Unknown authority'}: {kind.lower()}"
 
 
 def _visit_facts(visit: VisitLike) -> str:
@@ -186,7 +150,7 @@ def milestone_line(
     milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar
 ) -> str:
     mark = STATUS_MARKS.get(milestone.status, "•")
-    word = "expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "due"
+    word = due_word(estimate=milestone.estimate)
     when = format_long(milestone.due_date)
     if milestone.status in ("done", "waived"):
         distance = milestone.status
@@ -234,10 +198,10 @@ def timeline_text(*, visit: VisitLike, milestones: Sequence[MilestoneLike]) -> s
     )
 
 
-@dataclass(frozen=True)
-class VisitSummary:
-    visit: VisitLike
-    next_milestone: MilestoneLike | None
+def timeline_of(timeline: Timeline, *, today: date, calendar: WorkingDayCalendar) -> tuple[list[Block], str]:
+    """A visit's timeline as Block Kit, and the notification text that goes with it."""
+    shown = timeline_blocks(visit=timeline.visit, milestones=timeline.milestones, today=today, calendar=calendar)
+    return shown, timeline_text(visit=timeline.visit, milestones=timeline.milestones)
 
 
 def visit_list_blocks(
@@ -273,31 +237,28 @@ def visit_list_blocks(
 
 
 def letter_preview_blocks(
-    *, facts: dict[str, Any], draft_id: int, today: date, calendar: WorkingDayCalendar
+    *, facts: LetterFacts, draft_id: int, today: date, calendar: WorkingDayCalendar
 ) -> list[Block]:
     """The answer to a shared letter: what was read, from which sentence, and what to check."""
-    kind = VISIT_TYPE_NAMES.get(facts["visit_type"], facts["visit_type"])
-    title = f"{facts['local_authority'] or 'Unknown authority'}: {kind.lower()}"
+    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
+    title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
     blocks: list[Block] = [header(f"Letter read: {title}"), context(_facts_line(facts))]
-    milestones = facts["milestones"]
-    if not milestones:
+    if not facts.milestones:
         blocks.append(section("I found no deadlines in this letter."))
-    for milestone in milestones:
-        due = date.fromisoformat(milestone["due"])
-        word = "Expected" if is_estimate(kind=milestone["kind"], source=milestone["source"]) else "Due"
-        label = MILESTONE_LABELS.get(MilestoneKind(milestone["kind"]), milestone["kind"])
+    for milestone in facts.milestones:
+        due = milestone.due
         text = (
-            f"*{escape(label)}*: {word.lower()} {format_long(due)} "
+            f"*{escape(milestone.label)}*: {due_word(estimate=milestone.estimate)} {format_long(due)} "
             f"({due_phrase(due=due, today=today, calendar=calendar)}), "
-            f"{SOURCE_NAMES[milestone['source']]}"
+            f"{SOURCE_NAMES[milestone.source]}"
         )
-        if milestone.get("evidence"):
-            text += "\n> " + escape(clip(" ".join(milestone["evidence"].split()), 500))
-        if milestone["source"] == "rule" and milestone.get("rule"):
-            text += "\n_" + escape(clip(milestone["rule"], 300)) + "_"
+        if milestone.evidence:
+            text += "\n> " + escape(clip(" ".join(milestone.evidence.split()), 500))
+        if milestone.source == "rule" and milestone.rule:
+            text += "\n_" + escape(clip(milestone.rule, 300)) + "_"
         blocks.append(section(text))
-    if facts["warnings"]:
-        bullet_list = "\n".join(f"• {escape(warning)}" for warning in facts["warnings"])
+    if facts.warnings:
+        bullet_list = "\n".join(f"• {escape(warning)}" for warning in facts.warnings)
         blocks.append(section(":warning: *Please check*\n" + bullet_list))
     blocks.append(
         {
@@ -316,14 +277,14 @@ def letter_preview_blocks(
     return blocks
 
 
-def _facts_line(facts: dict[str, Any]) -> str:
+def _facts_line(facts: LetterFacts) -> str:
     parts = []
-    letter_date = facts.get("letter_date")
-    parts.append(f"letter {format_long(date.fromisoformat(letter_date))}" if letter_date else "letter date not found")
-    if facts.get("visit_dates"):
-        parts.append("visit " + " and ".join(format_long(date.fromisoformat(d)) for d in facts["visit_dates"]))
-    if facts.get("inspectors"):
-        parts.append("inspectors " + escape(", ".join(facts["inspectors"])))
+    letter_date = facts.letter_date
+    parts.append(f"letter {format_long(letter_date)}" if letter_date else "letter date not found")
+    if facts.visit_dates:
+        parts.append("visit " + " and ".join(format_long(day) for day in facts.visit_dates))
+    if facts.inspectors:
+        parts.append("inspectors " + escape(", ".join(facts.inspectors)))
     return " · ".join(parts)
 
 
@@ -468,37 +429,31 @@ def letter_modal(*, channel_id: str | None) -> dict[str, Any]:
     )
 
 
-def review_modal(*, facts: dict[str, Any], draft_id: int, channel_id: str | None) -> dict[str, Any]:
+def review_modal(*, facts: LetterFacts, draft_id: int, channel_id: str | None) -> dict[str, Any]:
     """The facts read from a letter, every one editable, with the evidence beside each date."""
     blocks: list[Block] = []
-    if facts["warnings"]:
+    if facts.warnings:
         blocks.append(
-            section(":warning: *Please check*\n" + "\n".join(f"• {escape(w)}" for w in facts["warnings"]))
+            section(":warning: *Please check*\n" + "\n".join(f"• {escape(w)}" for w in facts.warnings))
         )
     blocks.append(
-        _text_input(block_id="local_authority", label="Local authority", initial=facts.get("local_authority"), max_length=100)
+        _text_input(block_id="local_authority", label="Local authority", initial=facts.local_authority, max_length=100)
     )
-    blocks.append(_visit_type_input(facts.get("visit_type")))
-    blocks.append(
-        _date_input(
-            block_id="letter_date",
-            label="Letter date",
-            initial=date.fromisoformat(facts["letter_date"]) if facts.get("letter_date") else None,
-        )
-    )
-    stated = {m["kind"]: m for m in facts["milestones"]}
+    blocks.append(_visit_type_input(facts.visit_type))
+    blocks.append(_date_input(block_id="letter_date", label="Letter date", initial=facts.letter_date))
+    stated = {m.kind: m for m in facts.milestones}
     for kind in MilestoneKind:
-        milestone = stated.get(kind.value)
+        milestone = stated.get(kind)
         hint = None
         if milestone:
-            hint = SOURCE_NAMES[milestone["source"]]
-            if milestone.get("evidence"):
-                hint += ": " + " ".join(milestone["evidence"].split())
+            hint = SOURCE_NAMES[milestone.source]
+            if milestone.evidence:
+                hint += ": " + " ".join(milestone.evidence.split())
         blocks.append(
             _date_input(
                 block_id=f"due_{kind.value}",
                 label=MILESTONE_LABELS[kind],
-                initial=date.fromisoformat(milestone["due"]) if milestone else None,
+                initial=milestone.due if milestone else None,
                 hint=clip(hint, 2000) if hint else "Not in the letter: leave empty, or pick a date.",
             )
         )
@@ -535,15 +490,10 @@ def new_visit_modal(*, channel_id: str | None) -> dict[str, Any]:
     )
 
 
-def settings_modal(
-    *,
-    visit: VisitLike,
-    approvers: Sequence[str],
-    escalation_user_id: str | None,
-    reminder_time: str,
-    reminder_offsets: str,
-) -> dict[str, Any]:
+def settings_modal(shown: SettingsShown) -> dict[str, Any]:
     """`/ofsted settings <visit>`: where and when its reminders go, and who signs off."""
+    visit, approvers, escalation_user_id = shown.visit, shown.approvers, shown.escalation_user_id
+    reminder_time, reminder_offsets = shown.reminder_time, shown.reminder_offsets
     escalation: dict[str, Any] = {"type": "users_select", "action_id": "user"}
     if escalation_user_id:
         escalation["initial_user"] = escalation_user_id
@@ -581,28 +531,9 @@ def settings_modal(
         metadata={
             "visit_id": visit.id,
             # What the form showed, so a save made meanwhile by someone else is not overwritten.
-            "shown": settings_fingerprint(
-                channel_id=visit.channel_id,
-                approvers=approvers,
-                escalation_user_id=escalation_user_id,
-                reminder_time=reminder_time,
-                reminder_offsets=reminder_offsets,
-            ),
+            "shown": settings_now(shown),
         },
     )
-
-
-def settings_fingerprint(
-    *,
-    channel_id: str | None,
-    approvers: Sequence[str],
-    escalation_user_id: str | None,
-    reminder_time: str,
-    reminder_offsets: str,
-) -> str:
-    """A short digest of a visit's settings as the form shows them (defaults filled in)."""
-    shown = [channel_id, sorted(approvers), escalation_user_id, reminder_time, reminder_offsets]
-    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
 
 
 # --- Help and App Home ------------------------------------------------------------------------
@@ -624,13 +555,6 @@ def help_blocks(*, problem: str | None = None) -> list[Block]:
         blocks.append(section(f":x: {escape(problem)}"))
     blocks.append(section(HELP_TEXT))
     return blocks
-
-
-@dataclass(frozen=True)
-class HomeItem:
-    visit: VisitLike
-    milestone: MilestoneLike
-    why: str | None = None  # "you own it", "your approval is requested"
 
 
 def home_view(
@@ -665,13 +589,13 @@ def home_view(
 
 # --- Reminders and the buttons on milestones --------------------------------------------------
 
-ACKNOWLEDGE = "milestone_ack"
-MARK_DONE = "milestone_done"
-SNOOZE = "milestone_snooze"
-ASSIGN = "milestone_assign"
-REQUEST_SIGN_OFF = "approval_request"
-APPROVE = "approval_approve"
-REJECT = "approval_reject"
+ACKNOWLEDGE = Verb.ACKNOWLEDGE.value
+MARK_DONE = Verb.MARK_DONE.value
+SNOOZE = Verb.SNOOZE.value
+ASSIGN = Verb.ASSIGN.value
+REQUEST_SIGN_OFF = Verb.REQUEST_SIGN_OFF.value
+APPROVE = Verb.APPROVE.value
+REJECT = Verb.REJECT.value
 MILESTONE_MENU = "milestone_menu"
 DONE_MODAL = "milestone_done_modal"
 SIGN_OFF_MODAL = "milestone_sign_off_modal"
@@ -703,14 +627,6 @@ def message_key_for_reminder(reminder_id: int) -> str:
 
 def message_key_for_timeline(visit_id: int) -> str:
     return f"timeline:{visit_id}"
-
-
-class EventLike(Protocol):
-    actor_user_id: str
-    action: str
-    outcome: str
-    note: str | None
-    at: Any
 
 
 def history_lines(events: Sequence[EventLike]) -> list[str]:
@@ -777,7 +693,7 @@ def reminder_blocks(
     history: Sequence[EventLike] = (),
 ) -> list[Block]:
     lead = REMINDER_LEADS.get(kind, ":bell: Reminder")
-    word = "Expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "Due"
+    word = due_word(estimate=milestone.estimate).capitalize()
     if milestone.status in ("done", "waived"):
         state = f"*{milestone.status}*"
     else:
@@ -883,56 +799,3 @@ def assign_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str
     )
 
 
-# --- What a click that came too late is told --------------------------------------------------
-
-_STATUS_DEEDS = {
-    "acknowledged": "acknowledged {label}",
-    "done": "marked {label} done",
-    "waived": "waived {label}",
-    "open": "reopened {label}",
-}
-
-
-def _deed(event: EventLike, milestone: MilestoneLike, snoozed_until: date | None) -> str:
-    label = f"*{escape(milestone.label)}*"
-    if event.action == "milestone_status_changed":
-        deed = _STATUS_DEEDS.get(milestone.status, "changed the status of {label}")
-        return deed.format(label=label)
-    if event.action == "milestone_snoozed":
-        until = f" until {format_long(snoozed_until)}" if snoozed_until else ""
-        return f"snoozed {label}{until}"
-    if event.action == "milestone_owner_changed":
-        return f"made {user(milestone.owner_user_id)} the owner of {label}"
-    if event.action == "approval_requested":
-        return f"asked for sign-off on {label}"
-    if event.action == "approval_approved":
-        return f"approved {label}"
-    if event.action == "approval_rejected":
-        return f"rejected {label}"
-    return f"changed {label}"
-
-
-def already_decided_text(
-    *, milestone: MilestoneLike, event: EventLike | None, snoozed_until: date | None = None
-) -> str:
-    """The answer to a click that lost a race or came from an old message: who decided first,
-    when, and that nothing was changed ("<@U1> already approved *Draft action plan* at 10:42 on
-    Tuesday 28 April 2026; nothing was changed.")."""
-    if event is None:
-        return f"*{escape(milestone.label)}* is already {milestone.status}: nothing was changed."
-    return _done_first(event, _deed(event, milestone, snoozed_until))
-
-
-def visit_already_changed_text(*, reference: str, event: EventLike | None, deed: str) -> str:
-    """The same for a visit ("closed", "changed the settings of"), by someone else first."""
-    if event is None:
-        return f"Someone already {deed} `{escape(reference)}`; nothing was changed."
-    return _done_first(event, f"{deed} `{escape(reference)}`")
-
-
-def _done_first(event: EventLike, deed: str) -> str:
-    when = event.at.astimezone(LONDON)
-    return (
-        f"{user(event.actor_user_id)} already {deed} at {when:%H:%M} on {format_long(when.date())}; "
-        "nothing was changed."
-    )

@@ -19,24 +19,23 @@ from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from handlers.core import exports
-from handlers.slack import blocks
-from handlers.core.commandline import Command, parse_command
-from handlers.slack.context import HandlerContext
+from handlers.core import visits
 from handlers.core.access import VisitFacts
+from handlers.core.commandline import Command, parse_command
+from handlers.core.exports import export_visit
+from handlers.core.people import Asker
+from handlers.core.visits import no_such_visit, visit_facts, visit_listing
+from handlers.slack import blocks
+from handlers.slack.context import HandlerContext
 from handlers.slack.delivery import send_export
-from handlers.slack.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG, UserError, answers_errors
-from handlers.slack.members import Asker
-from handlers.core.visits import (
-    find_visit,
-    no_such_visit,
-    require_manager,
-    visit_facts,
-    visit_listing,
-    visit_timeline,
+from handlers.slack.errors import (
+    DATABASE_NOT_ANSWERING,
+    SOMETHING_WENT_WRONG,
+    UserError,
+    answers_errors,
+    unless_refused,
 )
 from scheduler.calendar import WorkingDayCalendar
-from scheduler.planning import replan_visit
 from storage import repo
 from storage.changes import DatabaseNotAnswering, ReadingTakesLong, on_daemon_thread
 
@@ -206,7 +205,7 @@ def read_show(*, ctx: HandlerContext, asker: Asker, command: Command, today: dat
             visit = repo.get_visit(session=session, reference=reference, team_id=asker.team_id)
             if visit is None:
                 return None
-            shown, text = visit_timeline(ctx=ctx, session=session, visit=visit, today=today)
+            shown, text = blocks.timeline_of(visits.timeline(session=session, visit=visit), today=today, calendar=ctx.calendar)
             return visit.id or 0, visit_facts(session=session, visit=visit), ReadAnswer.of(text=text, shown=shown)
 
     def answer(kept: ShownVisit) -> ReadAnswer:
@@ -239,63 +238,31 @@ HELP = ReadAnswer.of(text="What ofsted-bot can do", shown=blocks.help_blocks())
 ANSWERED_IN_ACK = {"help", *READ_IN_ACK}
 
 
-def handle_export(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
-    asker = ctx.asker(body, client)
-    with ctx.session() as session:  # a refusal is written to the audit log
-        visit = find_visit(session=session, reference=command.visit or "", asker=asker, attempt="visit_exported", now=ctx.now())
-        milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
-        if command.export_format == "csv":
-            events = repo.list_audit_events(session=session, visit_id=visit.id or 0)
-            content: bytes = exports.audit_csv(visit=visit, events=events, milestones=milestones).encode()
-            what = "audit trail"
-        else:
-            content = exports.milestones_ics(visit=visit, milestones=milestones, now=ctx.now())
-            what = "dates, as a calendar file for Outlook"
-        filename = exports.export_filename(visit=visit, export_format=command.export_format or "csv", today=ctx.today())
+def handle_export(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+    exported = unless_refused(
+        export_visit(
+            ctx, asker=ctx.asker(body, client), reference=command.visit or "", export_format=command.export_format or "csv"
+        )
+    )
     send_export(
         client=client,
         asked_in=body["channel_id"],
-        visit_channel_id=visit.channel_id,
+        visit_channel_id=exported.visit.channel_id,
         user_id=body["user_id"],
-        content=content,
-        filename=filename,
-        comment=f"<@{body['user_id']}> asked for the {what} of `{visit.reference}`.",
+        content=exported.content,
+        filename=exported.filename,
+        comment=f"<@{body['user_id']}> asked for the {exported.what} of `{exported.visit.reference}`.",
     )
 
 
 def handle_settings(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-    asker = ctx.asker(body, client)
-    with ctx.session() as session:  # a refusal is written to the audit log
-        now = ctx.now()
-        visit = find_visit(session=session, reference=command.visit or "", asker=asker, attempt="settings_changed", now=now)
-        require_manager(session=session, visit=visit, asker=asker, what="settings", action="settings_changed", now=now)
-        approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
-        view = blocks.settings_modal(
-            visit=visit,
-            approvers=approvers,
-            escalation_user_id=visit.escalation_user_id,
-            reminder_time=visit.reminder_time or ctx.defaults.reminder_time.strftime("%H:%M"),
-            reminder_offsets=visit.reminder_offsets or ",".join(str(n) for n in ctx.defaults.offsets),
-        )
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    shown = unless_refused(visits.open_settings(ctx, asker=ctx.asker(body, client), reference=command.visit or ""))
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.settings_modal(shown))
 
 
 def handle_close(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
-    asker = ctx.asker(body, client)
-    with ctx.session() as session:
-        now = ctx.now()
-        visit = find_visit(session=session, reference=command.visit or "", asker=asker, attempt="visit_closed", now=now)
-        require_manager(session=session, visit=visit, asker=asker, what="close", action="visit_closed", now=now)
-        closed = repo.close_visit(session=session, visit=visit, actor_user_id=body["user_id"], now=now)
-        if closed is None:
-            # Closed already, perhaps a moment ago by someone else: say who, change nothing.
-            first = repo.latest_change(
-                session=session, visit_id=visit.id or 0, milestone_id=None, actions=("visit_closed",)
-            )
-            raise UserError(blocks.visit_already_changed_text(reference=visit.reference, event=first, deed="closed"))
-        replan_visit(session=session, visit=visit, defaults=ctx.defaults, now=ctx.now())  # cancels them
-        reference = visit.reference
-    respond(text=f":white_check_mark: Closed `{reference}`: no more reminders will be posted for it.")
+    closed = unless_refused(visits.close_visit(ctx, asker=ctx.asker(body, client), reference=command.visit or ""))
+    respond(text=f":white_check_mark: Closed `{closed.reference}`: no more reminders will be posted for it.")
 
 
 SUBCOMMANDS = {

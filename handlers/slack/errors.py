@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 
+from handlers.core.errors import Refused, UserError
+from handlers.core.results import Refusal
 from handlers.slack.forms import FormErrors
 
 logger = logging.getLogger(__name__)
@@ -30,18 +32,17 @@ DATABASE_NOT_ANSWERING = (
 BUSY = "I'm busy: nothing was changed, try again in a minute"
 
 Work = Callable[..., None]
+__all__ = [
+    "BUSY", "DATABASE_NOT_ANSWERING", "SOMETHING_WENT_WRONG", "Refused", "UserError", "answers_errors", "unless_refused",
+]
+Result = TypeVar("Result")
 
 
-class UserError(Exception):
-    """Something the user can put right: the message says what was wrong and what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class Refused(UserError):
-    """Someone may not do this: nothing was changed, and the attempt is in the audit log."""
+def unless_refused(result: Result | Refusal) -> Result:
+    """A use case's result; its refusal raised, for `answers_errors` to tell the person."""
+    if isinstance(result, Refusal):
+        raise UserError(result.text)
+    return result
 
 
 def tell_user(*, body: dict[str, Any], client: WebClient, respond: Any, text: str) -> None:

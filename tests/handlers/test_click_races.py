@@ -6,12 +6,11 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime
 
-from handlers.slack import blocks
-from handlers.slack.context import HandlerContext
+from handlers.core.context import CoreContext
 from handlers.core.access import Actor, Workspace
-from handlers.slack.errors import UserError
-from handlers.slack.members import Asker, ChannelMembers
-from handlers.slack.milestones import Click, apply_click
+from handlers.core.milestones import MilestoneChange, Verb, change_milestone
+from handlers.core.people import Asker, KnownMembers
+from handlers.core.results import Refusal
 from storage import repo
 from storage.db import session_scope
 from tests.handlers.conftest import CHANNEL, OFFICER, all_text
@@ -170,10 +169,10 @@ RACE_TEAM = "T_RACES"
 
 
 def test_approve_and_reject_at_once_through_the_use_case_make_one_decision_and_one_answer(engine):
-    """`apply_click`, as each request runs it, on both databases: one `ok` decision, no `refused`
+    """`change_milestone`, as each request runs it, on both databases: one `ok` decision, no `refused`
     event, and the other approver told who decided first."""
     now = datetime(2026, 4, 28, 9, 42, tzinfo=UTC)
-    ctx = HandlerContext(engine=engine, bot_token=None, clock=lambda: now)
+    ctx = CoreContext(engine=engine, clock=lambda: now)
     for trial in range(50):
         with session_scope(engine) as session:
             visit = repo.create_visit(
@@ -189,24 +188,19 @@ def test_approve_and_reject_at_once_through_the_use_case_make_one_decision_and_o
             repo.request_approval(session=session, milestone=milestone, actor_user_id=OFFICER, now=now)
             visit_id, milestone_id = visit.id, milestone.id
         clicks = [
-            Click(blocks.APPROVE, milestone_id, "U_JO", f"{trial}:approve"),
-            Click(blocks.REJECT, milestone_id, "U_SAM", f"{trial}:reject", note="Needs the MASH actions"),
+            MilestoneChange(Verb.APPROVE, milestone_id, "U_JO", f"{trial}:approve"),
+            MilestoneChange(Verb.REJECT, milestone_id, "U_SAM", f"{trial}:reject", note="Needs the MASH actions"),
         ]
         start = threading.Barrier(2, timeout=30)
         answers: dict[str, str] = {}
 
         def press(click):
             start.wait()
-            try:
-                with ctx.session() as session:
-                    asker = Asker(
-                        actor=Actor(workspace=Workspace(team_id=RACE_TEAM), user_id=click.user_id),
-                        client=None,  # type: ignore[arg-type]  # a visit kept in a DM: no members to ask for
-                        members=ChannelMembers(),
-                    )
-                    apply_click(ctx=ctx, session=session, click=click, asker=asker)
-            except UserError as error:
-                answers[click.user_id] = error.message
+            # A visit kept in a DM: no channel members to ask about.
+            asker = Asker(actor=Actor(workspace=Workspace(team_id=RACE_TEAM), user_id=click.user_id), membership=KnownMembers())
+            result = change_milestone(ctx, asker=asker, change=click)
+            if isinstance(result, Refusal):
+                answers[click.user_id] = result.text
 
         threads = [threading.Thread(target=press, args=(click,)) for click in clicks]
         for thread in threads:

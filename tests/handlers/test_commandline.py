@@ -1,7 +1,7 @@
 import pytest
 
 from handlers.core.commandline import Command, parse_command
-from handlers.slack.errors import UserError
+from handlers.core.errors import UserError
 
 
 @pytest.mark.parametrize(

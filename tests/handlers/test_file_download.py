@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.offline.standin import payloads
-from handlers.slack.errors import UserError
+from handlers.core.errors import UserError
 from handlers.slack.intake import download, file_origin
 from tests.factories import pdf_from_text
 from tests.handlers.conftest import CHANNEL, OFFICER, all_text

@@ -18,7 +18,7 @@ NOW = datetime(2021, 6, 23, 8, 0, tzinfo=UTC)
 def _visit(bot, *, local_authority="St Helens", letter_date=date(2021, 6, 22), approvers=("U_DCS",), milestones=None):
     milestones = milestones or [
         repo.NewMilestone(kind="complaint_deadline", label="Complaint window closes", due_date=date(2021, 6, 29), source="letter", evidence="You must submit any complaint by the end of the fifth working day from the date of this letter.", needs_approval=True),
-        repo.NewMilestone(kind="embargo_lift", label="Embargo lifts (publication)", due_date=date(2021, 7, 2), source="rule"),
+        repo.NewMilestone(kind="embargo_lift", label="Embargo lifts (publication)", due_date=date(2021, 7, 2), source="rule", estimate=True),
         repo.NewMilestone(kind="survey_deadline", label="Post-inspection survey due", due_date=date(2021, 8, 20), source="letter"),
     ]
     with Session(bot.engine) as session:
