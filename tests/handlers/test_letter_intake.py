@@ -278,3 +278,22 @@ def test_an_attached_file_that_is_not_a_letter_is_answered_in_a_direct_message(b
     answer = bot.slack.wait_for(lambda slack: next((m for m in slack.messages(OFFICER) if "no text in it" in m.get("text", "")), None))
     assert "Traceback" not in answer["text"]
     assert bot.visits() == []
+
+
+def test_a_publication_date_the_letter_says_is_usual_stays_expected_from_preview_to_timeline(bot):
+    """Issue 12: the letter's own "usually takes place eight working days" gives an expected
+    date. The flag used to be lost between the reader and the database, and the date showed as
+    due; it is now kept on the draft and on the milestone."""
+    stated = EXAMPLE.index("You are free to share the findings")
+    usual_only = EXAMPLE[:stated] + EXAMPLE[EXAMPLE.index("\n", stated):]
+    _share(bot, usual_only.encode(), filename="letter.txt")
+    preview = _preview(bot)
+    assert "expected Monday 11 May 2026" in all_text(preview["blocks"])
+    bot.driver.block_action(user_id=OFFICER, action_id="draft_create", message=preview, channel_id=CHANNEL)
+    posted = bot.slack.wait_for(
+        lambda slack: next((m for m in slack.messages(CHANNEL) if "New visit by" in m.get("text", "")), None)
+    )
+    shown = all_text(posted["blocks"])
+    assert "expected Monday 11 May 2026" in shown
+    assert "due Monday 11 May 2026" not in shown
+    assert {(m.kind, m.source, m.estimate) for m in bot.milestones()} >= {("embargo_lift", "letter", True)}

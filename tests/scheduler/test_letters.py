@@ -84,6 +84,7 @@ def test_the_2021_letter_as_json_matches_the_contract():
         "authority_code",
         "report_published",
         "visit_type",
+        "document_kind",
         "letter_date",
         "visit_dates",
         "inspectors",
@@ -91,7 +92,8 @@ def test_the_2021_letter_as_json_matches_the_contract():
         "warnings",
     }
     complaint = facts["milestones"][0]
-    assert set(complaint) == {"kind", "due", "source", "evidence", "rule"}
+    assert set(complaint) == {"kind", "due", "source", "evidence", "rule", "estimate"}
+    assert complaint["estimate"] is False
     assert complaint["kind"] == "complaint_deadline"
     assert complaint["due"] == "2021-06-29"
     assert complaint["evidence"] == (
