@@ -712,36 +712,6 @@ def set_milestone_owner(
     )
 
 
-def set_milestone_due_date(
-    *,
-    session: Session,
-    milestone: Milestone,
-    due_date: date,
-    actor_user_id: str,
-    now: datetime,
-    note: str | None = None,
-    idempotency_key: str | None = None,
-) -> AuditEvent | None:
-    """Move a milestone's due date and audit it (old → new).
-
-    Reminders planned for the old date stay as they are: replanning is the
-    scheduler's job (cancel_pending_reminders, then add_reminders).
-    """
-    lock_milestone(session=session, milestone=milestone)
-    return _change_milestone(
-        session=session,
-        milestone=milestone,
-        field="due_date",
-        new=due_date,
-        action="milestone_due_date_changed",
-        description=f"due date {milestone.due_date.isoformat()} → {due_date.isoformat()}",
-        actor_user_id=actor_user_id,
-        now=now,
-        note=note,
-        idempotency_key=idempotency_key,
-    )
-
-
 def _change_milestone(
     *,
     session: Session,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
@@ -97,19 +96,6 @@ def settings_fingerprint(
     return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
 
 
-
-
-@dataclass(frozen=True)
-class VisitSummary:
-    visit: VisitLike
-    next_milestone: MilestoneLike | None
-
-
-@dataclass(frozen=True)
-class HomeItem:
-    visit: VisitLike
-    milestone: MilestoneLike
-    why: str | None = None  # "you own it", "your approval is requested"
 
 
 # --- What a click that came too late is told --------------------------------------------------

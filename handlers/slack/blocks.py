@@ -429,19 +429,29 @@ def letter_modal(*, channel_id: str | None) -> dict[str, Any]:
     )
 
 
-def review_modal(*, facts: LetterFacts, draft_id: int, channel_id: str | None) -> dict[str, Any]:
-    """The facts read from a letter, every one editable, with the evidence beside each date."""
+def _visit_form(*, facts: LetterFacts | None, channel_id: str | None) -> list[Block]:
+    """The one visit form: blank for `/ofsted new`; for a letter, its facts filled in, each
+    editable, with the evidence beside each date (the letter's visit dates are kept as read)."""
     blocks: list[Block] = []
-    if facts.warnings:
+    if facts is not None and facts.warnings:
         blocks.append(
             section(":warning: *Please check*\n" + "\n".join(f"• {escape(w)}" for w in facts.warnings))
         )
-    blocks.append(
-        _text_input(block_id="local_authority", label="Local authority", initial=facts.local_authority, max_length=100)
-    )
-    blocks.append(_visit_type_input(facts.visit_type))
-    blocks.append(_date_input(block_id="letter_date", label="Letter date", initial=facts.letter_date))
-    stated = {m.kind: m for m in facts.milestones}
+    if facts is None:
+        blocks += [
+            _text_input(block_id="local_authority", label="Local authority", max_length=100, placeholder="e.g. Fernleigh"),
+            _visit_type_input(None),
+            _date_input(block_id="letter_date", label="Letter date", initial=None),
+            _date_input(block_id="visit_start", label="First day of the visit", initial=None),
+            _date_input(block_id="visit_end", label="Last day of the visit", initial=None),
+        ]
+    else:
+        blocks += [
+            _text_input(block_id="local_authority", label="Local authority", initial=facts.local_authority, max_length=100),
+            _visit_type_input(facts.visit_type),
+            _date_input(block_id="letter_date", label="Letter date", initial=facts.letter_date),
+        ]
+    stated = {m.kind: m for m in facts.milestones} if facts is not None else {}
     for kind in MilestoneKind:
         milestone = stated.get(kind)
         hint = None
@@ -449,43 +459,37 @@ def review_modal(*, facts: LetterFacts, draft_id: int, channel_id: str | None) -
             hint = SOURCE_NAMES[milestone.source]
             if milestone.evidence:
                 hint += ": " + " ".join(milestone.evidence.split())
+        elif facts is not None:
+            hint = "Not in the letter: leave empty, or pick a date."
         blocks.append(
             _date_input(
                 block_id=f"due_{kind.value}",
                 label=MILESTONE_LABELS[kind],
                 initial=milestone.due if milestone else None,
-                hint=clip(hint, 2000) if hint else "Not in the letter: leave empty, or pick a date.",
+                hint=clip(hint, 2000) if hint else None,
             )
         )
-    blocks.append(_channel_input(channel_id))
-    blocks.append(_approvers_input())
+    return [*blocks, _channel_input(channel_id), _approvers_input()]
+
+
+def review_modal(*, facts: LetterFacts, draft_id: int, channel_id: str | None) -> dict[str, Any]:
+    """A letter's facts to check before a visit is made of them."""
     return _modal(
         callback_id=REVIEW_MODAL,
         title="Check the dates",
         submit="Create visit",
-        blocks=blocks,
+        blocks=_visit_form(facts=facts, channel_id=channel_id),
         metadata={"draft_id": draft_id, "channel_id": channel_id},
     )
 
 
 def new_visit_modal(*, channel_id: str | None) -> dict[str, Any]:
     """`/ofsted new`: a visit entered by hand."""
-    blocks: list[Block] = [
-        _text_input(block_id="local_authority", label="Local authority", max_length=100, placeholder="e.g. Fernleigh"),
-        _visit_type_input(None),
-        _date_input(block_id="letter_date", label="Letter date", initial=None),
-        _date_input(block_id="visit_start", label="First day of the visit", initial=None),
-        _date_input(block_id="visit_end", label="Last day of the visit", initial=None),
-    ]
-    for kind in MilestoneKind:
-        blocks.append(_date_input(block_id=f"due_{kind.value}", label=MILESTONE_LABELS[kind], initial=None))
-    blocks.append(_channel_input(channel_id))
-    blocks.append(_approvers_input())
     return _modal(
         callback_id=NEW_VISIT_MODAL,
         title="New visit",
         submit="Create visit",
-        blocks=blocks,
+        blocks=_visit_form(facts=None, channel_id=channel_id),
         metadata={"channel_id": channel_id},
     )
 
