@@ -161,7 +161,7 @@ _OFFSET = re.compile(r"[0-9]{1,3}")
 
 
 def reminder_time_from(text: str) -> time:
-    """"9:05" or "09:05" on the 24-hour clock; ValueError otherwise.
+    """ "9:05" or "09:05" on the 24-hour clock; ValueError otherwise.
 
     Digits are 0 to 9 only: "²" or "５" is a mistake (str.isdigit says yes to "²", which int()
     then refuses), and what is stored is plain ASCII.
@@ -173,10 +173,12 @@ def reminder_time_from(text: str) -> time:
 
 
 def reminder_offsets_from(text: str) -> tuple[int, ...]:
-    """"5, 2,1,0" → (5, 2, 1, 0): working days before the due date, each 0 to 70, latest last;
+    """ "5, 2,1,0" → (5, 2, 1, 0): working days before the due date, each 0 to 70, latest last;
     ValueError for anything else (nothing given included)."""
     parts = [part.strip() for part in text.split(",") if part.strip()]
-    if not parts or not all(_OFFSET.fullmatch(part) and int(part) <= MOST_REMINDER_OFFSET for part in parts):
+    if not parts or not all(
+        _OFFSET.fullmatch(part) and int(part) <= MOST_REMINDER_OFFSET for part in parts
+    ):
         raise ValueError(f"{text!r} is not a list of working days from 0 to {MOST_REMINDER_OFFSET}")
     return tuple(sorted({int(part) for part in parts}, reverse=True))
 

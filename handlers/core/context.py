@@ -51,7 +51,13 @@ class Change:
             replan_visit(session=self.session, visit=visit, defaults=defaults, now=now)
         for visit, milestone in self._milestones.values():
             if (visit.id or 0) not in self._visits:
-                replan_milestone(session=self.session, visit=visit, milestone=milestone, defaults=defaults, now=now)
+                replan_milestone(
+                    session=self.session,
+                    visit=visit,
+                    milestone=milestone,
+                    defaults=defaults,
+                    now=now,
+                )
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ def facts_from_text(text: str) -> LetterFacts:
         return read_letter(text)
     except NotAnOfstedLetter as error:
         raise UserError(
-            f"That does not look like an Ofsted letter: {escape_mrkdwn(str(error))}. Paste the letter from its "
+            f"That does not look like an Ofsted letter: {escape_mrkdwn(str(error))}. Paste the "
+            "letter from its "
             "date line down, or attach the PDF or Word file Ofsted sent."
         ) from None
 
@@ -42,7 +43,8 @@ def facts_from_document(data: bytes, *, filename: str) -> LetterFacts:
         return read_letter(text)
     except NotAnOfstedLetter as error:
         raise UserError(
-            f"{escape_mrkdwn(filename)} does not look like an Ofsted letter: {escape_mrkdwn(str(error))}."
+            f"{escape_mrkdwn(filename)} does not look like an Ofsted letter: "
+            f"{escape_mrkdwn(str(error))}."
         ) from None
 
 
@@ -63,8 +65,14 @@ def save_draft(
     """
     with ctx.session() as session:
         draft = repo.save_letter_draft(
-            session=session, facts=facts.to_json(), created_by=created_by, now=ctx.now(), filename=filename,
-            channel_id=visit_channel_id, thread_ts=thread_ts, team_id=workspace.team_id,
+            session=session,
+            facts=facts.to_json(),
+            created_by=created_by,
+            now=ctx.now(),
+            filename=filename,
+            channel_id=visit_channel_id,
+            thread_ts=thread_ts,
+            team_id=workspace.team_id,
             enterprise_id=workspace.enterprise_id,
         )
         if draft is None:
@@ -75,15 +83,26 @@ def save_draft(
 def already_previewed(ctx: CoreContext, *, channel_id: str, message_ts: str) -> bool:
     """Whether a shared message's letter has its draft already (the event came again)."""
     with ctx.session() as session:
-        return repo.find_letter_draft_for_message(session=session, channel_id=channel_id, thread_ts=message_ts) is not None
+        return (
+            repo.find_letter_draft_for_message(
+                session=session, channel_id=channel_id, thread_ts=message_ts
+            )
+            is not None
+        )
 
 
-def record_preview(ctx: CoreContext, *, workspace: Workspace, draft_id: int, channel_id: str, message_id: str) -> None:
+def record_preview(
+    ctx: CoreContext, *, workspace: Workspace, draft_id: int, channel_id: str, message_id: str
+) -> None:
     """Where the draft's preview was posted, so it can be settled when the draft is resolved."""
     with ctx.session() as session:
-        stored = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=workspace.team_id)
+        stored = repo.get_letter_draft(
+            session=session, draft_id=draft_id, team_id=workspace.team_id
+        )
         if stored is not None:
-            repo.set_letter_draft_preview(session=session, draft=stored, channel_id=channel_id, preview_ts=message_id)
+            repo.set_letter_draft_preview(
+                session=session, draft=stored, channel_id=channel_id, preview_ts=message_id
+            )
 
 
 @answers_refusals
@@ -95,15 +114,30 @@ def review_draft(ctx: CoreContext, *, asker: Asker, draft_id: int) -> DraftForRe
             raise UserError("I can't find that letter any more. Share it again.")
         if draft.status != "pending":
             raise UserError(already_resolved(draft))
-        return DraftForReview(draft_id=draft.id or 0, facts=LetterFacts.from_json(draft.facts), channel_id=draft.channel_id)
+        return DraftForReview(
+            draft_id=draft.id or 0,
+            facts=LetterFacts.from_json(draft.facts),
+            channel_id=draft.channel_id,
+        )
 
 
 @answers_refusals
 def dismiss_draft(
-    ctx: CoreContext, *, asker: Asker, draft_id: int, clicked_preview: tuple[str | None, str | None] | None = None
+    ctx: CoreContext,
+    *,
+    asker: Asker,
+    draft_id: int,
+    clicked_preview: tuple[str | None, str | None] | None = None,
 ) -> DraftDismissed:
-    """"Dismiss" on a letter's preview: no visit is created."""
+    """ "Dismiss" on a letter's preview: no visit is created."""
     with ctx.session() as session:
-        draft = take_draft(session=session, draft_id=draft_id, asker=asker, status="dismissed", now=ctx.now(), taken=None)
+        draft = take_draft(
+            session=session,
+            draft_id=draft_id,
+            asker=asker,
+            status="dismissed",
+            now=ctx.now(),
+            taken=None,
+        )
         preview = clicked_preview or (draft.preview_channel_id, draft.preview_ts)
         return DraftDismissed(dismissed_by=asker.user_id, preview=preview)

@@ -78,34 +78,54 @@ def attempted_action(verb: Verb) -> str:
 def find_milestone(*, session: Session, milestone_id: int, asker: Asker) -> tuple[Visit, Milestone]:
     """The milestone a button or a form names, in the asker's workspace; whether they may act on
     it is for the caller to ask (and audit)."""
-    milestone = repo.get_milestone(session=session, milestone_id=milestone_id, team_id=asker.team_id)
-    visit = repo.get_visit_by_id(session=session, visit_id=milestone.visit_id, team_id=asker.team_id) if milestone else None
+    milestone = repo.get_milestone(
+        session=session, milestone_id=milestone_id, team_id=asker.team_id
+    )
+    visit = (
+        repo.get_visit_by_id(session=session, visit_id=milestone.visit_id, team_id=asker.team_id)
+        if milestone
+        else None
+    )
     if milestone is None or visit is None:
         raise UserError(NO_SUCH_MILESTONE)
     return visit, milestone
 
 
-def may_change(*, session: Session, visit: Visit, milestone: Milestone, verb: Verb, asker: Asker) -> Decision:
+def may_change(
+    *, session: Session, visit: Visit, milestone: Milestone, verb: Verb, asker: Asker
+) -> Decision:
     """Checked at the moment of the change, whatever message or form the request came from."""
     facts = visit_facts(session=session, visit=visit)
     members = asker.channel_members(facts)
     if verb in (Verb.APPROVE, Verb.REJECT):
         requested_by = repo.sign_off_requested_by(session=session, milestone_id=milestone.id or 0)
-        return can_decide_signoff(asker.actor, facts, channel_members=members, requested_by=requested_by)
+        return can_decide_signoff(
+            asker.actor, facts, channel_members=members, requested_by=requested_by
+        )
     return can_act(asker.actor, facts, channel_members=members)
 
 
 @answers_refusals
-def open_milestone_form(ctx: CoreContext, *, asker: Asker, verb: Verb, milestone_id: int) -> MilestoneForm:
+def open_milestone_form(
+    ctx: CoreContext, *, asker: Asker, verb: Verb, milestone_id: int
+) -> MilestoneForm:
     """Who may open the form behind "Mark done…", "Assign owner…" or "Sign-off…"; who may submit
     it is asked again when it is submitted."""
     with ctx.session() as session:  # a refusal is written to the audit log
         visit, milestone = find_milestone(session=session, milestone_id=milestone_id, asker=asker)
-        decision = may_change(session=session, visit=visit, milestone=milestone, verb=verb, asker=asker)
+        decision = may_change(
+            session=session, visit=visit, milestone=milestone, verb=verb, asker=asker
+        )
         if not decision:
             raise refuse(
-                session=session, visit=visit, milestone_id=milestone.id, user_id=asker.user_id,
-                action=attempted_action(verb), decision=decision, now=ctx.now(), hidden=NO_SUCH_MILESTONE,
+                session=session,
+                visit=visit,
+                milestone_id=milestone.id,
+                user_id=asker.user_id,
+                action=attempted_action(verb),
+                decision=decision,
+                now=ctx.now(),
+                hidden=NO_SUCH_MILESTONE,
             )
         return MilestoneForm(visit=visit, milestone=milestone)
 
@@ -118,11 +138,16 @@ def change_milestone(
     from, if one, whose kind the redrawn reminder shows."""
     with ctx.change() as unit:
         session = unit.session
-        visit, milestone = find_milestone(session=session, milestone_id=change.milestone_id, asker=asker)
-        # Checked and changed under the row's lock: a request racing this one waits, then sees its result.
+        visit, milestone = find_milestone(
+            session=session, milestone_id=change.milestone_id, asker=asker
+        )
+        # Checked and changed under the row's lock: a request racing this one waits, then sees
+        # its result.
         repo.lock_milestone(session=session, milestone=milestone)
         now = ctx.now()
-        decision = may_change(session=session, visit=visit, milestone=milestone, verb=change.verb, asker=asker)
+        decision = may_change(
+            session=session, visit=visit, milestone=milestone, verb=change.verb, asker=asker
+        )
         if decision and visit.status != "open":
             raise UserError(CLOSED.format(reference=visit.reference))
         if not decision:
@@ -132,8 +157,15 @@ def change_milestone(
             refusal = note = _refusal(milestone=milestone, change=change)
         if refusal:
             repo.append_audit_event(
-                session=session, visit_id=visit.id or 0, milestone_id=milestone.id, actor_user_id=change.user_id,
-                action=attempted_action(change.verb), now=now, outcome="refused", note=note, idempotency_key=change.key,
+                session=session,
+                visit_id=visit.id or 0,
+                milestone_id=milestone.id,
+                actor_user_id=change.user_id,
+                action=attempted_action(change.verb),
+                now=now,
+                outcome="refused",
+                note=note,
+                idempotency_key=change.key,
             )
             # Raised as Refused, the unit of work commits the refusal's audit event, nothing else.
             raise Refused(refusal)
@@ -154,10 +186,22 @@ def change_milestone(
         )
 
 
-def _apply(*, ctx: CoreContext, session: Session, milestone: Milestone, change: MilestoneChange) -> AuditEvent | None:
-    common = {"session": session, "milestone": milestone, "actor_user_id": change.user_id, "now": ctx.now(), "idempotency_key": change.key}
+def _apply(
+    *, ctx: CoreContext, session: Session, milestone: Milestone, change: MilestoneChange
+) -> AuditEvent | None:
+    common = {
+        "session": session,
+        "milestone": milestone,
+        "actor_user_id": change.user_id,
+        "now": ctx.now(),
+        "idempotency_key": change.key,
+    }
     if change.verb == Verb.ACKNOWLEDGE:
-        return repo.set_milestone_status(status="acknowledged", **common) if milestone.status == "open" else None
+        return (
+            repo.set_milestone_status(status="acknowledged", **common)
+            if milestone.status == "open"
+            else None
+        )
     if change.verb == Verb.MARK_DONE:
         return repo.set_milestone_status(status="done", note=change.note, **common)
     if change.verb == Verb.SNOOZE:
@@ -172,9 +216,14 @@ def _apply(*, ctx: CoreContext, session: Session, milestone: Milestone, change: 
 
 def _already_answer(*, session: Session, milestone: Milestone, verb: Verb) -> str:
     first = repo.latest_change(
-        session=session, visit_id=milestone.visit_id, milestone_id=milestone.id, actions=DECIDING_ACTIONS[verb],
+        session=session,
+        visit_id=milestone.visit_id,
+        milestone_id=milestone.id,
+        actions=DECIDING_ACTIONS[verb],
     )
-    return already_decided_text(milestone=milestone, event=first, snoozed_until=milestone.snoozed_until)
+    return already_decided_text(
+        milestone=milestone, event=first, snoozed_until=milestone.snoozed_until
+    )
 
 
 def _refusal(*, milestone: Milestone, change: MilestoneChange) -> str | None:
@@ -184,9 +233,14 @@ def _refusal(*, milestone: Milestone, change: MilestoneChange) -> str | None:
             return "Nobody has asked for sign-off on this yet: press *Request sign-off* first."
         if change.verb == Verb.REJECT and not (change.note or "").strip():
             return "A rejection needs a reason."
-    if change.verb == Verb.MARK_DONE and milestone.needs_approval and milestone.approval_status != "approved":
+    if (
+        change.verb == Verb.MARK_DONE
+        and milestone.needs_approval
+        and milestone.approval_status != "approved"
+    ):
         return (
-            f"*{escape(milestone.label)}* needs sign-off before it is done: press *Request sign-off*, "
+            f"*{escape(milestone.label)}* needs sign-off before it is done: press *Request "
+            "sign-off*, "
             "and an approver will approve it."
         )
     return None

@@ -59,7 +59,11 @@ class Asker:
     def channel_members(self, facts: VisitFacts) -> frozenset[str]:
         """The members of the visit's channel; none to look up for a visit kept in a DM, or for
         someone whose answer does not depend on them (another workspace, an administrator)."""
-        if facts.in_direct_message or self.actor.is_admin or not self.actor.workspace.holds(facts.workspace):
+        if (
+            facts.in_direct_message
+            or self.actor.is_admin
+            or not self.actor.workspace.holds(facts.workspace)
+        ):
             return frozenset()
         return self.membership.for_person(facts.channel_id or "", self.user_id)
 

@@ -26,7 +26,11 @@ VISIT_TYPE_NAMES: dict[str, str] = {
     VisitType.JTAI: "Joint targeted area inspection",
     VisitType.OTHER: "Other visit or inspection",
 }
-SOURCE_NAMES = {"letter": "stated in the letter", "rule": "computed by rule", "manual": "entered by hand"}
+SOURCE_NAMES = {
+    "letter": "stated in the letter",
+    "rule": "computed by rule",
+    "manual": "entered by hand",
+}
 
 
 class VisitLike(Protocol):
@@ -70,8 +74,6 @@ def user(user_id: str | None) -> str:
     return f"<@{user_id}>" if user_id else "nobody yet"
 
 
-
-
 def due_word(*, estimate: bool) -> str:
     """A computed or expected publication date is what usually happens, not a deadline
     (DOMAIN.md 3)."""
@@ -94,8 +96,6 @@ def settings_fingerprint(
     """A short digest of a visit's settings as the form shows them (defaults filled in)."""
     shown = [channel_id, sorted(approvers), escalation_user_id, reminder_time, reminder_offsets]
     return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
-
-
 
 
 # --- What a click that came too late is told --------------------------------------------------
@@ -148,6 +148,7 @@ def visit_already_changed_text(*, reference: str, event: EventLike | None, deed:
 def _done_first(event: EventLike, deed: str) -> str:
     when = event.at.astimezone(LONDON)
     return (
-        f"{user(event.actor_user_id)} already {deed} at {when:%H:%M} on {format_long(when.date())}; "
+        f"{user(event.actor_user_id)} already {deed} at {when:%H:%M} on "
+        f"{format_long(when.date())}; "
         "nothing was changed."
     )

@@ -17,8 +17,8 @@ from typing import Any
 
 from handlers.core.milestones import Verb
 from handlers.core.results import HomeItem, SettingsShown, Timeline, VisitSummary
-from handlers.core.visits import settings_now
 from handlers.core.text import escape_mrkdwn
+from handlers.core.visits import settings_now
 from handlers.core.wording import (
     SOURCE_NAMES,
     VISIT_TYPE_NAMES,
@@ -26,7 +26,6 @@ from handlers.core.wording import (
     MilestoneLike,
     VisitLike,
     due_word,
-    settings_fingerprint,
     user,
     visit_title,
 )
@@ -146,9 +145,7 @@ def _visit_facts(visit: VisitLike) -> str:
 # --- Timelines --------------------------------------------------------------------------------
 
 
-def milestone_line(
-    milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar
-) -> str:
+def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar) -> str:
     mark = STATUS_MARKS.get(milestone.status, "•")
     word = due_word(estimate=milestone.estimate)
     when = format_long(milestone.due_date)
@@ -157,7 +154,10 @@ def milestone_line(
     else:
         distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
     lines = [f"{mark} *{escape(milestone.label)}*: {word} {when} ({distance})"]
-    details = [SOURCE_NAMES.get(milestone.source, milestone.source), f"owner {user(milestone.owner_user_id)}"]
+    details = [
+        SOURCE_NAMES.get(milestone.source, milestone.source),
+        f"owner {user(milestone.owner_user_id)}",
+    ]
     if milestone.needs_approval:
         details.append(f"sign-off {milestone.approval_status or 'not requested'}")
     lines.append(" · ".join(details))
@@ -178,7 +178,8 @@ def timeline_blocks(
     key = message_key_for_timeline(visit.id or 0)
     for milestone in milestones:
         line: Block = section(
-            milestone_line(milestone, today=today, calendar=calendar), block_id=f"{key}:{milestone.id}"
+            milestone_line(milestone, today=today, calendar=calendar),
+            block_id=f"{key}:{milestone.id}",
         )
         menu = milestone_menu(milestone) if visit.status == "open" else None
         if menu:
@@ -198,9 +199,13 @@ def timeline_text(*, visit: VisitLike, milestones: Sequence[MilestoneLike]) -> s
     )
 
 
-def timeline_of(timeline: Timeline, *, today: date, calendar: WorkingDayCalendar) -> tuple[list[Block], str]:
+def timeline_of(
+    timeline: Timeline, *, today: date, calendar: WorkingDayCalendar
+) -> tuple[list[Block], str]:
     """A visit's timeline as Block Kit, and the notification text that goes with it."""
-    shown = timeline_blocks(visit=timeline.visit, milestones=timeline.milestones, today=today, calendar=calendar)
+    shown = timeline_blocks(
+        visit=timeline.visit, milestones=timeline.milestones, today=today, calendar=calendar
+    )
     return shown, timeline_text(visit=timeline.visit, milestones=timeline.milestones)
 
 
@@ -248,7 +253,8 @@ def letter_preview_blocks(
     for milestone in facts.milestones:
         due = milestone.due
         text = (
-            f"*{escape(milestone.label)}*: {due_word(estimate=milestone.estimate)} {format_long(due)} "
+            f"*{escape(milestone.label)}*: {due_word(estimate=milestone.estimate)} "
+            f"{format_long(due)} "
             f"({due_phrase(due=due, today=today, calendar=calendar)}), "
             f"{SOURCE_NAMES[milestone.source]}"
         )
@@ -265,7 +271,12 @@ def letter_preview_blocks(
             "type": "actions",
             "block_id": f"draft_{draft_id}",
             "elements": [
-                button("Create visit", action_id=CREATE_FROM_DRAFT, value=str(draft_id), style="primary"),
+                button(
+                    "Create visit",
+                    action_id=CREATE_FROM_DRAFT,
+                    value=str(draft_id),
+                    style="primary",
+                ),
                 button("Edit dates", action_id=EDIT_DRAFT, value=str(draft_id)),
                 button("Dismiss", action_id=DISMISS_DRAFT, value=str(draft_id)),
             ],
@@ -305,7 +316,12 @@ def _input(
 
 
 def _date_input(
-    *, block_id: str, label: str, initial: date | None, optional: bool = True, hint: str | None = None
+    *,
+    block_id: str,
+    label: str,
+    initial: date | None,
+    optional: bool = True,
+    hint: str | None = None,
 ) -> Block:
     element: dict[str, Any] = {"type": "datepicker", "action_id": "date"}
     if initial:
@@ -324,7 +340,11 @@ def _text_input(
     placeholder: str | None = None,
     hint: str | None = None,
 ) -> Block:
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": multiline}
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "text",
+        "multiline": multiline,
+    }
     if initial:
         element["initial_value"] = initial
     if max_length:
@@ -341,7 +361,12 @@ def _visit_type_input(initial: str | None) -> Block:
     element: dict[str, Any] = {"type": "static_select", "action_id": "choice", "options": options}
     if initial in VISIT_TYPE_NAMES:
         element["initial_option"] = next(o for o in options if o["value"] == initial)
-    return {"type": "input", "block_id": "visit_type", "label": plain("Kind of visit"), "element": element}
+    return {
+        "type": "input",
+        "block_id": "visit_type",
+        "label": plain("Kind of visit"),
+        "element": element,
+    }
 
 
 def _channel_input(initial: str | None) -> Block:
@@ -360,7 +385,14 @@ def _channel_input(initial: str | None) -> Block:
     }
 
 
-def _users_input(*, block_id: str, label: str, initial: Iterable[str], optional: bool = True, hint: str | None = None) -> Block:
+def _users_input(
+    *,
+    block_id: str,
+    label: str,
+    initial: Iterable[str],
+    optional: bool = True,
+    hint: str | None = None,
+) -> Block:
     element: dict[str, Any] = {"type": "multi_users_select", "action_id": "users"}
     initial_users = list(initial)
     if initial_users:
@@ -377,7 +409,14 @@ def _approvers_input(initial: Iterable[str] = ()) -> Block:
     )
 
 
-def _modal(*, callback_id: str, title: str, submit: str | None, blocks: list[Block], metadata: dict[str, Any]) -> dict[str, Any]:
+def _modal(
+    *,
+    callback_id: str,
+    title: str,
+    submit: str | None,
+    blocks: list[Block],
+    metadata: dict[str, Any],
+) -> dict[str, Any]:
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,
@@ -435,11 +474,18 @@ def _visit_form(*, facts: LetterFacts | None, channel_id: str | None) -> list[Bl
     blocks: list[Block] = []
     if facts is not None and facts.warnings:
         blocks.append(
-            section(":warning: *Please check*\n" + "\n".join(f"• {escape(w)}" for w in facts.warnings))
+            section(
+                ":warning: *Please check*\n" + "\n".join(f"• {escape(w)}" for w in facts.warnings)
+            )
         )
     if facts is None:
         blocks += [
-            _text_input(block_id="local_authority", label="Local authority", max_length=100, placeholder="e.g. Fernleigh"),
+            _text_input(
+                block_id="local_authority",
+                label="Local authority",
+                max_length=100,
+                placeholder="e.g. Fernleigh",
+            ),
             _visit_type_input(None),
             _date_input(block_id="letter_date", label="Letter date", initial=None),
             _date_input(block_id="visit_start", label="First day of the visit", initial=None),
@@ -447,7 +493,12 @@ def _visit_form(*, facts: LetterFacts | None, channel_id: str | None) -> list[Bl
         ]
     else:
         blocks += [
-            _text_input(block_id="local_authority", label="Local authority", initial=facts.local_authority, max_length=100),
+            _text_input(
+                block_id="local_authority",
+                label="Local authority",
+                initial=facts.local_authority,
+                max_length=100,
+            ),
             _visit_type_input(facts.visit_type),
             _date_input(block_id="letter_date", label="Letter date", initial=facts.letter_date),
         ]
@@ -516,7 +567,9 @@ def settings_modal(shown: SettingsShown) -> dict[str, Any]:
             label="Remind this many working days before",
             initial=reminder_offsets,
             max_length=40,
-            hint="Comma-separated working days before each due date, e.g. 5,2,1,0 (0 = on the day).",
+            hint=(
+                "Comma-separated working days before each due date, e.g. 5,2,1,0 (0 = on the day)."
+            ),
         ),
         _approvers_input(approvers),
         {
@@ -550,7 +603,8 @@ HELP_TEXT = """*ofsted-bot* keeps the dates after an Ofsted visit.
 • `/ofsted export <visit> csv` or `ics`: the audit trail, or the dates for Outlook
 • `/ofsted settings <visit>`: channel, reminder time and days, approvers
 • `/ofsted close <visit>`: close a visit when everything is done
-A visit is named by its reference, such as `st-helens-2106` (see `/ofsted list`). You can also share a letter's PDF or Word file in a channel I am in."""
+A visit is named by its reference, such as `st-helens-2106` (see `/ofsted list`). \
+You can also share a letter's PDF or Word file in a channel I am in."""
 
 
 def help_blocks(*, problem: str | None = None) -> list[Block]:
@@ -642,7 +696,9 @@ def history_lines(events: Sequence[EventLike]) -> list[str]:
         if event.outcome == "refused":
             what = f"was refused: {what}"
         detail = f" ({escape(clip(event.note, 200))})" if event.note else ""
-        lines.append(f"{user(event.actor_user_id)} {what}{detail}, {when:%H:%M} {format_long(when.date())}")
+        lines.append(
+            f"{user(event.actor_user_id)} {what}{detail}, {when:%H:%M} {format_long(when.date())}"
+        )
     return lines
 
 
@@ -677,13 +733,21 @@ def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Blo
                 button("Approve", action_id=APPROVE, value=value, style="primary"),
                 button("Reject", action_id=REJECT, value=value, style="danger"),
             ]
-        rows.append({"type": "actions", "block_id": f"{message_key}:{milestone.id}:sign_off", "elements": sign_off})
+        rows.append(
+            {
+                "type": "actions",
+                "block_id": f"{message_key}:{milestone.id}:sign_off",
+                "elements": sign_off,
+            }
+        )
     return rows
 
 
 def _milestone_heading(milestone: MilestoneLike, visit: VisitLike) -> str:
-    """"*Draft action plan due* · Fernleigh: focused visit (`fernleigh-2604`)", escaped."""
-    return f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)"
+    """ "*Draft action plan due* · Fernleigh: focused visit (`fernleigh-2604`)", escaped."""
+    return (
+        f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)"
+    )
 
 
 def reminder_blocks(
@@ -716,12 +780,20 @@ def reminder_blocks(
     return blocks
 
 
-def reminder_text(*, visit: VisitLike, milestone: MilestoneLike, kind: str, today: date, calendar: WorkingDayCalendar) -> str:
+def reminder_text(
+    *,
+    visit: VisitLike,
+    milestone: MilestoneLike,
+    kind: str,
+    today: date,
+    calendar: WorkingDayCalendar,
+) -> str:
     lead = REMINDER_LEADS.get(kind, "Reminder").split(" ", 1)[1]
     return (
         f"{lead}: {escape(milestone.label)} "
         f"for {escape(visit.local_authority or visit.reference)}, "
-        f"{format_long(milestone.due_date)} ({due_phrase(due=milestone.due_date, today=today, calendar=calendar)})"
+        f"{format_long(milestone.due_date)} "
+        f"({due_phrase(due=milestone.due_date, today=today, calendar=calendar)})"
     )
 
 
@@ -745,28 +817,40 @@ def milestone_menu(milestone: MilestoneLike) -> dict[str, Any] | None:
     }
 
 
-def done_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]) -> dict[str, Any]:
+def done_modal(
+    *, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]
+) -> dict[str, Any]:
     return _modal(
         callback_id=DONE_MODAL,
         title="Mark done",
         submit="Mark done",
         blocks=[
             section(_milestone_heading(milestone, visit)),
-            _text_input(block_id="note", label="Note (optional)", optional=True, multiline=True, max_length=1000,
-                        placeholder="e.g. submitted through the Ofsted portal"),
+            _text_input(
+                block_id="note",
+                label="Note (optional)",
+                optional=True,
+                multiline=True,
+                max_length=1000,
+                placeholder="e.g. submitted through the Ofsted portal",
+            ),
         ],
         metadata={"milestone_id": milestone.id, **origin},
     )
 
 
-def sign_off_modal(*, milestone: MilestoneLike, visit: VisitLike, decision: str | None, origin: dict[str, Any]) -> dict[str, Any]:
+def sign_off_modal(
+    *, milestone: MilestoneLike, visit: VisitLike, decision: str | None, origin: dict[str, Any]
+) -> dict[str, Any]:
     """Approve or reject (a reason is required to reject), or ask for sign-off."""
     options = [
         {"text": plain("Approve", 75), "value": "approved"},
         {"text": plain("Reject", 75), "value": "rejected"},
     ]
     if milestone.approval_status != "requested":
-        options.insert(0, {"text": plain("Ask the approvers to sign off", 75), "value": "requested"})
+        options.insert(
+            0, {"text": plain("Ask the approvers to sign off", 75), "value": "requested"}
+        )
     element: dict[str, Any] = {"type": "radio_buttons", "action_id": "choice", "options": options}
     chosen = next((o for o in options if o["value"] == decision), None)
     if chosen:
@@ -780,14 +864,27 @@ def sign_off_modal(*, milestone: MilestoneLike, visit: VisitLike, decision: str 
                 f"{_milestone_heading(milestone, visit)}\n"
                 f"Sign-off: {milestone.approval_status or 'not requested'}"
             ),
-            {"type": "input", "block_id": "decision", "label": plain("Decision"), "element": element},
-            _text_input(block_id="reason", label="Reason (required to reject)", optional=True, multiline=True, max_length=1000),
+            {
+                "type": "input",
+                "block_id": "decision",
+                "label": plain("Decision"),
+                "element": element,
+            },
+            _text_input(
+                block_id="reason",
+                label="Reason (required to reject)",
+                optional=True,
+                multiline=True,
+                max_length=1000,
+            ),
         ],
         metadata={"milestone_id": milestone.id, **origin},
     )
 
 
-def assign_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]) -> dict[str, Any]:
+def assign_modal(
+    *, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]
+) -> dict[str, Any]:
     picker: dict[str, Any] = {"type": "users_select", "action_id": "user"}
     if milestone.owner_user_id:
         picker["initial_user"] = milestone.owner_user_id
@@ -801,5 +898,3 @@ def assign_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str
         ],
         metadata={"milestone_id": milestone.id, **origin},
     )
-
-

@@ -25,7 +25,8 @@ SOMETHING_WENT_WRONG = (
 
 DATABASE_NOT_ANSWERING = (
     ":hourglass: I can't read the visits just now: the database is not answering. Nothing was "
-    "changed. Please try again in a minute; if it keeps happening, tell whoever looks after this bot."
+    "changed. Please try again in a minute; if it keeps happening, tell whoever looks after this "
+    "bot."
 )
 
 # The ack when the work queue is full: said at once, and nothing is done with the request.
@@ -33,7 +34,13 @@ BUSY = "I'm busy: nothing was changed, try again in a minute"
 
 Work = Callable[..., None]
 __all__ = [
-    "BUSY", "DATABASE_NOT_ANSWERING", "SOMETHING_WENT_WRONG", "Refused", "UserError", "answers_errors", "unless_refused",
+    "BUSY",
+    "DATABASE_NOT_ANSWERING",
+    "SOMETHING_WENT_WRONG",
+    "Refused",
+    "UserError",
+    "answers_errors",
+    "unless_refused",
 ]
 Result = TypeVar("Result")
 
@@ -75,7 +82,9 @@ def answers_errors(work: Work) -> Callable[[dict[str, Any], WebClient, Any, Any]
     is called with them as keywords.
     """
 
-    def run_answering_errors(body: dict[str, Any], client: WebClient, respond: Any, context: Any) -> None:
+    def run_answering_errors(
+        body: dict[str, Any], client: WebClient, respond: Any, context: Any
+    ) -> None:
         try:
             work(body=body, client=client, respond=respond, context=context)
         except FormErrors:

@@ -32,7 +32,10 @@ def register(app: App, ctx: HandlerContext) -> None:
         asker = ctx.asker(body, client)
         shown = visits.home(ctx, asker=asker)
         view = blocks.home_view(
-            overdue=shown.overdue, due_soon=shown.due_soon, waiting_on_me=shown.waiting, today=shown.today,
+            overdue=shown.overdue,
+            due_soon=shown.due_soon,
+            waiting_on_me=shown.waiting,
+            today=shown.today,
             calendar=ctx.calendar,
         )
         client.views_publish(user_id=asker.user_id, view=view)
@@ -49,13 +52,21 @@ def register(app: App, ctx: HandlerContext) -> None:
             return  # Slack delivered this event again: it has its preview already
         facts = facts_from_file(letters[0], token=ctx.bot_token, origins=ctx.file_origins)
         save_and_preview(
-            ctx=ctx, client=client, facts=facts, created_by=event["user"], filename=letters[0].name,
-            visit_channel_id=channel_id, preview_channel_id=channel_id, thread_ts=message_ts,
+            ctx=ctx,
+            client=client,
+            facts=facts,
+            created_by=event["user"],
+            filename=letters[0].name,
+            visit_channel_id=channel_id,
+            preview_channel_id=channel_id,
+            thread_ts=message_ts,
             workspace=ctx.asker(body, client).actor.workspace,
         )
 
     app.event("app_home_opened")(ack=acknowledge, lazy=[handle_app_home_opened])
-    app.event({"type": "message", "subtype": "file_share"})(ack=acknowledge, lazy=[handle_file_shared])
+    app.event({"type": "message", "subtype": "file_share"})(
+        ack=acknowledge, lazy=[handle_file_shared]
+    )
 
     # Every other message in the bot's channels: acknowledged, so Slack does not retry it.
     @app.event("message")

@@ -8,8 +8,8 @@ appears under the field it is about and nothing is saved.
 from __future__ import annotations
 
 import json
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack
@@ -52,7 +52,9 @@ def date_value(state: State, block_id: str) -> date | None:
     try:
         return date.fromisoformat(selected)
     except ValueError:
-        raise FormErrors({block_id: f"'{selected}' is not a date: pick one from the calendar."}) from None
+        raise FormErrors(
+            {block_id: f"'{selected}' is not a date: pick one from the calendar."}
+        ) from None
 
 
 def choice_value(state: State, block_id: str) -> str | None:
@@ -94,7 +96,12 @@ def read_visit_form(state: State) -> VisitForm:
     if visit_type not in {item.value for item in VisitType}:
         errors["visit_type"] = "Choose the kind of visit."
     dates: dict[str, date | None] = {}
-    for block_id in ("letter_date", "visit_start", "visit_end", *(f"due_{k.value}" for k in MilestoneKind)):
+    for block_id in (
+        "letter_date",
+        "visit_start",
+        "visit_end",
+        *(f"due_{k.value}" for k in MilestoneKind),
+    ):
         try:
             dates[block_id] = date_value(state, block_id)
         except FormErrors as error:
@@ -104,7 +111,10 @@ def read_visit_form(state: State) -> VisitForm:
     if start and end and end < start:
         errors["visit_end"] = f"The last day is before the first ({format_long(start)})."
     if end and letter_date and letter_date < end:
-        errors["letter_date"] = f"Ofsted writes after the visit: the letter date is before its last day ({format_long(end)})."
+        errors["letter_date"] = (
+            "Ofsted writes after the visit: the letter date is before its last day "
+            f"({format_long(end)})."
+        )
     due_dates: dict[MilestoneKind, date] = {}
     for kind in MilestoneKind:
         due = dates[f"due_{kind.value}"]
@@ -112,12 +122,15 @@ def read_visit_form(state: State) -> VisitForm:
             continue
         if letter_date and due < letter_date:
             errors[f"due_{kind.value}"] = (
-                f"{MILESTONE_LABELS[kind]} can't be before the letter date ({format_long(letter_date)})."
+                f"{MILESTONE_LABELS[kind]} can't be before the letter date "
+                f"({format_long(letter_date)})."
             )
         due_dates[kind] = due
     if not due_dates and not any(key.startswith("due_") for key in errors):
         first = f"due_{next(iter(MilestoneKind)).value}"
-        errors[first] = "Give at least one date to track: a visit with no dates has nothing to remind."
+        errors[first] = (
+            "Give at least one date to track: a visit with no dates has nothing to remind."
+        )
     if errors:
         raise FormErrors(errors)
     visit_dates = tuple(day for day in (start, end) if day is not None)
@@ -138,12 +151,17 @@ def read_settings_form(state: State) -> SettingsForm:
     try:
         reminder_time = reminder_time_text(reminder_time_from(reminder_time))
     except ValueError:
-        errors["reminder_time"] = f"'{reminder_time}' is not a time: use the 24-hour clock, e.g. 09:00."
+        errors["reminder_time"] = (
+            f"'{reminder_time}' is not a time: use the 24-hour clock, e.g. 09:00."
+        )
     try:
-        offsets = reminder_offsets_text(reminder_offsets_from(text_value(state, "reminder_offsets")))
+        offsets = reminder_offsets_text(
+            reminder_offsets_from(text_value(state, "reminder_offsets"))
+        )
     except ValueError:
         errors["reminder_offsets"] = (
-            "Give working days before the due date, separated by commas, each from 0 to 70, e.g. 5,2,1,0."
+            "Give working days before the due date, separated by commas, each from 0 to 70, e.g. "
+            "5,2,1,0."
         )
         offsets = ""
     if errors:

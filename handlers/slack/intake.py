@@ -9,6 +9,7 @@ arrives. Failures are logged with the host, never the URL (a file URL names the 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import threading
@@ -61,13 +62,19 @@ class SharedFile:
 
     @property
     def looks_like_a_letter(self) -> bool:
-        return self.filetype in LETTER_FILETYPES or self.name.lower().endswith((".pdf", ".docx", ".txt"))
+        return self.filetype in LETTER_FILETYPES or self.name.lower().endswith(
+            (".pdf", ".docx", ".txt")
+        )
 
 
-def facts_from_file(file: SharedFile, *, token: str | None, origins: tuple[str, ...]) -> LetterFacts:
+def facts_from_file(
+    file: SharedFile, *, token: str | None, origins: tuple[str, ...]
+) -> LetterFacts:
     """Download a shared file with the bot's token (from Slack's hosts only) and read it."""
     if file.size > MAX_DOCUMENT_BYTES:
-        raise UserError(f"{escape_mrkdwn(file.name)} is too large to be a letter ({file.size // 1_000_000} MB).")
+        raise UserError(
+            f"{escape_mrkdwn(file.name)} is too large to be a letter ({file.size // 1_000_000} MB)."
+        )
     data = download(file.url, token=token, origins=origins, filename=escape_mrkdwn(file.name))
     return facts_from_document(data, filename=file.name)
 
@@ -103,7 +110,11 @@ def download(
                 raise _too_slow(filename, seconds=seconds, host=host)
             try:
                 response = pool.request(
-                    "GET", url, headers=headers, preload_content=False, redirect=False,
+                    "GET",
+                    url,
+                    headers=headers,
+                    preload_content=False,
+                    redirect=False,
                     timeout=urllib3.Timeout(connect=remaining, read=remaining),
                 )
             except (urllib3.exceptions.HTTPError, OSError) as error:
@@ -117,7 +128,11 @@ def download(
                 if response.status != 200:
                     raise _failed(filename, host=host, reason=f"HTTP {response.status}")
                 return _body(
-                    response, deadline=deadline, limit=limit, filename=filename, seconds=seconds,
+                    response,
+                    deadline=deadline,
+                    limit=limit,
+                    filename=filename,
+                    seconds=seconds,
                     host=host,
                 )
             finally:
@@ -191,10 +206,8 @@ def _body(
 
 
 def _shut(response: urllib3.BaseHTTPResponse) -> None:
-    try:
+    with contextlib.suppress(ValueError, RuntimeError, OSError):  # already finished
         response.shutdown()
-    except (ValueError, RuntimeError, OSError):
-        pass  # already finished
 
 
 def _failed(filename: str, *, host: str, reason: str) -> UserError:
@@ -236,12 +249,19 @@ def save_and_preview(
     message (Slack delivered the event twice) is not previewed again.
     """
     saved = save_draft(
-        ctx, workspace=workspace, facts=facts, created_by=created_by, filename=filename,
-        visit_channel_id=visit_channel_id, thread_ts=thread_ts,
+        ctx,
+        workspace=workspace,
+        facts=facts,
+        created_by=created_by,
+        filename=filename,
+        visit_channel_id=visit_channel_id,
+        thread_ts=thread_ts,
     )
     if saved is None:
         return
-    preview = blocks.letter_preview_blocks(facts=facts, draft_id=saved.draft_id, today=ctx.today(), calendar=ctx.calendar)
+    preview = blocks.letter_preview_blocks(
+        facts=facts, draft_id=saved.draft_id, today=ctx.today(), calendar=ctx.calendar
+    )
     posted = client.chat_postMessage(
         channel=preview_channel_id,
         thread_ts=thread_ts,
@@ -249,5 +269,9 @@ def save_and_preview(
         blocks=preview,
     )
     record_preview(
-        ctx, workspace=workspace, draft_id=saved.draft_id, channel_id=str(posted["channel"]), message_id=str(posted["ts"])
+        ctx,
+        workspace=workspace,
+        draft_id=saved.draft_id,
+        channel_id=str(posted["channel"]),
+        message_id=str(posted["ts"]),
     )

@@ -115,13 +115,17 @@ class ChannelMembers:
         cursor: str | None = None
         try:
             while True:
-                page = client.conversations_members(channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor)
+                page = client.conversations_members(
+                    channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor
+                )
                 members.update(page.get("members") or [])
                 cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
                 if not cursor:
                     return frozenset(members), self._kept_seconds
         except SlackApiError as error:
-            logger.warning("could not read the members of %s: %s", channel_id, error.response.get("error"))
+            logger.warning(
+                "could not read the members of %s: %s", channel_id, error.response.get("error")
+            )
             return frozenset(), NOT_READABLE_KEPT_SECONDS
 
     def forget(self, channel_id: str) -> None:

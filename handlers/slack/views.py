@@ -58,10 +58,14 @@ def tell_visit_created(ctx: HandlerContext, client: WebClient, created: VisitCre
     """Settle the letter's preview (if there was one) and post the new visit's timeline."""
     user_id, visit = created.created_by, created.timeline.visit
     settle_preview(
-        client, created.preview, f":white_check_mark: <@{user_id}> created visit `{visit.reference}` from this letter."
+        client,
+        created.preview,
+        f":white_check_mark: <@{user_id}> created visit `{visit.reference}` from this letter.",
     )
     shown, text = blocks.timeline_of(created.timeline, today=ctx.today(), calendar=ctx.calendar)
-    post_new_visit_timeline(client=client, timeline=shown, text=text, channel_id=visit.channel_id, user_id=user_id)
+    post_new_visit_timeline(
+        client=client, timeline=shown, text=text, channel_id=visit.channel_id, user_id=user_id
+    )
 
 
 def register(app: App, ctx: HandlerContext) -> None:
@@ -77,7 +81,11 @@ def register(app: App, ctx: HandlerContext) -> None:
         else:
             facts, filename = submitted, None
         save_and_preview(
-            ctx=ctx, client=client, facts=facts, created_by=asker.user_id, filename=filename,
+            ctx=ctx,
+            client=client,
+            facts=facts,
+            created_by=asker.user_id,
+            filename=filename,
             visit_channel_id=metadata(body["view"]).get("channel_id"),
             preview_channel_id=direct_message_channel(client=client, user_id=asker.user_id),
             workspace=asker.actor.workspace,
@@ -91,13 +99,17 @@ def register(app: App, ctx: HandlerContext) -> None:
     def handle_visit_form_submitted(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
         draft_id = metadata(body["view"]).get("draft_id")
         created = visits.create_visit(
-            ctx, asker=ctx.asker(body, client), form=read_visit_form(_state(body)),
+            ctx,
+            asker=ctx.asker(body, client),
+            form=read_visit_form(_state(body)),
             draft_id=int(draft_id) if draft_id is not None else None,
         )
         tell_visit_created(ctx, client, unless_refused(created))
 
     app.view(blocks.REVIEW_MODAL)(ack=checking(read_visit_form), lazy=[handle_visit_form_submitted])
-    app.view(blocks.NEW_VISIT_MODAL)(ack=checking(read_visit_form), lazy=[handle_visit_form_submitted])
+    app.view(blocks.NEW_VISIT_MODAL)(
+        ack=checking(read_visit_form), lazy=[handle_visit_form_submitted]
+    )
 
     # --- Settings ---------------------------------------------------------------------------
 
@@ -107,11 +119,22 @@ def register(app: App, ctx: HandlerContext) -> None:
         meta = metadata(body["view"])
         saved = unless_refused(
             visits.save_settings(
-                ctx, asker=asker, visit_id=int(meta.get("visit_id") or 0), form=read_settings_form(_state(body)),
+                ctx,
+                asker=asker,
+                visit_id=int(meta.get("visit_id") or 0),
+                form=read_settings_form(_state(body)),
                 shown=meta.get("shown"),
             )
         )
-        summary = "unchanged: nothing to save" if saved.change is None else f"saved: {escape_mrkdwn(saved.change)}"
-        client.chat_postMessage(channel=asker.user_id, text=f"Settings for `{saved.reference}` {summary}.")
+        summary = (
+            "unchanged: nothing to save"
+            if saved.change is None
+            else f"saved: {escape_mrkdwn(saved.change)}"
+        )
+        client.chat_postMessage(
+            channel=asker.user_id, text=f"Settings for `{saved.reference}` {summary}."
+        )
 
-    app.view(blocks.SETTINGS_MODAL)(ack=checking(read_settings_form), lazy=[handle_settings_submitted])
+    app.view(blocks.SETTINGS_MODAL)(
+        ack=checking(read_settings_form), lazy=[handle_settings_submitted]
+    )

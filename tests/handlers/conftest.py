@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.app import build_app
-from bot.settings import Settings
 from bot.offline.standin import SlackDriver, SlackStandIn
 from bot.offline.standin.boltserver import serve_wsgi
+from bot.settings import Settings
 from bot.web import wsgi_application
 from handlers.slack.commands import ANSWER_FOLLOWS
 from storage.db import create_engine_for

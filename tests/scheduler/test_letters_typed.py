@@ -10,7 +10,12 @@ import pytest
 from scheduler.letters import LetterFacts, MilestoneFact, checked_milestones, read_letter
 from scheduler.rules import DocumentKind, MilestoneKind, VisitType
 
-EXAMPLE = (Path(__file__).resolve().parents[2] / "bot" / "examples" / "focused-visit-final-report-cover.txt").read_text()
+EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "bot"
+    / "examples"
+    / "focused-visit-final-report-cover.txt"
+).read_text()
 
 
 def _usual_publication_only() -> str:
@@ -39,20 +44,35 @@ def test_a_publication_date_the_letter_calls_usual_is_read_as_an_estimate() -> N
     ],
     ids=["rule-publication", "stated-publication", "rule-complaint"],
 )
-def test_a_draft_stored_before_the_flag_was_kept_shows_what_it_showed_then(kind: str, source: str, expected: bool) -> None:
+def test_a_draft_stored_before_the_flag_was_kept_shows_what_it_showed_then(
+    kind: str, source: str, expected: bool
+) -> None:
     stored = {
-        "local_authority": "Fernleigh", "visit_type": "focused_visit", "letter_date": "2021-06-22",
-        "visit_dates": ["2021-06-08"], "inspectors": ["Ann Inspector"], "warnings": [],
-        "milestones": [{"kind": kind, "due": "2021-07-02", "source": source, "evidence": None, "rule": None}],
+        "local_authority": "Fernleigh",
+        "visit_type": "focused_visit",
+        "letter_date": "2021-06-22",
+        "visit_dates": ["2021-06-08"],
+        "inspectors": ["Ann Inspector"],
+        "warnings": [],
+        "milestones": [
+            {"kind": kind, "due": "2021-07-02", "source": source, "evidence": None, "rule": None}
+        ],
     }
     facts = LetterFacts.from_json(stored)
     assert facts.milestones[0].estimate is expected
-    assert facts.visit_type == VisitType.FOCUSED_VISIT and facts.document_kind == DocumentKind.UNKNOWN
+    assert (
+        facts.visit_type == VisitType.FOCUSED_VISIT and facts.document_kind == DocumentKind.UNKNOWN
+    )
     assert facts.visit_dates == (date(2021, 6, 8),)
 
 
 EXPECTED = MilestoneFact(
-    kind=MilestoneKind.EMBARGO_LIFT, due=date(2026, 5, 11), source="letter", evidence="usually", rule=None, estimate=True
+    kind=MilestoneKind.EMBARGO_LIFT,
+    due=date(2026, 5, 11),
+    source="letter",
+    evidence="usually",
+    rule=None,
+    estimate=True,
 )
 
 
@@ -63,7 +83,15 @@ EXPECTED = MilestoneFact(
         ({MilestoneKind.EMBARGO_LIFT: date(2026, 5, 11)}, (EXPECTED,)),
         (
             {MilestoneKind.EMBARGO_LIFT: date(2026, 5, 12)},
-            (MilestoneFact(kind=MilestoneKind.EMBARGO_LIFT, due=date(2026, 5, 12), source="manual", evidence=None, rule=None),),
+            (
+                MilestoneFact(
+                    kind=MilestoneKind.EMBARGO_LIFT,
+                    due=date(2026, 5, 12),
+                    source="manual",
+                    evidence=None,
+                    rule=None,
+                ),
+            ),
         ),
         ({}, ()),
     ],

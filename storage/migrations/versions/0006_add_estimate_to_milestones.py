@@ -25,7 +25,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("milestones") as batch:
-        batch.add_column(sa.Column("estimate", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(
+            sa.Column("estimate", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.execute(
         "UPDATE milestones SET estimate = TRUE WHERE kind = 'embargo_lift' AND source = 'rule'"
     )

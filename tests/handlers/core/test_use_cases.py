@@ -41,8 +41,14 @@ def _asker(user_id: str) -> Asker:
 
 def _new_visit(ctx: CoreContext) -> VisitCreated:
     form = visits.VisitForm(
-        local_authority="Fernleigh", visit_type="focused_visit", letter_date=date(2026, 4, 28), visit_dates=(),
-        due_dates={MilestoneKind.COMPLAINT_DEADLINE: date(2026, 5, 6), MilestoneKind.SURVEY_DEADLINE: date(2026, 6, 26)},
+        local_authority="Fernleigh",
+        visit_type="focused_visit",
+        letter_date=date(2026, 4, 28),
+        visit_dates=(),
+        due_dates={
+            MilestoneKind.COMPLAINT_DEADLINE: date(2026, 5, 6),
+            MilestoneKind.SURVEY_DEADLINE: date(2026, 6, 26),
+        },
         channel_id=CHANNEL,
     )
     created = visits.create_visit(ctx, asker=_asker(CREATOR), form=form)
@@ -52,12 +58,19 @@ def _new_visit(ctx: CoreContext) -> VisitCreated:
 
 def _audit(ctx: CoreContext, visit_id: int) -> list[tuple[str, str, str]]:
     with ctx.reading() as session:
-        return [(e.actor_user_id, e.action, e.outcome) for e in repo.list_audit_events(session=session, visit_id=visit_id)]
+        return [
+            (e.actor_user_id, e.action, e.outcome)
+            for e in repo.list_audit_events(session=session, visit_id=visit_id)
+        ]
 
 
 def _pending_reminders(ctx: CoreContext, milestone_id: int) -> list[Reminder]:
     with ctx.reading() as session:
-        return [r for r in repo.list_reminders(session=session, milestone_id=milestone_id) if r.status == "pending"]
+        return [
+            r
+            for r in repo.list_reminders(session=session, milestone_id=milestone_id)
+            if r.status == "pending"
+        ]
 
 
 def test_a_visit_made_from_a_form_has_its_reminders_planned(engine: Engine) -> None:
@@ -67,7 +80,9 @@ def test_a_visit_made_from_a_form_has_its_reminders_planned(engine: Engine) -> N
     assert all(_pending_reminders(ctx, m.id or 0) for m in created.timeline.milestones)
 
 
-def test_acknowledging_as_someone_outside_the_channel_is_a_typed_refusal_on_the_record(engine: Engine) -> None:
+def test_acknowledging_as_someone_outside_the_channel_is_a_typed_refusal_on_the_record(
+    engine: Engine,
+) -> None:
     ctx = CoreContext(engine=engine, clock=lambda: NOW)
     created = _new_visit(ctx)
     milestone = created.timeline.milestones[0]
@@ -83,15 +98,21 @@ def test_acknowledging_as_someone_outside_the_channel_is_a_typed_refusal_on_the_
         assert repo.list_milestones(session=session, visit_id=visit_id)[0].status == "open"
 
 
-def test_a_member_acknowledges_once_and_a_second_click_is_told_who_was_first(engine: Engine) -> None:
+def test_a_member_acknowledges_once_and_a_second_click_is_told_who_was_first(
+    engine: Engine,
+) -> None:
     ctx = CoreContext(engine=engine, clock=lambda: NOW)
     milestone = _new_visit(ctx).timeline.milestones[0]
 
     done = milestones.change_milestone(
-        ctx, asker=_asker(MEMBER), change=MilestoneChange(Verb.ACKNOWLEDGE, milestone.id or 0, MEMBER, "key-1")
+        ctx,
+        asker=_asker(MEMBER),
+        change=MilestoneChange(Verb.ACKNOWLEDGE, milestone.id or 0, MEMBER, "key-1"),
     )
     again = milestones.change_milestone(
-        ctx, asker=_asker(CREATOR), change=MilestoneChange(Verb.ACKNOWLEDGE, milestone.id or 0, CREATOR, "key-2")
+        ctx,
+        asker=_asker(CREATOR),
+        change=MilestoneChange(Verb.ACKNOWLEDGE, milestone.id or 0, CREATOR, "key-2"),
     )
 
     assert isinstance(done, MilestoneChanged) and done.milestone.status == "acknowledged"
@@ -119,17 +140,29 @@ def test_settings_saved_replan_and_a_stale_form_saves_nothing(engine: Engine) ->
     shown = visits.open_settings(ctx, asker=_asker(CREATOR), reference=visit.reference)
     assert isinstance(shown, SettingsShown)
     form = visits.SettingsForm(
-        channel_id=CHANNEL, reminder_time="10:30", reminder_offsets="3,0", approvers=(), escalation_user_id=None
+        channel_id=CHANNEL,
+        reminder_time="10:30",
+        reminder_offsets="3,0",
+        approvers=(),
+        escalation_user_id=None,
     )
     fingerprint = visits.settings_now(shown)
 
-    saved = visits.save_settings(ctx, asker=_asker(CREATOR), visit_id=visit.id or 0, form=form, shown=fingerprint)
-    stale = visits.save_settings(ctx, asker=_asker(CREATOR), visit_id=visit.id or 0, form=form, shown=fingerprint)
+    saved = visits.save_settings(
+        ctx, asker=_asker(CREATOR), visit_id=visit.id or 0, form=form, shown=fingerprint
+    )
+    stale = visits.save_settings(
+        ctx, asker=_asker(CREATOR), visit_id=visit.id or 0, form=form, shown=fingerprint
+    )
 
     assert isinstance(saved, SettingsSaved) and saved.change
     assert isinstance(stale, Refusal) and "already changed the settings of" in stale.text
     # Re-planned at the new time (a catch-up for a date already inside the window goes at once).
-    planned = [r for r in _pending_reminders(ctx, created.timeline.milestones[0].id or 0) if r.kind != "catch_up"]
+    planned = [
+        r
+        for r in _pending_reminders(ctx, created.timeline.milestones[0].id or 0)
+        if r.kind != "catch_up"
+    ]
     assert planned and all(r.due_at.astimezone(UTC).minute == 30 for r in planned)
 
 
@@ -137,18 +170,33 @@ def test_an_export_is_refused_to_whoever_may_not_see_the_visit(engine: Engine) -
     ctx = CoreContext(engine=engine, clock=lambda: NOW)
     reference = _new_visit(ctx).timeline.visit.reference
 
-    hidden = exports.export_visit(ctx, asker=_asker(OUTSIDER), reference=reference, export_format="csv")
-    shown = exports.export_visit(ctx, asker=_asker(MEMBER), reference=reference, export_format="ics")
+    hidden = exports.export_visit(
+        ctx, asker=_asker(OUTSIDER), reference=reference, export_format="csv"
+    )
+    shown = exports.export_visit(
+        ctx, asker=_asker(MEMBER), reference=reference, export_format="ics"
+    )
 
-    assert isinstance(hidden, Refusal) and hidden.text.startswith(f"I have no visit called `{reference}`")
+    assert isinstance(hidden, Refusal) and hidden.text.startswith(
+        f"I have no visit called `{reference}`"
+    )
     assert not isinstance(shown, Refusal) and shown.content.startswith(b"BEGIN:VCALENDAR")
 
 
 def test_a_pasted_letter_becomes_a_draft_and_then_one_visit(engine: Engine) -> None:
     ctx = CoreContext(engine=engine, clock=lambda: NOW)
-    text = (Path(__file__).resolve().parents[3] / "bot" / "examples" / "focused-visit-final-report-cover.txt").read_text()
+    text = (
+        Path(__file__).resolve().parents[3]
+        / "bot"
+        / "examples"
+        / "focused-visit-final-report-cover.txt"
+    ).read_text()
     saved = letters.save_draft(
-        ctx, workspace=TEAM, facts=letters.facts_from_text(text), created_by=CREATOR, filename=None,
+        ctx,
+        workspace=TEAM,
+        facts=letters.facts_from_text(text),
+        created_by=CREATOR,
+        filename=None,
         visit_channel_id=CHANNEL,
     )
     assert saved is not None
