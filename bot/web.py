@@ -101,7 +101,7 @@ def run_gunicorn(
     threads: int = 8,
 ) -> None:
     """Serve under gunicorn; `load` runs in each worker, so each has its own engine and client."""
-    from gunicorn.app.base import BaseApplication
+    from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
     class OfstedBotServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

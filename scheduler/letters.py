@@ -876,6 +876,7 @@ _BASE_ANOTHER_DOCUMENT = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)
 def _deadline_kind(context: str) -> MilestoneKind | None:
     for kind, pattern in _KIND_PATTERNS:
         if pattern.search(context):
@@ -956,7 +957,6 @@ def _explicit_deadlines(*, sentence: str, letter_date: date | None, deadlines: _
 
 # How far either side of a date or period its meaning is looked for, in characters.
 _WINDOW = 300
-_UNSET = object()
 
 
 def _quoted(sentence: str) -> str:
@@ -992,7 +992,6 @@ def _relative_deadlines(
     calendar: WorkingDayCalendar,
     deadlines: _Deadlines,
 ) -> None:
-    whole_sentence_kind: MilestoneKind | object | None = _UNSET
     estimate: bool | None = None
     counted: dict[tuple[date, int], date] = {}
     for match in _WORKING_DAYS.finditer(sentence):
@@ -1002,9 +1001,7 @@ def _relative_deadlines(
         following = sentence[match.end() : match.end() + _WINDOW]
         kind = _deadline_kind(sentence[max(0, match.start() - _WINDOW) : match.start()])
         if kind is None:
-            if whole_sentence_kind is _UNSET:
-                whole_sentence_kind = _deadline_kind(sentence)
-            kind = whole_sentence_kind
+            kind = _deadline_kind(sentence)  # the whole sentence's, read once (cached)
         if kind is None:
             continue
         name = MILESTONE_NAMES[kind]
@@ -1045,13 +1042,10 @@ _ESTIMATE = re.compile(r"\busually\b|\btypically\b|\bnormally\b", re.I)
 
 
 def _calendar_day_periods(sentence: str, deadlines: _Deadlines) -> None:
-    kind: MilestoneKind | object | None = _UNSET
     for match in _CALENDAR_DAYS.finditer(sentence):
         if "working" in match.group().lower():
             continue
-        if kind is _UNSET:
-            kind = _deadline_kind(sentence)
-        if kind is None:
+        if _deadline_kind(sentence) is None:
             return
         deadlines.warnings.append(
             f"The letter gives a period in days, not working days ('{match.group().strip()}', "

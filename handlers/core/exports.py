@@ -72,7 +72,7 @@ def milestones_ics(*, visit: VisitLike, milestones: Sequence[Milestone], now: da
     calendar.add("x-wr-calname", icalendar.vText(one_line(f"Ofsted: {visit_title(visit)}")))
     for milestone in milestones:
         calendar.add_component(_event(visit=visit, milestone=milestone, now=now))
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def _event(*, visit: VisitLike, milestone: Milestone, now: datetime) -> icalendar.Event:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TypedDict
 
 from sqlmodel import Session
 
@@ -18,8 +20,9 @@ from handlers.core.context import CoreContext
 from handlers.core.errors import Refused, UserError
 from handlers.core.people import Asker
 from handlers.core.results import MilestoneChanged, MilestoneForm
+from handlers.core.text import escape_mrkdwn as escape
 from handlers.core.visits import answers_refusals, refuse, visit_facts
-from handlers.core.wording import already_decided_text, escape
+from handlers.core.wording import already_decided_text
 from storage import repo
 from storage.models import AuditEvent, Milestone, Reminder, Visit
 
@@ -186,16 +189,26 @@ def change_milestone(
         )
 
 
+class _Common(TypedDict):
+    """What every change of a milestone is told: where, which, by whom, when, and its key."""
+
+    session: Session
+    milestone: Milestone
+    actor_user_id: str
+    now: datetime
+    idempotency_key: str | None
+
+
 def _apply(
     *, ctx: CoreContext, session: Session, milestone: Milestone, change: MilestoneChange
 ) -> AuditEvent | None:
-    common = {
-        "session": session,
-        "milestone": milestone,
-        "actor_user_id": change.user_id,
-        "now": ctx.now(),
-        "idempotency_key": change.key,
-    }
+    common = _Common(
+        session=session,
+        milestone=milestone,
+        actor_user_id=change.user_id,
+        now=ctx.now(),
+        idempotency_key=change.key,
+    )
     if change.verb == Verb.ACKNOWLEDGE:
         return (
             repo.set_milestone_status(status="acknowledged", **common)

@@ -26,6 +26,7 @@ from handlers.core.exports import export_visit
 from handlers.core.people import Asker
 from handlers.core.visits import no_such_visit, visit_facts, visit_listing
 from handlers.slack import blocks
+from handlers.slack.blocks import Block
 from handlers.slack.context import HandlerContext
 from handlers.slack.delivery import send_export
 from handlers.slack.errors import (
@@ -53,11 +54,11 @@ class ReadAnswer:
     """An answer that only reads the database, given as the command's ack."""
 
     text: str
-    blocks: list[blocks.Block]
+    blocks: list[Block]
     ack_body: str  # the ack's JSON, encoded once for every ack that gives this answer
 
     @classmethod
-    def of(cls, *, text: str, shown: list[blocks.Block]) -> ReadAnswer:
+    def of(cls, *, text: str, shown: list[Block]) -> ReadAnswer:
         body = json.dumps({"text": text, "blocks": shown, "response_type": "ephemeral"})
         return cls(text=text, blocks=shown, ack_body=body)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import urllib.error
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -113,8 +113,11 @@ class SlackPoster:
                     limit=200,
                     cursor=cursor,
                 )
+                message: dict[str, Any]
                 for message in page.get("messages", []):
-                    payload = (message.get("metadata") or {}).get("event_payload") or {}
+                    payload: dict[str, Any] = (message.get("metadata") or {}).get(
+                        "event_payload"
+                    ) or {}
                     if (message.get("metadata") or {}).get(
                         "event_type"
                     ) == METADATA_EVENT and payload.get("reminder_id") == notice.reminder_id:
@@ -149,7 +152,8 @@ class _classified_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> bool:
+    def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> Literal[False]:
+        # Never swallows: an error leaves as itself, or as one the dispatcher knows how to treat.
         if error is None:
             return False
         if isinstance(error, SlackApiError):
