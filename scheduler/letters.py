@@ -79,7 +79,6 @@ class LetterFacts:
             "local_authority": self.local_authority,
             "authority_code": self.authority_code,
             "visit_type": self.visit_type.value,
-            "document_kind": self.document_kind.value,
             "letter_date": _iso(self.letter_date),
             "visit_dates": [_iso(day) for day in self.visit_dates],
             "inspectors": list(self.inspectors),
@@ -108,14 +107,15 @@ class LetterFacts:
     def from_json(cls, data: dict[str, Any]) -> LetterFacts:
         """The facts back from `to_json`, as a letter draft keeps them in the database.
 
-        A draft stored before `estimate` was kept has none: a publication date computed by rule
-        was the only one shown as expected then, so that is what it gets.
+        What the document is (`document_kind`) is not in the JSON: it chose the rules, and is
+        UNKNOWN when read back. A draft stored before `estimate` was kept has none: a publication
+        date computed by rule was the only one shown as expected then, so that is what it gets.
         """
         return cls(
             local_authority=data.get("local_authority"),
             authority_code=data.get("authority_code"),
             visit_type=VisitType(data["visit_type"]),
-            document_kind=DocumentKind(data.get("document_kind") or DocumentKind.UNKNOWN),
+            document_kind=DocumentKind.UNKNOWN,
             letter_date=_date(data.get("letter_date")),
             visit_dates=tuple(day for day in map(_date, data.get("visit_dates") or ()) if day),
             inspectors=tuple(data.get("inspectors") or ()),

@@ -86,7 +86,6 @@ def test_the_2021_letter_as_json_matches_the_contract():
         "authority_code",
         "report_published",
         "visit_type",
-        "document_kind",
         "letter_date",
         "visit_dates",
         "inspectors",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +26,10 @@ def _usual_publication_only() -> str:
 
 def test_facts_come_back_from_their_json_as_they_were_read() -> None:
     facts = read_letter(_usual_publication_only())
-    assert LetterFacts.from_json(facts.to_json()) == facts
+    # All but the document's kind, which chose the rules and is not part of the JSON.
+    assert LetterFacts.from_json(facts.to_json()) == replace(
+        facts, document_kind=DocumentKind.UNKNOWN
+    )
 
 
 def test_a_publication_date_the_letter_calls_usual_is_read_as_an_estimate() -> None:
