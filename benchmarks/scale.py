@@ -278,7 +278,7 @@ def measure_views(database: str, engine: Any, *, now: datetime, repeat: int) -> 
 
     from handlers.core import visits
     from handlers.slack import blocks
-    from handlers.slack.blocks import HomeItem, VisitSummary
+    from handlers.core.results import HomeItem, VisitSummary
     from scheduler.calendar import ENGLAND_AND_WALES, london_date
     from storage import repo
     from storage.models import UNOWNED
@@ -298,7 +298,7 @@ def measure_views(database: str, engine: Any, *, now: datetime, repeat: int) -> 
             return blocks.visit_list_blocks(summaries=summaries, today=today, calendar=calendar)
 
     def list_now() -> list[Any]:
-        """What `/ofsted list` does now when it reads (handlers.commands.list_answer)."""
+        """What `/ofsted list` does now when it reads (handlers.slack.commands.list_answer)."""
         from handlers.slack.commands import list_answer
 
         with Session(engine) as session:

@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.teams import add_commands as add_teams_commands
+from bot.teams import run_serve_teams
 from scheduler.calendar import ENGLAND_AND_WALES
 from scheduler.dates import format_long
 from scheduler.documents import UnreadableDocument, document_text
@@ -70,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         help="do not run the reminder dispatcher in this process (run `ofsted-bot worker`)",
     )
     serve.set_defaults(run=_run_serve)
+    add_teams_commands(commands, serve=serve)  # serve --teams, teams-package
 
     worker = commands.add_parser(
         "worker", help="run the reminder dispatcher alone (the Procfile's worker process)"
@@ -217,6 +220,8 @@ def _run_db_upgrade(arguments: argparse.Namespace) -> int:
 
 
 def _run_serve(arguments: argparse.Namespace) -> int:
+    if arguments.teams:
+        return run_serve_teams(arguments)
     try:
         settings = _settings()
     except _BadInput as error:

@@ -71,6 +71,8 @@ class VisitCreated:
     created_by: str
     # The letter preview it came from (channel, message), to be settled so nobody presses it twice.
     preview: tuple[str | None, str | None] = (None, None)
+    # The letter's facts as read, when the visit was made from one.
+    facts: LetterFacts | None = None
 
 
 @dataclass(frozen=True)

@@ -339,8 +339,14 @@ def create_visit_from_draft(
     asker: Asker,
     draft_id: int,
     clicked_preview: tuple[str | None, str | None] | None = None,
+    keep_with_visit: KeepWithVisit | None = None,
 ) -> VisitCreated:
-    """ "Create visit" on a letter's preview: the letter's facts exactly as read."""
+    """ "Create visit" on a letter's preview: the letter's facts exactly as read.
+
+    `keep_with_visit`: what a front end stores with the new visit in the same unit of work, and
+    which channel the visit is in when that is not the one the letter came to (Teams: the
+    conversation to post in; a personal chat is no channel).
+    """
     now = ctx.now()
     with ctx.change() as change:
         draft = take_draft(
@@ -356,12 +362,23 @@ def create_visit_from_draft(
             raise UserError(
                 "This letter has no dates to track. Use *Edit dates* to add them, or dismiss it."
             )
+        channel_id = keep_with_visit.channel_id if keep_with_visit else draft.channel_id
         visit = _store_visit(
-            change=change, facts=facts, form=None, channel_id=draft.channel_id, asker=asker, now=now
+            change=change, facts=facts, form=None, channel_id=channel_id, asker=asker, now=now
         )
+        if keep_with_visit is not None:
+            keep_with_visit.keep(change.session, visit)
         return _created(
             change=change, visit=visit, draft=draft, asker=asker, clicked_preview=clicked_preview
         )
+
+
+@dataclass(frozen=True)
+class KeepWithVisit:
+    """A front end's own record of a new visit, kept in the visit's own unit of work."""
+
+    channel_id: str | None
+    keep: Callable[[Session, Visit], None]
 
 
 def _created(
@@ -382,6 +399,7 @@ def _created(
         timeline=timeline(session=change.session, visit=visit),
         created_by=asker.user_id,
         preview=preview,
+        facts=LetterFacts.from_json(draft.facts) if draft is not None else None,
     )
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from handlers.core.text import escape_mrkdwn as escape
-from scheduler.calendar import LONDON
+from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.rules import VisitType
 
@@ -26,6 +26,7 @@ VISIT_TYPE_NAMES: dict[str, str] = {
     VisitType.JTAI: "Joint targeted area inspection",
     VisitType.OTHER: "Other visit or inspection",
 }
+STATUS_MARKS = {"open": "⏳", "acknowledged": "👀", "done": "✅", "waived": "➖"}
 SOURCE_NAMES = {
     "letter": "stated in the letter",
     "rule": "computed by rule",
@@ -72,6 +73,41 @@ class EventLike(Protocol):
 
 def user(user_id: str | None) -> str:
     return f"<@{user_id}>" if user_id else "nobody yet"
+
+
+def due_phrase(*, due: date, today: date, calendar: WorkingDayCalendar) -> str:
+    """How far away a date is, in the working days that count: "3 working days left"."""
+    if due == today:
+        return "due today"
+    if due > today:
+        left = calendar.working_days_between(today, due)
+        if left == 0:
+            return "no working days left"
+        return f"{left} working day{'s' if left != 1 else ''} left"
+    late = calendar.working_days_between(due, today)
+    if late == 0:
+        return "overdue"
+    return f"{late} working day{'s' if late != 1 else ''} overdue"
+
+
+REMINDER_LEADS = {
+    "ahead": ":bell: Reminder",
+    "due_day": ":alarm_clock: Due today",
+    "catch_up": ":bell: Catching up",
+    "overdue": ":rotating_light: Overdue",
+    "escalation": ":rotating_light: Escalated: overdue",
+}
+ACTION_NAMES = {
+    "visit_created": "created the visit",
+    "milestone_status_changed": "changed the status",
+    "milestone_owner_changed": "changed the owner",
+    "milestone_due_date_changed": "moved the due date",
+    "milestone_snoozed": "snoozed it",
+    "approval_requested": "asked for sign-off",
+    "approval_approved": "approved it",
+    "approval_rejected": "rejected it",
+    "reminder_failed": "could not post a reminder",
+}
 
 
 def due_word(*, estimate: bool) -> str:

@@ -3,7 +3,7 @@
 Nothing here talks to Slack or the database: each function takes what it shows (and `today`,
 for "3 working days left") and returns blocks. Whatever a person or a letter wrote (names,
 labels, notes, reasons, evidence, inspectors, file names) goes into mrkdwn and notification
-text through `escape` (handlers.text.escape_mrkdwn) once, so Slack shows it and never obeys it;
+text through `escape` (handlers.core.text.escape_mrkdwn) once, so Slack shows it and never obeys it;
 `plain_text` fields take it as it is. Slack's limits are kept here, in one place:
 50 blocks a message (100 in a modal or the Home tab), 3,000 characters a text, 75 a button.
 """
@@ -20,11 +20,15 @@ from handlers.core.results import HomeItem, SettingsShown, Timeline, VisitSummar
 from handlers.core.text import escape_mrkdwn
 from handlers.core.visits import settings_now
 from handlers.core.wording import (
+    ACTION_NAMES,
+    REMINDER_LEADS,
     SOURCE_NAMES,
+    STATUS_MARKS,
     VISIT_TYPE_NAMES,
     EventLike,
     MilestoneLike,
     VisitLike,
+    due_phrase,
     due_word,
     user,
     visit_title,
@@ -42,7 +46,6 @@ MAX_TEXT = 3000
 MAX_BUTTON_TEXT = 75
 MAX_PLAIN_INPUT = 3000
 
-STATUS_MARKS = {"open": "⏳", "acknowledged": "👀", "done": "✅", "waived": "➖"}
 
 # Action and callback ids: the contract between these builders and the listeners.
 LETTER_MODAL = "letter_modal"
@@ -64,7 +67,7 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 escape = escape_mrkdwn
-"""Slack mrkdwn needs &, < and > escaped; letters contain all three (see handlers.text)."""
+"""Slack mrkdwn needs &, < and > escaped; letters contain all three (see handlers.core.text)."""
 
 
 def plain(text: str, limit: int = MAX_TEXT) -> dict[str, Any]:
@@ -105,21 +108,6 @@ def fit(blocks: list[Block], *, limit: int = MAX_MESSAGE_BLOCKS) -> list[Block]:
         return blocks
     kept = blocks[: limit - 1]
     return [*kept, context(f"…and {len(blocks) - len(kept)} more not shown here.")]
-
-
-def due_phrase(*, due: date, today: date, calendar: WorkingDayCalendar) -> str:
-    """How far away a date is, in the working days that count: "3 working days left"."""
-    if due == today:
-        return "due today"
-    if due > today:
-        left = calendar.working_days_between(today, due)
-        if left == 0:
-            return "no working days left"
-        return f"{left} working day{'s' if left != 1 else ''} left"
-    late = calendar.working_days_between(due, today)
-    if late == 0:
-        return "overdue"
-    return f"{late} working day{'s' if late != 1 else ''} overdue"
 
 
 def _visit_facts(visit: VisitLike) -> str:
@@ -658,25 +646,6 @@ MILESTONE_MENU = "milestone_menu"
 DONE_MODAL = "milestone_done_modal"
 SIGN_OFF_MODAL = "milestone_sign_off_modal"
 ASSIGN_MODAL = "milestone_assign_modal"
-
-REMINDER_LEADS = {
-    "ahead": ":bell: Reminder",
-    "due_day": ":alarm_clock: Due today",
-    "catch_up": ":bell: Catching up",
-    "overdue": ":rotating_light: Overdue",
-    "escalation": ":rotating_light: Escalated: overdue",
-}
-ACTION_NAMES = {
-    "visit_created": "created the visit",
-    "milestone_status_changed": "changed the status",
-    "milestone_owner_changed": "changed the owner",
-    "milestone_due_date_changed": "moved the due date",
-    "milestone_snoozed": "snoozed it",
-    "approval_requested": "asked for sign-off",
-    "approval_approved": "approved it",
-    "approval_rejected": "rejected it",
-    "reminder_failed": "could not post a reminder",
-}
 
 
 def message_key_for_reminder(reminder_id: int) -> str:

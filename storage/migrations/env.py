@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import storage.teams  # noqa: F401  (the Teams table, visit_conversations)
 from storage.db import create_engine_for
 
 config = context.config
