@@ -22,14 +22,15 @@ from microsoft_agents.hosting.core import TurnContext
 from sqlalchemy.engine import Engine
 
 from handlers.core.access import Actor, Workspace
-from handlers.errors import UserError
-from handlers.intake import file_origin
+from handlers.core.errors import UserError
+from handlers.slack.intake import file_origin
 from handlers.teams import cards, usecases
 from handlers.teams.members import ConversationMembers
 from handlers.teams.messages import REOPEN, help_text, read_command, without_mention
 from handlers.teams.outgoing import message, post_to_conversation
 from handlers.teams.usecases import Conversation, TeamsAsker
 from scheduler.calendar import WorkingDayCalendar, london_date
+from scheduler.letters import LetterFacts
 from scheduler.planning import ReminderDefaults
 from storage.teams import conversation_without_message, teams_workspace
 
@@ -237,7 +238,7 @@ class TeamsBot:
                 "Attach the letter again."
             )
 
-        def read() -> dict[str, Any]:
+        def read() -> LetterFacts:
             return usecases.read_attached_letter(
                 name=name, file_type=file_type, url=url, allowed_origin=origin
             )
@@ -245,7 +246,7 @@ class TeamsBot:
         self._read_in_background(context, read, filename=name)
 
     def _read_in_background(
-        self, context: TurnContext, read: Callable[[], dict[str, Any]], *, filename: str | None
+        self, context: TurnContext, read: Callable[[], LetterFacts], *, filename: str | None
     ) -> None:
         """Reading a letter can take many seconds (a PDF, in the sandbox), and Teams waits about
         15 s for the answer to its POST: the activity is answered at once, and the preview follows
@@ -259,7 +260,7 @@ class TeamsBot:
         self,
         adapter: Any,
         activity: Activity,
-        read: Callable[[], dict[str, Any]],
+        read: Callable[[], LetterFacts],
         filename: str | None,
     ) -> None:
         reply: Activity | None
@@ -287,7 +288,7 @@ class TeamsBot:
             logger.exception("could not send a letter's preview to Teams")
 
     async def _preview(
-        self, activity: Activity, *, facts: dict[str, Any], filename: str | None
+        self, activity: Activity, *, facts: LetterFacts, filename: str | None
     ) -> Activity | None:
         """The letter kept as a draft, and its preview; None if this message was read already."""
         tenant = tenant_of(activity)
@@ -354,7 +355,7 @@ class TeamsBot:
             raise UserError("That button is out of date. Send `help` for what I can do.")
         if verb in cards.DRAFT_VERBS:
             return await self._draft_verb(context, verb, data)
-        if verb in usecases.SLACK_ACTIONS:
+        if verb in usecases.TEAMS_VERBS:
             return await self._milestone_verb(context, verb, data)
         raise usecases.not_in_teams_yet(verb)
 
@@ -384,8 +385,6 @@ class TeamsBot:
             note=str(data.get("note") or data.get("reason") or "").strip() or None,
             owner_user_id=str(data.get("owner") or "") or None,
         )
-        if clicked.refusal:
-            raise UserError(clicked.refusal)
         names = await self._names(context)
         today, calendar = self.ctx.today(), self.ctx.calendar
         if clicked.reminder_id is not None:

@@ -1,6 +1,6 @@
 """Adaptive Cards (schema 1.5): every card the Teams front end shows, built by pure functions.
 
-The twin of `handlers.blocks` for Teams: the same words (the phrases and labels come from
+The twin of `handlers.slack.blocks` for Teams: the same words (the phrases and labels come from
 there), the same facts, no I/O and no SDK. Every button is an `Action.Execute` whose `verb` is
 one of `VERBS`, with the draft or milestone it is about in `data`; Teams sends the click back as
 an `adaptiveCard/action` invoke, and the answer to it is the card again, updated.
@@ -17,23 +17,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from handlers.blocks import (
+from handlers.core.results import HomeItem, VisitSummary
+from handlers.core.wording import (
     ACTION_NAMES,
     REMINDER_LEADS,
     SOURCE_NAMES,
     STATUS_MARKS,
     VISIT_TYPE_NAMES,
     EventLike,
-    HomeItem,
     MilestoneLike,
     VisitLike,
-    VisitSummary,
     due_phrase,
-    is_estimate,
+    due_word,
     visit_title,
 )
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
+from scheduler.letters import LetterFacts, MilestoneFact
 from scheduler.rules import MILESTONE_LABELS, MilestoneKind
 
 Card = dict[str, Any]
@@ -154,7 +154,7 @@ def at_time(moment: datetime) -> str:
 
 def letter_preview_card(
     *,
-    facts: dict[str, Any],
+    facts: LetterFacts,
     draft_id: int,
     today: date,
     calendar: WorkingDayCalendar,
@@ -162,22 +162,21 @@ def letter_preview_card(
 ) -> Card:
     """A letter read: each date, where it came from and the sentence that says it, and what to
     check; Create visit / Edit dates / Dismiss until someone does one (`settled` says who)."""
-    kind = VISIT_TYPE_NAMES.get(facts["visit_type"], facts["visit_type"])
-    title = f"{facts['local_authority'] or 'Unknown authority'}: {kind.lower()}"
+    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
+    title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
     body: list[Element] = [heading(f"Letter read: {literal(title)}"), subtle(facts_line(facts))]
-    milestones = facts["milestones"]
-    if not milestones:
+    if not facts.milestones:
         body.append(text_block("I found no deadlines in this letter."))
-    for milestone in milestones:
+    for milestone in facts.milestones:
         body.append(_preview_date(milestone, today=today, calendar=calendar))
-    if facts["warnings"]:
+    if facts.warnings:
         body.append(
             {
                 "type": "Container",
                 "style": "warning",
                 "items": [
                     text_block("**Please check**"),
-                    *(text_block(f"- {literal(warning)}") for warning in facts["warnings"]),
+                    *(text_block(f"- {literal(warning)}") for warning in facts.warnings),
                 ],
             }
         )
@@ -195,59 +194,47 @@ def letter_preview_card(
     )
 
 
-def preview_dates(facts: dict[str, Any]) -> list[tuple[str, date]]:
+def preview_dates(facts: LetterFacts) -> list[tuple[str, date]]:
     """(label, date) of each date a preview shows, in its order: what Slack's preview shows too."""
-    return [
-        (MILESTONE_LABELS.get(MilestoneKind(m["kind"]), m["kind"]), date.fromisoformat(m["due"]))
-        for m in facts["milestones"]
-    ]
+    return [(m.label, m.due) for m in facts.milestones]
 
 
 def _preview_date(
-    milestone: dict[str, Any], *, today: date, calendar: WorkingDayCalendar
+    milestone: MilestoneFact, *, today: date, calendar: WorkingDayCalendar
 ) -> Element:
-    due = date.fromisoformat(milestone["due"])
-    word = "expected" if is_estimate(kind=milestone["kind"], source=milestone["source"]) else "due"
-    label = MILESTONE_LABELS.get(MilestoneKind(milestone["kind"]), milestone["kind"])
+    due = milestone.due
     items: list[Element] = [
         text_block(
-            f"**{literal(label)}**: {word} {format_long(due)} "
-            f"({due_phrase(due=due, today=today, calendar=calendar)}), "
-            f"{SOURCE_NAMES[milestone['source']]}"
+            f"**{literal(milestone.label)}**: {due_word(estimate=milestone.estimate)} "
+            f"{format_long(due)} ({due_phrase(due=due, today=today, calendar=calendar)}), "
+            f"{SOURCE_NAMES[milestone.source]}"
         )
     ]
-    if milestone.get("evidence"):
-        evidence = clip(" ".join(milestone["evidence"].split()), MAX_EVIDENCE)
+    if milestone.evidence:
+        evidence = clip(" ".join(milestone.evidence.split()), MAX_EVIDENCE)
         items.append(subtle(f"“{literal(evidence)}”"))
-    if milestone["source"] == "rule" and milestone.get("rule"):
-        items.append(subtle(f"_{literal(clip(milestone['rule'], 300))}_"))
+    if milestone.source == "rule" and milestone.rule:
+        items.append(subtle(f"_{literal(clip(milestone.rule, 300))}_"))
     return {"type": "Container", "separator": True, "items": items}
 
 
-def facts_line(facts: dict[str, Any]) -> str:
+def facts_line(facts: LetterFacts) -> str:
     parts = []
-    letter_date = facts.get("letter_date")
-    parts.append(
-        f"letter {format_long(date.fromisoformat(letter_date))}"
-        if letter_date
-        else "letter date not found"
-    )
-    if facts.get("visit_dates"):
-        parts.append(
-            "visit "
-            + " and ".join(format_long(date.fromisoformat(d)) for d in facts["visit_dates"])
-        )
-    if facts.get("inspectors"):
-        parts.append("inspectors " + literal(", ".join(facts["inspectors"])))
+    letter_date = facts.letter_date
+    parts.append(f"letter {format_long(letter_date)}" if letter_date else "letter date not found")
+    if facts.visit_dates:
+        parts.append("visit " + " and ".join(format_long(day) for day in facts.visit_dates))
+    if facts.inspectors:
+        parts.append("inspectors " + literal(", ".join(facts.inspectors)))
     return " · ".join(parts)
 
 
-def edit_dates_card(*, facts: dict[str, Any], draft_id: int) -> Card:
+def edit_dates_card(*, facts: LetterFacts, draft_id: int) -> Card:
     """Edit dates: each date as a date input, then Create visit with the dates as corrected."""
-    kind = VISIT_TYPE_NAMES.get(facts["visit_type"], facts["visit_type"])
-    title = f"{facts['local_authority'] or 'Unknown authority'}: {kind.lower()}"
+    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
+    title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
     body: list[Element] = [heading(f"Check the dates: {literal(title)}")]
-    read = {m["kind"]: m["due"] for m in facts["milestones"]}
+    read = {m.kind.value: m.due.isoformat() for m in facts.milestones}
     for kind_ in MilestoneKind:
         body.append(
             {
@@ -276,7 +263,7 @@ def edit_dates_card(*, facts: dict[str, Any], draft_id: int) -> Card:
 
 def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar) -> str:
     mark = STATUS_MARKS.get(milestone.status, "•")
-    word = "expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "due"
+    word = due_word(estimate=milestone.estimate)
     if milestone.status in ("done", "waived"):
         distance = milestone.status
     else:
@@ -565,7 +552,7 @@ def reminder_card(
 ) -> Card:
     """A reminder: what is due, when, how far away in working days; who did what since; buttons."""
     lead = REMINDER_LEADS.get(kind, ":bell: Reminder").split(" ", 1)[1]
-    word = "Expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "Due"
+    word = due_word(estimate=milestone.estimate).capitalize()
     if milestone.status in ("done", "waived"):
         state = f"**{milestone.status}**"
     else:

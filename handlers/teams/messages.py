@@ -3,7 +3,7 @@
 In a channel or a group chat a message reaches the bot only when it @mentions it, and the
 mention is part of the text (`<at>Ofsted bot</at> show st-helens-2106`); in a personal chat the
 command is bare. Either way the words after it are the slash command's words, read by the same
-parser (`handlers.commandline`), and its answers are the slash command's answers with
+parser (`handlers.core.commandline`), and its answers are the slash command's answers with
 `/ofsted ` taken off the examples and Slack's mrkdwn turned into Teams' Markdown.
 """
 
@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from html import unescape
 
-from handlers.blocks import HELP_TEXT
-from handlers.commandline import Command, parse_command
-from handlers.errors import UserError
+from handlers.core.commandline import Command, parse_command
+from handlers.core.errors import UserError
+from handlers.slack.blocks import HELP_TEXT
 
 # Teams' own verbs beyond the slash command's: reopening a closed visit.
 REOPEN = "reopen"

@@ -1,10 +1,10 @@
 """The one place the Teams front end reaches the bot's use cases: everything it does to visits.
 
 Each function here is what a Teams message or card click asks for, in plain values (who asks,
-which visit, when) with a plain result, or a `UserError` whose message is the answer. Today they
-call the storage and the policy directly (`storage.repo`, `handlers.core.access`,
-`handlers.visits`); they are the functions to repoint at the platform-free core
-(`handlers/core/`) once it exists, and nothing else in `handlers/teams/` touches the database.
+which visit, when) with a plain result, or a `UserError` whose message is the answer. Milestone
+changes and creating a visit from a draft call the platform-free core (`handlers/core/`); list,
+show, close and the drafts' own answers still read storage here, in Teams' own words (issue 13
+repoints them), and nothing else in `handlers/teams/` touches the database.
 
 All of them are synchronous (the database is): the activity handler runs them on a thread.
 """
@@ -15,25 +15,27 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from handlers import blocks
-from handlers.context import HandlerContext
+from handlers.core import letters, visits
 from handlers.core.access import NOT_FOUND, Actor, Decision, VisitFacts, can_manage, can_see
-from handlers.errors import Refused, UserError
-from handlers.intake import SharedFile, facts_from_file, facts_from_text
-from handlers.members import Asker
-from handlers.milestones import Click, apply_click
+from handlers.core.context import CoreContext
+from handlers.core.errors import Refused, UserError
+from handlers.core.milestones import MilestoneChange, Verb, change_milestone
+from handlers.core.people import Asker, KnownMembers
+from handlers.core.results import Refusal, VisitListing
+from handlers.core.visits import KeepWithVisit, visit_facts, visit_listing
+from handlers.slack.intake import SharedFile, facts_from_file
 from handlers.teams import cards
 from handlers.teams.messages import for_teams
-from handlers.visits import VisitListing, create_visit_from_facts, visit_facts, visit_listing
+from scheduler.letters import LetterFacts
 from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo, teams
 from storage.db import read_scope, session_scope
-from storage.models import AuditEvent, LetterDraft, Milestone, Reminder, Visit
+from storage.models import AuditEvent, LetterDraft, Milestone, Visit
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,11 @@ class TeamsAsker:
 
     def sees(self, facts: VisitFacts) -> Decision:
         return can_see(self.actor, facts, channel_members=self.channel_members(facts))
+
+    @property
+    def core(self) -> Asker:
+        """The same person as the core's use cases take them."""
+        return Asker(actor=self.actor, membership=KnownMembers(self.members))
 
     def visible_to(self) -> repo.VisibleTo:
         if self.actor.is_admin:
@@ -93,7 +100,7 @@ class ShownVisit:
 class CreatedVisit:
     visit: Visit
     milestones: list[Milestone]
-    facts: dict[str, Any]
+    facts: LetterFacts
 
 
 def conversations_to_ask_about(*, engine: Engine, tenant_id: str) -> dict[str, str]:
@@ -164,9 +171,9 @@ def not_in_teams_yet(what: str) -> UserError:
 
 def read_attached_letter(
     *, name: str, file_type: str, url: str, allowed_origin: str
-) -> dict[str, Any]:
+) -> LetterFacts:
     """A letter attached in Teams, downloaded from `allowed_origin` only and read within the same
-    bounds as a file shared in Slack (handlers.intake, scheduler.sandbox)."""
+    bounds as a file shared in Slack (handlers.slack.intake, scheduler.sandbox)."""
     shared = SharedFile(id="", name=name, filetype=file_type.lower(), size=0, url=url)
     if not shared.looks_like_a_letter:
         raise UserError(f"{name} is not a PDF, Word or text file: attach the letter Ofsted sent.")
@@ -176,15 +183,15 @@ def read_attached_letter(
         raise UserError(error.message.replace("Slack", "Teams")) from None
 
 
-def read_pasted_letter(text: str) -> dict[str, Any]:
-    return facts_from_text(text)
+def read_pasted_letter(text: str) -> LetterFacts:
+    return letters.facts_from_text(text)
 
 
 def save_letter(
     *,
     engine: Engine,
     asker: TeamsAsker,
-    facts: dict[str, Any],
+    facts: LetterFacts,
     filename: str | None,
     conversation: Conversation,
     message_id: str | None,
@@ -195,7 +202,7 @@ def save_letter(
     with session_scope(engine) as session:
         draft = repo.save_letter_draft(
             session=session,
-            facts=facts,
+            facts=facts.to_json(),
             created_by=asker.user_id,
             now=now,
             filename=filename,
@@ -216,21 +223,8 @@ def create_visit_from_draft(
     defaults: ReminderDefaults,
 ) -> CreatedVisit:
     """Create visit: the draft's facts as read, in the conversation the letter came to, once."""
-    with session_scope(engine) as session:
-        draft = _resolve_draft(
-            session=session, asker=asker, draft_id=draft_id, status="created", now=now
-        )
-        visit = create_visit_from_facts(
-            session=session,
-            facts=draft.facts,
-            channel_id=conversation.channel_id,
-            actor_user_id=asker.user_id,
-            now=now,
-            defaults=defaults,
-            workspace=asker.actor.workspace,
-        )
-        draft.visit_id = visit.id
-        session.add(draft)
+
+    def keep_conversation(session: Session, visit: Visit) -> None:
         teams.save_visit_conversation(
             session=session,
             visit_id=visit.id or 0,
@@ -241,24 +235,33 @@ def create_visit_from_draft(
             reference=conversation.reference,
             now=now,
         )
-        milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
-        facts = dict(draft.facts)
-        session.expunge_all()
-    return CreatedVisit(visit=visit, milestones=milestones, facts=facts)
+
+    created = visits.create_visit_from_draft(
+        CoreContext(engine=engine, defaults=defaults, clock=lambda: now),
+        asker=asker.core,
+        draft_id=draft_id,
+        keep_with_visit=KeepWithVisit(channel_id=conversation.channel_id, keep=keep_conversation),
+    )
+    if isinstance(created, Refusal):
+        raise UserError(_teams_names(for_teams(created.text)))
+    assert created.facts is not None  # made from a draft
+    return CreatedVisit(
+        visit=created.timeline.visit, milestones=created.timeline.milestones, facts=created.facts
+    )
 
 
 def dismiss_draft(
     *, engine: Engine, asker: TeamsAsker, draft_id: int, now: datetime
-) -> dict[str, Any]:
+) -> LetterFacts:
     """Dismiss: no visit; the draft's facts, for the card that says so."""
     with session_scope(engine) as session:
         draft = _resolve_draft(
             session=session, asker=asker, draft_id=draft_id, status="dismissed", now=now
         )
-        return dict(draft.facts)
+        return LetterFacts.from_json(draft.facts)
 
 
-def draft_facts(*, engine: Engine, asker: TeamsAsker, draft_id: int) -> dict[str, Any]:
+def draft_facts(*, engine: Engine, asker: TeamsAsker, draft_id: int) -> LetterFacts:
     """Edit dates: the facts a pending draft holds."""
     with read_scope(engine) as session:
         draft = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=asker.team_id)
@@ -266,7 +269,7 @@ def draft_facts(*, engine: Engine, asker: TeamsAsker, draft_id: int) -> dict[str
             raise UserError("I can't find that letter any more. Share it again.")
         if draft.status != "pending":
             raise UserError(_already(draft.status, draft.resolved_by))
-        return dict(draft.facts)
+        return LetterFacts.from_json(draft.facts)
 
 
 @dataclass(frozen=True)
@@ -279,7 +282,6 @@ class ClickedMilestone:
     history: list[AuditEvent]
     reminder_id: int | None
     reminder_kind: str | None
-    refusal: str | None
 
 
 def click_milestone(
@@ -295,50 +297,47 @@ def click_milestone(
     note: str | None = None,
     owner_user_id: str | None = None,
 ) -> ClickedMilestone:
-    """Acknowledge, Mark done, Snooze, Assign, Request sign-off, Approve, Reject: the same change,
-    checks, audit and idempotency (`key`: the same for a retry of this very click) as Slack's
-    buttons, through the Slack listeners' own function until the core has it."""
-    ctx = HandlerContext(engine=engine, bot_token=None, defaults=defaults, clock=lambda: now)
-    click = Click(
-        verb=SLACK_ACTIONS[verb],
-        milestone_id=milestone_id,
-        user_id=asker.user_id,
-        key=key,
-        note=note,
-        owner_user_id=owner_user_id,
+    """Acknowledge, Mark done, Snooze, Assign, Request sign-off, Approve, Reject: the core's
+    change, with its checks, audit and idempotency (`key`: the same for a retry of this very
+    click); a refusal is raised as the answer, in Teams' words."""
+    reminder_id = None
+    if message_key and message_key.startswith("reminder:") and message_key[9:].isdigit():
+        reminder_id = int(message_key[9:])
+    changed = change_milestone(
+        CoreContext(engine=engine, defaults=defaults, clock=lambda: now),
+        asker=asker.core,
+        change=MilestoneChange(
+            verb=TEAMS_VERBS[verb],
+            milestone_id=milestone_id,
+            user_id=asker.user_id,
+            key=key,
+            note=note,
+            owner_user_id=owner_user_id,
+        ),
+        reminder_id=reminder_id,
     )
-    with ctx.session() as session:
-        # TeamsAsker answers the questions the Slack Asker does (team, actor, channel members).
-        visit, milestone, refusal = apply_click(
-            ctx=ctx, session=session, click=click, asker=cast(Asker, asker)
-        )
-        reminder = None
-        if message_key and message_key.startswith("reminder:") and message_key[9:].isdigit():
-            reminder = session.get(Reminder, int(message_key[9:]))
-        shown = ClickedMilestone(
-            visit=visit,
-            milestone=milestone,
-            milestones=repo.list_milestones(session=session, visit_id=visit.id or 0),
-            history=repo.list_milestone_events(session=session, milestone_id=milestone.id or 0),
-            reminder_id=reminder.id if reminder else None,
-            reminder_kind=reminder.kind if reminder else None,
-            refusal=_teams_names(for_teams(refusal)) if refusal else None,
-        )
-        session.flush()
-        session.expunge_all()
-    return shown
+    if isinstance(changed, Refusal):
+        raise UserError(_teams_names(for_teams(changed.text)))
+    return ClickedMilestone(
+        visit=changed.visit,
+        milestone=changed.milestone,
+        milestones=changed.milestones,
+        history=changed.history,
+        reminder_id=reminder_id if changed.reminder_kind else None,
+        reminder_kind=changed.reminder_kind,
+    )
 
 
-SLACK_ACTIONS = {
-    cards.ACKNOWLEDGE: blocks.ACKNOWLEDGE,
-    cards.MARK_DONE: blocks.MARK_DONE,
-    cards.SNOOZE: blocks.SNOOZE,
-    cards.ASSIGN: blocks.ASSIGN,
-    cards.REQUEST_SIGN_OFF: blocks.REQUEST_SIGN_OFF,
-    cards.APPROVE: blocks.APPROVE,
-    cards.REJECT: blocks.REJECT,
+TEAMS_VERBS = {
+    cards.ACKNOWLEDGE: Verb.ACKNOWLEDGE,
+    cards.MARK_DONE: Verb.MARK_DONE,
+    cards.SNOOZE: Verb.SNOOZE,
+    cards.ASSIGN: Verb.ASSIGN,
+    cards.REQUEST_SIGN_OFF: Verb.REQUEST_SIGN_OFF,
+    cards.APPROVE: Verb.APPROVE,
+    cards.REJECT: Verb.REJECT,
 }
-"""The Teams verbs the adapter can do today, as the Slack listeners name them."""
+"""The Teams verbs, as the core names them."""
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -421,4 +420,4 @@ def _teams_names(refusal: str) -> str:
 
 def _unit_of_work(engine: Engine) -> AbstractContextManager[Session]:
     """One unit of work; a `Refused` raised in it still commits the refusal's audit event."""
-    return HandlerContext(engine=engine, bot_token=None).session()
+    return CoreContext(engine=engine).session()

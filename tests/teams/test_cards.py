@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from handlers.blocks import HomeItem, VisitSummary
+from handlers.core.results import HomeItem, VisitSummary
 from handlers.teams import cards
 from scheduler.calendar import WorkingDayCalendar
 from scheduler.letters import read_letter
@@ -60,6 +60,7 @@ class FakeMilestone:
     evidence: str | None = None
     needs_approval: bool = True
     approval_status: str | None = None
+    estimate: bool = False
 
 
 @dataclass
@@ -71,7 +72,7 @@ class FakeEvent:
     at: Any = datetime(2026, 4, 29, 8, 5, tzinfo=UTC)
 
 
-FACTS = read_letter(EXAMPLE.read_text()).to_json()
+FACTS = read_letter(EXAMPLE.read_text())
 PEOPLE = [("29:alice", "Alice Officer"), ("29:bob", "Bob Colleague")]
 REQUESTED = FakeMilestone(approval_status="requested")
 CARDS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.offline.connector import ConnectorStandIn
-from handlers.blocks import HELP_TEXT
+from handlers.slack.blocks import HELP_TEXT
 from tests.teams.conftest import CHANNEL, ENTRA_TOKEN, TeamsBotUnderTest
 
 EXAMPLE = (

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.offline.connector import Recorded
-from handlers import blocks
+from handlers.slack import blocks
 from handlers.teams.cards import VERBS
 from scheduler.calendar import WorkingDayCalendar
 from scheduler.letters import read_letter
@@ -103,7 +103,7 @@ def test_an_attached_letter_gives_a_preview_with_the_dates_slack_shows(
 ) -> None:
     preview = attach_letter(teams_bot)
 
-    facts = read_letter(EXAMPLE.read_text()).to_json()
+    facts = read_letter(EXAMPLE.read_text())
     slack = blocks.letter_preview_blocks(
         facts=facts, draft_id=1, today=DAY_AFTER_LETTER.date(), calendar=WorkingDayCalendar()
     )

@@ -5,7 +5,7 @@ keeps, for such a visit only, the Bot Connector service URL and the conversation
 replies and reminders go to. No existing row changes.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 
 revision: str = "0008"
 # Re-chained at merge onto whatever is the head then.
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

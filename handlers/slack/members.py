@@ -1,4 +1,4 @@
-"""Who is asking, and who is in a channel: the Slack side of the access policy.
+"""Who is asking, and who is in a channel: what Slack tells the access policy.
 
 `handlers.core.access` decides from plain values; this module gets them. The members of a
 channel come from `conversations.members` (paged, private channels included), kept a few minutes
@@ -10,15 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.core.access import Actor, Decision, VisitFacts, Workspace, can_see
-from storage.repo import VisibleTo
+from handlers.core.access import Actor, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -116,13 +115,17 @@ class ChannelMembers:
         cursor: str | None = None
         try:
             while True:
-                page = client.conversations_members(channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor)
+                page = client.conversations_members(
+                    channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor
+                )
                 members.update(page.get("members") or [])
                 cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
                 if not cursor:
                     return frozenset(members), self._kept_seconds
         except SlackApiError as error:
-            logger.warning("could not read the members of %s: %s", channel_id, error.response.get("error"))
+            logger.warning(
+                "could not read the members of %s: %s", channel_id, error.response.get("error")
+            )
             return frozenset(), NOT_READABLE_KEPT_SECONDS
 
     def forget(self, channel_id: str) -> None:
@@ -132,34 +135,14 @@ class ChannelMembers:
 
 
 @dataclass(frozen=True)
-class Asker:
-    """The person asking, with the means to find out which channels they are in."""
+class SlackMembership:
+    """The core's `Membership`, answered by Slack through the kept `ChannelMembers`."""
 
-    actor: Actor
     client: WebClient
     members: ChannelMembers
 
-    @property
-    def user_id(self) -> str:
-        return self.actor.user_id
+    def of(self, channel_id: str) -> frozenset[str]:
+        return self.members.of(self.client, channel_id)
 
-    @property
-    def team_id(self) -> str:
-        return self.actor.workspace.team_id
-
-    def channel_members(self, facts: VisitFacts) -> frozenset[str]:
-        """The members of the visit's channel; none to look up for a visit kept in a DM, or for
-        someone whose answer does not depend on them (another workspace, an administrator)."""
-        if facts.in_direct_message or self.actor.is_admin or not self.actor.workspace.holds(facts.workspace):
-            return frozenset()
-        return self.members.for_person(self.client, facts.channel_id or "", self.user_id)
-
-    def sees(self, facts: VisitFacts) -> Decision:
-        return can_see(self.actor, facts, channel_members=self.channel_members(facts))
-
-    def visible_to(self, channel_ids: Iterable[str]) -> VisibleTo:
-        """The query filter for what this person may see, given the channels holding visits."""
-        if self.actor.is_admin:
-            return VisibleTo(team_id=self.team_id, user_id=self.user_id, channel_ids=None)
-        mine = frozenset(c for c in channel_ids if self.user_id in self.members.of(self.client, c))
-        return VisibleTo(team_id=self.team_id, user_id=self.user_id, channel_ids=mine)
+    def for_person(self, channel_id: str, user_id: str) -> frozenset[str]:
+        return self.members.for_person(self.client, channel_id, user_id)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 
-from handlers.forms import FormErrors
+from handlers.core.errors import Refused, UserError
+from handlers.core.results import Refusal
+from handlers.slack.forms import FormErrors
 
 logger = logging.getLogger(__name__)
 
@@ -23,25 +25,31 @@ SOMETHING_WENT_WRONG = (
 
 DATABASE_NOT_ANSWERING = (
     ":hourglass: I can't read the visits just now: the database is not answering. Nothing was "
-    "changed. Please try again in a minute; if it keeps happening, tell whoever looks after this bot."
+    "changed. Please try again in a minute; if it keeps happening, tell whoever looks after this "
+    "bot."
 )
 
 # The ack when the work queue is full: said at once, and nothing is done with the request.
 BUSY = "I'm busy: nothing was changed, try again in a minute"
 
 Work = Callable[..., None]
+__all__ = [
+    "BUSY",
+    "DATABASE_NOT_ANSWERING",
+    "SOMETHING_WENT_WRONG",
+    "Refused",
+    "UserError",
+    "answers_errors",
+    "unless_refused",
+]
+Result = TypeVar("Result")
 
 
-class UserError(Exception):
-    """Something the user can put right: the message says what was wrong and what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class Refused(UserError):
-    """Someone may not do this: nothing was changed, and the attempt is in the audit log."""
+def unless_refused(result: Result | Refusal) -> Result:
+    """A use case's result; its refusal raised, for `answers_errors` to tell the person."""
+    if isinstance(result, Refusal):
+        raise UserError(result.text)
+    return result
 
 
 def tell_user(*, body: dict[str, Any], client: WebClient, respond: Any, text: str) -> None:
@@ -74,7 +82,9 @@ def answers_errors(work: Work) -> Callable[[dict[str, Any], WebClient, Any, Any]
     is called with them as keywords.
     """
 
-    def run_answering_errors(body: dict[str, Any], client: WebClient, respond: Any, context: Any) -> None:
+    def run_answering_errors(
+        body: dict[str, Any], client: WebClient, respond: Any, context: Any
+    ) -> None:
         try:
             work(body=body, client=client, respond=respond, context=context)
         except FormErrors:

@@ -19,23 +19,24 @@ from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from handlers import blocks, exports
-from handlers.commandline import Command, parse_command
-from handlers.context import HandlerContext
+from handlers.core import visits
 from handlers.core.access import VisitFacts
-from handlers.delivery import send_export
-from handlers.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG, UserError, answers_errors
-from handlers.members import Asker
-from handlers.visits import (
-    find_visit,
-    no_such_visit,
-    require_manager,
-    visit_facts,
-    visit_listing,
-    visit_timeline,
+from handlers.core.commandline import Command, parse_command
+from handlers.core.exports import export_visit
+from handlers.core.people import Asker
+from handlers.core.visits import no_such_visit, visit_facts, visit_listing
+from handlers.slack import blocks
+from handlers.slack.blocks import Block
+from handlers.slack.context import HandlerContext
+from handlers.slack.delivery import send_export
+from handlers.slack.errors import (
+    DATABASE_NOT_ANSWERING,
+    SOMETHING_WENT_WRONG,
+    UserError,
+    answers_errors,
+    unless_refused,
 )
 from scheduler.calendar import WorkingDayCalendar
-from scheduler.planning import replan_visit
 from storage import repo
 from storage.changes import DatabaseNotAnswering, ReadingTakesLong, on_daemon_thread
 
@@ -43,7 +44,9 @@ logger = logging.getLogger(__name__)
 
 # Slack waits 3 s for the ack; an answer not read by then follows through the response_url.
 ANSWER_IN_ACK_WITHIN_SECONDS = 1.5
-ANSWER_FOLLOWS = ":hourglass_flowing_sand: This is taking longer than usual; the answer will follow here."
+ANSWER_FOLLOWS = (
+    ":hourglass_flowing_sand: This is taking longer than usual; the answer will follow here."
+)
 
 
 @dataclass(frozen=True)
@@ -51,11 +54,11 @@ class ReadAnswer:
     """An answer that only reads the database, given as the command's ack."""
 
     text: str
-    blocks: list[blocks.Block]
+    blocks: list[Block]
     ack_body: str  # the ack's JSON, encoded once for every ack that gives this answer
 
     @classmethod
-    def of(cls, *, text: str, shown: list[blocks.Block]) -> ReadAnswer:
+    def of(cls, *, text: str, shown: list[Block]) -> ReadAnswer:
         body = json.dumps({"text": text, "blocks": shown, "response_type": "ephemeral"})
         return cls(text=text, blocks=shown, ack_body=body)
 
@@ -67,7 +70,9 @@ def ack_with_body(ack: Ack, body: str) -> None:
     answer's cost (profiled). `Ack.response` is the attribute Bolt returns to Slack, in HTTP and
     Socket Mode alike, and is what ack() itself sets.
     """
-    ack.response = BoltResponse(status=200, body=body, headers={"content-type": "application/json;charset=utf-8"})
+    ack.response = BoltResponse(
+        status=200, body=body, headers={"content-type": "application/json;charset=utf-8"}
+    )
 
 
 def acknowledge(ack: Ack) -> None:
@@ -95,7 +100,9 @@ def register(app: App, ctx: HandlerContext) -> None:
             ack_with_body(ack, HELP.ack_body)
             return
         try:
-            answer = READ_IN_ACK[command.name](ctx=ctx, asker=ctx.asker(body, client), command=command, today=ctx.today())
+            answer = READ_IN_ACK[command.name](
+                ctx=ctx, asker=ctx.asker(body, client), command=command, today=ctx.today()
+            )
         except UserError as error:
             ack(text=f":x: {error.message}")
         except DatabaseNotAnswering as error:
@@ -111,9 +118,13 @@ def register(app: App, ctx: HandlerContext) -> None:
             ack_with_body(ack, answer.ack_body)
 
     @answers_errors
-    def handle_ofsted_command(*, body: dict[str, Any], client: WebClient, respond: Any, context: Any) -> None:
+    def handle_ofsted_command(
+        *, body: dict[str, Any], client: WebClient, respond: Any, context: Any
+    ) -> None:
         command = parse_command(body.get("text") or "")
-        SUBCOMMANDS[command.name](ctx=ctx, command=command, body=body, client=client, respond=respond)
+        SUBCOMMANDS[command.name](
+            ctx=ctx, command=command, body=body, client=client, respond=respond
+        )
 
     app.command("/ofsted")(ack=acknowledge, lazy=[handle_ofsted_command])
 
@@ -134,17 +145,27 @@ def _answer_late(done: Any, respond: Any) -> None:
 
 
 def handle_letter(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.letter_modal(channel_id=body.get("channel_id")))
+    client.views_open(
+        trigger_id=body["trigger_id"], view=blocks.letter_modal(channel_id=body.get("channel_id"))
+    )
 
 
 def handle_new(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.new_visit_modal(channel_id=body.get("channel_id")))
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=blocks.new_visit_modal(channel_id=body.get("channel_id")),
+    )
 
 
 Read = TypeVar("Read")
 
 
-def kept_or_read(ctx: HandlerContext, key: tuple[Any, ...], read: Callable[[], Read], then: Callable[[Read], ReadAnswer]) -> ReadAnswer:
+def kept_or_read(
+    ctx: HandlerContext,
+    key: tuple[Any, ...],
+    read: Callable[[], Read],
+    then: Callable[[Read], ReadAnswer],
+) -> ReadAnswer:
     """`then(read())`, `read()` kept while nothing is committed (keyed by all it depends on
     besides the data). When reading outlasts the ack, `then` runs once it is read, for the
     answer that follows through the response_url."""
@@ -152,7 +173,9 @@ def kept_or_read(ctx: HandlerContext, key: tuple[Any, ...], read: Callable[[], R
         kept = ctx.answers.get_or_read(key, read, within=ANSWER_IN_ACK_WITHIN_SECONDS)
     except ReadingTakesLong as late:
         reading = late.future
-        raise ReadingTakesLong(on_daemon_thread(lambda: then(reading.result()), name="late-answer")) from None
+        raise ReadingTakesLong(
+            on_daemon_thread(lambda: then(reading.result()), name="late-answer")
+        ) from None
     return then(kept)
 
 
@@ -169,14 +192,18 @@ def read_list(*, ctx: HandlerContext, asker: Asker, command: Command, today: dat
 
         def read() -> ReadAnswer:
             with ctx.reading() as session:
-                return list_answer(session=session, visible_to=shown_to, today=today, calendar=ctx.calendar)
+                return list_answer(
+                    session=session, visible_to=shown_to, today=today, calendar=ctx.calendar
+                )
 
         return kept_or_read(ctx, ("list", today, shown_to), read, lambda kept: kept)
 
     return kept_or_read(ctx, ("channels", asker.team_id), read_channels, answer)
 
 
-def list_answer(*, session: Session, visible_to: repo.VisibleTo, today: date, calendar: WorkingDayCalendar) -> ReadAnswer:
+def list_answer(
+    *, session: Session, visible_to: repo.VisibleTo, today: date, calendar: WorkingDayCalendar
+) -> ReadAnswer:
     """The soonest open visits; when there are more, the count and how to reach any of them."""
     listing = visit_listing(session=session, visible_to=visible_to)
     shown = blocks.visit_list_blocks(summaries=listing.summaries, today=today, calendar=calendar)
@@ -205,8 +232,14 @@ def read_show(*, ctx: HandlerContext, asker: Asker, command: Command, today: dat
             visit = repo.get_visit(session=session, reference=reference, team_id=asker.team_id)
             if visit is None:
                 return None
-            shown, text = visit_timeline(ctx=ctx, session=session, visit=visit, today=today)
-            return visit.id or 0, visit_facts(session=session, visit=visit), ReadAnswer.of(text=text, shown=shown)
+            shown, text = blocks.timeline_of(
+                visits.timeline(session=session, visit=visit), today=today, calendar=ctx.calendar
+            )
+            return (
+                visit.id or 0,
+                visit_facts(session=session, visit=visit),
+                ReadAnswer.of(text=text, shown=shown),
+            )
 
     def answer(kept: ShownVisit) -> ReadAnswer:
         if kept is not None:
@@ -215,19 +248,30 @@ def read_show(*, ctx: HandlerContext, asker: Asker, command: Command, today: dat
             if decision:
                 return shown
             # Audited after the answer, on a thread of its own: the ack is a read.
-            on_daemon_thread(lambda: _audit_hidden_show(ctx, asker, visit_id, decision.refusal), name="audit-refusal")
+            on_daemon_thread(
+                lambda: _audit_hidden_show(ctx, asker, visit_id, decision.refusal),
+                name="audit-refusal",
+            )
         with ctx.reading() as session:
             raise no_such_visit(session=session, reference=reference, asker=asker)
 
     return kept_or_read(ctx, ("show", reference, today, asker.team_id), read, answer)
 
 
-def _audit_hidden_show(ctx: HandlerContext, asker: Asker, visit_id: int, refusal: str | None) -> None:
+def _audit_hidden_show(
+    ctx: HandlerContext, asker: Asker, visit_id: int, refusal: str | None
+) -> None:
     try:
         with ctx.session() as session:
             repo.append_audit_event(
-                session=session, visit_id=visit_id, milestone_id=None, actor_user_id=asker.user_id,
-                action="visit_shown", now=ctx.now(), outcome="refused", note=refusal,
+                session=session,
+                visit_id=visit_id,
+                milestone_id=None,
+                actor_user_id=asker.user_id,
+                action="visit_shown",
+                now=ctx.now(),
+                outcome="refused",
+                note=refusal,
             )
     except Exception:
         logger.exception("could not audit a refused /ofsted show")
@@ -238,63 +282,57 @@ HELP = ReadAnswer.of(text="What ofsted-bot can do", shown=blocks.help_blocks())
 ANSWERED_IN_ACK = {"help", *READ_IN_ACK}
 
 
-def handle_export(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
-    asker = ctx.asker(body, client)
-    with ctx.session() as session:  # a refusal is written to the audit log
-        visit = find_visit(session=session, reference=command.visit or "", asker=asker, attempt="visit_exported", now=ctx.now())
-        milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
-        if command.export_format == "csv":
-            events = repo.list_audit_events(session=session, visit_id=visit.id or 0)
-            content: bytes = exports.audit_csv(visit=visit, events=events, milestones=milestones).encode()
-            what = "audit trail"
-        else:
-            content = exports.milestones_ics(visit=visit, milestones=milestones, now=ctx.now())
-            what = "dates, as a calendar file for Outlook"
-        filename = exports.export_filename(visit=visit, export_format=command.export_format or "csv", today=ctx.today())
+def handle_export(
+    *, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, **_: Any
+) -> None:
+    exported = unless_refused(
+        export_visit(
+            ctx,
+            asker=ctx.asker(body, client),
+            reference=command.visit or "",
+            export_format=command.export_format or "csv",
+        )
+    )
     send_export(
         client=client,
         asked_in=body["channel_id"],
-        visit_channel_id=visit.channel_id,
+        visit_channel_id=exported.visit.channel_id,
         user_id=body["user_id"],
-        content=content,
-        filename=filename,
-        comment=f"<@{body['user_id']}> asked for the {what} of `{visit.reference}`.",
+        content=exported.content,
+        filename=exported.filename,
+        comment=(
+            f"<@{body['user_id']}> asked for the {exported.what} of `{exported.visit.reference}`."
+        ),
     )
 
 
-def handle_settings(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-    asker = ctx.asker(body, client)
-    with ctx.session() as session:  # a refusal is written to the audit log
-        now = ctx.now()
-        visit = find_visit(session=session, reference=command.visit or "", asker=asker, attempt="settings_changed", now=now)
-        require_manager(session=session, visit=visit, asker=asker, what="settings", action="settings_changed", now=now)
-        approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
-        view = blocks.settings_modal(
-            visit=visit,
-            approvers=approvers,
-            escalation_user_id=visit.escalation_user_id,
-            reminder_time=visit.reminder_time or ctx.defaults.reminder_time.strftime("%H:%M"),
-            reminder_offsets=visit.reminder_offsets or ",".join(str(n) for n in ctx.defaults.offsets),
+def handle_settings(
+    *, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, **_: Any
+) -> None:
+    shown = unless_refused(
+        visits.open_settings(ctx, asker=ctx.asker(body, client), reference=command.visit or "")
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.settings_modal(shown))
+
+
+def handle_close(
+    *,
+    ctx: HandlerContext,
+    command: Command,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Any,
+    **_: Any,
+) -> None:
+    closed = unless_refused(
+        visits.close_visit(ctx, asker=ctx.asker(body, client), reference=command.visit or "")
+    )
+    respond(
+        text=(
+            f":white_check_mark: Closed `{closed.reference}`: no more reminders will be posted "
+            "for it."
         )
-    client.views_open(trigger_id=body["trigger_id"], view=view)
-
-
-def handle_close(*, ctx: HandlerContext, command: Command, body: dict[str, Any], client: WebClient, respond: Any, **_: Any) -> None:
-    asker = ctx.asker(body, client)
-    with ctx.session() as session:
-        now = ctx.now()
-        visit = find_visit(session=session, reference=command.visit or "", asker=asker, attempt="visit_closed", now=now)
-        require_manager(session=session, visit=visit, asker=asker, what="close", action="visit_closed", now=now)
-        closed = repo.close_visit(session=session, visit=visit, actor_user_id=body["user_id"], now=now)
-        if closed is None:
-            # Closed already, perhaps a moment ago by someone else: say who, change nothing.
-            first = repo.latest_change(
-                session=session, visit_id=visit.id or 0, milestone_id=None, actions=("visit_closed",)
-            )
-            raise UserError(blocks.visit_already_changed_text(reference=visit.reference, event=first, deed="closed"))
-        replan_visit(session=session, visit=visit, defaults=ctx.defaults, now=ctx.now())  # cancels them
-        reference = visit.reference
-    respond(text=f":white_check_mark: Closed `{reference}`: no more reminders will be posted for it.")
+    )
 
 
 SUBCOMMANDS = {

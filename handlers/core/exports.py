@@ -1,8 +1,8 @@
 """Exports: the audit trail as CSV, the milestones as an iCalendar file that Outlook imports.
 
-Pure: rows in, file contents out. Each milestone's UID is fixed by its id, and SEQUENCE
-grows with every change, so importing the file again updates the entries instead of adding
-duplicates.
+`export_visit` is the use case; the rest is pure: rows in, file contents out. Each milestone's
+UID is fixed by its id, and SEQUENCE grows with every change, so importing the file again
+updates the entries instead of adding duplicates.
 """
 
 from __future__ import annotations
@@ -14,9 +14,14 @@ from datetime import date, datetime, timedelta
 
 import icalendar
 
-from handlers.blocks import SOURCE_NAMES, VisitLike, is_estimate, visit_title
-from handlers.text import one_line
+from handlers.core.context import CoreContext
+from handlers.core.people import Asker
+from handlers.core.results import ExportFile
+from handlers.core.text import one_line
+from handlers.core.visits import answers_refusals, find_visit
+from handlers.core.wording import SOURCE_NAMES, VisitLike, due_word, visit_title
 from scheduler.calendar import LONDON
+from storage import repo
 from storage.models import AuditEvent, Milestone
 
 AUDIT_COLUMNS = ("time (London)", "visit", "milestone", "who", "action", "outcome", "note")
@@ -55,9 +60,7 @@ def milestone_uid(milestone: Milestone) -> str:
     return f"milestone-{milestone.id}@ofsted-bot"
 
 
-def milestones_ics(
-    *, visit: VisitLike, milestones: Sequence[Milestone], now: datetime
-) -> bytes:
+def milestones_ics(*, visit: VisitLike, milestones: Sequence[Milestone], now: datetime) -> bytes:
     """All-day events, one a milestone, on the day each falls due."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODUCT_ID)
@@ -69,7 +72,7 @@ def milestones_ics(
     calendar.add("x-wr-calname", icalendar.vText(one_line(f"Ofsted: {visit_title(visit)}")))
     for milestone in milestones:
         calendar.add_component(_event(visit=visit, milestone=milestone, now=now))
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def _event(*, visit: VisitLike, milestone: Milestone, now: datetime) -> icalendar.Event:
@@ -78,9 +81,14 @@ def _event(*, visit: VisitLike, milestone: Milestone, now: datetime) -> icalenda
     event.add("dtstamp", now)
     event.add("last-modified", milestone.updated_at)
     # Outlook replaces an imported event when the same UID comes with a higher SEQUENCE.
-    event.add("sequence", int(milestone.updated_at.timestamp()) - int(milestone.created_at.timestamp()))
-    word = "expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "due"
-    event.add("summary", one_line(f"{milestone.label} ({word}): {visit.local_authority or visit.reference}"))
+    event.add(
+        "sequence", int(milestone.updated_at.timestamp()) - int(milestone.created_at.timestamp())
+    )
+    word = due_word(estimate=milestone.estimate)
+    event.add(
+        "summary",
+        one_line(f"{milestone.label} ({word}): {visit.local_authority or visit.reference}"),
+    )
     event.add("dtstart", milestone.due_date)
     event.add("dtend", milestone.due_date + timedelta(days=1))
     event.add("transp", "TRANSPARENT")
@@ -99,4 +107,30 @@ def _event(*, visit: VisitLike, milestone: Milestone, now: datetime) -> icalenda
 
 
 def export_filename(*, visit: VisitLike, export_format: str, today: date) -> str:
-    return f"ofsted-{visit.reference}-{'audit' if export_format == 'csv' else 'dates'}-{today:%Y%m%d}.{export_format}"
+    what = "audit" if export_format == "csv" else "dates"
+    return f"ofsted-{visit.reference}-{what}-{today:%Y%m%d}.{export_format}"
+
+
+@answers_refusals
+def export_visit(
+    ctx: CoreContext, *, asker: Asker, reference: str, export_format: str
+) -> ExportFile:
+    """A visit's audit trail ("csv") or dates ("ics"), for someone who may see it."""
+    with ctx.session() as session:  # a refusal is written to the audit log
+        visit = find_visit(
+            session=session,
+            reference=reference,
+            asker=asker,
+            attempt="visit_exported",
+            now=ctx.now(),
+        )
+        milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
+        if export_format == "csv":
+            events = repo.list_audit_events(session=session, visit_id=visit.id or 0)
+            content = audit_csv(visit=visit, events=events, milestones=milestones).encode()
+            what = "audit trail"
+        else:
+            content = milestones_ics(visit=visit, milestones=milestones, now=ctx.now())
+            what = "dates, as a calendar file for Outlook"
+    filename = export_filename(visit=visit, export_format=export_format, today=ctx.today())
+    return ExportFile(visit=visit, content=content, filename=filename, what=what)

@@ -3,24 +3,40 @@
 Nothing here talks to Slack or the database: each function takes what it shows (and `today`,
 for "3 working days left") and returns blocks. Whatever a person or a letter wrote (names,
 labels, notes, reasons, evidence, inspectors, file names) goes into mrkdwn and notification
-text through `escape` (handlers.text.escape_mrkdwn) once, so Slack shows it and never obeys it;
+text through `escape` (handlers.core.text.escape_mrkdwn) once, so Slack shows it and never obeys it;
 `plain_text` fields take it as it is. Slack's limits are kept here, in one place:
 50 blocks a message (100 in a modal or the Home tab), 3,000 characters a text, 75 a button.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
-from handlers.text import escape_mrkdwn
+from handlers.core.milestones import Verb
+from handlers.core.results import HomeItem, SettingsShown, Timeline, VisitSummary
+from handlers.core.text import escape_mrkdwn
+from handlers.core.visits import settings_now
+from handlers.core.wording import (
+    ACTION_NAMES,
+    REMINDER_LEADS,
+    SOURCE_NAMES,
+    STATUS_MARKS,
+    VISIT_TYPE_NAMES,
+    EventLike,
+    MilestoneLike,
+    VisitLike,
+    due_phrase,
+    due_word,
+    user,
+    visit_title,
+)
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
-from scheduler.rules import MILESTONE_LABELS, MilestoneKind, VisitType
+from scheduler.letters import LetterFacts
+from scheduler.rules import MILESTONE_LABELS, MilestoneKind
 
 Block = dict[str, Any]
 
@@ -30,16 +46,6 @@ MAX_TEXT = 3000
 MAX_BUTTON_TEXT = 75
 MAX_PLAIN_INPUT = 3000
 
-VISIT_TYPE_NAMES: dict[str, str] = {
-    VisitType.FOCUSED_VISIT: "Focused visit",
-    VisitType.MONITORING_VISIT: "Monitoring visit",
-    VisitType.STANDARD_INSPECTION: "Standard inspection",
-    VisitType.SHORT_INSPECTION: "Short inspection",
-    VisitType.JTAI: "Joint targeted area inspection",
-    VisitType.OTHER: "Other visit or inspection",
-}
-SOURCE_NAMES = {"letter": "stated in the letter", "rule": "computed by rule", "manual": "entered by hand"}
-STATUS_MARKS = {"open": "⏳", "acknowledged": "👀", "done": "✅", "waived": "➖"}
 
 # Action and callback ids: the contract between these builders and the listeners.
 LETTER_MODAL = "letter_modal"
@@ -52,32 +58,6 @@ DISMISS_DRAFT = "draft_dismiss"
 OPEN_VISIT = "visit_show"
 
 
-class VisitLike(Protocol):
-    id: int | None
-    reference: str
-    local_authority: str | None
-    visit_type: str
-    letter_date: date | None
-    visit_start: date | None
-    visit_end: date | None
-    inspectors: list[str]
-    channel_id: str | None
-    status: str
-
-
-class MilestoneLike(Protocol):
-    id: int | None
-    kind: str
-    label: str
-    due_date: date
-    owner_user_id: str | None
-    status: str
-    source: str
-    evidence: str | None
-    needs_approval: bool
-    approval_status: str | None
-
-
 # --- Small pieces -----------------------------------------------------------------------------
 
 
@@ -87,7 +67,7 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 escape = escape_mrkdwn
-"""Slack mrkdwn needs &, < and > escaped; letters contain all three (see handlers.text)."""
+"""Slack mrkdwn needs &, < and > escaped; letters contain all three (see handlers.core.text)."""
 
 
 def plain(text: str, limit: int = MAX_TEXT) -> dict[str, Any]:
@@ -130,35 +110,6 @@ def fit(blocks: list[Block], *, limit: int = MAX_MESSAGE_BLOCKS) -> list[Block]:
     return [*kept, context(f"…and {len(blocks) - len(kept)} more not shown here.")]
 
 
-def user(user_id: str | None) -> str:
-    return f"<@{user_id}>" if user_id else "nobody yet"
-
-
-def due_phrase(*, due: date, today: date, calendar: WorkingDayCalendar) -> str:
-    """How far away a date is, in the working days that count: "3 working days left"."""
-    if due == today:
-        return "due today"
-    if due > today:
-        left = calendar.working_days_between(today, due)
-        if left == 0:
-            return "no working days left"
-        return f"{left} working day{'s' if left != 1 else ''} left"
-    late = calendar.working_days_between(due, today)
-    if late == 0:
-        return "overdue"
-    return f"{late} working day{'s' if late != 1 else ''} overdue"
-
-
-def is_estimate(*, kind: str, source: str) -> bool:
-    """A computed publication date is what usually happens, not a deadline (DOMAIN.md 3)."""
-    return kind == MilestoneKind.EMBARGO_LIFT and source == "rule"
-
-
-def visit_title(visit: VisitLike) -> str:
-    kind = VISIT_TYPE_NAMES.get(visit.visit_type, visit.visit_type)
-    return f"{visit.local_authority or 'Unknown authority'}: {kind.lower()}"
-
-
 def _visit_facts(visit: VisitLike) -> str:
     parts = [f"Reference `{escape(visit.reference)}`"]
     if visit.letter_date:
@@ -182,18 +133,19 @@ def _visit_facts(visit: VisitLike) -> str:
 # --- Timelines --------------------------------------------------------------------------------
 
 
-def milestone_line(
-    milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar
-) -> str:
+def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar) -> str:
     mark = STATUS_MARKS.get(milestone.status, "•")
-    word = "expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "due"
+    word = due_word(estimate=milestone.estimate)
     when = format_long(milestone.due_date)
     if milestone.status in ("done", "waived"):
         distance = milestone.status
     else:
         distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
     lines = [f"{mark} *{escape(milestone.label)}*: {word} {when} ({distance})"]
-    details = [SOURCE_NAMES.get(milestone.source, milestone.source), f"owner {user(milestone.owner_user_id)}"]
+    details = [
+        SOURCE_NAMES.get(milestone.source, milestone.source),
+        f"owner {user(milestone.owner_user_id)}",
+    ]
     if milestone.needs_approval:
         details.append(f"sign-off {milestone.approval_status or 'not requested'}")
     lines.append(" · ".join(details))
@@ -214,7 +166,8 @@ def timeline_blocks(
     key = message_key_for_timeline(visit.id or 0)
     for milestone in milestones:
         line: Block = section(
-            milestone_line(milestone, today=today, calendar=calendar), block_id=f"{key}:{milestone.id}"
+            milestone_line(milestone, today=today, calendar=calendar),
+            block_id=f"{key}:{milestone.id}",
         )
         menu = milestone_menu(milestone) if visit.status == "open" else None
         if menu:
@@ -234,10 +187,14 @@ def timeline_text(*, visit: VisitLike, milestones: Sequence[MilestoneLike]) -> s
     )
 
 
-@dataclass(frozen=True)
-class VisitSummary:
-    visit: VisitLike
-    next_milestone: MilestoneLike | None
+def timeline_of(
+    timeline: Timeline, *, today: date, calendar: WorkingDayCalendar
+) -> tuple[list[Block], str]:
+    """A visit's timeline as Block Kit, and the notification text that goes with it."""
+    shown = timeline_blocks(
+        visit=timeline.visit, milestones=timeline.milestones, today=today, calendar=calendar
+    )
+    return shown, timeline_text(visit=timeline.visit, milestones=timeline.milestones)
 
 
 def visit_list_blocks(
@@ -273,38 +230,41 @@ def visit_list_blocks(
 
 
 def letter_preview_blocks(
-    *, facts: dict[str, Any], draft_id: int, today: date, calendar: WorkingDayCalendar
+    *, facts: LetterFacts, draft_id: int, today: date, calendar: WorkingDayCalendar
 ) -> list[Block]:
     """The answer to a shared letter: what was read, from which sentence, and what to check."""
-    kind = VISIT_TYPE_NAMES.get(facts["visit_type"], facts["visit_type"])
-    title = f"{facts['local_authority'] or 'Unknown authority'}: {kind.lower()}"
+    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
+    title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
     blocks: list[Block] = [header(f"Letter read: {title}"), context(_facts_line(facts))]
-    milestones = facts["milestones"]
-    if not milestones:
+    if not facts.milestones:
         blocks.append(section("I found no deadlines in this letter."))
-    for milestone in milestones:
-        due = date.fromisoformat(milestone["due"])
-        word = "Expected" if is_estimate(kind=milestone["kind"], source=milestone["source"]) else "Due"
-        label = MILESTONE_LABELS.get(MilestoneKind(milestone["kind"]), milestone["kind"])
+    for milestone in facts.milestones:
+        due = milestone.due
         text = (
-            f"*{escape(label)}*: {word.lower()} {format_long(due)} "
+            f"*{escape(milestone.label)}*: {due_word(estimate=milestone.estimate)} "
+            f"{format_long(due)} "
             f"({due_phrase(due=due, today=today, calendar=calendar)}), "
-            f"{SOURCE_NAMES[milestone['source']]}"
+            f"{SOURCE_NAMES[milestone.source]}"
         )
-        if milestone.get("evidence"):
-            text += "\n> " + escape(clip(" ".join(milestone["evidence"].split()), 500))
-        if milestone["source"] == "rule" and milestone.get("rule"):
-            text += "\n_" + escape(clip(milestone["rule"], 300)) + "_"
+        if milestone.evidence:
+            text += "\n> " + escape(clip(" ".join(milestone.evidence.split()), 500))
+        if milestone.source == "rule" and milestone.rule:
+            text += "\n_" + escape(clip(milestone.rule, 300)) + "_"
         blocks.append(section(text))
-    if facts["warnings"]:
-        bullet_list = "\n".join(f"• {escape(warning)}" for warning in facts["warnings"])
+    if facts.warnings:
+        bullet_list = "\n".join(f"• {escape(warning)}" for warning in facts.warnings)
         blocks.append(section(":warning: *Please check*\n" + bullet_list))
     blocks.append(
         {
             "type": "actions",
             "block_id": f"draft_{draft_id}",
             "elements": [
-                button("Create visit", action_id=CREATE_FROM_DRAFT, value=str(draft_id), style="primary"),
+                button(
+                    "Create visit",
+                    action_id=CREATE_FROM_DRAFT,
+                    value=str(draft_id),
+                    style="primary",
+                ),
                 button("Edit dates", action_id=EDIT_DRAFT, value=str(draft_id)),
                 button("Dismiss", action_id=DISMISS_DRAFT, value=str(draft_id)),
             ],
@@ -316,14 +276,14 @@ def letter_preview_blocks(
     return blocks
 
 
-def _facts_line(facts: dict[str, Any]) -> str:
+def _facts_line(facts: LetterFacts) -> str:
     parts = []
-    letter_date = facts.get("letter_date")
-    parts.append(f"letter {format_long(date.fromisoformat(letter_date))}" if letter_date else "letter date not found")
-    if facts.get("visit_dates"):
-        parts.append("visit " + " and ".join(format_long(date.fromisoformat(d)) for d in facts["visit_dates"]))
-    if facts.get("inspectors"):
-        parts.append("inspectors " + escape(", ".join(facts["inspectors"])))
+    letter_date = facts.letter_date
+    parts.append(f"letter {format_long(letter_date)}" if letter_date else "letter date not found")
+    if facts.visit_dates:
+        parts.append("visit " + " and ".join(format_long(day) for day in facts.visit_dates))
+    if facts.inspectors:
+        parts.append("inspectors " + escape(", ".join(facts.inspectors)))
     return " · ".join(parts)
 
 
@@ -344,7 +304,12 @@ def _input(
 
 
 def _date_input(
-    *, block_id: str, label: str, initial: date | None, optional: bool = True, hint: str | None = None
+    *,
+    block_id: str,
+    label: str,
+    initial: date | None,
+    optional: bool = True,
+    hint: str | None = None,
 ) -> Block:
     element: dict[str, Any] = {"type": "datepicker", "action_id": "date"}
     if initial:
@@ -363,7 +328,11 @@ def _text_input(
     placeholder: str | None = None,
     hint: str | None = None,
 ) -> Block:
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": multiline}
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "text",
+        "multiline": multiline,
+    }
     if initial:
         element["initial_value"] = initial
     if max_length:
@@ -380,7 +349,12 @@ def _visit_type_input(initial: str | None) -> Block:
     element: dict[str, Any] = {"type": "static_select", "action_id": "choice", "options": options}
     if initial in VISIT_TYPE_NAMES:
         element["initial_option"] = next(o for o in options if o["value"] == initial)
-    return {"type": "input", "block_id": "visit_type", "label": plain("Kind of visit"), "element": element}
+    return {
+        "type": "input",
+        "block_id": "visit_type",
+        "label": plain("Kind of visit"),
+        "element": element,
+    }
 
 
 def _channel_input(initial: str | None) -> Block:
@@ -399,7 +373,14 @@ def _channel_input(initial: str | None) -> Block:
     }
 
 
-def _users_input(*, block_id: str, label: str, initial: Iterable[str], optional: bool = True, hint: str | None = None) -> Block:
+def _users_input(
+    *,
+    block_id: str,
+    label: str,
+    initial: Iterable[str],
+    optional: bool = True,
+    hint: str | None = None,
+) -> Block:
     element: dict[str, Any] = {"type": "multi_users_select", "action_id": "users"}
     initial_users = list(initial)
     if initial_users:
@@ -416,7 +397,14 @@ def _approvers_input(initial: Iterable[str] = ()) -> Block:
     )
 
 
-def _modal(*, callback_id: str, title: str, submit: str | None, blocks: list[Block], metadata: dict[str, Any]) -> dict[str, Any]:
+def _modal(
+    *,
+    callback_id: str,
+    title: str,
+    submit: str | None,
+    blocks: list[Block],
+    metadata: dict[str, Any],
+) -> dict[str, Any]:
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,
@@ -468,82 +456,87 @@ def letter_modal(*, channel_id: str | None) -> dict[str, Any]:
     )
 
 
-def review_modal(*, facts: dict[str, Any], draft_id: int, channel_id: str | None) -> dict[str, Any]:
-    """The facts read from a letter, every one editable, with the evidence beside each date."""
+def _visit_form(*, facts: LetterFacts | None, channel_id: str | None) -> list[Block]:
+    """The one visit form: blank for `/ofsted new`; for a letter, its facts filled in, each
+    editable, with the evidence beside each date (the letter's visit dates are kept as read)."""
     blocks: list[Block] = []
-    if facts["warnings"]:
+    if facts is not None and facts.warnings:
         blocks.append(
-            section(":warning: *Please check*\n" + "\n".join(f"• {escape(w)}" for w in facts["warnings"]))
+            section(
+                ":warning: *Please check*\n" + "\n".join(f"• {escape(w)}" for w in facts.warnings)
+            )
         )
-    blocks.append(
-        _text_input(block_id="local_authority", label="Local authority", initial=facts.get("local_authority"), max_length=100)
-    )
-    blocks.append(_visit_type_input(facts.get("visit_type")))
-    blocks.append(
-        _date_input(
-            block_id="letter_date",
-            label="Letter date",
-            initial=date.fromisoformat(facts["letter_date"]) if facts.get("letter_date") else None,
-        )
-    )
-    stated = {m["kind"]: m for m in facts["milestones"]}
+    if facts is None:
+        blocks += [
+            _text_input(
+                block_id="local_authority",
+                label="Local authority",
+                max_length=100,
+                placeholder="e.g. Fernleigh",
+            ),
+            _visit_type_input(None),
+            _date_input(block_id="letter_date", label="Letter date", initial=None),
+            _date_input(block_id="visit_start", label="First day of the visit", initial=None),
+            _date_input(block_id="visit_end", label="Last day of the visit", initial=None),
+        ]
+    else:
+        blocks += [
+            _text_input(
+                block_id="local_authority",
+                label="Local authority",
+                initial=facts.local_authority,
+                max_length=100,
+            ),
+            _visit_type_input(facts.visit_type),
+            _date_input(block_id="letter_date", label="Letter date", initial=facts.letter_date),
+        ]
+    stated = {m.kind: m for m in facts.milestones} if facts is not None else {}
     for kind in MilestoneKind:
-        milestone = stated.get(kind.value)
+        milestone = stated.get(kind)
         hint = None
         if milestone:
-            hint = SOURCE_NAMES[milestone["source"]]
-            if milestone.get("evidence"):
-                hint += ": " + " ".join(milestone["evidence"].split())
+            hint = SOURCE_NAMES[milestone.source]
+            if milestone.evidence:
+                hint += ": " + " ".join(milestone.evidence.split())
+        elif facts is not None:
+            hint = "Not in the letter: leave empty, or pick a date."
         blocks.append(
             _date_input(
                 block_id=f"due_{kind.value}",
                 label=MILESTONE_LABELS[kind],
-                initial=date.fromisoformat(milestone["due"]) if milestone else None,
-                hint=clip(hint, 2000) if hint else "Not in the letter: leave empty, or pick a date.",
+                initial=milestone.due if milestone else None,
+                hint=clip(hint, 2000) if hint else None,
             )
         )
-    blocks.append(_channel_input(channel_id))
-    blocks.append(_approvers_input())
+    return [*blocks, _channel_input(channel_id), _approvers_input()]
+
+
+def review_modal(*, facts: LetterFacts, draft_id: int, channel_id: str | None) -> dict[str, Any]:
+    """A letter's facts to check before a visit is made of them."""
     return _modal(
         callback_id=REVIEW_MODAL,
         title="Check the dates",
         submit="Create visit",
-        blocks=blocks,
+        blocks=_visit_form(facts=facts, channel_id=channel_id),
         metadata={"draft_id": draft_id, "channel_id": channel_id},
     )
 
 
 def new_visit_modal(*, channel_id: str | None) -> dict[str, Any]:
     """`/ofsted new`: a visit entered by hand."""
-    blocks: list[Block] = [
-        _text_input(block_id="local_authority", label="Local authority", max_length=100, placeholder="e.g. Fernleigh"),
-        _visit_type_input(None),
-        _date_input(block_id="letter_date", label="Letter date", initial=None),
-        _date_input(block_id="visit_start", label="First day of the visit", initial=None),
-        _date_input(block_id="visit_end", label="Last day of the visit", initial=None),
-    ]
-    for kind in MilestoneKind:
-        blocks.append(_date_input(block_id=f"due_{kind.value}", label=MILESTONE_LABELS[kind], initial=None))
-    blocks.append(_channel_input(channel_id))
-    blocks.append(_approvers_input())
     return _modal(
         callback_id=NEW_VISIT_MODAL,
         title="New visit",
         submit="Create visit",
-        blocks=blocks,
+        blocks=_visit_form(facts=None, channel_id=channel_id),
         metadata={"channel_id": channel_id},
     )
 
 
-def settings_modal(
-    *,
-    visit: VisitLike,
-    approvers: Sequence[str],
-    escalation_user_id: str | None,
-    reminder_time: str,
-    reminder_offsets: str,
-) -> dict[str, Any]:
+def settings_modal(shown: SettingsShown) -> dict[str, Any]:
     """`/ofsted settings <visit>`: where and when its reminders go, and who signs off."""
+    visit, approvers, escalation_user_id = shown.visit, shown.approvers, shown.escalation_user_id
+    reminder_time, reminder_offsets = shown.reminder_time, shown.reminder_offsets
     escalation: dict[str, Any] = {"type": "users_select", "action_id": "user"}
     if escalation_user_id:
         escalation["initial_user"] = escalation_user_id
@@ -562,7 +555,9 @@ def settings_modal(
             label="Remind this many working days before",
             initial=reminder_offsets,
             max_length=40,
-            hint="Comma-separated working days before each due date, e.g. 5,2,1,0 (0 = on the day).",
+            hint=(
+                "Comma-separated working days before each due date, e.g. 5,2,1,0 (0 = on the day)."
+            ),
         ),
         _approvers_input(approvers),
         {
@@ -581,28 +576,9 @@ def settings_modal(
         metadata={
             "visit_id": visit.id,
             # What the form showed, so a save made meanwhile by someone else is not overwritten.
-            "shown": settings_fingerprint(
-                channel_id=visit.channel_id,
-                approvers=approvers,
-                escalation_user_id=escalation_user_id,
-                reminder_time=reminder_time,
-                reminder_offsets=reminder_offsets,
-            ),
+            "shown": settings_now(shown),
         },
     )
-
-
-def settings_fingerprint(
-    *,
-    channel_id: str | None,
-    approvers: Sequence[str],
-    escalation_user_id: str | None,
-    reminder_time: str,
-    reminder_offsets: str,
-) -> str:
-    """A short digest of a visit's settings as the form shows them (defaults filled in)."""
-    shown = [channel_id, sorted(approvers), escalation_user_id, reminder_time, reminder_offsets]
-    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
 
 
 # --- Help and App Home ------------------------------------------------------------------------
@@ -615,7 +591,8 @@ HELP_TEXT = """*ofsted-bot* keeps the dates after an Ofsted visit.
 • `/ofsted export <visit> csv` or `ics`: the audit trail, or the dates for Outlook
 • `/ofsted settings <visit>`: channel, reminder time and days, approvers
 • `/ofsted close <visit>`: close a visit when everything is done
-A visit is named by its reference, such as `st-helens-2106` (see `/ofsted list`). You can also share a letter's PDF or Word file in a channel I am in."""
+A visit is named by its reference, such as `st-helens-2106` (see `/ofsted list`). \
+You can also share a letter's PDF or Word file in a channel I am in."""
 
 
 def help_blocks(*, problem: str | None = None) -> list[Block]:
@@ -624,13 +601,6 @@ def help_blocks(*, problem: str | None = None) -> list[Block]:
         blocks.append(section(f":x: {escape(problem)}"))
     blocks.append(section(HELP_TEXT))
     return blocks
-
-
-@dataclass(frozen=True)
-class HomeItem:
-    visit: VisitLike
-    milestone: MilestoneLike
-    why: str | None = None  # "you own it", "your approval is requested"
 
 
 def home_view(
@@ -665,36 +635,17 @@ def home_view(
 
 # --- Reminders and the buttons on milestones --------------------------------------------------
 
-ACKNOWLEDGE = "milestone_ack"
-MARK_DONE = "milestone_done"
-SNOOZE = "milestone_snooze"
-ASSIGN = "milestone_assign"
-REQUEST_SIGN_OFF = "approval_request"
-APPROVE = "approval_approve"
-REJECT = "approval_reject"
+ACKNOWLEDGE = Verb.ACKNOWLEDGE.value
+MARK_DONE = Verb.MARK_DONE.value
+SNOOZE = Verb.SNOOZE.value
+ASSIGN = Verb.ASSIGN.value
+REQUEST_SIGN_OFF = Verb.REQUEST_SIGN_OFF.value
+APPROVE = Verb.APPROVE.value
+REJECT = Verb.REJECT.value
 MILESTONE_MENU = "milestone_menu"
 DONE_MODAL = "milestone_done_modal"
 SIGN_OFF_MODAL = "milestone_sign_off_modal"
 ASSIGN_MODAL = "milestone_assign_modal"
-
-REMINDER_LEADS = {
-    "ahead": ":bell: Reminder",
-    "due_day": ":alarm_clock: Due today",
-    "catch_up": ":bell: Catching up",
-    "overdue": ":rotating_light: Overdue",
-    "escalation": ":rotating_light: Escalated: overdue",
-}
-ACTION_NAMES = {
-    "visit_created": "created the visit",
-    "milestone_status_changed": "changed the status",
-    "milestone_owner_changed": "changed the owner",
-    "milestone_due_date_changed": "moved the due date",
-    "milestone_snoozed": "snoozed it",
-    "approval_requested": "asked for sign-off",
-    "approval_approved": "approved it",
-    "approval_rejected": "rejected it",
-    "reminder_failed": "could not post a reminder",
-}
 
 
 def message_key_for_reminder(reminder_id: int) -> str:
@@ -703,14 +654,6 @@ def message_key_for_reminder(reminder_id: int) -> str:
 
 def message_key_for_timeline(visit_id: int) -> str:
     return f"timeline:{visit_id}"
-
-
-class EventLike(Protocol):
-    actor_user_id: str
-    action: str
-    outcome: str
-    note: str | None
-    at: Any
 
 
 def history_lines(events: Sequence[EventLike]) -> list[str]:
@@ -722,7 +665,9 @@ def history_lines(events: Sequence[EventLike]) -> list[str]:
         if event.outcome == "refused":
             what = f"was refused: {what}"
         detail = f" ({escape(clip(event.note, 200))})" if event.note else ""
-        lines.append(f"{user(event.actor_user_id)} {what}{detail}, {when:%H:%M} {format_long(when.date())}")
+        lines.append(
+            f"{user(event.actor_user_id)} {what}{detail}, {when:%H:%M} {format_long(when.date())}"
+        )
     return lines
 
 
@@ -757,13 +702,21 @@ def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Blo
                 button("Approve", action_id=APPROVE, value=value, style="primary"),
                 button("Reject", action_id=REJECT, value=value, style="danger"),
             ]
-        rows.append({"type": "actions", "block_id": f"{message_key}:{milestone.id}:sign_off", "elements": sign_off})
+        rows.append(
+            {
+                "type": "actions",
+                "block_id": f"{message_key}:{milestone.id}:sign_off",
+                "elements": sign_off,
+            }
+        )
     return rows
 
 
 def _milestone_heading(milestone: MilestoneLike, visit: VisitLike) -> str:
-    """"*Draft action plan due* · Fernleigh: focused visit (`fernleigh-2604`)", escaped."""
-    return f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)"
+    """ "*Draft action plan due* · Fernleigh: focused visit (`fernleigh-2604`)", escaped."""
+    return (
+        f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)"
+    )
 
 
 def reminder_blocks(
@@ -777,7 +730,7 @@ def reminder_blocks(
     history: Sequence[EventLike] = (),
 ) -> list[Block]:
     lead = REMINDER_LEADS.get(kind, ":bell: Reminder")
-    word = "Expected" if is_estimate(kind=milestone.kind, source=milestone.source) else "Due"
+    word = due_word(estimate=milestone.estimate).capitalize()
     if milestone.status in ("done", "waived"):
         state = f"*{milestone.status}*"
     else:
@@ -796,12 +749,20 @@ def reminder_blocks(
     return blocks
 
 
-def reminder_text(*, visit: VisitLike, milestone: MilestoneLike, kind: str, today: date, calendar: WorkingDayCalendar) -> str:
+def reminder_text(
+    *,
+    visit: VisitLike,
+    milestone: MilestoneLike,
+    kind: str,
+    today: date,
+    calendar: WorkingDayCalendar,
+) -> str:
     lead = REMINDER_LEADS.get(kind, "Reminder").split(" ", 1)[1]
     return (
         f"{lead}: {escape(milestone.label)} "
         f"for {escape(visit.local_authority or visit.reference)}, "
-        f"{format_long(milestone.due_date)} ({due_phrase(due=milestone.due_date, today=today, calendar=calendar)})"
+        f"{format_long(milestone.due_date)} "
+        f"({due_phrase(due=milestone.due_date, today=today, calendar=calendar)})"
     )
 
 
@@ -825,28 +786,40 @@ def milestone_menu(milestone: MilestoneLike) -> dict[str, Any] | None:
     }
 
 
-def done_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]) -> dict[str, Any]:
+def done_modal(
+    *, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]
+) -> dict[str, Any]:
     return _modal(
         callback_id=DONE_MODAL,
         title="Mark done",
         submit="Mark done",
         blocks=[
             section(_milestone_heading(milestone, visit)),
-            _text_input(block_id="note", label="Note (optional)", optional=True, multiline=True, max_length=1000,
-                        placeholder="e.g. submitted through the Ofsted portal"),
+            _text_input(
+                block_id="note",
+                label="Note (optional)",
+                optional=True,
+                multiline=True,
+                max_length=1000,
+                placeholder="e.g. submitted through the Ofsted portal",
+            ),
         ],
         metadata={"milestone_id": milestone.id, **origin},
     )
 
 
-def sign_off_modal(*, milestone: MilestoneLike, visit: VisitLike, decision: str | None, origin: dict[str, Any]) -> dict[str, Any]:
+def sign_off_modal(
+    *, milestone: MilestoneLike, visit: VisitLike, decision: str | None, origin: dict[str, Any]
+) -> dict[str, Any]:
     """Approve or reject (a reason is required to reject), or ask for sign-off."""
     options = [
         {"text": plain("Approve", 75), "value": "approved"},
         {"text": plain("Reject", 75), "value": "rejected"},
     ]
     if milestone.approval_status != "requested":
-        options.insert(0, {"text": plain("Ask the approvers to sign off", 75), "value": "requested"})
+        options.insert(
+            0, {"text": plain("Ask the approvers to sign off", 75), "value": "requested"}
+        )
     element: dict[str, Any] = {"type": "radio_buttons", "action_id": "choice", "options": options}
     chosen = next((o for o in options if o["value"] == decision), None)
     if chosen:
@@ -860,14 +833,27 @@ def sign_off_modal(*, milestone: MilestoneLike, visit: VisitLike, decision: str 
                 f"{_milestone_heading(milestone, visit)}\n"
                 f"Sign-off: {milestone.approval_status or 'not requested'}"
             ),
-            {"type": "input", "block_id": "decision", "label": plain("Decision"), "element": element},
-            _text_input(block_id="reason", label="Reason (required to reject)", optional=True, multiline=True, max_length=1000),
+            {
+                "type": "input",
+                "block_id": "decision",
+                "label": plain("Decision"),
+                "element": element,
+            },
+            _text_input(
+                block_id="reason",
+                label="Reason (required to reject)",
+                optional=True,
+                multiline=True,
+                max_length=1000,
+            ),
         ],
         metadata={"milestone_id": milestone.id, **origin},
     )
 
 
-def assign_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]) -> dict[str, Any]:
+def assign_modal(
+    *, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]
+) -> dict[str, Any]:
     picker: dict[str, Any] = {"type": "users_select", "action_id": "user"}
     if milestone.owner_user_id:
         picker["initial_user"] = milestone.owner_user_id
@@ -880,59 +866,4 @@ def assign_modal(*, milestone: MilestoneLike, visit: VisitLike, origin: dict[str
             {"type": "input", "block_id": "owner", "label": plain("Owner"), "element": picker},
         ],
         metadata={"milestone_id": milestone.id, **origin},
-    )
-
-
-# --- What a click that came too late is told --------------------------------------------------
-
-_STATUS_DEEDS = {
-    "acknowledged": "acknowledged {label}",
-    "done": "marked {label} done",
-    "waived": "waived {label}",
-    "open": "reopened {label}",
-}
-
-
-def _deed(event: EventLike, milestone: MilestoneLike, snoozed_until: date | None) -> str:
-    label = f"*{escape(milestone.label)}*"
-    if event.action == "milestone_status_changed":
-        deed = _STATUS_DEEDS.get(milestone.status, "changed the status of {label}")
-        return deed.format(label=label)
-    if event.action == "milestone_snoozed":
-        until = f" until {format_long(snoozed_until)}" if snoozed_until else ""
-        return f"snoozed {label}{until}"
-    if event.action == "milestone_owner_changed":
-        return f"made {user(milestone.owner_user_id)} the owner of {label}"
-    if event.action == "approval_requested":
-        return f"asked for sign-off on {label}"
-    if event.action == "approval_approved":
-        return f"approved {label}"
-    if event.action == "approval_rejected":
-        return f"rejected {label}"
-    return f"changed {label}"
-
-
-def already_decided_text(
-    *, milestone: MilestoneLike, event: EventLike | None, snoozed_until: date | None = None
-) -> str:
-    """The answer to a click that lost a race or came from an old message: who decided first,
-    when, and that nothing was changed ("<@U1> already approved *Draft action plan* at 10:42 on
-    Tuesday 28 April 2026; nothing was changed.")."""
-    if event is None:
-        return f"*{escape(milestone.label)}* is already {milestone.status}: nothing was changed."
-    return _done_first(event, _deed(event, milestone, snoozed_until))
-
-
-def visit_already_changed_text(*, reference: str, event: EventLike | None, deed: str) -> str:
-    """The same for a visit ("closed", "changed the settings of"), by someone else first."""
-    if event is None:
-        return f"Someone already {deed} `{escape(reference)}`; nothing was changed."
-    return _done_first(event, f"{deed} `{escape(reference)}`")
-
-
-def _done_first(event: EventLike, deed: str) -> str:
-    when = event.at.astimezone(LONDON)
-    return (
-        f"{user(event.actor_user_id)} already {deed} at {when:%H:%M} on {format_long(when.date())}; "
-        "nothing was changed."
     )

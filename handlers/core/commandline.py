@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from handlers.errors import UserError
-from handlers.text import escape_mrkdwn
+from handlers.core.errors import UserError
+from handlers.core.text import escape_mrkdwn
 
 SUBCOMMANDS = ("help", "letter", "new", "list", "show", "export", "settings", "close")
 NEEDS_VISIT = {"show", "export", "settings", "close"}

@@ -1,7 +1,5 @@
-"""Letters arriving from Slack: fetching a shared file and reading it into facts.
-
-Fetching is the only I/O here; reading is the same code the command line uses, in a child
-process with memory and time limits (scheduler.sandbox).
+"""Letters arriving from Slack: fetching a shared file, reading it (handlers.core.letters) and
+showing what was read as a preview with Create / Edit dates / Dismiss.
 
 The bot's token goes only where Settings.file_origins say Slack keeps files: every URL, a
 redirect's too, is checked before the request is made, and no other scheme, host or port is
@@ -11,6 +9,7 @@ arrives. Failures are logged with the host, never the URL (a file URL names the 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import threading
@@ -22,15 +21,14 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 from slack_sdk import WebClient
 
-from handlers import blocks
-from handlers.context import HandlerContext
 from handlers.core.access import Workspace
-from handlers.errors import UserError
-from handlers.text import escape_mrkdwn
-from scheduler.documents import MAX_DOCUMENT_BYTES, UnreadableDocument
-from scheduler.letters import NotAnOfstedLetter, read_letter
-from scheduler.sandbox import read_document_bounded
-from storage import repo
+from handlers.core.errors import UserError
+from handlers.core.letters import facts_from_document, record_preview, save_draft
+from handlers.core.text import escape_mrkdwn
+from handlers.slack import blocks
+from handlers.slack.context import HandlerContext
+from scheduler.documents import MAX_DOCUMENT_BYTES
+from scheduler.letters import LetterFacts
 
 logger = logging.getLogger(__name__)
 
@@ -64,37 +62,21 @@ class SharedFile:
 
     @property
     def looks_like_a_letter(self) -> bool:
-        return self.filetype in LETTER_FILETYPES or self.name.lower().endswith((".pdf", ".docx", ".txt"))
-
-
-def facts_from_text(text: str) -> dict[str, Any]:
-    """A pasted letter's facts, or a UserError that says what is wrong with it."""
-    try:
-        return read_letter(text).to_json()
-    except NotAnOfstedLetter as error:
-        raise UserError(
-            f"That does not look like an Ofsted letter: {escape_mrkdwn(str(error))}. Paste the letter from its "
-            "date line down, or attach the PDF or Word file Ofsted sent."
-        ) from None
+        return self.filetype in LETTER_FILETYPES or self.name.lower().endswith(
+            (".pdf", ".docx", ".txt")
+        )
 
 
 def facts_from_file(
     file: SharedFile, *, token: str | None, origins: tuple[str, ...]
-) -> dict[str, Any]:
+) -> LetterFacts:
     """Download a shared file with the bot's token (from Slack's hosts only) and read it."""
     if file.size > MAX_DOCUMENT_BYTES:
-        raise UserError(f"{escape_mrkdwn(file.name)} is too large to be a letter ({file.size // 1_000_000} MB).")
-    data = download(file.url, token=token, origins=origins, filename=escape_mrkdwn(file.name))
-    try:
-        text = read_document_bounded(data, filename=file.name)
-    except UnreadableDocument as error:
-        raise UserError(f"I could not read {escape_mrkdwn(str(error))}.") from None
-    try:
-        return read_letter(text).to_json()
-    except NotAnOfstedLetter as error:
         raise UserError(
-            f"{escape_mrkdwn(file.name)} does not look like an Ofsted letter: {escape_mrkdwn(str(error))}."
-        ) from None
+            f"{escape_mrkdwn(file.name)} is too large to be a letter ({file.size // 1_000_000} MB)."
+        )
+    data = download(file.url, token=token, origins=origins, filename=escape_mrkdwn(file.name))
+    return facts_from_document(data, filename=file.name)
 
 
 def download(
@@ -128,7 +110,11 @@ def download(
                 raise _too_slow(filename, seconds=seconds, host=host)
             try:
                 response = pool.request(
-                    "GET", url, headers=headers, preload_content=False, redirect=False,
+                    "GET",
+                    url,
+                    headers=headers,
+                    preload_content=False,
+                    redirect=False,
                     timeout=urllib3.Timeout(connect=remaining, read=remaining),
                 )
             except (urllib3.exceptions.HTTPError, OSError) as error:
@@ -142,7 +128,11 @@ def download(
                 if response.status != 200:
                     raise _failed(filename, host=host, reason=f"HTTP {response.status}")
                 return _body(
-                    response, deadline=deadline, limit=limit, filename=filename, seconds=seconds,
+                    response,
+                    deadline=deadline,
+                    limit=limit,
+                    filename=filename,
+                    seconds=seconds,
                     host=host,
                 )
             finally:
@@ -216,10 +206,8 @@ def _body(
 
 
 def _shut(response: urllib3.BaseHTTPResponse) -> None:
-    try:
+    with contextlib.suppress(ValueError, RuntimeError, OSError):  # already finished
         response.shutdown()
-    except (ValueError, RuntimeError, OSError):
-        pass  # already finished
 
 
 def _failed(filename: str, *, host: str, reason: str) -> UserError:
@@ -247,7 +235,7 @@ def save_and_preview(
     *,
     ctx: HandlerContext,
     client: WebClient,
-    facts: dict[str, Any],
+    facts: LetterFacts,
     created_by: str,
     filename: str | None,
     visit_channel_id: str | None,
@@ -260,25 +248,30 @@ def save_and_preview(
     Nothing becomes a visit until a person confirms. A draft already made for the same shared
     message (Slack delivered the event twice) is not previewed again.
     """
-    with ctx.session() as session:
-        draft = repo.save_letter_draft(
-            session=session, facts=facts, created_by=created_by, now=ctx.now(), filename=filename,
-            channel_id=visit_channel_id, thread_ts=thread_ts, team_id=workspace.team_id,
-            enterprise_id=workspace.enterprise_id,
-        )
-        if draft is None:
-            return
-        draft_id = draft.id or 0
-        preview = blocks.letter_preview_blocks(facts=facts, draft_id=draft_id, today=ctx.today(), calendar=ctx.calendar)
+    saved = save_draft(
+        ctx,
+        workspace=workspace,
+        facts=facts,
+        created_by=created_by,
+        filename=filename,
+        visit_channel_id=visit_channel_id,
+        thread_ts=thread_ts,
+    )
+    if saved is None:
+        return
+    preview = blocks.letter_preview_blocks(
+        facts=facts, draft_id=saved.draft_id, today=ctx.today(), calendar=ctx.calendar
+    )
     posted = client.chat_postMessage(
         channel=preview_channel_id,
         thread_ts=thread_ts,
         text=f"I read {escape_mrkdwn(filename or 'the letter')}: please check its dates.",
         blocks=preview,
     )
-    with ctx.session() as session:
-        stored = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=workspace.team_id)
-        if stored is not None:
-            repo.set_letter_draft_preview(
-                session=session, draft=stored, channel_id=str(posted["channel"]), preview_ts=str(posted["ts"])
-            )
+    record_preview(
+        ctx,
+        workspace=workspace,
+        draft_id=saved.draft_id,
+        channel_id=str(posted["channel"]),
+        message_id=str(posted["ts"]),
+    )

@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import urllib.error
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import blocks
-from handlers.delivery import direct_message_channel
-from handlers.text import escape_mrkdwn
+from handlers.core.text import escape_mrkdwn
+from handlers.slack import blocks
+from handlers.slack.delivery import direct_message_channel
 from scheduler.calendar import WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.dispatcher import PermanentPostError, Posted, ReminderNotice, TransientPostError
@@ -24,7 +24,13 @@ from scheduler.dispatcher import PermanentPostError, Posted, ReminderNotice, Tra
 logger = logging.getLogger(__name__)
 
 METADATA_EVENT = "ofsted_reminder"
-TRANSIENT_ERRORS = {"ratelimited", "service_unavailable", "internal_error", "fatal_error", "request_timeout"}
+TRANSIENT_ERRORS = {
+    "ratelimited",
+    "service_unavailable",
+    "internal_error",
+    "fatal_error",
+    "request_timeout",
+}
 
 
 class SlackPoster:
@@ -40,11 +46,19 @@ class SlackPoster:
 
     def _content(self, notice: ReminderNotice) -> tuple[str, list[dict[str, Any]]]:
         shown = blocks.reminder_blocks(
-            visit=notice.visit, milestone=notice.milestone, kind=notice.kind,
-            reminder_id=notice.reminder_id, today=notice.today, calendar=self.calendar,
+            visit=notice.visit,
+            milestone=notice.milestone,
+            kind=notice.kind,
+            reminder_id=notice.reminder_id,
+            today=notice.today,
+            calendar=self.calendar,
         )
         text = blocks.reminder_text(
-            visit=notice.visit, milestone=notice.milestone, kind=notice.kind, today=notice.today, calendar=self.calendar
+            visit=notice.visit,
+            milestone=notice.milestone,
+            kind=notice.kind,
+            today=notice.today,
+            calendar=self.calendar,
         )
         return text, shown
 
@@ -52,16 +66,23 @@ class SlackPoster:
         text, shown = self._content(notice)
         metadata = {
             "event_type": METADATA_EVENT,
-            "event_payload": {"reminder_id": notice.reminder_id, "milestone_id": notice.milestone.id},
+            "event_payload": {
+                "reminder_id": notice.reminder_id,
+                "milestone_id": notice.milestone.id,
+            },
         }
         with _classified_errors():
             channel = self._channel(notice)
-            response = self.client.chat_postMessage(channel=channel, text=text, blocks=shown, metadata=metadata)
+            response = self.client.chat_postMessage(
+                channel=channel, text=text, blocks=shown, metadata=metadata
+            )
         posted = Posted(channel_id=str(response["channel"]), ts=str(response["ts"]))
         self._copy_to_people(notice, text=text, shown=shown)
         return posted
 
-    def _copy_to_people(self, notice: ReminderNotice, *, text: str, shown: list[dict[str, Any]]) -> None:
+    def _copy_to_people(
+        self, notice: ReminderNotice, *, text: str, shown: list[dict[str, Any]]
+    ) -> None:
         """The owner gets the reminder in a direct message too; an escalation goes to the contact.
 
         Best effort: the channel post is the reminder of record and is already out.
@@ -73,7 +94,12 @@ class SlackPoster:
             try:
                 self.client.chat_postMessage(channel=user_id, text=text, blocks=shown)
             except Exception:
-                logger.warning("could not send reminder %s to %s directly", notice.reminder_id, user_id, exc_info=True)
+                logger.warning(
+                    "could not send reminder %s to %s directly",
+                    notice.reminder_id,
+                    user_id,
+                    exc_info=True,
+                )
 
     def find_posted(self, notice: ReminderNotice, *, since: datetime) -> Posted | None:
         with _classified_errors():
@@ -81,14 +107,20 @@ class SlackPoster:
             cursor = None
             while True:
                 page = self.client.conversations_history(
-                    channel=channel, oldest=f"{since.timestamp():.6f}", include_all_metadata=True,
-                    limit=200, cursor=cursor,
+                    channel=channel,
+                    oldest=f"{since.timestamp():.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
                 )
+                message: dict[str, Any]
                 for message in page.get("messages", []):
-                    payload = (message.get("metadata") or {}).get("event_payload") or {}
-                    if (message.get("metadata") or {}).get("event_type") == METADATA_EVENT and payload.get(
-                        "reminder_id"
-                    ) == notice.reminder_id:
+                    payload: dict[str, Any] = (message.get("metadata") or {}).get(
+                        "event_payload"
+                    ) or {}
+                    if (message.get("metadata") or {}).get(
+                        "event_type"
+                    ) == METADATA_EVENT and payload.get("reminder_id") == notice.reminder_id:
                         return Posted(channel_id=channel, ts=str(message["ts"]))
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
@@ -99,13 +131,17 @@ class SlackPoster:
         user_id = notice.visit.escalation_user_id or notice.visit.created_by
         if not user_id:
             return
-        where = f"<#{notice.visit.channel_id}>" if notice.visit.channel_id else "your direct messages"
+        where = (
+            f"<#{notice.visit.channel_id}>" if notice.visit.channel_id else "your direct messages"
+        )
         self.client.chat_postMessage(
             channel=user_id,
             text=(
-                f":warning: I could not post the reminder for *{escape_mrkdwn(notice.milestone.label)}* "
+                ":warning: I could not post the reminder for "
+                f"*{escape_mrkdwn(notice.milestone.label)}* "
                 f"(`{notice.visit.reference}`, due {format_long(notice.milestone.due_date)}) "
-                f"in {where}: {escape_mrkdwn(error)}. Check that I am still in that channel (`/invite @ofsted-bot`)."
+                f"in {where}: {escape_mrkdwn(error)}. Check that I am still in that channel "
+                "(`/invite @ofsted-bot`)."
             ),
         )
 
@@ -116,7 +152,8 @@ class _classified_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> bool:
+    def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> Literal[False]:
+        # Never swallows: an error leaves as itself, or as one the dispatcher knows how to treat.
         if error is None:
             return False
         if isinstance(error, SlackApiError):

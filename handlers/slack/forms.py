@@ -1,4 +1,5 @@
-"""Reading a submitted modal's values and checking them. Pure: state in, values or field errors out.
+"""Reading a submitted modal's values into the core's typed inputs and checking them. Pure: state
+in, values or field errors out.
 
 Errors are keyed by block id, as Slack's `response_action: errors` wants them, so each one
 appears under the field it is about and nothing is saved.
@@ -7,13 +8,23 @@ appears under the field it is about and nothing is saved.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from slack_bolt import Ack
+
+from handlers.core.visits import SettingsForm, VisitForm
 from scheduler.dates import format_long
-from scheduler.rules import MILESTONE_LABELS, MilestoneKind, VisitType
+from scheduler.rules import (
+    MILESTONE_LABELS,
+    MilestoneKind,
+    VisitType,
+    reminder_offsets_from,
+    reminder_offsets_text,
+    reminder_time_from,
+    reminder_time_text,
+)
 
 State = dict[str, dict[str, dict[str, Any]]]
 
@@ -41,7 +52,9 @@ def date_value(state: State, block_id: str) -> date | None:
     try:
         return date.fromisoformat(selected)
     except ValueError:
-        raise FormErrors({block_id: f"'{selected}' is not a date: pick one from the calendar."}) from None
+        raise FormErrors(
+            {block_id: f"'{selected}' is not a date: pick one from the calendar."}
+        ) from None
 
 
 def choice_value(state: State, block_id: str) -> str | None:
@@ -73,19 +86,6 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-@dataclass(frozen=True)
-class VisitForm:
-    """A visit as entered or corrected in a modal."""
-
-    local_authority: str
-    visit_type: str
-    letter_date: date | None
-    visit_dates: tuple[date, ...]
-    due_dates: dict[MilestoneKind, date] = field(default_factory=dict)
-    channel_id: str | None = None
-    approvers: tuple[str, ...] = ()
-
-
 def read_visit_form(state: State) -> VisitForm:
     """The values of the review or new-visit modal, checked; FormErrors lists what to fix."""
     errors: dict[str, str] = {}
@@ -96,7 +96,12 @@ def read_visit_form(state: State) -> VisitForm:
     if visit_type not in {item.value for item in VisitType}:
         errors["visit_type"] = "Choose the kind of visit."
     dates: dict[str, date | None] = {}
-    for block_id in ("letter_date", "visit_start", "visit_end", *(f"due_{k.value}" for k in MilestoneKind)):
+    for block_id in (
+        "letter_date",
+        "visit_start",
+        "visit_end",
+        *(f"due_{k.value}" for k in MilestoneKind),
+    ):
         try:
             dates[block_id] = date_value(state, block_id)
         except FormErrors as error:
@@ -106,7 +111,10 @@ def read_visit_form(state: State) -> VisitForm:
     if start and end and end < start:
         errors["visit_end"] = f"The last day is before the first ({format_long(start)})."
     if end and letter_date and letter_date < end:
-        errors["letter_date"] = f"Ofsted writes after the visit: the letter date is before its last day ({format_long(end)})."
+        errors["letter_date"] = (
+            "Ofsted writes after the visit: the letter date is before its last day "
+            f"({format_long(end)})."
+        )
     due_dates: dict[MilestoneKind, date] = {}
     for kind in MilestoneKind:
         due = dates[f"due_{kind.value}"]
@@ -114,12 +122,15 @@ def read_visit_form(state: State) -> VisitForm:
             continue
         if letter_date and due < letter_date:
             errors[f"due_{kind.value}"] = (
-                f"{MILESTONE_LABELS[kind]} can't be before the letter date ({format_long(letter_date)})."
+                f"{MILESTONE_LABELS[kind]} can't be before the letter date "
+                f"({format_long(letter_date)})."
             )
         due_dates[kind] = due
     if not due_dates and not any(key.startswith("due_") for key in errors):
         first = f"due_{next(iter(MilestoneKind)).value}"
-        errors[first] = "Give at least one date to track: a visit with no dates has nothing to remind."
+        errors[first] = (
+            "Give at least one date to track: a visit with no dates has nothing to remind."
+        )
     if errors:
         raise FormErrors(errors)
     visit_dates = tuple(day for day in (start, end) if day is not None)
@@ -134,34 +145,25 @@ def read_visit_form(state: State) -> VisitForm:
     )
 
 
-@dataclass(frozen=True)
-class SettingsForm:
-    channel_id: str | None
-    reminder_time: str
-    reminder_offsets: str
-    approvers: tuple[str, ...]
-    escalation_user_id: str | None
-
-
 def read_settings_form(state: State) -> SettingsForm:
     errors: dict[str, str] = {}
-    # Digits are 0 to 9 only: "²" or "５" is a mistake to show under the field (str.isdigit
-    # says yes to "²", which int() then refuses), and what is stored is plain ASCII.
     reminder_time = text_value(state, "reminder_time")
-    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", reminder_time)
-    if not match:
-        errors["reminder_time"] = f"'{reminder_time}' is not a time: use the 24-hour clock, e.g. 09:00."
-    else:
-        reminder_time = f"{int(match.group(1)):02d}:{match.group(2)}"
-    offsets_text = text_value(state, "reminder_offsets")
-    parts = [part.strip() for part in offsets_text.split(",") if part.strip()]
-    if not parts or not all(re.fullmatch(r"[0-9]{1,3}", part) and int(part) <= 70 for part in parts):
+    try:
+        reminder_time = reminder_time_text(reminder_time_from(reminder_time))
+    except ValueError:
+        errors["reminder_time"] = (
+            f"'{reminder_time}' is not a time: use the 24-hour clock, e.g. 09:00."
+        )
+    try:
+        offsets = reminder_offsets_text(
+            reminder_offsets_from(text_value(state, "reminder_offsets"))
+        )
+    except ValueError:
         errors["reminder_offsets"] = (
-            "Give working days before the due date, separated by commas, each from 0 to 70, e.g. 5,2,1,0."
+            "Give working days before the due date, separated by commas, each from 0 to 70, e.g. "
+            "5,2,1,0."
         )
         offsets = ""
-    else:
-        offsets = ",".join(str(n) for n in sorted({int(part) for part in parts}, reverse=True))
     if errors:
         raise FormErrors(errors)
     return SettingsForm(
@@ -171,3 +173,18 @@ def read_settings_form(state: State) -> SettingsForm:
         approvers=tuple(users_value(state, "approvers")),
         escalation_user_id=user_value(state, "escalation"),
     )
+
+
+def checking(read: Callable[[State], object]) -> Callable[[Ack, dict[str, Any]], None]:
+    """A modal's ack that checks the form with `read` (pure, quick): field errors are shown under
+    their fields and nothing is saved; a good form is acknowledged and saved after the ack."""
+
+    def check_form(ack: Ack, body: dict[str, Any]) -> None:
+        try:
+            read(body["view"]["state"]["values"])
+        except FormErrors as error:
+            ack(response_action="errors", errors=error.errors)
+            return
+        ack()
+
+    return check_form

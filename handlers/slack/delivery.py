@@ -1,4 +1,4 @@
-"""Posting into a channel the bot may not be in: say so to the person instead of failing silently."""
+"""Posting into a channel the bot may not be in: say so to the person rather than fail silently."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.blocks import section
+from handlers.slack.blocks import section
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,8 @@ def direct_message_channel(*, client: WebClient, user_id: str) -> str:
 def post_or_tell(
     *, client: WebClient, channel_id: str, user_id: str, text: str, blocks: list[dict[str, Any]]
 ) -> str | None:
-    """Post to the channel; if the bot is not in it, send the post to the user and say how to fix it.
+    """Post to the channel; if the bot is not in it, send the post to the user and say how to
+    fix it.
 
     Returns the channel the message went to, or None if nowhere would take it.
     """
@@ -34,7 +35,8 @@ def post_or_tell(
         if error.response.get("error") not in NOT_A_MEMBER:
             raise
     note = (
-        f":warning: I could not post in <#{channel_id}>: invite me there with `/invite @ofsted-bot`, "
+        f":warning: I could not post in <#{channel_id}>: invite me there with `/invite "
+        "@ofsted-bot`, "
         "then try again. Here is what I would have posted."
     )
     dm = direct_message_channel(client=client, user_id=user_id)
@@ -49,7 +51,11 @@ def upload_or_send(
     """Upload a file to the channel, or to the user's direct messages if the bot is not there."""
     try:
         client.files_upload_v2(
-            channel=channel_id, content=content, filename=filename, title=filename, initial_comment=comment
+            channel=channel_id,
+            content=content,
+            filename=filename,
+            title=filename,
+            initial_comment=comment,
         )
         return
     except SlackApiError as error:
@@ -80,16 +86,27 @@ def send_export(
     may not see the visit."""
     if visit_channel_id and asked_in == visit_channel_id:
         upload_or_send(
-            client=client, channel_id=visit_channel_id, user_id=user_id, content=content, filename=filename,
+            client=client,
+            channel_id=visit_channel_id,
+            user_id=user_id,
+            content=content,
+            filename=filename,
             comment=comment,
         )
         return
     dm = direct_message_channel(client=client, user_id=user_id)
-    client.files_upload_v2(channel=dm, content=content, filename=filename, title=filename, initial_comment=comment)
+    client.files_upload_v2(
+        channel=dm, content=content, filename=filename, title=filename, initial_comment=comment
+    )
 
 
 def post_new_visit_timeline(
-    *, client: WebClient, timeline: list[dict[str, Any]], text: str, channel_id: str | None, user_id: str
+    *,
+    client: WebClient,
+    timeline: list[dict[str, Any]],
+    text: str,
+    channel_id: str | None,
+    user_id: str,
 ) -> str | None:
     """A new visit's timeline goes to its channel, so the whole team sees what is due when."""
     if channel_id is None:

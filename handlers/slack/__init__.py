@@ -1,0 +1,2 @@
+"""The Slack front end: listeners that translate payloads into use cases, and results into
+Block Kit."""
