@@ -25,9 +25,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: make the project importable
-    sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import common
 from scheduler.documents import document_text
@@ -35,6 +34,7 @@ from scheduler.sandbox import read_document_bounded
 from tests.factories import docx_from_text, pdf_from_text
 from tests.scheduler.test_document_bounds import HOSTILE, measured_cli_command
 
+REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "bot" / "examples" / "focused-visit-final-report-cover.txt"
 REPORT = REPO.parent / "shared" / "reports" / "pdf" / "birmingham-2016-11-25.pdf"
 

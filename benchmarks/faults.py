@@ -84,7 +84,7 @@ def _explore(strategy_kwargs: dict[str, object], count: int, run: Callable[..., 
     explore()
 
 
-# --- 1. commands -----------------------------------------------------------------------------------
+# --- 1. commands ----------------------------------------------------------------------------------
 
 
 def run_commands(count: int, folder: Path) -> list[Row]:
@@ -114,7 +114,8 @@ def run_commands(count: int, folder: Path) -> list[Row]:
         row.detail = (
             "outcomes "
             + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
-            + f"; ack p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms"
+            + f"; ack p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
+            + f"max {latencies[-1] * 1000:.0f} ms"
         )
         started = time.perf_counter()
         for filename, data in letters.damaged_documents(letters.SEEDS["example"]):
@@ -130,7 +131,7 @@ def run_commands(count: int, folder: Path) -> list[Row]:
     return [row, intake]
 
 
-# --- 2. letters --------------------------------------------------------------------------------------
+# --- 2. letters -----------------------------------------------------------------------------------
 
 
 def run_letters(count: int, cli_sample: int, folder: Path) -> list[Row]:
@@ -176,7 +177,7 @@ def run_letters(count: int, cli_sample: int, folder: Path) -> list[Row]:
     return [row, cli]
 
 
-# --- 3. kills -----------------------------------------------------------------------------------------
+# --- 3. kills -------------------------------------------------------------------------------------
 
 
 def run_kills(rounds: int, folder: Path) -> list[Row]:
@@ -199,11 +200,14 @@ def run_kills(rounds: int, folder: Path) -> list[Row]:
         if tally.duplicates or tally.losses:
             row.problems.append(f"round {n}: {tally.duplicates} duplicates, {tally.losses} losses")
     row.seconds = time.perf_counter() - started
-    row.detail = f"{kills} kills; {stranded} claims left by a killed worker, {reconciled} found already posted"
+    row.detail = (
+        f"{kills} kills; {stranded} claims left by a killed worker, "
+        f"{reconciled} found already posted"
+    )
     return [row]
 
 
-# --- 4. outage -----------------------------------------------------------------------------------------
+# --- 4. outage ------------------------------------------------------------------------------------
 
 
 def run_outages(refused: float, dropped: float) -> list[Row]:
@@ -212,7 +216,7 @@ def run_outages(refused: float, dropped: float) -> list[Row]:
     try:
         with admin.connect():
             pass
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         skipped = Row("database outage (skipped)")
         skipped.problems.append(
             f"PostgreSQL not reachable at TEST_DATABASE_URL: {type(error).__name__}"
@@ -235,13 +239,16 @@ def run_outages(refused: float, dropped: float) -> list[Row]:
         )
         row.duplicates, row.losses = tally.duplicates, tally.losses
         row.problems += tally.notes
-        row.detail = f"{tally.failed_passes} dispatcher passes failed and were logged; {tally.reconciled} posts found already made"
+        row.detail = (
+            f"{tally.failed_passes} dispatcher passes failed and were logged; "
+            f"{tally.reconciled} posts found already made"
+        )
         rows.append(row)
     admin.dispose()
     return rows
 
 
-# --- the summary ---------------------------------------------------------------------------------------
+# --- the summary ----------------------------------------------------------------------------------
 
 
 def print_summary(rows: list[Row], *, total: float) -> None:
@@ -274,7 +281,8 @@ def print_summary(rows: list[Row], *, total: float) -> None:
 
     def line(values: list[str]) -> str:
         return "  ".join(
-            v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths))
+            v.ljust(w) if i == 0 else v.rjust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=False))
         ).rstrip()
 
     print()

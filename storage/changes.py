@@ -116,7 +116,7 @@ def _settle(future: Future[Value], work: Callable[[], Value]) -> None:
         return
     try:
         future.set_result(work())
-    except BaseException as error:  # noqa: BLE001 (handed to whoever waits on the future)
+    except BaseException as error:
         future.set_exception(error)
 
 
@@ -133,7 +133,9 @@ class _OneAtATime:
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = (
+            queue.SimpleQueue()
+        )
         self._started = False
         self._lock = threading.Lock()
 
@@ -172,14 +174,18 @@ class PostgresChangeWatch:
         try:
             return future.result(timeout=CHANGE_CHECK_TIMEOUT_SECONDS)
         except FutureTimeout as error:
-            raise DatabaseNotAnswering("PostgreSQL did not answer the change check in time") from error
+            raise DatabaseNotAnswering(
+                "PostgreSQL did not answer the change check in time"
+            ) from error
 
     def _snapshot(self) -> ChangeToken:
         try:
             if self._connection is None:
                 self._connection = self._engine.raw_connection()
                 self._connection.driver_connection.autocommit = True
-            cursor = self._connection.driver_connection.execute("SELECT pg_current_snapshot()::text")
+            cursor = self._connection.driver_connection.execute(
+                "SELECT pg_current_snapshot()::text"
+            )
             return (id(self._connection), cursor.fetchone()[0])
         except Exception as error:
             self._discard_connection()
@@ -206,7 +212,11 @@ def change_watch_for(engine: Engine) -> ChangeWatch | None:
     if backend == "sqlite":
         database = engine.url.database or ""
         # An in-memory database is a different one on every connection: nothing to watch.
-        if database in ("", ":memory:") or database.startswith("file:") or engine.url.query.get("mode") == "memory":
+        if (
+            database in ("", ":memory:")
+            or database.startswith("file:")
+            or engine.url.query.get("mode") == "memory"
+        ):
             return None
         return SqliteChangeWatch(database)
     return None
@@ -249,6 +259,7 @@ class ReadCache(Generic[Key, Value]):
                 if kept is not None and kept[0] == token:
                     self._kept.move_to_end(key)
                     return kept[1]
+
         # Reading again is rare (once after each change), so a thread each time costs little.
         # The answer is kept before it is given: kept from a done-callback, it was given first
         # and an asker quick to ask again found nothing kept and read again (seen under load).

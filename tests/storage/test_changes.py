@@ -39,10 +39,23 @@ NOW = datetime(2021, 6, 22, 8, 0, tzinfo=UTC)
 def add_visit(engine: Engine, local_authority: str) -> str:
     with Session(engine) as session:
         visit = repo.create_visit(
-            session=session, local_authority=local_authority, visit_type="other",
-            letter_date=date(2021, 6, 22), visit_dates=[], inspectors=[], created_by="U_CREATOR",
-            channel_id="C01VISITS", now=NOW,
-            milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2021, 8, 20), source="letter")],
+            session=session,
+            local_authority=local_authority,
+            visit_type="other",
+            letter_date=date(2021, 6, 22),
+            visit_dates=[],
+            inspectors=[],
+            created_by="U_CREATOR",
+            channel_id="C01VISITS",
+            now=NOW,
+            milestones=[
+                repo.NewMilestone(
+                    kind="survey_deadline",
+                    label="Survey",
+                    due_date=date(2021, 8, 20),
+                    source="letter",
+                )
+            ],
         )
         session.commit()
         return visit.reference
@@ -58,7 +71,10 @@ class CountingRead:
     def __call__(self) -> list[str]:
         self.reads += 1
         with read_scope(self.engine) as session:
-            return [visit.reference for visit in repo.list_open_visits(session=session, visible_to=EVERY_VISIT)]
+            return [
+                visit.reference
+                for visit in repo.list_open_visits(session=session, visible_to=EVERY_VISIT)
+            ]
 
 
 class TokensSeen:
@@ -79,7 +95,11 @@ class TokensSeen:
 
     def changes(self) -> int:
         """How many times the token moved, the first token counted as a move (from nothing)."""
-        return sum(1 for before, after in zip([None, *self.tokens], self.tokens) if before != after)
+        return sum(
+            1
+            for before, after in zip([None, *self.tokens], self.tokens, strict=False)
+            if before != after
+        )
 
 
 @pytest.fixture
@@ -124,7 +144,8 @@ def test_a_commit_from_another_process_is_seen(engine, cache):
     url = engine.url.render_as_string(hide_password=False)
     script = (
         "import sys; from tests.storage.test_changes import add_visit; "
-        "from storage.db import create_engine_for; add_visit(create_engine_for(sys.argv[1]), 'Corby')"
+        "from storage.db import create_engine_for; "
+        "add_visit(create_engine_for(sys.argv[1]), 'Corby')"
     )
     subprocess.run([sys.executable, "-c", script, url], check=True, timeout=60)
     assert cache.get_or_read("list", read, within=5) == ["corby-2106"]
@@ -138,9 +159,16 @@ def test_a_write_begun_before_the_answer_and_committed_after_it_is_seen(engine, 
     try:
         with Session(writer) as session:
             repo.create_visit(
-                session=session, local_authority="Daventry", visit_type="other", letter_date=None,
-                visit_dates=[], inspectors=[], created_by="U_CREATOR", channel_id="C01VISITS",
-                now=NOW, milestones=[],
+                session=session,
+                local_authority="Daventry",
+                visit_type="other",
+                letter_date=None,
+                visit_dates=[],
+                inspectors=[],
+                created_by="U_CREATOR",
+                channel_id="C01VISITS",
+                now=NOW,
+                milestones=[],
             )
             session.flush()  # written, not committed
             assert cache.get_or_read("list", read, within=5) == []
@@ -151,8 +179,13 @@ def test_a_write_begun_before_the_answer_and_committed_after_it_is_seen(engine, 
 
 
 def test_answers_under_different_keys_are_kept_apart(engine, seen, cache):
-    assert cache.get_or_read(("list", date(2021, 6, 22)), lambda: "Tuesday's", within=5) == "Tuesday's"
-    assert cache.get_or_read(("list", date(2021, 6, 23)), lambda: "Wednesday's", within=5) == "Wednesday's"
+    assert (
+        cache.get_or_read(("list", date(2021, 6, 22)), lambda: "Tuesday's", within=5) == "Tuesday's"
+    )
+    assert (
+        cache.get_or_read(("list", date(2021, 6, 23)), lambda: "Wednesday's", within=5)
+        == "Wednesday's"
+    )
     again = cache.get_or_read(("list", date(2021, 6, 22)), lambda: "read again", within=5)
     # Kept unless something was committed meanwhile: on PostgreSQL, anywhere on the server.
     unchanged = seen.changes() == 1
@@ -244,7 +277,7 @@ def test_answers_asked_from_many_threads_at_once_are_all_right(engine, seen, cac
             go.wait(timeout=60)
             for _ in range(asks):
                 results.append(cache.get_or_read("list", read, within=5))
-        except BaseException as error:  # noqa: BLE001 (reported below)
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=ask) for _ in range(threads_count)]
@@ -269,6 +302,7 @@ def test_a_commit_is_seen_whichever_thread_asks_next(engine, cache):
     read = CountingRead(engine)
     asker = ThreadPoolExecutor(max_workers=1)
     try:
+
         def ask_elsewhere() -> list[str]:
             return asker.submit(cache.get_or_read, "list", read, within=5).result(timeout=10)
 
