@@ -7,6 +7,7 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -18,7 +19,9 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, file=None) -> None:
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], *, file: TextIO | None = None
+) -> None:
     """Columns padded to their widest cell; numbers right-aligned, text left-aligned."""
     cells = [
         [str(h) for h in headers],

@@ -35,9 +35,10 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert
+from sqlalchemy import Table, create_engine, insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
 
 from scheduler.calendar import ENGLAND_AND_WALES, london_time
 from storage.db import create_engine_for
@@ -81,6 +82,11 @@ class LoadReport:
 
 
 # --- databases ----------------------------------------------------------------------------------
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model (SQLModel does not declare `__table__`)."""
+    return model.metadata.tables[str(model.__tablename__)]
 
 
 @contextmanager
@@ -259,10 +265,10 @@ def load_core(
             raise ValueError("give `planned`, or `visits` and `now`")
         planned = plans(visits, now=now, seed=seed, start=start)
     visit_table, milestone_table, reminder_table = (
-        Visit.__table__,
-        Milestone.__table__,
-        Reminder.__table__,
-    )  # type: ignore[attr-defined]
+        table_of(Visit),
+        table_of(Milestone),
+        table_of(Reminder),
+    )
     report = LoadReport()
     started = time.perf_counter()
     for first in range(0, len(planned), batch):

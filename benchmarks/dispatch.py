@@ -40,13 +40,16 @@ from sqlalchemy import insert, select
 
 from benchmarks import common
 from benchmarks.common import percentile
-from benchmarks.dataset import benchmark_database, migrated_engine
+from benchmarks.dataset import benchmark_database, migrated_engine, table_of
 from scheduler.calendar import london_date
 from storage.models import Milestone, Reminder, Visit
 
 CHANNELS = 100
 PER_CHANNEL = 10
 REMINDERS = CHANNELS * PER_CHANNEL
+# What the stand-in received: (arrival, channel, reminder id, status) per post, and the reminder
+# ids of each channel's messages.
+Collected = tuple[list[tuple[float, str, int | None, int]], dict[str, list[int | None]]]
 LEAD = 3.0  # seconds between starting the clock and the due instant
 
 
@@ -127,11 +130,10 @@ class StandIn:
         self._process.start()
         self.api_url, self.token = self._connection.recv()
 
-    def collect(
-        self,
-    ) -> tuple[list[tuple[float, str, int | None, int]], dict[str, list[int | None]]]:
+    def collect(self) -> Collected:
         self._connection.send("collect")
-        return self._connection.recv()
+        collected: Collected = self._connection.recv()
+        return collected
 
     def reset(self) -> None:
         self._connection.send("reset")
@@ -154,10 +156,10 @@ def load_burst(engine: Any, *, due_at: datetime, per_channel: int = PER_CHANNEL)
     today = london_date(due_at)
     created = due_at - timedelta(days=30)
     visit_table, milestone_table, reminder_table = (
-        Visit.__table__,
-        Milestone.__table__,
-        Reminder.__table__,
-    )  # type: ignore[attr-defined]
+        table_of(Visit),
+        table_of(Milestone),
+        table_of(Reminder),
+    )
     with engine.begin() as connection:
         visit_ids = (
             connection.execute(
@@ -204,7 +206,7 @@ def load_burst(engine: Any, *, due_at: datetime, per_channel: int = PER_CHANNEL)
             .scalars()
             .all()
         )
-        return (
+        return list(
             connection.execute(
                 insert(reminder_table).returning(reminder_table.c.id, sort_by_parameter_order=True),
                 [
@@ -240,7 +242,7 @@ def reader(url: str) -> Any:
 
 def row_statuses(engine: Any, ids: list[int]) -> Counter[str]:
     with engine.connect() as connection:
-        table = Reminder.__table__  # type: ignore[attr-defined]
+        table = table_of(Reminder)
         rows = connection.execute(select(table.c.status).where(table.c.id.in_(ids))).scalars().all()
     return Counter(rows)
 
@@ -368,13 +370,14 @@ def run_dispatcher(
                 outcome.stages["claim"] = time.time() - began
             return claims
 
-        def timed_prepare(*arguments: Any) -> Any:
+        def timed_prepare(claims: Any, report: Any) -> Any:
+            assert real_prepare is not None
             began = time.time()
-            prepared = real_prepare(*arguments)  # type: ignore[misc]
+            prepared = real_prepare(claims, report)
             outcome.stages.setdefault("prepare", time.time() - began)
             return prepared
 
-        dispatch.claim_due_reminders = timed_claim  # type: ignore[assignment]
+        dispatch.claim_due_reminders = timed_claim
         if real_prepare is not None:
             dispatcher._prepare = timed_prepare  # type: ignore[method-assign]
         clock = DispatcherClock(dispatcher, interval=30)
@@ -388,7 +391,7 @@ def run_dispatcher(
                     break
         finally:
             clock.stop()
-            dispatch.claim_due_reminders = real_claim  # type: ignore[assignment]
+            dispatch.claim_due_reminders = real_claim
         outcome.wall = time.monotonic() - started
         outcome.rows = row_statuses(watcher, ids)
         _tally(outcome, due=due, ids=ids, stand_in=stand_in, starts=timed.starts)
@@ -444,7 +447,9 @@ def run_apscheduler_reference(
 
     Nothing is read from or written to the database while they run: the notices are built
     beforehand, so this is the scheduling and posting cost alone."""
-    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.background import (  # type: ignore[import-untyped]
+        BackgroundScheduler,
+    )
 
     outcome = Outcome(
         label=f"APScheduler {per_channel * CHANNELS} jobs, memory store, 10 threads (reference)",

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the project importable
@@ -57,13 +58,11 @@ def measure_letters(repeat: int, report: Path) -> list[list[object]]:
     ]
     if report.is_file():
         letters.append((f"real report, PDF ({report.name})", report.read_bytes(), report.name))
-    rows = []
+    rows: list[list[object]] = []
     for label, data, name in letters:
-        baseline = median_seconds(
-            lambda data=data, name=name: document_text(data, filename=name), repeat=repeat
-        )
+        baseline = median_seconds(partial(document_text, data, filename=name), repeat=repeat)
         bounded = median_seconds(
-            lambda data=data, name=name: read_document_bounded(data, filename=name), repeat=repeat
+            partial(read_document_bounded, data, filename=name), repeat=repeat
         )
         rows.append(
             [
@@ -79,7 +78,7 @@ def measure_letters(repeat: int, report: Path) -> list[list[object]]:
 
 
 def measure_hostile() -> list[list[object]]:
-    rows = []
+    rows: list[list[object]] = []
     with tempfile.TemporaryDirectory() as folder:
         for filename, make, _ in HOSTILE:
             path = Path(folder) / filename

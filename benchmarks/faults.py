@@ -32,16 +32,17 @@ answering 503 (the strict xfail in test_dispatch_faults.py says why).
 from __future__ import annotations
 
 import argparse
-import http.server
 import logging
 import os
 import random
+import socketserver
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the project and its tests importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -308,10 +309,10 @@ def _quiet_stand_in() -> None:
 
     original = StandInHTTPServer.handle_error
 
-    def handle_error(self: http.server.HTTPServer, request: object, client_address: object) -> None:
+    def handle_error(self: socketserver.BaseServer, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
             return
-        original(self, request, client_address)  # type: ignore[arg-type]
+        original(self, request, client_address)
 
     StandInHTTPServer.handle_error = handle_error  # type: ignore[method-assign]
 
@@ -337,15 +338,15 @@ def main(argv: list[str] | None = None) -> int:
         if "commands" in wanted:
             print(f"commands: {sizes['commands']} …", flush=True)
             (base / "commands").mkdir()
-            rows += run_commands(sizes["commands"], base / "commands")
+            rows += run_commands(int(sizes["commands"]), base / "commands")
         if "letters" in wanted:
             print(f"letters: {sizes['letters']} …", flush=True)
             (base / "letters").mkdir()
-            rows += run_letters(sizes["letters"], sizes["cli"], base / "letters")
+            rows += run_letters(int(sizes["letters"]), int(sizes["cli"]), base / "letters")
         if "kills" in wanted:
             print(f"kills: {sizes['kills']} rounds …", flush=True)
             (base / "kills").mkdir()
-            rows += run_kills(sizes["kills"], base / "kills")
+            rows += run_kills(int(sizes["kills"]), base / "kills")
         if "outage" in wanted:
             print(
                 f"outage: {sizes['outage']:g} s refused, {sizes['drop']:g} s dropped …", flush=True

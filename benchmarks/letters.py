@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,11 @@ def timed(action: Callable[[], Any], *, repeat: int) -> list[float]:
     return times
 
 
+def word_count(text: str) -> int:
+    """The floor for reading a text: splitting it into words."""
+    return len(text.split())
+
+
 def read_or_refuse(text: str) -> str:
     try:
         facts = read_letter(text)
@@ -86,10 +92,8 @@ def measure_text(repeat: int) -> tuple[list[list[Any]], list[float]]:
     for kind, path in text_letters():
         data = path.read_bytes()
         text = document_text(data, filename=path.name)
-        decode = timed(
-            lambda data=data, name=path.name: document_text(data, filename=name), repeat=repeat
-        )
-        read = timed(lambda text=text: read_or_refuse(text), repeat=repeat)
+        decode = timed(partial(document_text, data, filename=path.name), repeat=repeat)
+        read = timed(partial(read_or_refuse, text), repeat=repeat)
         reads.append(statistics.median(read))
         rows.append(
             [
@@ -228,8 +232,8 @@ def measure_adversarial(repeat: int) -> list[list[Any]]:
         seconds, ratios = [], []
         for size in ADVERSARIAL_SIZES:
             text = adversarial_text(filler, size)
-            read = statistics.median(timed(lambda text=text: read_or_refuse(text), repeat=repeat))
-            bare = statistics.median(timed(lambda text=text: len(text.split()), repeat=repeat))
+            read = statistics.median(timed(partial(read_or_refuse, text), repeat=repeat))
+            bare = statistics.median(timed(partial(word_count, text), repeat=repeat))
             seconds.append(read)
             ratios.append(read / bare)
         rows.append(

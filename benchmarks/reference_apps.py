@@ -52,7 +52,7 @@ def flask_app() -> WSGIApp:
     def health() -> tuple[str, int]:
         return "ok", 200
 
-    return app  # type: ignore[no-any-return]
+    return app
 
 
 def bolt_app(*, process_before_response: bool = False) -> WSGIApp:

@@ -162,7 +162,7 @@ end
 
 def seed_database(url: str, *, visits: int, now: datetime) -> dict[str, Any]:
     """1,000 open visits with their six milestones, created as the bot creates them."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from bot.app import reminder_defaults
     from bot.settings import Settings
@@ -212,7 +212,7 @@ def seed_database(url: str, *, visits: int, now: datetime) -> dict[str, Any]:
                     )
                     replan_visit(session=session, visit=visit, defaults=defaults, now=now)
         with session_scope(engine) as session:
-            every = list(session.exec(select(Visit).order_by(Visit.id)))
+            every = list(session.exec(select(Visit).order_by(col(Visit.id))))
             chosen = every[:: max(1, len(every) // POOL)][:POOL]
             show = [visit.reference for visit in chosen]
             clicks = []
@@ -220,13 +220,13 @@ def seed_database(url: str, *, visits: int, now: datetime) -> dict[str, Any]:
                 milestone = session.exec(
                     select(Milestone)
                     .where(Milestone.visit_id == visit.id)
-                    .order_by(Milestone.due_date)
+                    .order_by(col(Milestone.due_date))
                 ).first()
                 reminder = (
                     session.exec(
                         select(Reminder)
                         .where(Reminder.milestone_id == milestone.id)
-                        .order_by(Reminder.id)
+                        .order_by(col(Reminder.id))
                     ).first()
                     if milestone
                     else None
@@ -346,7 +346,7 @@ def _requests_of_each_kind(
             "value": str(milestone_id),
             "text": {"type": "plain_text", "text": "Acknowledge", "emoji": True},
         }
-        blocks = [
+        blocks: list[dict[str, Any]] = [
             {"type": "section", "text": {"type": "mrkdwn", "text": f":bell: Reminder: *{label}*"}},
             {"type": "actions", "block_id": block_id, "elements": [element]},
         ]

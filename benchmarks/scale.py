@@ -31,6 +31,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from benchmarks.dataset import (
     migrated_engine,
     plans,
     table_counts,
+    table_of,
 )
 
 SAMPLE = 300
@@ -60,6 +62,11 @@ def print_table(title: str, header: list[str], rows: list[list[Any]]) -> None:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f}"
+
+
+def _response_after(count: int, slack: Any) -> Any:
+    """The stand-in's response after the first `count`, once it has come."""
+    return slack.responses[count] if len(slack.responses) > count else None
 
 
 def timed(action: Callable[[], Any], *, repeat: int, warm: int = 2) -> list[float]:
@@ -228,12 +235,7 @@ def measure_startup(database: str, url: str, *, runs: int) -> list[list[Any]]:
                 asked = time.perf_counter()
                 response = driver.slash_command("list", user_id="U_BENCH", channel_id="C0000")
                 assert response.status == 200, response.text
-                answer = slack.wait_for(
-                    lambda s, before=before: (
-                        s.responses[before] if len(s.responses) > before else None
-                    ),
-                    timeout=60,
-                )
+                answer = slack.wait_for(partial(_response_after, before), timeout=60)
                 answered = time.perf_counter() - asked
                 child.stdin.write("report\n")
                 child.stdin.flush()
@@ -267,6 +269,7 @@ def measure_dispatch_queries(
     from scheduler.dispatcher import Dispatcher
     from storage import dispatch
     from storage.db import session_scope
+    from storage.models import Reminder
 
     lease = timedelta(minutes=2)
     bare = text(
@@ -347,7 +350,7 @@ def measure_dispatch_queries(
             .scalars()
             .all()
         )
-        table = dispatch.Reminder.__table__  # type: ignore[attr-defined]
+        table = table_of(Reminder)
         connection.execute(
             table.update().where(table.c.id.in_(ids)).values(due_at=now - timedelta(minutes=1))
         )
