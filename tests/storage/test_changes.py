@@ -257,11 +257,58 @@ def test_a_database_that_stops_answering_is_reported_within_a_second(postgres_en
         proxied.dispose()
 
 
+class HeldRead:
+    """A read that takes as long as the test wants: it answers once `release` is set."""
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+        self.release = threading.Event()
+        self.reads = 0
+
+    def __call__(self) -> str:
+        self.reads += 1
+        assert self.release.wait(timeout=30), "the test never released the read"
+        return self.answer
+
+
+def test_asking_again_while_the_answer_is_being_read_waits_for_that_read(engine, seen, cache):
+    # After a commit everyone asking misses at once; they share one read rather than each
+    # starting their own. (On PostgreSQL a commit elsewhere between two asks means a new read:
+    # one per token seen, never one per ask.)
+    read = HeldRead("the list")
+    waiting = []
+    for _ in range(8):
+        with pytest.raises(ReadingTakesLong) as late:
+            cache.get_or_read("list", read, within=0.01)
+        waiting.append(late.value.future)
+    assert read.reads == len(set(seen.tokens))
+    read.release.set()
+    assert [future.result(timeout=10) for future in waiting] == ["the list"] * 8
+
+
+def test_an_answer_read_before_a_commit_never_replaces_one_read_after_it(engine, seen, cache):
+    slow = HeldRead("the list before Kettering")
+    with pytest.raises(ReadingTakesLong) as late:
+        cache.get_or_read("list", slow, within=0.01)
+    add_visit(engine, "Kettering")
+    assert cache.get_or_read("list", lambda: "the list with Kettering", within=5) == (
+        "the list with Kettering"
+    )
+    newer = seen.tokens[-1]
+    slow.release.set()
+    assert late.value.future.result(timeout=10) == "the list before Kettering"  # to its asker
+    again = cache.get_or_read("list", lambda: "read again", within=5)
+    # Kept unless something was committed meanwhile: on PostgreSQL, anywhere on the server.
+    assert again == ("the list with Kettering" if seen.tokens[-1] == newer else "read again")
+
+
 def test_answers_asked_from_many_threads_at_once_are_all_right(engine, seen, cache):
     # Each thread asks once first: its first change check (on SQLite, on a connection of its own)
     # cannot know what was committed before, so it counts as a change. After that, with nothing
-    # committed, a thread reads again at most once (asking while another's read is under way),
-    # never on each of its 50 asks; one read more per thread for each change PostgreSQL reports.
+    # committed, the answer is never read again on each of the 50 asks: askers under the same
+    # token share one read, an answer is never replaced by one read under an older token, and
+    # a thread whose token went stale while it asked reads again at most once for it. So at most
+    # one read per thread for each change PostgreSQL reports (commits anywhere on the server).
     add_visit(engine, "Finedon")
     read = CountingRead(engine)
     threads_count, asks = 8, 50
