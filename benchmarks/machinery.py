@@ -47,7 +47,7 @@ if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from slack_bolt import App, BoltRequest
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, insert
 from sqlalchemy.engine import Engine
 
 from benchmarks import common
@@ -210,16 +210,26 @@ def seeded_database(url: str, slack: SlackStandIn) -> list[str]:
 
 
 def committer(url: str, *, every: float, stop: threading.Event) -> threading.Thread:
-    """Another connection committing a change that shows nowhere, `1 / every` times a second."""
+    """Another connection committing `1 / every` times a second a row the answers never show
+    (a letter draft of another workspace). A real change: SQLite does not count an UPDATE that
+    leaves every value as it was."""
+    from storage.models import LetterDraft
+
     engine = create_engine(normalize_database_url(url))
+    drafts = table_of(LetterDraft)
 
     def run() -> None:
         try:
             while not stop.wait(every):
                 with engine.begin() as connection:
-                    connection.exec_driver_sql(
-                        "UPDATE visits SET local_authority = local_authority "
-                        "WHERE id = (SELECT min(id) FROM visits)"
+                    connection.execute(
+                        insert(drafts).values(
+                            team_id="T0ELSEWHERE",
+                            facts={},
+                            created_by="U_BENCH",
+                            status="pending",
+                            created_at=datetime.now(UTC),
+                        )
                     )
         finally:
             engine.dispose()
