@@ -217,7 +217,8 @@ def test_a_read_held_up_by_a_locked_table_is_not_waited_for(postgres_engine):
         started = time.monotonic()
         with pytest.raises(ReadingTakesLong) as late:
             cache.get_or_read("list", read, within=0.5)
-        assert time.monotonic() - started < 2
+        # The bound is Slack's, not a speed: a loaded machine may wake the asker late.
+        assert time.monotonic() - started < ACK_DEADLINE
         assert not late.value.future.done()
         migration.rollback()
     assert late.value.future.result(timeout=10) == ["earls-barton-2106"]
