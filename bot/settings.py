@@ -48,7 +48,10 @@ class Settings(BaseModel):
             ids = [part.strip() for part in value.split(",") if part.strip()]
             wrong = [part for part in ids if not re.fullmatch(r"[UW][A-Z0-9]{2,}", part)]
             if wrong:
-                raise ValueError(f"must be Slack user ids such as U012AB3CD, separated by commas, not {wrong[0]!r}")
+                raise ValueError(
+                    "must be Slack user ids such as U012AB3CD, separated by commas, "
+                    f"not {wrong[0]!r}"
+                )
             return frozenset(ids)
         return value
 
