@@ -379,8 +379,8 @@ def measure_views(database: str, engine: Any, *, now: datetime, repeat: int) -> 
     from sqlmodel import Session
 
     from handlers.core import visits
-    from handlers.slack import blocks
     from handlers.core.results import HomeItem, VisitSummary
+    from handlers.slack import blocks
     from scheduler.calendar import ENGLAND_AND_WALES, london_date
     from storage import repo
     from storage.models import UNOWNED

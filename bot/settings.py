@@ -72,7 +72,9 @@ class Settings(BaseModel):
             try:
                 return reminder_offsets_from(value)
             except ValueError:
-                raise ValueError("must be working days before the due date, such as 5,2,1,0") from None
+                raise ValueError(
+                    "must be working days before the due date, such as 5,2,1,0"
+                ) from None
         return value
 
     @property

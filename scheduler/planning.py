@@ -33,11 +33,15 @@ class ReminderDefaults:
 
 
 def visit_reminder_time(visit: Visit, defaults: ReminderDefaults) -> time:
-    return reminder_time_from(visit.reminder_time) if visit.reminder_time else defaults.reminder_time
+    if not visit.reminder_time:
+        return defaults.reminder_time
+    return reminder_time_from(visit.reminder_time)
 
 
 def visit_offsets(visit: Visit, defaults: ReminderDefaults) -> tuple[int, ...]:
-    return reminder_offsets_from(visit.reminder_offsets) if visit.reminder_offsets else defaults.offsets
+    if not visit.reminder_offsets:
+        return defaults.offsets
+    return reminder_offsets_from(visit.reminder_offsets)
 
 
 def replan_milestone(
