@@ -1,4 +1,5 @@
-"""The bot served over real HTTP, driven by Slack-signed requests, calling the Web API stand-in.
+"""The bot, driven by Slack-signed requests (in-process, or over real HTTP for tests marked
+over_http), calling the Web API stand-in over real HTTP.
 
 Nothing of ours is mocked: the Bolt app is the one `ofsted-bot serve` builds, the database is
 a real SQLite file migrated by Alembic, and time is the only input a test sets by hand.
@@ -104,7 +105,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def bot(slack: SlackStandIn, bot_engine: Engine, clock: Clock) -> Iterator[Bot]:
+def bot(
+    request: pytest.FixtureRequest, slack: SlackStandIn, bot_engine: Engine, clock: Clock
+) -> Iterator[Bot]:
     settings = Settings(
         slack_bot_token=slack.token,
         slack_signing_secret=SIGNING_SECRET,
@@ -112,7 +115,13 @@ def bot(slack: SlackStandIn, bot_engine: Engine, clock: Clock) -> Iterator[Bot]:
         ofsted_admins=frozenset({ADMIN}),
     )
     app = build_app(settings=settings, engine=bot_engine, clock=clock)
-    with serve_wsgi(wsgi_application(app=app, engine=bot_engine)) as url:
+    application = wsgi_application(app=app, engine=bot_engine)
+    # The same signed bytes go through bot/web.py and Bolt's signature check either way; a real
+    # socket adds nothing but time and a port, so only tests of the wire itself are over_http.
+    if request.node.get_closest_marker("over_http") is None:
+        yield Bot(SlackDriver(application, SIGNING_SECRET, slack), slack, bot_engine, clock, "")
+        return
+    with serve_wsgi(application) as url:
         yield Bot(SlackDriver(url, SIGNING_SECRET, slack), slack, bot_engine, clock, url)
 
 

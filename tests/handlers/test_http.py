@@ -17,6 +17,8 @@ import pytest
 from bot.offline.standin import Delivery, SlackDriver, SlackStandIn
 from tests.handlers.conftest import CHANNEL, OFFICER, SIGNING_SECRET, TEAM
 
+pytestmark = pytest.mark.over_http
+
 
 @pytest.mark.parametrize(
     "delivery",

@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from bot.app import build_app
 from bot.offline.standin import SlackDriver
-from bot.offline.standin.boltserver import serve_wsgi
 from bot.settings import Settings
 from bot.web import wsgi_application
 from handlers.slack.commands import ANSWER_FOLLOWS, ANSWER_IN_ACK_WITHIN_SECONDS
@@ -101,17 +100,17 @@ def test_a_list_held_up_by_a_migration_follows_after_an_ack_in_time(postgres_eng
     )
     reference = add_visit(postgres_engine, "Daventry")
     app = build_app(settings=settings, engine=postgres_engine, clock=clock)
-    with serve_wsgi(wsgi_application(app=app, engine=postgres_engine)) as url:
-        bot = Bot(SlackDriver(url, SIGNING_SECRET, slack), slack, postgres_engine, clock, url)
-        with postgres_engine.connect() as migration:
-            migration.execute(text("LOCK TABLE visits IN ACCESS EXCLUSIVE MODE"))  # as ALTER TABLE
-            response, before = bot.command("list")
-            assert response.within_ack_deadline
-            assert bot.slack.responses[before].text == ANSWER_FOLLOWS
-            migration.rollback()
-        follow = bot.next_response(before + 1, timeout=10)
-        assert follow.via == "response_url"
-        assert reference in all_text(follow.blocks or [])
+    application = wsgi_application(app=app, engine=postgres_engine)
+    bot = Bot(SlackDriver(application, SIGNING_SECRET, slack), slack, postgres_engine, clock, "")
+    with postgres_engine.connect() as migration:
+        migration.execute(text("LOCK TABLE visits IN ACCESS EXCLUSIVE MODE"))  # as ALTER TABLE
+        response, before = bot.command("list")
+        assert response.within_ack_deadline
+        assert bot.slack.responses[before].text == ANSWER_FOLLOWS
+        migration.rollback()
+    follow = bot.next_response(before + 1, timeout=10)
+    assert follow.via == "response_url"
+    assert reference in all_text(follow.blocks or [])
 
 
 def shown_in_ack(bot: Bot, text: str) -> str:

@@ -21,6 +21,12 @@ REMINDER_TIME = datetime(2026, 4, 28, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def reminder(bot, clock):
     """A reminder posted by the real dispatcher to the channel, as Slack shows it."""
+    return post_reminders(bot, clock)
+
+
+def post_reminders(bot, clock):
+    """Two reminders (survey; draft action plan, with sign-off) posted by the real dispatcher,
+    by milestone id."""
     clock.now = datetime(2026, 4, 27, 12, 0, tzinfo=UTC)
     for person in (OFFICER, APPROVER, "U_OTHER"):
         bot.slack.ensure_user(person)

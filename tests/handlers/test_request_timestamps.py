@@ -11,6 +11,8 @@ import pytest
 
 from tests.handlers.conftest import CHANNEL, OFFICER
 
+pytestmark = pytest.mark.over_http
+
 COMMAND = urlencode(
     {"command": "/ofsted", "text": "list", "user_id": OFFICER, "channel_id": CHANNEL}
 ).encode()
