@@ -14,6 +14,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+import storage.mail  # noqa: F401  (the mailbox tables)
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.db import create_engine_for
 
