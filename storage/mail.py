@@ -288,3 +288,13 @@ def set_cursor(*, session: Session, mailbox: str, cursor: str | None) -> None:
 def last_read(*, session: Session) -> dict[str, datetime | None]:
     """When each mailbox was last read: what /healthz shows."""
     return {state.mailbox: state.last_read_at for state in session.exec(select(MailboxState))}
+
+
+def stale_claims(*, session: Session, mailbox: str, now: datetime) -> Sequence[MailMessage]:
+    """Messages claimed by a process whose lease ran out before it finished them."""
+    statement = select(MailMessage).where(
+        col(MailMessage.mailbox) == mailbox,
+        col(MailMessage.status) == "claimed",
+        col(MailMessage.claimed_until) < now,
+    )
+    return session.exec(statement).all()
