@@ -12,13 +12,13 @@ serves), the Graph delta link, and whether an outage was reported (once, whichev
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import CheckConstraint, Text, UniqueConstraint, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import one_of_sql
+from storage.models import LetterDraft, Visit, one_of_sql
 from storage.types import UTCDateTime
 
 MAIL_STATUSES = ("claimed", "done", "ignored")
@@ -89,8 +89,15 @@ def claim_message(
     message, if any, so the new holder finishes what was begun rather than starting again.
     """
     row = MailMessage(
-        mailbox=mailbox, message_id=message_id, uid=uid, sender=sender, subject=subject,
-        received_at=received_at, status="claimed", claimed_by=worker, claimed_until=now + lease,
+        mailbox=mailbox,
+        message_id=message_id,
+        uid=uid,
+        sender=sender,
+        subject=subject,
+        received_at=received_at,
+        status="claimed",
+        claimed_by=worker,
+        claimed_until=now + lease,
         created_at=now,
     )
     try:
@@ -148,8 +155,16 @@ def record_ignored(
 ) -> bool:
     """Note a message from a sender not allowed; False if it was noted (or claimed) before."""
     row = MailMessage(
-        mailbox=mailbox, message_id=message_id, uid=uid, sender=sender, subject=subject,
-        received_at=received_at, status="ignored", outcome="ignored", created_at=now, done_at=now,
+        mailbox=mailbox,
+        message_id=message_id,
+        uid=uid,
+        sender=sender,
+        subject=subject,
+        received_at=received_at,
+        status="ignored",
+        outcome="ignored",
+        created_at=now,
+        done_at=now,
     )
     try:
         with session.begin_nested():
@@ -198,19 +213,41 @@ def finish_message(
 
 
 def earlier_with_fingerprint(
-    *, session: Session, fingerprint: str, before_id: int
+    *, session: Session, fingerprint: str, before_id: int, team_id: str
 ) -> MailMessage | None:
-    """An earlier message that carried the same letter and was previewed."""
+    """An earlier message that carried the same letter, previewed and not dismissed."""
     statement = (
         select(MailMessage)
+        .join(LetterDraft, col(LetterDraft.id) == col(MailMessage.draft_id))
         .where(
             col(MailMessage.fingerprint) == fingerprint,
             col(MailMessage.id) != before_id,
-            col(MailMessage.outcome) == "previewed",
+            col(LetterDraft.team_id) == team_id,
+            col(LetterDraft.status) != "dismissed",
         )
         .order_by(col(MailMessage.id))
     )
     return session.exec(statement).first()
+
+
+def find_visit_for_letter(
+    *,
+    session: Session,
+    team_id: str,
+    local_authority: str | None,
+    letter_date: date | None,
+    visit_type: str | None,
+) -> Visit | None:
+    """A visit already made from a letter of this authority, date and kind."""
+    if not (local_authority and letter_date and visit_type):
+        return None
+    statement = select(Visit).where(
+        col(Visit.team_id) == team_id,
+        col(Visit.local_authority) == local_authority,
+        col(Visit.letter_date) == letter_date,
+        col(Visit.visit_type) == visit_type,
+    )
+    return session.exec(statement.order_by(col(Visit.id))).first()
 
 
 def list_messages(*, session: Session, mailbox: str) -> Sequence[MailMessage]:
@@ -264,9 +301,7 @@ def note_failure(*, session: Session, mailbox: str, now: datetime, report_after:
         return False
     result = session.execute(
         update(MailboxState)
-        .where(
-            col(MailboxState.mailbox) == mailbox, col(MailboxState.outage_reported_at).is_(None)
-        )
+        .where(col(MailboxState.mailbox) == mailbox, col(MailboxState.outage_reported_at).is_(None))
         .values(outage_reported_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -92,8 +92,11 @@ class ImapMailbox:
             return
         try:
             client = IMAPClient(
-                self.address.host, port=self.address.port, ssl=self.address.tls,
-                ssl_context=self._ssl_context, timeout=CONNECT_SECONDS,
+                self.address.host,
+                port=self.address.port,
+                ssl=self.address.tls,
+                ssl_context=self._ssl_context,
+                timeout=CONNECT_SECONDS,
             )
             # Aware datetimes for INTERNALDATE: the received time shown in the channel.
             client.normalise_times = False

@@ -137,22 +137,35 @@ class MailboxWatcher:
         if not sender_allowed(envelope.sender, self.senders):
             with session_scope(self.engine) as session:
                 new = mail_store.record_ignored(
-                    session=session, mailbox=self.mailbox.name, message_id=envelope.message_id,
-                    uid=envelope.location, sender=envelope.sender, subject=envelope.subject,
-                    received_at=envelope.received_at, now=now,
+                    session=session,
+                    mailbox=self.mailbox.name,
+                    message_id=envelope.message_id,
+                    uid=envelope.location,
+                    sender=envelope.sender,
+                    subject=envelope.subject,
+                    received_at=envelope.received_at,
+                    now=now,
                 )
             if new:
                 logger.info(
                     "mailbox %s: mail from %s is not from an allowed sender: left alone",
-                    self.mailbox.name, envelope.sender or "no sender",
+                    self.mailbox.name,
+                    envelope.sender or "no sender",
                 )
             self._passed.add(envelope.location)
             return False
         with session_scope(self.engine) as session:
             row = mail_store.claim_message(
-                session=session, mailbox=self.mailbox.name, message_id=envelope.message_id,
-                uid=envelope.location, sender=envelope.sender, subject=envelope.subject,
-                received_at=envelope.received_at, worker=self.worker, now=now, lease=self.lease,
+                session=session,
+                mailbox=self.mailbox.name,
+                message_id=envelope.message_id,
+                uid=envelope.location,
+                sender=envelope.sender,
+                subject=envelope.subject,
+                received_at=envelope.received_at,
+                worker=self.worker,
+                now=now,
+                lease=self.lease,
             )
             row_id = None if row is None else row.id
             settled = row is None and mail_store.is_settled(
@@ -180,7 +193,10 @@ class MailboxWatcher:
             return False
         with session_scope(self.engine) as session:
             finished = mail_store.finish_message(
-                session=session, row_id=row_id, worker=self.worker, outcome=outcome,
+                session=session,
+                row_id=row_id,
+                worker=self.worker,
+                outcome=outcome,
                 now=self.clock(),
             )
         if not finished:
@@ -223,7 +239,9 @@ class MailboxWatcher:
         try:
             with session_scope(self.engine) as session:
                 first = mail_store.note_failure(
-                    session=session, mailbox=self.mailbox.name, now=self.clock(),
+                    session=session,
+                    mailbox=self.mailbox.name,
+                    now=self.clock(),
                     report_after=self.report_after,
                 )
         except Exception:

@@ -47,9 +47,7 @@ def upgrade() -> None:
             ["draft_id"], ["letter_drafts.id"], name="fk_mail_messages_draft_id_letter_drafts"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_mail_messages"),
-        sa.UniqueConstraint(
-            "mailbox", "message_id", name="uq_mail_messages_mailbox_message_id"
-        ),
+        sa.UniqueConstraint("mailbox", "message_id", name="uq_mail_messages_mailbox_message_id"),
     )
     op.create_index("ix_mail_messages_fingerprint", "mail_messages", ["fingerprint"])
     op.create_table(

@@ -1,0 +1,1 @@
+"""Slack's front end: listeners and what they post."""
