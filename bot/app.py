@@ -26,6 +26,7 @@ from handlers.context import HandlerContext, system_clock
 from handlers.errors import BUSY
 from handlers.members import ChannelMembers
 from handlers.poster import SlackPoster
+from handlers.slack import mailbox as mail_previews
 from scheduler.dispatcher import Dispatcher
 from scheduler.planning import ReminderDefaults
 from storage.changes import ReadCache, change_watch_for
@@ -243,7 +244,7 @@ def build_app(
     )
     if work_queue is not None:
         app.middleware(make_room_or_answer_busy(work_queue))
-    for surface in (commands, actions, milestones, views, events):
+    for surface in (commands, actions, milestones, views, events, mail_previews):
         surface.register(app, context)
 
     @app.error
