@@ -13,6 +13,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -189,10 +190,14 @@ class ImapMailbox:
         if not (self._use_idle and client.has_capability("IDLE")):
             stop.wait(seconds)
             return
+        # Woken by the server's EXISTS as mail arrives; checked every second for `stop`.
+        deadline = time.monotonic() + min(seconds, IDLE_SECONDS_AT_MOST)
         try:
             client.idle()
             try:
-                client.idle_check(timeout=min(seconds, IDLE_SECONDS_AT_MOST))
+                while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+                    if client.idle_check(timeout=min(1.0, left)):
+                        break
             finally:
                 client.idle_done()
         except (IMAPClientError, OSError) as error:
