@@ -74,6 +74,10 @@ def graph_credential(
     from azure.identity import CertificateCredential, ClientSecretCredential
 
     extra: dict[str, Any] = {"authority": login_url}
+    if login_url.rstrip("/") != LOGIN_URL:
+        # Instance discovery asks login.microsoftonline.com whether the authority is one of
+        # Microsoft's; an authority named on purpose (a national cloud) is taken as given.
+        extra["disable_instance_discovery"] = True
     if ca_file:
         extra["connection_verify"] = ca_file
     if certificate_path:
