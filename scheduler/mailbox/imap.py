@@ -190,13 +190,17 @@ class ImapMailbox:
         if not (self._use_idle and client.has_capability("IDLE")):
             stop.wait(seconds)
             return
-        # Woken by the server's EXISTS as mail arrives; checked every second for `stop`.
+        # Woken by the server's EXISTS as mail arrives; checked every second for `stop`. Mail
+        # that came during the last read was announced in the answer to another command, which
+        # the client does not hand back; NOOP asks for what is pending before IDLE begins.
         deadline = time.monotonic() + min(seconds, IDLE_SECONDS_AT_MOST)
         try:
+            if _announces_mail(client.noop()[1]):
+                return
             client.idle()
             try:
                 while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
-                    if client.idle_check(timeout=min(1.0, left)):
+                    if _announces_mail(client.idle_check(timeout=min(1.0, left))):
                         break
             finally:
                 client.idle_done()
@@ -214,6 +218,10 @@ class ImapMailbox:
         if not uid.isdigit() or validity != str(self._uidvalidity):
             return None
         return int(uid)
+
+
+def _announces_mail(responses: list[Any]) -> bool:
+    return any(isinstance(r, tuple) and len(r) > 1 and r[1] == b"EXISTS" for r in responses)
 
 
 def _aware(moment: object) -> datetime | None:

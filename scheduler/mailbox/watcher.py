@@ -107,9 +107,10 @@ class MailboxWatcher:
         while not stop.is_set():
             try:
                 self.mailbox.connect()
-                self.read_once()
+                handed = self.read_once()
                 delay = 0.0
-                self.mailbox.wait(self.interval, stop)
+                if not handed:  # after a round with work, look again at once: more may be there
+                    self.mailbox.wait(self.interval, stop)
             except MailboxUnavailable as error:
                 self.mailbox.close()
                 self._failed(str(error))
