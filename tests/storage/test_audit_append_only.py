@@ -91,7 +91,7 @@ def test_downgrade_drops_the_triggers_and_upgrade_restores_them(fresh_database_u
         upgrade_database(engine=engine)
         _record_one_event(engine)
         with engine.begin() as connection:
-            command.downgrade(alembic_config(connection=connection), "-1")
+            command.downgrade(alembic_config(connection=connection), "0004")
 
         with engine.begin() as connection:
             connection.exec_driver_sql(CHANGES["update-one-column"])
