@@ -12,7 +12,9 @@ serves), the Graph delta link, and whether an outage was reported (once, whichev
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Text, UniqueConstraint, update
 from sqlalchemy.exc import IntegrityError
@@ -69,18 +71,26 @@ class MailboxState(SQLModel, table=True):
     outage_reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A message as the mailbox first shows it, before anything is decided about it."""
+
+    mailbox: str
+    message_id: str
+    uid: str | None
+    sender: str
+    subject: str
+    received_at: datetime | None
+
+    def row(self, **state: Any) -> MailMessage:
+        return MailMessage(
+            mailbox=self.mailbox, message_id=self.message_id, uid=self.uid, sender=self.sender,
+            subject=self.subject, received_at=self.received_at, **state,
+        )
+
+
 def claim_message(
-    *,
-    session: Session,
-    mailbox: str,
-    message_id: str,
-    uid: str | None,
-    sender: str,
-    subject: str,
-    received_at: datetime | None,
-    worker: str,
-    now: datetime,
-    lease: timedelta,
+    *, session: Session, arrival: Arrival, worker: str, now: datetime, lease: timedelta
 ) -> MailMessage | None:
     """The message's row, held by `worker` until now + lease; None when it is not ours to post.
 
@@ -88,17 +98,8 @@ def claim_message(
     lease ran out (its process died mid-message) is taken over, with its draft and posted
     message, if any, so the new holder finishes what was begun rather than starting again.
     """
-    row = MailMessage(
-        mailbox=mailbox,
-        message_id=message_id,
-        uid=uid,
-        sender=sender,
-        subject=subject,
-        received_at=received_at,
-        status="claimed",
-        claimed_by=worker,
-        claimed_until=now + lease,
-        created_at=now,
+    row = arrival.row(
+        status="claimed", claimed_by=worker, claimed_until=now + lease, created_at=now
     )
     try:
         with session.begin_nested():
@@ -106,7 +107,9 @@ def claim_message(
         return row
     except IntegrityError:
         pass
-    existing = find_message(session=session, mailbox=mailbox, message_id=message_id)
+    existing = find_message(
+        session=session, mailbox=arrival.mailbox, message_id=arrival.message_id
+    )
     if existing is None or existing.status != "claimed":
         return None
     taken = session.execute(
@@ -116,7 +119,7 @@ def claim_message(
             col(MailMessage.status) == "claimed",
             (col(MailMessage.claimed_until) < now) | (col(MailMessage.claimed_by) == worker),
         )
-        .values(claimed_by=worker, claimed_until=now + lease, uid=uid)
+        .values(claimed_by=worker, claimed_until=now + lease, uid=arrival.uid)
         .execution_options(synchronize_session=False)
     )
     if not taken.rowcount:  # type: ignore[attr-defined]
@@ -142,30 +145,9 @@ def is_settled(*, session: Session, mailbox: str, message_id: str) -> bool:
     return row is not None and row.status in ("done", "ignored")
 
 
-def record_ignored(
-    *,
-    session: Session,
-    mailbox: str,
-    message_id: str,
-    uid: str | None,
-    sender: str,
-    subject: str,
-    received_at: datetime | None,
-    now: datetime,
-) -> bool:
+def record_ignored(*, session: Session, arrival: Arrival, now: datetime) -> bool:
     """Note a message from a sender not allowed; False if it was noted (or claimed) before."""
-    row = MailMessage(
-        mailbox=mailbox,
-        message_id=message_id,
-        uid=uid,
-        sender=sender,
-        subject=subject,
-        received_at=received_at,
-        status="ignored",
-        outcome="ignored",
-        created_at=now,
-        done_at=now,
-    )
+    row = arrival.row(status="ignored", outcome="ignored", created_at=now, done_at=now)
     try:
         with session.begin_nested():
             session.add(row)

@@ -135,38 +135,23 @@ class MailboxWatcher:
 
     def _take(self, envelope: Envelope) -> bool:
         now = self.clock()
+        arrival = mail_store.Arrival(
+            mailbox=self.mailbox.name, message_id=envelope.message_id, uid=envelope.location,
+            sender=envelope.sender, subject=envelope.subject, received_at=envelope.received_at,
+        )
         if not sender_allowed(envelope.sender, self.senders):
             with session_scope(self.engine) as session:
-                new = mail_store.record_ignored(
-                    session=session,
-                    mailbox=self.mailbox.name,
-                    message_id=envelope.message_id,
-                    uid=envelope.location,
-                    sender=envelope.sender,
-                    subject=envelope.subject,
-                    received_at=envelope.received_at,
-                    now=now,
-                )
+                new = mail_store.record_ignored(session=session, arrival=arrival, now=now)
             if new:
                 logger.info(
                     "mailbox %s: mail from %s is not from an allowed sender: left alone",
-                    self.mailbox.name,
-                    envelope.sender or "no sender",
+                    self.mailbox.name, envelope.sender or "no sender",
                 )
             self._passed.add(envelope.location)
             return False
         with session_scope(self.engine) as session:
             row = mail_store.claim_message(
-                session=session,
-                mailbox=self.mailbox.name,
-                message_id=envelope.message_id,
-                uid=envelope.location,
-                sender=envelope.sender,
-                subject=envelope.subject,
-                received_at=envelope.received_at,
-                worker=self.worker,
-                now=now,
-                lease=self.lease,
+                session=session, arrival=arrival, worker=self.worker, now=now, lease=self.lease
             )
             row_id = None if row is None else row.id
             settled = row is None and mail_store.is_settled(

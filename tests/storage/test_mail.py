@@ -18,10 +18,12 @@ MAILBOX = "imap://letters@mail.example.gov.uk:993/INBOX"
 
 def _claim(engine: Engine, worker: str, *, now: datetime = NOW, message_id: str = "<a@ofsted>"):
     with session_scope(engine) as session:
-        row = mail.claim_message(
-            session=session, mailbox=MAILBOX, message_id=message_id, uid="7:1",
+        arrival = mail.Arrival(
+            mailbox=MAILBOX, message_id=message_id, uid="7:1",
             sender="protectionofchildren@ofsted.gov.uk", subject="Letter", received_at=NOW,
-            worker=worker, now=now, lease=LEASE,
+        )
+        row = mail.claim_message(
+            session=session, arrival=arrival, worker=worker, now=now, lease=LEASE
         )
         return None if row is None else row.id
 
