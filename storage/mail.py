@@ -94,7 +94,7 @@ def claim_message(
 ) -> MailMessage | None:
     """The message's row, held by `worker` until now + lease; None when it is not ours to post.
 
-    None when it is done (or ignored) already, or another live process holds it. A row whose
+    None when it is done already, or another live process holds it. A row whose
     lease ran out (its process died mid-message) is taken over, with its draft and posted
     message, if any, so the new holder finishes what was begun rather than starting again.
     """
@@ -110,16 +110,21 @@ def claim_message(
     existing = find_message(
         session=session, mailbox=arrival.mailbox, message_id=arrival.message_id
     )
-    if existing is None or existing.status != "claimed":
+    if existing is None or existing.status == "done":
         return None
+    # Held by a process whose lease ran out, or by this one; or left alone as from a sender
+    # not allowed then, and allowed now (MAILBOX_SENDERS changed): taken, in one UPDATE.
+    takeable = (
+        (col(MailMessage.status) == "claimed")
+        & ((col(MailMessage.claimed_until) < now) | (col(MailMessage.claimed_by) == worker))
+    ) | (col(MailMessage.status) == "ignored")
     taken = session.execute(
         update(MailMessage)
-        .where(
-            col(MailMessage.id) == existing.id,
-            col(MailMessage.status) == "claimed",
-            (col(MailMessage.claimed_until) < now) | (col(MailMessage.claimed_by) == worker),
+        .where(col(MailMessage.id) == existing.id, takeable)
+        .values(
+            status="claimed", outcome=None, done_at=None, claimed_by=worker,
+            claimed_until=now + lease, uid=arrival.uid,
         )
-        .values(claimed_by=worker, claimed_until=now + lease, uid=arrival.uid)
         .execution_options(synchronize_session=False)
     )
     if not taken.rowcount:  # type: ignore[attr-defined]
@@ -140,9 +145,9 @@ def get_message(*, session: Session, row_id: int) -> MailMessage | None:
 
 
 def is_settled(*, session: Session, mailbox: str, message_id: str) -> bool:
-    """Whether the message needs nothing more from anyone: done, or a sender left alone."""
+    """Whether the message is done: previewed or answered, and may leave the folder."""
     row = find_message(session=session, mailbox=mailbox, message_id=message_id)
-    return row is not None and row.status in ("done", "ignored")
+    return row is not None and row.status == "done"
 
 
 def record_ignored(*, session: Session, arrival: Arrival, now: datetime) -> bool:

@@ -78,3 +78,15 @@ def test_an_outage_is_reported_once_after_it_has_lasted_and_its_end_once(engine:
     with session_scope(engine) as session:
         assert not mail.note_read(session=session, mailbox=MAILBOX, now=NOW + timedelta(minutes=12))
         assert mail.last_read(session=session) == {MAILBOX: NOW + timedelta(minutes=12)}
+
+
+def test_mail_left_alone_is_taken_when_its_sender_is_allowed_later(engine: Engine) -> None:
+    arrival = mail.Arrival(
+        mailbox=MAILBOX, message_id="<b@council>", uid="7:2", sender="clerk@council.gov.uk",
+        subject="Forwarded letter", received_at=NOW,
+    )
+    with session_scope(engine) as session:
+        assert mail.record_ignored(session=session, arrival=arrival, now=NOW)
+        assert not mail.record_ignored(session=session, arrival=arrival, now=NOW)
+        assert not mail.is_settled(session=session, mailbox=MAILBOX, message_id="<b@council>")
+    assert _claim(engine, "worker", message_id="<b@council>") is not None
