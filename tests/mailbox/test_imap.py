@@ -89,11 +89,13 @@ def test_a_letter_and_its_report_give_one_preview_with_the_report_attached(
 def test_mail_with_no_attachment_is_answered_and_changes_nothing(
     slack, folders, watch, bot_engine
 ):
-    folders.deliver(letter_mail(subject="Hello", attachments=(), body="Just saying hello."))
+    folders.deliver(
+        letter_mail(subject="<!channel> Hello", attachments=(), body="Just saying hello.")
+    )
     watch()
     answer = slack.wait_for(lambda s: next(iter(mail_posts(s)), None), timeout=30)
     shown = all_text(answer["blocks"])
-    assert "Hello" in shown
+    assert "“&lt;!channel&gt; Hello”" in shown  # shown as written, never a mention
     assert "no PDF, Word or text attachment" in shown
     assert buttons(answer) == []
     with Session(bot_engine) as session:
