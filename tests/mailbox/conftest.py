@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from bot.mailbox import build_watcher
 from bot.settings import Settings
 from handlers.context import system_clock
+from scheduler.mailbox.imap import ImapAddress, ImapMailbox
 from scheduler.mailbox.watcher import MailboxWatcher
 from storage.mail import MailMessage
 from tests.factories import pdf_from_text
@@ -208,9 +209,15 @@ def watch(slack: Any, folders: Folders, bot_engine: Any) -> Iterator[Any]:
     """Start the watcher (as `ofsted-bot mailbox` builds it) on a thread; stopped at the end."""
     started: list[Watching] = []
 
-    def start(**extra: Any) -> Watching:
+    def start(*, idle: bool = True, **extra: Any) -> Watching:
         settings = mailbox_settings(slack, folders, str(bot_engine.url), **extra)
-        watcher = build_watcher(settings, bot_engine, clock=system_clock)
+        mailbox = None
+        if not idle:  # a server that does not offer IDLE: read every interval
+            mailbox = ImapMailbox(
+                address=ImapAddress.from_url(settings.mailbox_url or ""),
+                password=folders.server.password, done_folder=folders.done, use_idle=False,
+            )
+        watcher = build_watcher(settings, bot_engine, clock=system_clock, mailbox=mailbox)
         stop = threading.Event()
         thread = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
         thread.start()

@@ -47,6 +47,18 @@ def test_a_letter_emailed_as_a_pdf_is_previewed_within_one_polling_interval(
     assert [row.outcome for row in mail_rows(bot_engine)] == ["previewed"]
 
 
+def test_without_idle_the_folder_is_read_every_interval(slack, folders, watch):
+    watching = watch(idle=False, mailbox_interval=2.0)
+    time.sleep(0.5)
+    for number in range(2):
+        sent = time.monotonic()
+        folders.deliver(letter_mail(subject=f"Polled {number}", attachments=()))
+        slack.wait_for(lambda s, n=number: len(mail_posts(s)) == n + 1, timeout=15)
+        # At most one interval of waiting, and the reading after it (a few seconds at most on
+        # a loaded machine: a text attachment, no child reader).
+        assert time.monotonic() - sent < watching.watcher.interval + 3.0
+
+
 def test_a_sender_not_allowed_is_left_alone_and_never_previewed(slack, folders, watch, bot_engine):
     folders.deliver(letter_mail(sender="someone@example.com", subject="Fake Ofsted letter"))
     folders.deliver(letter_mail(subject="The real one"))
