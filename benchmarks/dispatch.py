@@ -346,7 +346,7 @@ def _notices(engine: Any, ids: list[int], due: datetime) -> list[Any]:
 def _poster(stand_in: StandIn) -> Any:
     from bot.app import posting_client
     from bot.settings import Settings
-    from handlers.poster import SlackPoster
+    from handlers.slack.poster import SlackPoster
     from scheduler.calendar import ENGLAND_AND_WALES
 
     settings = Settings(slack_bot_token=stand_in.token, slack_api_url=stand_in.api_url)

@@ -276,8 +276,9 @@ def measure_views(database: str, engine: Any, *, now: datetime, repeat: int) -> 
 
     from sqlmodel import Session
 
-    from handlers import blocks, visits
-    from handlers.blocks import HomeItem, VisitSummary
+    from handlers.core import visits
+    from handlers.slack import blocks
+    from handlers.core.results import HomeItem, VisitSummary
     from scheduler.calendar import ENGLAND_AND_WALES, london_date
     from storage import repo
     from storage.models import UNOWNED
@@ -297,8 +298,8 @@ def measure_views(database: str, engine: Any, *, now: datetime, repeat: int) -> 
             return blocks.visit_list_blocks(summaries=summaries, today=today, calendar=calendar)
 
     def list_now() -> list[Any]:
-        """What `/ofsted list` does now when it reads (handlers.commands.list_answer)."""
-        from handlers.commands import list_answer
+        """What `/ofsted list` does now when it reads (handlers.slack.commands.list_answer)."""
+        from handlers.slack.commands import list_answer
 
         with Session(engine) as session:
             return list_answer(session=session, visible_to=everything, today=today, calendar=calendar).blocks

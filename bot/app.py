@@ -1,4 +1,5 @@
-"""Assembling the bot: one function builds the Bolt app from settings and registers every listener."""
+"""Assembling the bot: one function builds the Bolt app from settings and registers every
+listener."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
-from handlers import actions, commands, events, milestones, views
-from handlers.context import HandlerContext, system_clock
-from handlers.errors import BUSY
-from handlers.members import ChannelMembers
-from handlers.poster import SlackPoster
+from handlers.slack import actions, commands, events, milestones, views
 from handlers.slack import mailbox as mail_previews
+from handlers.slack.context import HandlerContext, system_clock
+from handlers.slack.errors import BUSY
+from handlers.slack.members import ChannelMembers
+from handlers.slack.poster import SlackPoster
 from scheduler.dispatcher import Dispatcher
 from scheduler.planning import ReminderDefaults
 from storage.changes import ReadCache, change_watch_for
@@ -161,14 +162,19 @@ def make_room_or_answer_busy(work_queue: BoundedExecutor) -> Callable[..., BoltR
     # signature check and before any listener, reserves the place first; with none free, the
     # ack is "busy" and no listener runs, so nothing changes. Answers that start no work
     # (help, usage errors, list, show) need no place and are always given.
-    def reserve_room(body: dict[str, Any], respond: Respond, next: Callable[[], None]) -> BoltResponse | None:
+    def reserve_room(
+        body: dict[str, Any], respond: Respond, next: Callable[[], None]
+    ) -> BoltResponse | None:
         if body.get("command") == "/ofsted" and commands.answered_in_ack(body):
             next()
             return None
         if work_queue.reserve():
             next()
             return None
-        logger.warning("the work queue is full: a %s request was answered busy", body.get("type") or body.get("command"))
+        logger.warning(
+            "the work queue is full: a %s request was answered busy",
+            body.get("type") or body.get("command"),
+        )
         return busy_answer(body, respond)
 
     return reserve_room
@@ -176,7 +182,11 @@ def make_room_or_answer_busy(work_queue: BoundedExecutor) -> Callable[..., BoltR
 
 def web_client(settings: Settings) -> WebClient:
     """The Web API client, retrying what Slack asks to be retried (429 with Retry-After, 5xx)."""
-    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    base_url = (
+        settings.slack_api_url
+        if settings.slack_api_url.endswith("/")
+        else settings.slack_api_url + "/"
+    )
     return WebClient(
         token=settings.slack_bot_token,
         base_url=base_url,
@@ -220,7 +230,9 @@ def build_app(
     The default suits HTTP (gunicorn, the tests, the shell): acks from the request thread, lazy
     work bounded. Socket Mode passes False and keeps Bolt's defaults throughout.
     """
-    work_queue = BoundedExecutor(threads=LAZY_THREADS, limit=LAZY_LIMIT) if process_before_response else None
+    work_queue = (
+        BoundedExecutor(threads=LAZY_THREADS, limit=LAZY_LIMIT) if process_before_response else None
+    )
     app = RoomReservingApp(
         # The client carries the bot token; Bolt takes it from there.
         signing_secret=settings.slack_signing_secret,
@@ -251,7 +263,11 @@ def build_app(
     def handle_unexpected_error(error: Exception, body: dict[str, Any]) -> None:
         # Only errors raised before the work is handed to a lazy listener arrive here: log them
         # with their traceback; Slack shows the user its own generic failure, never ours.
-        logger.error("unhandled error on a %s request", body.get("type") or body.get("command"), exc_info=error)
+        logger.error(
+            "unhandled error on a %s request",
+            body.get("type") or body.get("command"),
+            exc_info=error,
+        )
 
     return app
 
@@ -270,11 +286,16 @@ def adopt_unowned_visits(*, settings: Settings, engine: Engine) -> int:
     try:
         identity = web_client(settings).auth_test()
     except Exception:
-        logger.exception("auth.test failed: visits stored before they had a workspace stay hidden until the next start")
+        logger.exception(
+            "auth.test failed: visits stored before they had a workspace stay hidden until the "
+            "next start"
+        )
         return 0
     with session_scope(engine) as session:
         return adopt_unowned_rows(
-            session=session, team_id=str(identity["team_id"]), enterprise_id=identity.get("enterprise_id") or None
+            session=session,
+            team_id=str(identity["team_id"]),
+            enterprise_id=identity.get("enterprise_id") or None,
         )
 
 

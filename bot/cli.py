@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.teams import add_commands as add_teams_commands
+from bot.teams import run_serve_teams
 from scheduler.calendar import ENGLAND_AND_WALES
 from scheduler.dates import format_long
 from scheduler.documents import UnreadableDocument, document_text
@@ -75,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         help="do not watch MAILBOX_URL in this process (run `ofsted-bot mailbox`)",
     )
     serve.set_defaults(run=_run_serve)
+    add_teams_commands(commands, serve=serve)  # serve --teams, teams-package
 
     mailbox = commands.add_parser(
         "mailbox", help="watch MAILBOX_URL for Ofsted letters (the Procfile's mailbox process)"
@@ -227,6 +230,8 @@ def _run_db_upgrade(arguments: argparse.Namespace) -> int:
 
 
 def _run_serve(arguments: argparse.Namespace) -> int:
+    if arguments.teams:
+        return run_serve_teams(arguments)
     try:
         settings = _settings()
     except _BadInput as error:

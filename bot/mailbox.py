@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 
 from bot.app import reminder_defaults, web_client
 from bot.settings import Settings
-from handlers.context import system_clock
 from handlers.core.access import Workspace
+from handlers.core.context import system_clock
 from handlers.core.mailbox import MailLetters
 from handlers.slack.mailbox import SlackMailChannel
 from scheduler.mailbox.imap import ImapAddress, ImapMailbox

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from scheduler.rules import reminder_offsets_from, reminder_time_from
+
 DEFAULT_DATABASE_URL = "sqlite:///ofsted-bot.db"
 SLACK_API_URL = "https://slack.com/api/"
 # Where Slack keeps shared files (url_private, url_private_download).
@@ -69,20 +71,20 @@ class Settings(BaseModel):
     @classmethod
     def _parse_time(cls, value: object) -> object:
         if isinstance(value, str):
-            match = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value)
-            if not match:
-                raise ValueError("must be a 24-hour time such as 09:00")
-            return time(int(match.group(1)), int(match.group(2)))
+            try:
+                return reminder_time_from(value)
+            except ValueError:
+                raise ValueError("must be a 24-hour time such as 09:00") from None
         return value
 
     @field_validator("reminder_offsets", mode="before")
     @classmethod
     def _parse_offsets(cls, value: object) -> object:
         if isinstance(value, str):
-            parts = [part.strip() for part in value.split(",") if part.strip()]
-            if not parts or not all(part.isdigit() for part in parts):
-                raise ValueError("must be working days before the due date, such as 5,2,1,0")
-            return tuple(sorted({int(part) for part in parts}, reverse=True))
+            try:
+                return reminder_offsets_from(value)
+            except ValueError:
+                raise ValueError("must be working days before the due date, such as 5,2,1,0") from None
         return value
 
     @property

@@ -61,7 +61,8 @@ def _timestamp_is_a_number(environ: dict[str, Any]) -> bool:
 def _unauthorized(start_response: StartResponse) -> Iterable[bytes]:
     payload = json.dumps({"error": "invalid request"}).encode()  # what Bolt answers a bad signature
     start_response(
-        "401 Unauthorized", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+        "401 Unauthorized",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
     )
     return [payload]
 
@@ -94,15 +95,22 @@ def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
         logger.warning("health check: database unreachable: %s", error or type(error).__name__)
         status, body = "503 Service Unavailable", {"ok": False, "database": "unreachable"}
     payload = json.dumps(body).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+    )
     return [payload]
 
 
 def run_gunicorn(
-    *, load: Callable[[], WSGIApp], port: int, host: str = "0.0.0.0", workers: int = 2, threads: int = 8
+    *,
+    load: Callable[[], WSGIApp],
+    port: int,
+    host: str = "0.0.0.0",
+    workers: int = 2,
+    threads: int = 8,
 ) -> None:
     """Serve under gunicorn; `load` runs in each worker, so each has its own engine and client."""
-    from gunicorn.app.base import BaseApplication
+    from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
     class OfstedBotServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from typing import Any, Literal
 
 from scheduler.authorities import Authority, find, lookup
@@ -22,6 +23,7 @@ from scheduler.dates import DateMention, find_dates, format_long
 from scheduler.rules import (
     MILESTONE_LABELS,
     MILESTONE_NAMES,
+    NEEDS_SIGN_OFF,
     DocumentKind,
     MilestoneKind,
     MilestoneRule,
@@ -29,7 +31,8 @@ from scheduler.rules import (
     rules_for,
 )
 
-Source = Literal["letter", "rule"]
+Source = Literal["letter", "rule", "manual"]
+"""Where a date came from: stated in the letter, computed by rule, or entered by a person."""
 
 
 class NotAnOfstedLetter(ValueError):
@@ -49,6 +52,10 @@ class MilestoneFact:
     @property
     def label(self) -> str:
         return MILESTONE_LABELS[self.kind]
+
+    @property
+    def needs_sign_off(self) -> bool:
+        return self.kind in NEEDS_SIGN_OFF
 
 
 @dataclass(frozen=True)
@@ -82,12 +89,86 @@ class LetterFacts:
                     "source": milestone.source,
                     "evidence": milestone.evidence,
                     "rule": milestone.rule,
+                    "estimate": milestone.estimate,
                 }
                 for milestone in self.milestones
             ],
             "report_published": _iso(self.report_published),
             "warnings": list(self.warnings),
         }
+
+    def checked(
+        self, due_dates: Mapping[MilestoneKind, date] | None = None
+    ) -> tuple[MilestoneFact, ...]:
+        """The milestones a visit gets once a person has checked this letter's dates."""
+        return checked_milestones(self.milestones, due_dates)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LetterFacts:
+        """The facts back from `to_json`, as a letter draft keeps them in the database.
+
+        What the document is (`document_kind`) is not in the JSON: it chose the rules, and is
+        UNKNOWN when read back. A draft stored before `estimate` was kept has none: a publication
+        date computed by rule was the only one shown as expected then, so that is what it gets.
+        """
+        return cls(
+            local_authority=data.get("local_authority"),
+            authority_code=data.get("authority_code"),
+            visit_type=VisitType(data["visit_type"]),
+            document_kind=DocumentKind.UNKNOWN,
+            letter_date=_date(data.get("letter_date")),
+            visit_dates=tuple(day for day in map(_date, data.get("visit_dates") or ()) if day),
+            inspectors=tuple(data.get("inspectors") or ()),
+            milestones=tuple(
+                MilestoneFact(
+                    kind=MilestoneKind(item["kind"]),
+                    due=date.fromisoformat(item["due"]),
+                    source=item["source"],
+                    evidence=item.get("evidence"),
+                    rule=item.get("rule"),
+                    estimate=bool(
+                        item.get(
+                            "estimate",
+                            item["kind"] == MilestoneKind.EMBARGO_LIFT and item["source"] == "rule",
+                        )
+                    ),
+                )
+                for item in data.get("milestones") or ()
+            ),
+            warnings=tuple(data.get("warnings") or ()),
+            report_published=_date(data.get("report_published")),
+        )
+
+
+def checked_milestones(
+    read: Sequence[MilestoneFact], due_dates: Mapping[MilestoneKind, date] | None = None
+) -> tuple[MilestoneFact, ...]:
+    """The milestones a visit gets once a person has checked the dates (`due_dates`, or those
+    `read` from a letter as they are): a date left as read keeps the letter's evidence; one
+    changed or added is the person's own ("manual"), and no longer an estimate."""
+    by_kind = {fact.kind: fact for fact in read}
+    wanted = (
+        dict(due_dates)
+        if due_dates is not None
+        else {kind: fact.due for kind, fact in by_kind.items()}
+    )
+    checked = []
+    for kind in MilestoneKind:
+        due = wanted.get(kind)
+        if due is None:
+            continue
+        fact = by_kind.get(kind)
+        if fact is not None and fact.due == due:
+            checked.append(fact)
+        else:
+            checked.append(
+                MilestoneFact(kind=kind, due=due, source="manual", evidence=None, rule=None)
+            )
+    return tuple(checked)
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def _iso(value: date | None) -> str | None:
@@ -251,7 +332,7 @@ def _unflatten(text: str) -> str:
     match = _INLINE_SALUTATION.search(text[:6000])
     if match is None or text.count("\n", 0, match.start()) > 3:
         return text
-    return f"{text[: match.start()]}\n{match.group().rstrip()}\n{text[match.end():]}"
+    return f"{text[: match.start()]}\n{match.group().rstrip()}\n{text[match.end() :]}"
 
 
 def _title(lines: list[str], dear_index: int | None) -> str:
@@ -294,17 +375,17 @@ def _named_kind(region: str, *, first: bool) -> VisitType | str | None:
     return min(found)[2] if first else min(found, key=lambda item: item[1])[2]
 
 
-def _visit_type(
-    *, title: str, opening: str, visit_dates: list[date]
-) -> VisitType:
+def _visit_type(*, title: str, opening: str, visit_dates: list[date]) -> VisitType:
     kind = _named_kind(title, first=False) or _named_kind(opening, first=True)
     if kind is None:
         return VisitType.OTHER
     if kind == _INSPECTION:
         # ILACS: one week on site is a short inspection, two a standard one (DOMAIN.md s.2).
-        if visit_dates and (max(visit_dates) - min(visit_dates)).days <= 7 and min(
+        if (
             visit_dates
-        ) >= date(2018, 1, 1):
+            and (max(visit_dates) - min(visit_dates)).days <= 7
+            and min(visit_dates) >= date(2018, 1, 1)
+        ):
             return VisitType.SHORT_INSPECTION
         return VisitType.STANDARD_INSPECTION
     return kind if isinstance(kind, VisitType) else VisitType.OTHER
@@ -323,7 +404,11 @@ def _document_kind(
         opening = body[:1500]
         final = _FINAL_REPORT.search(opening)
         draft = _DRAFT_REPORT.search(opening)
-        if draft and _FACTUAL_ACCURACY.search(body) and (not final or draft.start() < final.start()):
+        if (
+            draft
+            and _FACTUAL_ACCURACY.search(body)
+            and (not final or draft.start() < final.start())
+        ):
             return DocumentKind.DRAFT_REPORT_COVER
         if final:
             return DocumentKind.FINAL_REPORT_COVER
@@ -459,9 +544,11 @@ def _local_authority(
     addressee = _addressee(header)
     chosen = subject or addressee
     if chosen is None:
-        return None, None, [
-            "The local authority could not be found in the letter: enter it by hand."
-        ]
+        return (
+            None,
+            None,
+            ["The local authority could not be found in the letter: enter it by hand."],
+        )
     warnings: list[str] = []
     if subject and addressee and subject.name.casefold() != addressee.name.casefold():
         warnings.append(
@@ -789,6 +876,7 @@ _BASE_ANOTHER_DOCUMENT = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)
 def _deadline_kind(context: str) -> MilestoneKind | None:
     for kind, pattern in _KIND_PATTERNS:
         if pattern.search(context):
@@ -811,17 +899,19 @@ class _Deadlines:
     relative: dict[MilestoneKind, list[_Candidate]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
-    def add(self, table: dict[MilestoneKind, list[_Candidate]], kind: MilestoneKind,
-            candidate: _Candidate) -> None:
+    def add(
+        self,
+        table: dict[MilestoneKind, list[_Candidate]],
+        kind: MilestoneKind,
+        candidate: _Candidate,
+    ) -> None:
         known = table.setdefault(kind, [])
         # More than two different dates for one milestone are a conflict however many there are.
         if len(known) < 3 and all(existing.due != candidate.due for existing in known):
             known.append(candidate)
 
 
-def _explicit_deadlines(
-    *, sentence: str, letter_date: date | None, deadlines: _Deadlines
-) -> None:
+def _explicit_deadlines(*, sentence: str, letter_date: date | None, deadlines: _Deadlines) -> None:
     mentions = _dates_in(sentence)
     for index, mention in enumerate(mentions):
         # The words just around the date decide what it is for; a window keeps a sentence of
@@ -830,14 +920,14 @@ def _explicit_deadlines(
         after_end = mentions[index + 1].start if index + 1 < len(mentions) else len(sentence)
         after = sentence[mention.end : after_end][:_WINDOW]
         kind = _deadline_kind(before) if _DEADLINE_CUE.search(before) else None
-        if kind is None and not before.strip(" ,:;(") or re.fullmatch(r"\W*by\W*", before, re.I):
+        if (kind is None and not before.strip(" ,:;(")) or re.fullmatch(r"\W*by\W*", before, re.I):
             # "By 10 September 2018, please send your draft action plan."
             kind = _deadline_kind(after)
         if kind is None:
             if mention.problem and _YEARLESS not in mention.problem:
                 deadlines.warnings.append(
                     f"{mention.problem[0].upper()}{mention.problem[1:]} "
-                    f"(in: \"{_quoted(sentence)}\"). Check the letter."
+                    f'(in: "{_quoted(sentence)}"). Check the letter.'
                 )
             continue
         name = MILESTONE_NAMES[kind]
@@ -852,7 +942,7 @@ def _explicit_deadlines(
                 )
         if not days:
             deadlines.warnings.append(
-                f"The {name} cannot be read: {mention.problem} (in: \"{_quoted(sentence)}\"). "
+                f'The {name} cannot be read: {mention.problem} (in: "{_quoted(sentence)}"). '
                 "No date has been set from it: enter it by hand."
             )
             continue
@@ -867,7 +957,6 @@ def _explicit_deadlines(
 
 # How far either side of a date or period its meaning is looked for, in characters.
 _WINDOW = 300
-_UNSET = object()
 
 
 def _quoted(sentence: str) -> str:
@@ -903,26 +992,23 @@ def _relative_deadlines(
     calendar: WorkingDayCalendar,
     deadlines: _Deadlines,
 ) -> None:
-    whole_sentence_kind: MilestoneKind | None | object = _UNSET
     estimate: bool | None = None
     counted: dict[tuple[date, int], date] = {}
     for match in _WORKING_DAYS.finditer(sentence):
-        count = int(match.group("n")) if match.group("n") else _NUMBER_WORDS[
-            match.group("w").lower()
-        ]
+        count = (
+            int(match.group("n")) if match.group("n") else _NUMBER_WORDS[match.group("w").lower()]
+        )
         following = sentence[match.end() : match.end() + _WINDOW]
         kind = _deadline_kind(sentence[max(0, match.start() - _WINDOW) : match.start()])
         if kind is None:
-            if whole_sentence_kind is _UNSET:
-                whole_sentence_kind = _deadline_kind(sentence)
-            kind = whole_sentence_kind
+            kind = _deadline_kind(sentence)  # the whole sentence's, read once (cached)
         if kind is None:
             continue
         name = MILESTONE_NAMES[kind]
         if re.match(r"\s*before\b", following, re.I):
             deadlines.warnings.append(
                 f"The {name} is given as '{match.group()} before' another date (in: "
-                f"\"{_quoted(sentence)}\"); the bot has not computed it: enter it by hand."
+                f'"{_quoted(sentence)}"); the bot has not computed it: enter it by hand.'
             )
             continue
         counted_from = _period_base(after=following, document_kind=document_kind)
@@ -944,7 +1030,9 @@ def _relative_deadlines(
             due = counted[(base, count)] = calendar.add_working_days(base, count)
         if estimate is None:
             estimate = bool(_ESTIMATE.search(sentence))
-        description = f"{count} working days from {base_name} ({format_long(base)}), as the letter says"
+        description = (
+            f"{count} working days from {base_name} ({format_long(base)}), as the letter says"
+        )
         deadlines.add(
             deadlines.relative, kind, _Candidate(due, sentence, "relative", description, estimate)
         )
@@ -954,17 +1042,14 @@ _ESTIMATE = re.compile(r"\busually\b|\btypically\b|\bnormally\b", re.I)
 
 
 def _calendar_day_periods(sentence: str, deadlines: _Deadlines) -> None:
-    kind: MilestoneKind | None | object = _UNSET
     for match in _CALENDAR_DAYS.finditer(sentence):
         if "working" in match.group().lower():
             continue
-        if kind is _UNSET:
-            kind = _deadline_kind(sentence)
-        if kind is None:
+        if _deadline_kind(sentence) is None:
             return
         deadlines.warnings.append(
             f"The letter gives a period in days, not working days ('{match.group().strip()}', "
-            f"in: \"{_quoted(sentence)}\"); the bot counts only working days, so check that "
+            f'in: "{_quoted(sentence)}"); the bot counts only working days, so check that '
             "period by hand."
         )
 
@@ -1021,11 +1106,9 @@ def _choose(
             f"The {name}, {format_long(chosen.due)}, is an estimate ({rule.description}): "
             "confirm it when Ofsted gives the date."
         )
-    if chosen.how == "stated":
-        # Where the letter's own words give a working-day period too, say which rule it answers.
-        rule_text = None
-    else:
-        rule_text = chosen.description
+    # A date the letter states outright needs no rule beside it; one it counts in working days
+    # says which period it counted.
+    rule_text = None if chosen.how == "stated" else chosen.description
     source: Source = "rule" if chosen.how == "rule" else "letter"
     fact = MilestoneFact(
         kind=kind,
@@ -1052,9 +1135,7 @@ def read_letter(text: str, *, calendar: WorkingDayCalendar = ENGLAND_AND_WALES) 
         raise NotAnOfstedLetter("the document has no text")
     text = _unflatten(text)
     lines = text.splitlines()
-    dear_index = next(
-        (index for index, line in enumerate(lines) if _SALUTATION.match(line)), None
-    )
+    dear_index = next((index for index, line in enumerate(lines) if _SALUTATION.match(line)), None)
     is_letter = dear_index is not None
     header = lines[:dear_index] if dear_index is not None else lines[:40]
     body = "\n".join(lines[dear_index + 1 :]) if dear_index is not None else text
@@ -1082,7 +1163,7 @@ def read_letter(text: str, *, calendar: WorkingDayCalendar = ENGLAND_AND_WALES) 
         )
     if not is_letter and not is_report:
         warnings.append(
-            "This reads as neither a letter (no \"Dear …\") nor a report's front page: the facts "
+            'This reads as neither a letter (no "Dear …") nor a report\'s front page: the facts '
             "below were read from its wording alone, and no dates were computed by rule. Check "
             "them against the letter itself."
         )

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from scheduler.calendar import ENGLAND_AND_WALES, WorkingDayCalendar, london_time
 from scheduler.reminders import plan_reminders
+from scheduler.rules import reminder_offsets_from, reminder_time_from
 from storage import repo
 from storage.models import OPEN_MILESTONE_STATUSES, Milestone, Visit
 
@@ -32,16 +33,11 @@ class ReminderDefaults:
 
 
 def visit_reminder_time(visit: Visit, defaults: ReminderDefaults) -> time:
-    if visit.reminder_time:
-        hours, minutes = visit.reminder_time.split(":")
-        return time(int(hours), int(minutes))
-    return defaults.reminder_time
+    return reminder_time_from(visit.reminder_time) if visit.reminder_time else defaults.reminder_time
 
 
 def visit_offsets(visit: Visit, defaults: ReminderDefaults) -> tuple[int, ...]:
-    if visit.reminder_offsets:
-        return tuple(int(part) for part in visit.reminder_offsets.split(",") if part.strip())
-    return defaults.offsets
+    return reminder_offsets_from(visit.reminder_offsets) if visit.reminder_offsets else defaults.offsets
 
 
 def replan_milestone(

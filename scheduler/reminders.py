@@ -173,28 +173,6 @@ def plan_reminders(
     return sorted(planned, key=lambda reminder: reminder.due_at)
 
 
-def reminder_day_phrase(
-    *, due: date, on: date, calendar: WorkingDayCalendar = ENGLAND_AND_WALES
-) -> str:
-    """How a reminder posted on `on` describes the due date, in working days as the letter counts.
-
-    "due in 2 working days", "due today", "1 working day overdue". A due date on a weekend or
-    bank holiday is named outright the working day before and the days after, because "due in
-    0 working days" or "0 working days overdue" would read as a mistake.
-    """
-    if on == due:
-        return "due today"
-    if on < due:
-        ahead = calendar.working_days_between(on, due)
-        if ahead == 0:
-            return f"due {_day_name(due)}, not a working day"
-        return f"due in {ahead} working day{'s' if ahead != 1 else ''}"
-    late = calendar.working_days_between(due, on)
-    if late == 0:
-        return f"overdue: it was due {_day_name(due)}"
-    return f"{late} working day{'s' if late != 1 else ''} overdue"
-
-
 def _reminder_on(
     *,
     day: date,
@@ -232,10 +210,6 @@ def _catch_up_at(*, start: datetime, reminder_time: time, calendar: WorkingDayCa
 
 def _london_days(reminders: Sequence[PlannedReminder]) -> set[date]:
     return {london_date(reminder.due_at) for reminder in reminders}
-
-
-def _day_name(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def _utc(moment: datetime) -> datetime:

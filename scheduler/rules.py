@@ -8,7 +8,9 @@ always wins, and a disagreement is reported, never resolved silently.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
+from datetime import time
 
 
 class MilestoneKind(enum.StrEnum):
@@ -144,3 +146,46 @@ def rules_for(*, document_kind: DocumentKind, priority_action: bool) -> list[Mil
         if rule.document_kind == document_kind
         and (priority_action or not rule.needs_priority_action)
     ]
+
+
+# --- Reminder settings as people write them ---------------------------------------------------
+# One reading of "09:00" and of "5,2,1,0" for every place that takes them: the settings form,
+# the environment (bot.settings) and a visit's stored settings (scheduler.planning). Each caller
+# words its own error; these say only whether the text is one.
+
+MOST_REMINDER_OFFSET = 70
+"""Working days before a due date: an action plan's 70 working days is the longest period."""
+
+_CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+_OFFSET = re.compile(r"[0-9]{1,3}")
+
+
+def reminder_time_from(text: str) -> time:
+    """ "9:05" or "09:05" on the 24-hour clock; ValueError otherwise.
+
+    Digits are 0 to 9 only: "²" or "５" is a mistake (str.isdigit says yes to "²", which int()
+    then refuses), and what is stored is plain ASCII.
+    """
+    match = _CLOCK_TIME.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a 24-hour time")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def reminder_offsets_from(text: str) -> tuple[int, ...]:
+    """ "5, 2,1,0" → (5, 2, 1, 0): working days before the due date, each 0 to 70, latest last;
+    ValueError for anything else (nothing given included)."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts or not all(
+        _OFFSET.fullmatch(part) and int(part) <= MOST_REMINDER_OFFSET for part in parts
+    ):
+        raise ValueError(f"{text!r} is not a list of working days from 0 to {MOST_REMINDER_OFFSET}")
+    return tuple(sorted({int(part) for part in parts}, reverse=True))
+
+
+def reminder_time_text(moment: time) -> str:
+    return moment.strftime("%H:%M")
+
+
+def reminder_offsets_text(offsets: tuple[int, ...]) -> str:
+    return ",".join(str(days) for days in offsets)

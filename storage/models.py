@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, Text, UniqueConstraint, event
+from sqlalchemy import JSON, CheckConstraint, Index, Text, UniqueConstraint, event, false
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, ORMExecuteState
 from sqlalchemy.orm import Session as _SASession
@@ -139,6 +139,9 @@ class Milestone(SQLModel, table=True):
     rule: str | None = Field(default=None, sa_type=Text)
     needs_approval: bool = False
     approval_status: str | None = None
+    # An expected date, not a deadline: a publication date the letter says is usual, or one
+    # computed by rule. Shown as "expected".
+    estimate: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     note: str | None = Field(default=None, sa_type=Text)
     # "Snooze one working day": no reminder before this day's reminder time.
     snoozed_until: date | None = None

@@ -58,6 +58,7 @@ class NewMilestone:
     rule: str | None = None
     needs_approval: bool = False
     owner_user_id: str | None = None
+    estimate: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,19 @@ def _visible(visible_to: VisibleTo) -> ColumnElement[bool]:
         return in_team
     user_id = visible_to.user_id
     in_direct_message = or_(
-        col(Visit.channel_id).is_(None), col(Visit.channel_id) == "", col(Visit.channel_id).startswith("D")
+        col(Visit.channel_id).is_(None),
+        col(Visit.channel_id) == "",
+        col(Visit.channel_id).startswith("D"),
     )
     named = or_(
         col(Visit.created_by) == user_id,
         col(Visit.escalation_user_id) == user_id,
-        col(Visit.id).in_(select(VisitApprover.visit_id).where(col(VisitApprover.user_id) == user_id)),
-        col(Visit.id).in_(select(Milestone.visit_id).where(col(Milestone.owner_user_id) == user_id)),
+        col(Visit.id).in_(
+            select(VisitApprover.visit_id).where(col(VisitApprover.user_id) == user_id)
+        ),
+        col(Visit.id).in_(
+            select(Milestone.visit_id).where(col(Milestone.owner_user_id) == user_id)
+        ),
     )
     in_their_channels = and_(
         col(Visit.channel_id).in_(sorted(visible_to.channel_ids)), ~in_direct_message
@@ -177,6 +184,7 @@ def create_visit(
                 evidence=new.evidence,
                 rule=new.rule,
                 needs_approval=new.needs_approval,
+                estimate=new.estimate,
                 created_at=now,
                 updated_at=now,
             )
@@ -223,7 +231,10 @@ def _insert_visit_with_free_reference(
                 session.add(visit)
         except IntegrityError:
             # References are unique across workspaces: look in all of them for the one taken.
-            if session.exec(select(Visit.id).where(col(Visit.reference) == reference)).first() is None:
+            if (
+                session.exec(select(Visit.id).where(col(Visit.reference) == reference)).first()
+                is None
+            ):
                 raise
             continue
         return visit
@@ -247,7 +258,7 @@ def _free_reference(*, session: Session, base: str) -> str:
 
 
 def get_visit(*, session: Session, reference: str, team_id: str) -> Visit | None:
-    """Find a workspace's visit by the reference a user typed, ignoring case and spaces around it."""
+    """A workspace's visit by the reference a user typed, ignoring case and spaces around it."""
     return session.exec(
         select(Visit).where(
             col(Visit.reference) == reference.strip().lower(), col(Visit.team_id) == team_id
@@ -266,10 +277,16 @@ def visit_channels(*, session: Session, team_id: str) -> set[str]:
     channels whose members a person must be among to see them."""
     statement = (
         select(Visit.channel_id)
-        .where(col(Visit.team_id) == team_id, col(Visit.status) == "open", col(Visit.channel_id).is_not(None))
+        .where(
+            col(Visit.team_id) == team_id,
+            col(Visit.status) == "open",
+            col(Visit.channel_id).is_not(None),
+        )
         .distinct()
     )
-    return {channel for channel in session.exec(statement) if channel and not channel.startswith("D")}
+    return {
+        channel for channel in session.exec(statement) if channel and not channel.startswith("D")
+    }
 
 
 def adopt_unowned_rows(*, session: Session, team_id: str, enterprise_id: str | None) -> int:
@@ -291,11 +308,15 @@ def adopt_unowned_rows(*, session: Session, team_id: str, enterprise_id: str | N
         .values(team_id=team_id, enterprise_id=enterprise_id)
     )
     if adopted:
-        logger.info("adopted %d visits stored before visits had a workspace into team %s", adopted, team_id)
+        logger.info(
+            "adopted %d visits stored before visits had a workspace into team %s", adopted, team_id
+        )
     return int(adopted or 0)
 
 
-def list_open_visits(*, session: Session, visible_to: VisibleTo, limit: int | None = None) -> list[Visit]:
+def list_open_visits(
+    *, session: Session, visible_to: VisibleTo, limit: int | None = None
+) -> list[Visit]:
     """The open visits this person may see, the one whose next open milestone falls soonest
     first; the first `limit`.
 
@@ -324,7 +345,9 @@ def list_open_visits(*, session: Session, visible_to: VisibleTo, limit: int | No
 def count_open_visits(*, session: Session, visible_to: VisibleTo) -> int:
     """How many visits this person may see are open, for "…and N more" under a list cut short."""
     return session.exec(
-        select(func.count()).select_from(Visit).where(col(Visit.status) == "open", _visible(visible_to))
+        select(func.count())
+        .select_from(Visit)
+        .where(col(Visit.status) == "open", _visible(visible_to))
     ).one()
 
 
@@ -442,9 +465,7 @@ def update_visit_settings(
     visit.reminder_offsets = reminder_offsets
     visit.escalation_user_id = escalation_user_id
     session.add(visit)
-    for old in session.exec(
-        select(VisitApprover).where(col(VisitApprover.visit_id) == visit_id)
-    ):
+    for old in session.exec(select(VisitApprover).where(col(VisitApprover.visit_id) == visit_id)):
         session.delete(old)
     session.flush()
     for user_id in wanted_approvers:
@@ -498,8 +519,12 @@ def save_letter_draft(
         with session.begin_nested():
             session.add(draft)
     except IntegrityError:
-        if channel_id and thread_ts and find_letter_draft_for_message(
-            session=session, channel_id=channel_id, thread_ts=thread_ts
+        if (
+            channel_id
+            and thread_ts
+            and find_letter_draft_for_message(
+                session=session, channel_id=channel_id, thread_ts=thread_ts
+            )
         ):
             return None
         raise
@@ -591,7 +616,9 @@ def list_open_milestones(
     return [(visit, milestone) for visit, milestone in session.exec(statement)]
 
 
-def list_milestones_waiting_on(*, session: Session, visible_to: VisibleTo) -> list[tuple[Visit, Milestone]]:
+def list_milestones_waiting_on(
+    *, session: Session, visible_to: VisibleTo
+) -> list[tuple[Visit, Milestone]]:
     """Open milestones on open visits this user may see that wait on them, whatever their date:
     the ones they own, and those whose sign-off is requested on a visit they approve. Soonest
     first."""
@@ -703,36 +730,6 @@ def set_milestone_owner(
         new=owner_user_id,
         action="milestone_owner_changed",
         description=f"owner {milestone.owner_user_id or 'none'} → {owner_user_id or 'none'}",
-        actor_user_id=actor_user_id,
-        now=now,
-        note=note,
-        idempotency_key=idempotency_key,
-    )
-
-
-def set_milestone_due_date(
-    *,
-    session: Session,
-    milestone: Milestone,
-    due_date: date,
-    actor_user_id: str,
-    now: datetime,
-    note: str | None = None,
-    idempotency_key: str | None = None,
-) -> AuditEvent | None:
-    """Move a milestone's due date and audit it (old → new).
-
-    Reminders planned for the old date stay as they are: replanning is the
-    scheduler's job (cancel_pending_reminders, then add_reminders).
-    """
-    lock_milestone(session=session, milestone=milestone)
-    return _change_milestone(
-        session=session,
-        milestone=milestone,
-        field="due_date",
-        new=due_date,
-        action="milestone_due_date_changed",
-        description=f"due date {milestone.due_date.isoformat()} → {due_date.isoformat()}",
         actor_user_id=actor_user_id,
         now=now,
         note=note,
@@ -1094,7 +1091,9 @@ def request_approval(
         idempotency_key=idempotency_key,
     )
     if event is not None:
-        session.add(Approval(milestone_id=_id(milestone.id), requested_by=actor_user_id, requested_at=now))
+        session.add(
+            Approval(milestone_id=_id(milestone.id), requested_by=actor_user_id, requested_at=now)
+        )
         session.flush()
     return event
 
@@ -1183,7 +1182,9 @@ def audit_key_seen(*, session: Session, key: str) -> bool:
     return _audit_key_exists(session=session, key=key)
 
 
-def list_milestone_events(*, session: Session, milestone_id: int, limit: int = 5) -> list[AuditEvent]:
+def list_milestone_events(
+    *, session: Session, milestone_id: int, limit: int = 5
+) -> list[AuditEvent]:
     """The latest things done to one milestone, newest last: shown under its reminder."""
     statement = (
         select(AuditEvent)

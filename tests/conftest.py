@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 
-from storage import mail, models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage import mail, models, teams  # noqa: F401  (their tables, on SQLModel.metadata)
 from storage.db import create_engine_for, normalize_database_url
 from storage.migrate import upgrade_database
 from storage.models import Visit

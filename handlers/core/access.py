@@ -29,7 +29,10 @@ class Workspace:
         """The same workspace: the same team, and the same enterprise where both name one."""
         if self.team_id != other.team_id:
             return False
-        return not (self.enterprise_id and other.enterprise_id) or self.enterprise_id == other.enterprise_id
+        return (
+            not (self.enterprise_id and other.enterprise_id)
+            or self.enterprise_id == other.enterprise_id
+        )
 
 
 @dataclass(frozen=True)
@@ -161,10 +164,12 @@ def can_decide_signoff(
         return Decision(
             False,
             "Only this visit's approvers can approve or reject, and it has none yet: its "
-            f"managers can add them with `/ofsted settings` ({names(visit.managers) or 'the administrators'}).",
+            "managers can add them with `/ofsted settings` "
+            f"({names(visit.managers) or 'the administrators'}).",
         )
     return Decision(
         False,
-        f"Only this visit's approvers can approve or reject: {names(deciders) or names(visit.approvers)}.",
+        "Only this visit's approvers can approve or reject: "
+        f"{names(deciders) or names(visit.approvers)}.",
         tuple(deciders),
     )

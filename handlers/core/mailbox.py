@@ -21,15 +21,19 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
 from handlers.core.access import Workspace
+from handlers.core.context import CoreContext
+from handlers.core.errors import UserError
+from handlers.core.people import Asker
+from handlers.core.visits import answers_refusals, find_visit, take_draft, visible_to
 from scheduler.calendar import ENGLAND_AND_WALES, WorkingDayCalendar
 from scheduler.documents import UnreadableDocument
-from scheduler.letters import NotAnOfstedLetter, read_letter
+from scheduler.letters import LetterFacts, NotAnOfstedLetter, read_letter
 from scheduler.mailbox.messages import Attachment, Envelope, Mail, is_document
 from scheduler.rules import DocumentKind
 from scheduler.sandbox import read_document_bounded
@@ -59,7 +63,7 @@ def read_bounded(data: bytes, filename: str) -> str:
 
 @dataclass(frozen=True)
 class LetterInMail:
-    facts: dict[str, Any]
+    facts: LetterFacts
     # The attachment the letter was read from; None when it was the mail's own text.
     letter: Attachment | None
     # What came with it (the report): attached to the preview.
@@ -67,7 +71,6 @@ class LetterInMail:
     # Attachments that could not be read, said under the preview.
     notes: tuple[str, ...]
     fingerprint: str
-    letter_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,7 @@ class _Read:
     attachment: Attachment
     text: str
     rank: tuple[int, int]
-    facts: dict[str, Any]
-    letter_date: date | None
+    facts: LetterFacts
 
 
 def read_mail(
@@ -112,7 +114,7 @@ def read_mail(
             unread.append(attachment)
             continue
         rank = (int(facts.document_kind in _LETTER_KINDS), len(facts.milestones))
-        letters.append(_Read(attachment, text, rank, facts.to_json(), facts.letter_date))
+        letters.append(_Read(attachment, text, rank, facts))
     if letters:
         chosen = max(letters, key=lambda found: found.rank)
         others = tuple(
@@ -126,7 +128,6 @@ def read_mail(
             others=others,
             notes=tuple(notes),
             fingerprint=fingerprint(chosen.text),
-            letter_date=chosen.letter_date,
         )
     if mail.body.strip():
         try:
@@ -135,12 +136,11 @@ def read_mail(
             pass
         else:
             return LetterInMail(
-                facts=facts.to_json(),
+                facts=facts,
                 letter=None,
                 others=tuple(documents),
                 notes=tuple(notes),
                 fingerprint=fingerprint(mail.body),
-                letter_date=facts.letter_date,
             )
     if notes:
         return NoLetter(" ".join(notes) + " No visit can be made from this message.")
@@ -229,9 +229,9 @@ class MailLetters:
             visit = mail_store.find_visit_for_letter(
                 session=session,
                 team_id=self.workspace.team_id,
-                local_authority=facts.get("local_authority"),
-                letter_date=letter.letter_date,
-                visit_type=facts.get("visit_type"),
+                local_authority=facts.local_authority,
+                letter_date=facts.letter_date,
+                visit_type=facts.visit_type.value,
             )
             if visit is not None:
                 return (
@@ -256,7 +256,7 @@ class MailLetters:
         with session_scope(self.engine) as session:
             draft = repo.save_letter_draft(
                 session=session,
-                facts=letter.facts,
+                facts=letter.facts.to_json(),
                 created_by=MAILBOX_ACTOR,
                 now=self.clock(),
                 filename=letter.letter.filename if letter.letter else None,
@@ -299,3 +299,82 @@ class MailLetters:
                     "that arrives meanwhile is read when it answers again."
                 )
             )
+
+
+# --- Attach to an existing visit -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachChoices:
+    """The open visits this person may attach a letter to: (reference, label) pairs."""
+
+    draft_id: int
+    visits: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class LetterAttached:
+    reference: str
+    attached_by: str
+
+
+VISITS_TO_CHOOSE_FROM = 100
+
+
+@answers_refusals
+def attach_choices(ctx: CoreContext, *, asker: Asker, draft_id: int) -> AttachChoices:
+    """ "Attach to an existing visit": which visits this person can see and pick."""
+    with ctx.session() as session:
+        draft = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=asker.team_id)
+        if draft is None:
+            raise UserError("I can't find that letter any more.")
+        if draft.status != "pending":
+            raise UserError(f"This letter was already dealt with by <@{draft.resolved_by}>.")
+        shown = visible_to(session=session, asker=asker)
+        visits = [
+            (visit.reference, f"{visit.reference} · {visit.local_authority or 'unknown authority'}")
+            for visit in repo.list_open_visits(
+                session=session, visible_to=shown, limit=VISITS_TO_CHOOSE_FROM
+            )
+        ]
+    if not visits:
+        raise UserError(
+            "There is no open visit you can see to attach this letter to: use Create visit."
+        )
+    return AttachChoices(draft_id=draft_id, visits=visits)
+
+
+@answers_refusals
+def attach_to_visit(
+    ctx: CoreContext, *, asker: Asker, draft_id: int, reference: str
+) -> LetterAttached:
+    """The letter is about a visit already tracked: recorded on it, its dates unchanged.
+
+    The draft is resolved as `created` with the chosen visit's id (one resolution per draft,
+    like Create visit and Dismiss), and the visit's audit log says the letter was attached.
+    """
+    now = ctx.now()
+    with ctx.session() as session:
+        visit = find_visit(
+            session=session, reference=reference, asker=asker, attempt="letter_attached", now=now
+        )
+        draft = take_draft(
+            session=session,
+            draft_id=draft_id,
+            asker=asker,
+            status="created",
+            now=now,
+            taken="This letter was already made into a visit, attached or dismissed.",
+        )
+        draft.visit_id = visit.id
+        session.add(draft)
+        repo.append_audit_event(
+            session=session,
+            visit_id=visit.id or 0,
+            milestone_id=None,
+            actor_user_id=asker.user_id,
+            action="letter_attached",
+            now=now,
+            note=f"letter from the mailbox attached: {draft.filename or 'the mail text'}",
+        )
+        return LetterAttached(reference=visit.reference, attached_by=asker.user_id)

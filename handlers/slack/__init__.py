@@ -1,1 +1,2 @@
-"""Slack's front end: listeners and what they post."""
+"""The Slack front end: listeners that translate payloads into use cases, and results into
+Block Kit."""

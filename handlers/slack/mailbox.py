@@ -16,19 +16,18 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers import blocks
-from handlers.actions import clicked_preview
-from handlers.context import HandlerContext
-from handlers.core.mailbox import LetterInMail
-from handlers.delivery import settle_preview
-from handlers.errors import UserError, answers_errors
-from handlers.forms import metadata
-from handlers.text import escape_mrkdwn
-from handlers.visits import find_visit, visible_to
+from handlers.core.errors import UserError
+from handlers.core.mailbox import LetterInMail, attach_choices, attach_to_visit
+from handlers.core.text import escape_mrkdwn
+from handlers.slack import blocks
+from handlers.slack.actions import clicked_preview
+from handlers.slack.context import HandlerContext
+from handlers.slack.delivery import settle_preview
+from handlers.slack.errors import answers_errors, unless_refused
+from handlers.slack.forms import metadata
 from scheduler.calendar import LONDON, WorkingDayCalendar, london_date
 from scheduler.dates import format_long
 from scheduler.mailbox.messages import Envelope
-from storage import repo
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +37,6 @@ _VISIT_FIELD = "visit"
 # How far back the channel is searched for a message posted before a crash.
 _HISTORY_SLACK = timedelta(minutes=5)
 _HISTORY_PAGES = 5
-_VISITS_IN_MENU = 100
 
 
 def received_line(envelope: Envelope) -> str:
@@ -194,79 +192,35 @@ def register(app: App, ctx: HandlerContext) -> None:
 
     @answers_errors
     def handle_attach_clicked(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-        asker = ctx.asker(body, client)
         try:
             draft_id = int(body["actions"][0]["value"])
         except (KeyError, ValueError):
             raise UserError("That button is out of date.") from None
-        with ctx.session() as session:
-            draft = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=asker.team_id)
-            if draft is None:
-                raise UserError("I can't find that letter any more.")
-            if draft.status != "pending":
-                raise UserError(f"This letter was already dealt with by <@{draft.resolved_by}>.")
-            shown = visible_to(session=session, asker=asker)
-            visits = [
-                (
-                    visit.reference,
-                    f"{visit.reference} · {visit.local_authority or 'unknown authority'}",
-                )
-                for visit in repo.list_open_visits(
-                    session=session, visible_to=shown, limit=_VISITS_IN_MENU
-                )
-            ]
-        if not visits:
-            raise UserError(
-                "There is no open visit you can see to attach this letter to: use Create visit."
-            )
-        channel_id, ts = clicked_preview(body, draft)
-        private = json.dumps({"draft_id": draft_id, "channel_id": channel_id, "ts": ts})
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=attach_modal(visits=visits, private_metadata=private),
+        choices = unless_refused(
+            attach_choices(ctx, asker=ctx.asker(body, client), draft_id=draft_id)
         )
+        channel_id, ts = clicked_preview(body) or (None, None)
+        private = json.dumps({"draft_id": draft_id, "channel_id": channel_id, "ts": ts})
+        view = attach_modal(visits=choices.visits, private_metadata=private)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @answers_errors
     def handle_attach_submitted(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
-        asker = ctx.asker(body, client)
-        user_id = asker.user_id
         saved = metadata(body["view"])
         chosen = (body["view"]["state"]["values"].get(_VISIT_FIELD) or {}).get(_VISIT_FIELD) or {}
-        reference = str((chosen.get("selected_option") or {}).get("value") or "")
-        now = ctx.now()
-        with ctx.session() as session:
-            visit = find_visit(
-                session=session,
-                reference=reference,
-                asker=asker,
-                attempt="letter_attached",
-                now=now,
+        attached = unless_refused(
+            attach_to_visit(
+                ctx,
+                asker=ctx.asker(body, client),
+                draft_id=int(saved.get("draft_id") or 0),
+                reference=str((chosen.get("selected_option") or {}).get("value") or ""),
             )
-            draft_id = int(saved.get("draft_id") or 0)
-            draft = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=asker.team_id)
-            if draft is None or not repo.resolve_letter_draft(
-                session=session,
-                draft_id=draft_id,
-                status="created",
-                actor_user_id=user_id,
-                now=now,
-                visit_id=visit.id,
-            ):
-                raise UserError("This letter was already made into a visit, attached or dismissed.")
-            repo.append_audit_event(
-                session=session,
-                visit_id=visit.id or 0,
-                milestone_id=None,
-                actor_user_id=user_id,
-                action="letter_attached",
-                now=now,
-                note=f"letter from the mailbox attached: {draft.filename or 'the mail text'}",
-            )
-            reference = visit.reference
+        )
         settle_preview(
             client,
             (saved.get("channel_id"), saved.get("ts")),
-            f":paperclip: <@{user_id}> attached this letter to visit `{escape_mrkdwn(reference)}`.",
+            f":paperclip: <@{attached.attached_by}> attached this letter to visit "
+            f"`{escape_mrkdwn(attached.reference)}`.",
         )
 
     app.action(ATTACH_TO_VISIT)(ack=acknowledge, lazy=[handle_attach_clicked])

@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 
 import storage.mail  # noqa: F401  (the mailbox tables)
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import storage.teams  # noqa: F401  (the Teams table, visit_conversations)
 from storage.db import create_engine_for
 
 config = context.config

@@ -16,11 +16,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.app import build_app
-from bot.settings import Settings
 from bot.offline.standin import SlackDriver, SlackStandIn
 from bot.offline.standin.boltserver import serve_wsgi
+from bot.settings import Settings
 from bot.web import wsgi_application
-from handlers.commands import ANSWER_FOLLOWS
+from handlers.slack.commands import ANSWER_FOLLOWS
 from storage.db import create_engine_for
 from storage.migrate import upgrade_database
 from storage.models import AuditEvent, Milestone, Visit

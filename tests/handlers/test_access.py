@@ -34,7 +34,14 @@ CREATED = datetime(2026, 4, 27, 12, 0, tzinfo=UTC)
 REMINDER_TIME = datetime(2026, 4, 28, 8, 0, tzinfo=UTC)  # 09:00 London, the first reminder
 
 SEES = {CREATOR: True, APPROVER: True, MEMBER: True, ADMIN: True, OUTSIDER: False, FOREIGN: False}
-MANAGES = {CREATOR: True, APPROVER: True, MEMBER: False, ADMIN: True, OUTSIDER: False, FOREIGN: False}
+MANAGES = {
+    CREATOR: True,
+    APPROVER: True,
+    MEMBER: False,
+    ADMIN: True,
+    OUTSIDER: False,
+    FOREIGN: False,
+}
 ROLES = list(SEES)
 
 
@@ -48,19 +55,40 @@ def visit(bot: Bot, clock: Any) -> dict[int, dict[str, Any]]:
     clock.now = CREATED
     with Session(bot.engine) as session:
         created = repo.create_visit(
-            session=session, team_id=TEAM, local_authority="Fernleigh", visit_type="focused_visit",
-            letter_date=date(2026, 4, 22), visit_dates=[], inspectors=[], created_by=CREATOR, channel_id=PRIVATE,
-            approvers=[APPROVER], now=clock.now,
+            session=session,
+            team_id=TEAM,
+            local_authority="Fernleigh",
+            visit_type="focused_visit",
+            letter_date=date(2026, 4, 22),
+            visit_dates=[],
+            inspectors=[],
+            created_by=CREATOR,
+            channel_id=PRIVATE,
+            approvers=[APPROVER],
+            now=clock.now,
             milestones=[
-                repo.NewMilestone(kind="survey_deadline", label="Post-inspection survey due", due_date=date(2026, 5, 6), source="letter"),
-                repo.NewMilestone(kind="action_plan_draft_due", label="Draft action plan due", due_date=date(2026, 5, 6), source="rule", needs_approval=True),
+                repo.NewMilestone(
+                    kind="survey_deadline",
+                    label="Post-inspection survey due",
+                    due_date=date(2026, 5, 6),
+                    source="letter",
+                ),
+                repo.NewMilestone(
+                    kind="action_plan_draft_due",
+                    label="Draft action plan due",
+                    due_date=date(2026, 5, 6),
+                    source="rule",
+                    needs_approval=True,
+                ),
             ],
         )
         replan_visit(session=session, visit=created, defaults=ReminderDefaults(), now=clock.now)
         session.commit()
     clock.now = REMINDER_TIME
     dispatcher = build_dispatcher(
-        settings=Settings(slack_bot_token=bot.slack.token, slack_api_url=bot.slack.api_url), engine=bot.engine, clock=clock
+        settings=Settings(slack_bot_token=bot.slack.token, slack_api_url=bot.slack.api_url),
+        engine=bot.engine,
+        clock=clock,
     )
     dispatcher.channel_interval = 0
     dispatcher.run_pass()
@@ -80,10 +108,14 @@ def user_of(role: str) -> str:
 def command(bot: Bot, role: str, text: str, *, channel_id: str = PRIVATE) -> Any:
     """Send `/ofsted text` as `role`; the first answer that comes back to it."""
     before = len(bot.slack.responses)
-    response = driver_for(bot, role).slash_command(text, user_id=user_of(role), channel_id=channel_id)
+    response = driver_for(bot, role).slash_command(
+        text, user_id=user_of(role), channel_id=channel_id
+    )
     assert response.status == 200 and response.within_ack_deadline
     url = response.payload["response_url"]
-    return bot.slack.wait_for(lambda slack: next((r for r in slack.responses[before:] if r.url == url), None))
+    return bot.slack.wait_for(
+        lambda slack: next((r for r in slack.responses[before:] if r.url == url), None)
+    )
 
 
 def click(bot: Bot, role: str, message: dict[str, Any], action_id: str, **extra: Any) -> Any:
@@ -96,7 +128,9 @@ def click(bot: Bot, role: str, message: dict[str, Any], action_id: str, **extra:
 
 
 def answer_after(bot: Bot, before: int, needle: str) -> Any:
-    return bot.slack.wait_for(lambda slack: next((r for r in slack.responses[before:] if needle in r.text), None))
+    return bot.slack.wait_for(
+        lambda slack: next((r for r in slack.responses[before:] if needle in r.text), None)
+    )
 
 
 def refused(bot: Bot) -> list[tuple[str, str]]:
@@ -107,11 +141,13 @@ def audit_csv(bot: Bot) -> list[dict[str, str]]:
     """The audit trail as its manager exports it (to their DM, since asked outside the channel)."""
     uploads = len(bot.slack.uploads)
     bot.driver.slash_command(f"export {REFERENCE} csv", user_id=CREATOR, channel_id=ELSEWHERE)
-    upload = bot.slack.wait_for(lambda slack: slack.uploads[uploads] if len(slack.uploads) > uploads else None)
+    upload = bot.slack.wait_for(
+        lambda slack: slack.uploads[uploads] if len(slack.uploads) > uploads else None
+    )
     return list(csv.DictReader(io.StringIO(upload.content.decode())))
 
 
-# --- seeing --------------------------------------------------------------------------------------------
+# --- seeing ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -141,10 +177,14 @@ def test_the_home_tab_shows_only_visible_visits(bot, visit, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_export_goes_privately_and_only_to_those_who_see(bot, visit, role):
     answer_count = len(bot.slack.responses)
-    driver_for(bot, role).slash_command(f"export {REFERENCE} ics", user_id=user_of(role), channel_id=ELSEWHERE)
+    driver_for(bot, role).slash_command(
+        f"export {REFERENCE} ics", user_id=user_of(role), channel_id=ELSEWHERE
+    )
     if SEES[role]:
         upload = bot.slack.wait_for(lambda slack: slack.uploads[-1] if slack.uploads else None)
-        assert list(upload.channels) == [bot.slack.dm_channel(user_of(role))]  # never #general, where it was typed
+        assert list(upload.channels) == [
+            bot.slack.dm_channel(user_of(role))
+        ]  # never #general, where it was typed
         assert bot.slack.messages(ELSEWHERE) == []
     else:
         answer = answer_after(bot, answer_count, "I have no visit called")
@@ -173,30 +213,60 @@ def test_a_member_on_the_second_page_of_a_big_channel_sees_it(bot, visit):
     bot.slack.set_members(PRIVATE, [CREATOR, APPROVER, MEMBER, *crowd])
     bot.driver.member_joined_channel(user_id=crowd[-1], channel_id=PRIVATE)
     assert REFERENCE in all_text(command(bot, crowd[-1], "list").blocks)
-    pages = [c for c in bot.slack.calls_to("conversations.members") if c.args.get("channel") == PRIVATE]
+    pages = [
+        c for c in bot.slack.calls_to("conversations.members") if c.args.get("channel") == PRIVATE
+    ]
     assert any(c.args.get("cursor") for c in pages)  # read page by page
 
 
-def test_a_visit_kept_in_a_direct_message_is_seen_by_its_creator_and_the_people_it_names(bot, visit):
+def test_a_visit_kept_in_a_direct_message_is_seen_by_its_creator_and_the_people_it_names(
+    bot, visit
+):
     with Session(bot.engine) as session:
         repo.create_visit(
-            session=session, team_id=TEAM, local_authority="Ashby", visit_type="jtai", letter_date=date(2026, 4, 22),
-            visit_dates=[], inspectors=[], created_by=OUTSIDER, channel_id=None, approvers=[APPROVER], now=CREATED,
-            milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2026, 5, 6), source="letter")],
+            session=session,
+            team_id=TEAM,
+            local_authority="Ashby",
+            visit_type="jtai",
+            letter_date=date(2026, 4, 22),
+            visit_dates=[],
+            inspectors=[],
+            created_by=OUTSIDER,
+            channel_id=None,
+            approvers=[APPROVER],
+            now=CREATED,
+            milestones=[
+                repo.NewMilestone(
+                    kind="survey_deadline",
+                    label="Survey",
+                    due_date=date(2026, 5, 6),
+                    source="letter",
+                )
+            ],
         )
         session.commit()
-    for role, sees in ((OUTSIDER, True), (APPROVER, True), (ADMIN, True), (MEMBER, False), (CREATOR, False)):
+    for role, sees in (
+        (OUTSIDER, True),
+        (APPROVER, True),
+        (ADMIN, True),
+        (MEMBER, False),
+        (CREATOR, False),
+    ):
         assert ("ashby-2604" in all_text(command(bot, role, "list").blocks)) is sees, role
 
 
-# --- acting and managing ---------------------------------------------------------------------------------
+# --- acting and managing --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_acknowledge_is_for_whoever_sees_the_visit(bot, visit, role):
     before = click(bot, role, visit[1], "milestone_ack")
     if SEES[role]:
-        bot.slack.wait_for(lambda slack: "changed the status" in all_text(slack.message(PRIVATE, visit[1]["ts"])["blocks"]))
+        bot.slack.wait_for(
+            lambda slack: (
+                "changed the status" in all_text(slack.message(PRIVATE, visit[1]["ts"])["blocks"])
+            )
+        )
         assert bot.milestones()[0].status == "acknowledged"
     else:
         answer = answer_after(bot, before, "That milestone no longer exists")
@@ -209,12 +279,22 @@ def test_acknowledge_is_for_whoever_sees_the_visit(bot, visit, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_settings_open_only_for_managers_and_refusals_are_audited(bot, visit, role):
     answer_count = len(bot.slack.responses)
-    response = driver_for(bot, role).slash_command(f"settings {REFERENCE}", user_id=user_of(role), channel_id=PRIVATE)
+    response = driver_for(bot, role).slash_command(
+        f"settings {REFERENCE}", user_id=user_of(role), channel_id=PRIVATE
+    )
     trigger = response.payload["trigger_id"]
     if MANAGES[role]:
-        bot.slack.wait_for(lambda slack: any(c.args.get("trigger_id") == trigger and c.ok for c in slack.calls_to("views.open")))
+        bot.slack.wait_for(
+            lambda slack: any(
+                c.args.get("trigger_id") == trigger and c.ok for c in slack.calls_to("views.open")
+            )
+        )
         return
-    expected = "Only this visit's managers can change its settings: <@U_DCS>, <@U_OFFICER>." if SEES[role] else "I have no visit called"
+    expected = (
+        "Only this visit's managers can change its settings: <@U_DCS>, <@U_OFFICER>."
+        if SEES[role]
+        else "I have no visit called"
+    )
     answer = answer_after(bot, answer_count, expected)
     assert answer.response_type == "ephemeral"
     assert not [c for c in bot.slack.calls_to("views.open") if c.args.get("trigger_id") == trigger]
@@ -226,28 +306,51 @@ def _settings_modal(bot: Bot) -> dict[str, Any]:
     command_count = len(bot.slack.calls_to("views.open"))
     bot.driver.slash_command(f"settings {REFERENCE}", user_id=CREATOR, channel_id=PRIVATE)
     bot.slack.wait_for(lambda slack: len(slack.calls_to("views.open")) > command_count)
-    return bot.slack.wait_for(lambda slack: next((v for v in slack.views.values() if v.get("callback_id") == "visit_settings_modal"), None))
+    return bot.slack.wait_for(
+        lambda slack: next(
+            (v for v in slack.views.values() if v.get("callback_id") == "visit_settings_modal"),
+            None,
+        )
+    )
 
 
 SELF_APPROVAL = {
-    "channel": {"channel": "C02GENERAL"}, "reminder_time": {"text": "09:00"}, "reminder_offsets": {"text": "5,2,1,0"},
-    "approvers": {"users": [MEMBER]}, "escalation": {"user": MEMBER},
+    "channel": {"channel": "C02GENERAL"},
+    "reminder_time": {"text": "09:00"},
+    "reminder_offsets": {"text": "5,2,1,0"},
+    "approvers": {"users": [MEMBER]},
+    "escalation": {"user": MEMBER},
 }
 
 
 def test_a_settings_form_opened_by_a_manager_and_submitted_by_a_member_changes_nothing(bot, visit):
     modal = _settings_modal(bot)
-    assert bot.driver.view_submission(user_id=MEMBER, view=modal, values=SELF_APPROVAL).status == 200
-    note = bot.slack.wait_for(lambda slack: next((m for m in slack.messages(MEMBER) if "managers" in m.get("text", "")), None))
-    assert note["text"] == ":x: Only this visit's managers can change its settings: <@U_DCS>, <@U_OFFICER>."
+    assert (
+        bot.driver.view_submission(user_id=MEMBER, view=modal, values=SELF_APPROVAL).status == 200
+    )
+    note = bot.slack.wait_for(
+        lambda slack: next(
+            (m for m in slack.messages(MEMBER) if "managers" in m.get("text", "")), None
+        )
+    )
+    assert (
+        note["text"]
+        == ":x: Only this visit's managers can change its settings: <@U_DCS>, <@U_OFFICER>."
+    )
     stored = bot.visits()[0]
     assert (stored.channel_id, stored.escalation_user_id) == (PRIVATE, None)
     with Session(bot.engine) as session:
-        assert repo.list_approvers(session=session, visit_id=stored.id or 0) == [APPROVER]  # not themselves
+        assert repo.list_approvers(session=session, visit_id=stored.id or 0) == [
+            APPROVER
+        ]  # not themselves
     assert refused(bot) == [("settings_changed", MEMBER)]
     # The same form sent from another workspace finds no such visit there.
-    bot.driver.as_team("T_ELSEWHERE").view_submission(user_id=CREATOR, view=modal, values=SELF_APPROVAL)
-    bot.slack.wait_for(lambda slack: any("no longer exists" in m.get("text", "") for m in slack.messages(CREATOR)))
+    bot.driver.as_team("T_ELSEWHERE").view_submission(
+        user_id=CREATOR, view=modal, values=SELF_APPROVAL
+    )
+    bot.slack.wait_for(
+        lambda slack: any("no longer exists" in m.get("text", "") for m in slack.messages(CREATOR))
+    )
     assert bot.visits()[0].channel_id == PRIVATE and refused(bot) == [("settings_changed", MEMBER)]
 
 
@@ -262,13 +365,17 @@ def test_close_is_for_managers(bot, visit, role):
     assert bot.visits()[0].status == "open"
 
 
-# --- sign-off -------------------------------------------------------------------------------------------
+# --- sign-off -------------------------------------------------------------------------------------
 
 
 def _request_sign_off(bot: Bot, visit: dict[int, dict[str, Any]], role: str) -> dict[str, Any]:
     click(bot, role, visit[2], "approval_request")
     return bot.slack.wait_for(
-        lambda slack: (m := slack.message(PRIVATE, visit[2]["ts"])) and "asked for sign-off" in all_text(m["blocks"]) and m
+        lambda slack: (
+            (m := slack.message(PRIVATE, visit[2]["ts"]))
+            and "asked for sign-off" in all_text(m["blocks"])
+            and m
+        )
     )
 
 
@@ -293,12 +400,34 @@ def test_approve_is_for_approvers_only(bot, visit, role):
 def test_a_sign_off_form_replayed_after_the_approvers_changed_is_refused(bot, visit):
     redrawn = _request_sign_off(bot, visit, MEMBER)
     click(bot, APPROVER, redrawn, "approval_reject")
-    sign_off = bot.slack.wait_for(lambda slack: next((v for v in slack.views.values() if v.get("callback_id") == "milestone_sign_off_modal"), None))
+    sign_off = bot.slack.wait_for(
+        lambda slack: next(
+            (v for v in slack.views.values() if v.get("callback_id") == "milestone_sign_off_modal"),
+            None,
+        )
+    )
     modal = _settings_modal(bot)
-    bot.driver.view_submission(user_id=CREATOR, view=modal, values={**SELF_APPROVAL, "channel": {"channel": PRIVATE}, "approvers": {"users": ["U_HEAD"]}, "escalation": {}})
-    bot.slack.wait_for(lambda slack: any("Settings for" in m.get("text", "") for m in slack.messages(CREATOR)))
-    bot.driver.view_submission(user_id=APPROVER, view=sign_off, values={"decision": {"choice": "rejected"}, "reason": {"text": "No"}})
-    bot.slack.wait_for(lambda slack: any("approvers" in m.get("text", "") for m in slack.messages(APPROVER)))
+    bot.driver.view_submission(
+        user_id=CREATOR,
+        view=modal,
+        values={
+            **SELF_APPROVAL,
+            "channel": {"channel": PRIVATE},
+            "approvers": {"users": ["U_HEAD"]},
+            "escalation": {},
+        },
+    )
+    bot.slack.wait_for(
+        lambda slack: any("Settings for" in m.get("text", "") for m in slack.messages(CREATOR))
+    )
+    bot.driver.view_submission(
+        user_id=APPROVER,
+        view=sign_off,
+        values={"decision": {"choice": "rejected"}, "reason": {"text": "No"}},
+    )
+    bot.slack.wait_for(
+        lambda slack: any("approvers" in m.get("text", "") for m in slack.messages(APPROVER))
+    )
     assert bot.milestones()[-1].approval_status == "requested"
     assert refused(bot) == [("approval_rejected", APPROVER)]
 
@@ -320,7 +449,7 @@ def test_refusals_are_in_the_audit_export(bot, visit):
     assert "Only this visit's managers can close it" in rows[-3]["note"]
 
 
-# --- another workspace -----------------------------------------------------------------------------------
+# --- another workspace ----------------------------------------------------------------------------
 
 
 def test_another_workspace_sees_nothing_and_keeps_its_own_visits(bot, visit):
@@ -329,13 +458,32 @@ def test_another_workspace_sees_nothing_and_keeps_its_own_visits(bot, visit):
     assert "No open visits" in all_text(response.json()["blocks"])
     with Session(bot.engine) as session:
         repo.create_visit(
-            session=session, team_id="T_ELSEWHERE", local_authority="Oakshire", visit_type="jtai",
-            letter_date=date(2026, 4, 22), visit_dates=[], inspectors=[], created_by=MEMBER, channel_id=PRIVATE, now=CREATED,
-            milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2026, 5, 6), source="letter")],
+            session=session,
+            team_id="T_ELSEWHERE",
+            local_authority="Oakshire",
+            visit_type="jtai",
+            letter_date=date(2026, 4, 22),
+            visit_dates=[],
+            inspectors=[],
+            created_by=MEMBER,
+            channel_id=PRIVATE,
+            now=CREATED,
+            milestones=[
+                repo.NewMilestone(
+                    kind="survey_deadline",
+                    label="Survey",
+                    due_date=date(2026, 5, 6),
+                    source="letter",
+                )
+            ],
         )
         session.commit()
-    theirs = all_text(foreign.slash_command("list", user_id=MEMBER, channel_id=PRIVATE).json()["blocks"])
-    ours = all_text(bot.driver.slash_command("list", user_id=MEMBER, channel_id=PRIVATE).json()["blocks"])
+    theirs = all_text(
+        foreign.slash_command("list", user_id=MEMBER, channel_id=PRIVATE).json()["blocks"]
+    )
+    ours = all_text(
+        bot.driver.slash_command("list", user_id=MEMBER, channel_id=PRIVATE).json()["blocks"]
+    )
     assert "oakshire-2604" in theirs and REFERENCE not in theirs
     assert REFERENCE in ours and "oakshire-2604" not in ours
 
@@ -345,12 +493,28 @@ def test_visits_stored_before_workspaces_are_adopted_at_start_from_auth_test(bot
 
     with Session(bot.engine) as session:
         repo.create_visit(  # as a database migrated by 0004 holds it: no workspace yet
-            session=session, local_authority="Oldham", visit_type="jtai", letter_date=date(2026, 4, 22), visit_dates=[],
-            inspectors=[], created_by=CREATOR, channel_id="C01VISITS", now=CREATED,
-            milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2026, 5, 6), source="letter")],
+            session=session,
+            local_authority="Oldham",
+            visit_type="jtai",
+            letter_date=date(2026, 4, 22),
+            visit_dates=[],
+            inspectors=[],
+            created_by=CREATOR,
+            channel_id="C01VISITS",
+            now=CREATED,
+            milestones=[
+                repo.NewMilestone(
+                    kind="survey_deadline",
+                    label="Survey",
+                    due_date=date(2026, 5, 6),
+                    source="letter",
+                )
+            ],
         )
         session.commit()
-    assert "oldham-2604" not in all_text(command(bot, CREATOR, "list", channel_id="C01VISITS").blocks or [])
+    assert "oldham-2604" not in all_text(
+        command(bot, CREATOR, "list", channel_id="C01VISITS").blocks or []
+    )
     settings = Settings(slack_bot_token=bot.slack.token, slack_api_url=bot.slack.api_url)
     assert adopt_unowned_visits(settings=settings, engine=bot.engine) == 1
     assert bot.visits()[0].team_id == TEAM
@@ -359,7 +523,13 @@ def test_visits_stored_before_workspaces_are_adopted_at_start_from_auth_test(bot
 
 def test_channel_members_are_kept_between_requests_and_asked_again_after_a_leave(bot, visit):
     def lookups() -> int:
-        return len([c for c in bot.slack.calls_to("conversations.members") if c.args.get("channel") == PRIVATE])
+        return len(
+            [
+                c
+                for c in bot.slack.calls_to("conversations.members")
+                if c.args.get("channel") == PRIVATE
+            ]
+        )
 
     command(bot, MEMBER, "list")
     first = lookups()
@@ -375,15 +545,25 @@ def test_channel_members_are_kept_between_requests_and_asked_again_after_a_leave
 def test_a_visit_created_from_another_workspace_belongs_to_it(bot):
     foreign = bot.driver.as_team("T_ELSEWHERE")
     foreign.slash_command("new", user_id=MEMBER, channel_id="C01VISITS")
-    modal = bot.slack.wait_for(lambda slack: next((v for v in slack.views.values() if v.get("callback_id") == "new_visit_modal"), None))
+    modal = bot.slack.wait_for(
+        lambda slack: next(
+            (v for v in slack.views.values() if v.get("callback_id") == "new_visit_modal"), None
+        )
+    )
     values = {
-        "local_authority": {"text": "Wealdbury"}, "visit_type": {"choice": "monitoring_visit"},
-        "letter_date": {"date": "2021-06-22"}, "channel": {"channel": "C01VISITS"},
+        "local_authority": {"text": "Wealdbury"},
+        "visit_type": {"choice": "monitoring_visit"},
+        "letter_date": {"date": "2021-06-22"},
+        "channel": {"channel": "C01VISITS"},
         "due_action_plan_final_due": {"date": "2021-10-01"},
     }
     assert foreign.view_submission(user_id=MEMBER, view=modal, values=values).status == 200
     bot.slack.wait_for(lambda slack: bot.visits())
     assert [(v.reference, v.team_id) for v in bot.visits()] == [("wealdbury-2106", "T_ELSEWHERE")]
     assert [m.team_id for m in bot.milestones()] == ["T_ELSEWHERE"]
-    assert "wealdbury-2106" in all_text(foreign.slash_command("list", user_id=MEMBER, channel_id="C01VISITS").json()["blocks"])
-    assert "wealdbury-2106" not in all_text(bot.driver.slash_command("list", user_id=MEMBER, channel_id="C01VISITS").json()["blocks"])
+    assert "wealdbury-2106" in all_text(
+        foreign.slash_command("list", user_id=MEMBER, channel_id="C01VISITS").json()["blocks"]
+    )
+    assert "wealdbury-2106" not in all_text(
+        bot.driver.slash_command("list", user_id=MEMBER, channel_id="C01VISITS").json()["blocks"]
+    )

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from bot.app import LAZY_LIMIT, build_app
-from bot.settings import Settings
 from bot.offline.standin import SlackDriver
 from bot.offline.standin.boltserver import serve_wsgi
+from bot.settings import Settings
 from bot.web import wsgi_application
-from handlers.errors import BUSY
+from handlers.slack.errors import BUSY
 from storage.models import Visit
 from tests.handlers.conftest import ADMIN, OFFICER, SIGNING_SECRET, Bot, all_text
 from tests.handlers.test_list_answers import add_visit
@@ -23,12 +23,17 @@ from tests.handlers.test_list_answers import add_visit
 @pytest.fixture
 def bot_and_queue(slack, bot_engine, clock) -> Iterator[tuple[Bot, Any]]:
     settings = Settings(
-        slack_bot_token=slack.token, slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack.api_url, ofsted_admins=frozenset({ADMIN}),
+        slack_bot_token=slack.token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        ofsted_admins=frozenset({ADMIN}),
     )
     app = build_app(settings=settings, engine=bot_engine, clock=clock)
     with serve_wsgi(wsgi_application(app=app, engine=bot_engine)) as url:
-        yield Bot(SlackDriver(url, SIGNING_SECRET, slack), slack, bot_engine, clock, url), app.work_queue
+        yield (
+            Bot(SlackDriver(url, SIGNING_SECRET, slack), slack, bot_engine, clock, url),
+            app.work_queue,
+        )
 
 
 @pytest.fixture
@@ -54,14 +59,16 @@ def test_help_is_the_acks_own_answer_and_calls_nothing(bot):
 
 
 def test_a_usage_error_is_the_acks_own_answer(bot):
-    response, before = bot.command("frobnicate")
+    _, before = bot.command("frobnicate")
     ack = bot.slack.responses[before]
     assert ack.via == "ack" and ack.response_type == "ephemeral"
     assert "I don't know `/ofsted frobnicate`" in ack.text
     assert len(bot.slack.responses) == before + 1
 
 
-def test_with_the_work_queue_full_a_command_is_told_busy_at_once_and_changes_nothing(bot_and_queue, full_queue):
+def test_with_the_work_queue_full_a_command_is_told_busy_at_once_and_changes_nothing(
+    bot_and_queue, full_queue
+):
     bot, _ = bot_and_queue
     reference = add_visit(bot.engine, "Ashby")
     audited = len(bot.audit())
@@ -81,7 +88,11 @@ def test_with_the_work_queue_full_a_command_is_told_busy_at_once_and_changes_not
 def test_with_the_work_queue_full_help_list_and_show_are_still_answered(bot_and_queue, full_queue):
     bot, _ = bot_and_queue
     reference = add_visit(bot.engine, "Ashby")
-    for text, expected in (("help", "/ofsted letter"), ("list", reference), (f"show {reference}", reference)):
+    for text, expected in (
+        ("help", "/ofsted letter"),
+        ("list", reference),
+        (f"show {reference}", reference),
+    ):
         _, before = bot.command(text)
         answer = bot.next_response(before, timeout=30)
         assert expected in all_text(answer.blocks or []) + (answer.text or "")

@@ -28,12 +28,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from bot.app import build_app
-from bot.settings import Settings
-from bot.offline.standin import BotResponse, RecordedCall, RecordedResponse, SlackDriver, SlackStandIn
+from bot.offline.standin import (
+    BotResponse,
+    RecordedCall,
+    RecordedResponse,
+    SlackDriver,
+    SlackStandIn,
+)
 from bot.offline.standin.boltserver import serve_wsgi
+from bot.settings import Settings
 from bot.web import wsgi_application
-from handlers.errors import SOMETHING_WENT_WRONG
-from handlers.forms import FormErrors, read_settings_form, read_visit_form
+from handlers.slack.errors import SOMETHING_WENT_WRONG
+from handlers.slack.forms import FormErrors, read_settings_form, read_visit_form
 from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo
 from storage.db import create_engine_for
@@ -130,10 +136,15 @@ ODD = [
     "ǅ",
     "\U0001d54a",
 ]
-_NOT_A_TRACE = lambda s: not TRACEBACK.search(s)
+
+
+def _not_a_trace(s: str) -> bool:
+    return not TRACEBACK.search(s)
+
+
 _TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30
-).filter(_NOT_A_TRACE)
+).filter(_not_a_trace)
 
 words = st.one_of(
     st.sampled_from(SUBCOMMANDS),
@@ -206,7 +217,8 @@ def seed_visit(engine: Engine) -> str:
     """An open visit with milestones and reminders, so show, export, settings and close find one."""
     with Session(engine) as session:
         visit = repo.create_visit(
-            session=session, team_id=TEAM,
+            session=session,
+            team_id=TEAM,
             local_authority="Fernleigh",
             visit_type="focused_visit",
             letter_date=date(2021, 6, 22),
@@ -269,7 +281,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-# --- one command, checked ---------------------------------------------------------------------------
+# --- one command, checked -------------------------------------------------------------------------
 
 
 @dataclass
@@ -391,12 +403,13 @@ def send_command(bot: Bot, text: str, *, user_id: str | None = None) -> CommandR
     )
     if after != before and not closed and not refused:
         result.problems.append(
-            f"the database changed ({', '.join(changed)}) for {result.outcome!r}: {[a.text for a in result.answers]}"
+            f"the database changed ({', '.join(changed)}) for {result.outcome!r}: "
+            f"{[a.text for a in result.answers]}"
         )
     return result
 
 
-# --- the tests -------------------------------------------------------------------------------------------
+# --- the tests ------------------------------------------------------------------------------------
 
 
 @settings(
@@ -456,9 +469,11 @@ def share_damaged(bot: Bot, filename: str, data: bytes) -> CommandResult:
     result = CommandResult(filename, outcome="answered")
     user_id = f"U_SHARE{next(_users):05d}"
     drafts = len(snapshot(bot.engine)["letter_drafts"])
+    # The `message` event's answer: the stand-in also sends `file_shared`, which bot/manifest.yml
+    # does not subscribe to (Slack never sends it; the bot has no listener).
     for response in bot.driver.share_file(
         content=data, filename=filename, user_id=user_id, channel_id=CHANNEL
-    ):
+    )[:1]:
         result.response = response
         if response.status >= 500:
             result.server_error = True

@@ -6,22 +6,25 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime
 
-from handlers import blocks
-from handlers.context import HandlerContext
 from handlers.core.access import Actor, Workspace
-from handlers.errors import UserError
-from handlers.members import Asker, ChannelMembers
-from handlers.milestones import Click, apply_click
+from handlers.core.context import CoreContext
+from handlers.core.milestones import MilestoneChange, Verb, change_milestone
+from handlers.core.people import Asker, KnownMembers
+from handlers.core.results import Refusal
 from storage import repo
 from storage.db import session_scope
+from tests.handlers import test_milestone_buttons
 from tests.handlers.conftest import CHANNEL, OFFICER, all_text
-from tests.handlers.test_milestone_buttons import APPROVER, _click, _wait_redrawn, reminder  # noqa: F401
+from tests.handlers.test_milestone_buttons import APPROVER, _click, _wait_redrawn
 
 COLLEAGUE = "U_OTHER"
 
 
 def _answers_to(bot, user_id, before):
     return [r.text for r in bot.slack.responses[before:] if r.user_id == user_id and r.text]
+
+
+reminder = test_milestone_buttons.reminder  # the fixture: a reminder posted to the channel
 
 
 def test_a_second_acknowledge_is_told_who_acknowledged_first_and_records_nothing(bot, reminder):
@@ -51,16 +54,30 @@ def test_reject_after_approve_is_told_it_was_approved_and_changes_nothing(bot, r
     # The Reject button on the message as it looked before the approval: its modal, then a reason.
     _click(bot, requested, "approval_reject", user_id=APPROVER)
     modal = bot.slack.wait_for(
-        lambda slack: next((v for v in slack.views.values() if v.get("callback_id") == "milestone_sign_off_modal"), None)
+        lambda slack: next(
+            (v for v in slack.views.values() if v.get("callback_id") == "milestone_sign_off_modal"),
+            None,
+        )
     )
     bot.driver.view_submission(
-        user_id=APPROVER, view=modal, values={"decision": {"choice": "rejected"}, "reason": {"text": "Too late?"}}
+        user_id=APPROVER,
+        view=modal,
+        values={"decision": {"choice": "rejected"}, "reason": {"text": "Too late?"}},
     )
 
     answer = bot.slack.wait_for(
-        lambda slack: next((m["text"] for m in slack.messages(APPROVER) if "nothing was changed" in m.get("text", "")), None)
+        lambda slack: next(
+            (
+                m["text"]
+                for m in slack.messages(APPROVER)
+                if "nothing was changed" in m.get("text", "")
+            ),
+            None,
+        )
     )
-    assert answer.startswith(":x: <@U_DCS> already approved *Draft action plan due* at 09:00 on Tuesday 28 April 2026")
+    assert answer.startswith(
+        ":x: <@U_DCS> already approved *Draft action plan due* at 09:00 on Tuesday 28 April 2026"
+    )
     events = [(e.action, e.outcome) for e in bot.audit() if e.milestone_id == 2]
     assert events == [("approval_requested", "ok"), ("approval_approved", "ok")]
     assert "approved it" in all_text(bot.slack.message(CHANNEL, plan["ts"])["blocks"])
@@ -70,7 +87,11 @@ def _done_modal(bot, message, user_id, *, not_this=None):
     _click(bot, message, "milestone_done", user_id=user_id)
     return bot.slack.wait_for(
         lambda slack: next(
-            (v for v in slack.views.values() if v.get("callback_id") == "milestone_done_modal" and v["id"] != not_this),
+            (
+                v
+                for v in slack.views.values()
+                if v.get("callback_id") == "milestone_done_modal" and v["id"] != not_this
+            ),
             None,
         )
     )
@@ -85,7 +106,9 @@ def test_two_people_marking_done_at_once_over_http_make_one_change(bot, reminder
 
     def submit(user_id, modal):
         start.wait()
-        bot.driver.view_submission(user_id=user_id, view=modal, values={"note": {"text": f"sent by {user_id}"}})
+        bot.driver.view_submission(
+            user_id=user_id, view=modal, values={"note": {"text": f"sent by {user_id}"}}
+        )
 
     threads = [
         threading.Thread(target=submit, args=(OFFICER, officers_modal)),
@@ -97,7 +120,12 @@ def test_two_people_marking_done_at_once_over_http_make_one_change(bot, reminder
         thread.join(60)
 
     def answers(slack):
-        told = [(user, m["text"]) for user in (OFFICER, COLLEAGUE) for m in slack.messages(user) if "nothing was changed" in m.get("text", "")]
+        told = [
+            (user, m["text"])
+            for user in (OFFICER, COLLEAGUE)
+            for m in slack.messages(user)
+            if "nothing was changed" in m.get("text", "")
+        ]
         return told or None
 
     (told,) = bot.slack.wait_for(answers)
@@ -107,7 +135,8 @@ def test_two_people_marking_done_at_once_over_http_make_one_change(bot, reminder
     loser = COLLEAGUE if event.actor_user_id == OFFICER else OFFICER
     assert told == (
         loser,
-        f":x: <@{event.actor_user_id}> already marked *Post-inspection survey due* done at 09:00 on "
+        f":x: <@{event.actor_user_id}> already marked *Post-inspection survey due* done at 09:00 "
+        "on "
         "Tuesday 28 April 2026; nothing was changed.",
     )
 
@@ -116,7 +145,11 @@ def _settings_form(bot, user_id, *, not_this=None):
     bot.command("settings fernleigh-2604", user_id=user_id)
     return bot.slack.wait_for(
         lambda slack: next(
-            (v for v in slack.views.values() if v.get("callback_id") == "visit_settings_modal" and v["id"] != not_this),
+            (
+                v
+                for v in slack.views.values()
+                if v.get("callback_id") == "visit_settings_modal" and v["id"] != not_this
+            ),
             None,
         )
     )
@@ -142,15 +175,25 @@ def test_settings_saved_over_a_form_someone_else_saved_meanwhile_are_refused_pla
     _save(bot, APPROVER, approvers_form, "16:00")
 
     answer = bot.slack.wait_for(
-        lambda slack: next((m["text"] for m in slack.messages(APPROVER) if "nothing was changed" in m.get("text", "")), None)
+        lambda slack: next(
+            (
+                m["text"]
+                for m in slack.messages(APPROVER)
+                if "nothing was changed" in m.get("text", "")
+            ),
+            None,
+        )
     )
     assert answer == (
-        ":x: <@U_OFFICER> already changed the settings of `fernleigh-2604` at 09:00 on Tuesday 28 April 2026; "
+        ":x: <@U_OFFICER> already changed the settings of `fernleigh-2604` at 09:00 on Tuesday 28 "
+        "April 2026; "
         "nothing was changed. Run `/ofsted settings fernleigh-2604` again to see them."
     )
     (visit,) = bot.visits()
     assert visit.reminder_time == "10:00"
-    assert [(e.actor_user_id, e.action) for e in bot.audit() if e.action == "settings_changed"] == [(OFFICER, "settings_changed")]
+    assert [(e.actor_user_id, e.action) for e in bot.audit() if e.action == "settings_changed"] == [
+        (OFFICER, "settings_changed")
+    ]
 
 
 def test_closing_a_visit_closed_by_someone_else_says_who_closed_it(bot, reminder):
@@ -161,7 +204,8 @@ def test_closing_a_visit_closed_by_someone_else_says_who_closed_it(bot, reminder
     answer = bot.next_response(before)
 
     assert answer.text == (
-        ":x: <@U_OFFICER> already closed `fernleigh-2604` at 09:00 on Tuesday 28 April 2026; nothing was changed."
+        ":x: <@U_OFFICER> already closed `fernleigh-2604` at 09:00 on Tuesday 28 April 2026; "
+        "nothing was changed."
     )
     assert [e.actor_user_id for e in bot.audit() if e.action == "visit_closed"] == [OFFICER]
 
@@ -170,43 +214,58 @@ RACE_TEAM = "T_RACES"
 
 
 def test_approve_and_reject_at_once_through_the_use_case_make_one_decision_and_one_answer(engine):
-    """`apply_click`, as each request runs it, on both databases: one `ok` decision, no `refused`
+    """`change_milestone`, as each request runs it, on both databases: one `ok` decision, no
+    `refused`
     event, and the other approver told who decided first."""
     now = datetime(2026, 4, 28, 9, 42, tzinfo=UTC)
-    ctx = HandlerContext(engine=engine, bot_token=None, clock=lambda: now)
+    ctx = CoreContext(engine=engine, clock=lambda: now)
     for trial in range(50):
         with session_scope(engine) as session:
             visit = repo.create_visit(
-                session=session, local_authority=f"Fernleigh {trial}", visit_type="focused_visit",
-                letter_date=date(2026, 4, 22), visit_dates=[], inspectors=[], created_by=OFFICER,
-                approvers=["U_JO", "U_SAM"], now=now, team_id=RACE_TEAM,
-                milestones=[repo.NewMilestone(
-                    kind="action_plan_draft_due", label="Draft action plan due", due_date=date(2026, 5, 20),
-                    source="rule", needs_approval=True,
-                )],
+                session=session,
+                local_authority=f"Fernleigh {trial}",
+                visit_type="focused_visit",
+                letter_date=date(2026, 4, 22),
+                visit_dates=[],
+                inspectors=[],
+                created_by=OFFICER,
+                approvers=["U_JO", "U_SAM"],
+                now=now,
+                team_id=RACE_TEAM,
+                milestones=[
+                    repo.NewMilestone(
+                        kind="action_plan_draft_due",
+                        label="Draft action plan due",
+                        due_date=date(2026, 5, 20),
+                        source="rule",
+                        needs_approval=True,
+                    )
+                ],
             )
             (milestone,) = repo.list_milestones(session=session, visit_id=visit.id or 0)
-            repo.request_approval(session=session, milestone=milestone, actor_user_id=OFFICER, now=now)
+            repo.request_approval(
+                session=session, milestone=milestone, actor_user_id=OFFICER, now=now
+            )
             visit_id, milestone_id = visit.id, milestone.id
         clicks = [
-            Click(blocks.APPROVE, milestone_id, "U_JO", f"{trial}:approve"),
-            Click(blocks.REJECT, milestone_id, "U_SAM", f"{trial}:reject", note="Needs the MASH actions"),
+            MilestoneChange(Verb.APPROVE, milestone_id, "U_JO", f"{trial}:approve"),
+            MilestoneChange(
+                Verb.REJECT, milestone_id, "U_SAM", f"{trial}:reject", note="Needs the MASH actions"
+            ),
         ]
         start = threading.Barrier(2, timeout=30)
         answers: dict[str, str] = {}
 
-        def press(click):
+        def press(click, start=start, answers=answers):
             start.wait()
-            try:
-                with ctx.session() as session:
-                    asker = Asker(
-                        actor=Actor(workspace=Workspace(team_id=RACE_TEAM), user_id=click.user_id),
-                        client=None,  # type: ignore[arg-type]  # a visit kept in a DM: no members to ask for
-                        members=ChannelMembers(),
-                    )
-                    apply_click(ctx=ctx, session=session, click=click, asker=asker)
-            except UserError as error:
-                answers[click.user_id] = error.message
+            # A visit kept in a DM: no channel members to ask about.
+            asker = Asker(
+                actor=Actor(workspace=Workspace(team_id=RACE_TEAM), user_id=click.user_id),
+                membership=KnownMembers(),
+            )
+            result = change_milestone(ctx, asker=asker, change=click)
+            if isinstance(result, Refusal):
+                answers[click.user_id] = result.text
 
         threads = [threading.Thread(target=press, args=(click,)) for click in clicks]
         for thread in threads:
@@ -215,14 +274,21 @@ def test_approve_and_reject_at_once_through_the_use_case_make_one_decision_and_o
             thread.join(60)
 
         with ctx.reading() as session:
-            events = [e for e in repo.list_audit_events(session=session, visit_id=visit_id) if e.milestone_id]
+            events = [
+                e
+                for e in repo.list_audit_events(session=session, visit_id=visit_id)
+                if e.milestone_id
+            ]
         decided = [e for e in events if e.action in ("approval_approved", "approval_rejected")]
-        assert [e.outcome for e in decided] == ["ok"], f"trial {trial}: {[(e.action, e.outcome) for e in events]}"
+        assert [e.outcome for e in decided] == ["ok"], (
+            f"trial {trial}: {[(e.action, e.outcome) for e in events]}"
+        )
         (winner,) = decided
         (loser,) = answers
         assert loser != winner.actor_user_id
         verb = "approved" if winner.action == "approval_approved" else "rejected"
         assert answers[loser] == (
-            f"<@{winner.actor_user_id}> already {verb} *Draft action plan due* at 10:42 on Tuesday 28 April 2026; "
+            f"<@{winner.actor_user_id}> already {verb} *Draft action plan due* at 10:42 on "
+            "Tuesday 28 April 2026; "
             "nothing was changed."
         )

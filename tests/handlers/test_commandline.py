@@ -1,7 +1,7 @@
 import pytest
 
-from handlers.commandline import Command, parse_command
-from handlers.errors import UserError
+from handlers.core.commandline import Command, parse_command
+from handlers.core.errors import UserError
 
 
 @pytest.mark.parametrize(
@@ -15,8 +15,14 @@ from handlers.errors import UserError
         ("new", Command("new")),
         ("show st-helens-2106", Command("show", visit="st-helens-2106")),
         ("show  ST-HELENS-2106 ", Command("show", visit="st-helens-2106")),
-        ("export st-helens-2106 CSV", Command("export", visit="st-helens-2106", export_format="csv")),
-        ("export st-helens-2106 ics", Command("export", visit="st-helens-2106", export_format="ics")),
+        (
+            "export st-helens-2106 CSV",
+            Command("export", visit="st-helens-2106", export_format="csv"),
+        ),
+        (
+            "export st-helens-2106 ics",
+            Command("export", visit="st-helens-2106", export_format="ics"),
+        ),
         ("settings st-helens-2106", Command("settings", visit="st-helens-2106")),
         ("close st-helens-2106", Command("close", visit="st-helens-2106")),
     ],

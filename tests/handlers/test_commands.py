@@ -1,10 +1,8 @@
 """`/ofsted` commands, sent as Slack sends them, answered as a council officer would see."""
 
-from datetime import UTC, date, datetime
-
 import pytest
 
-from tests.handlers.conftest import CHANNEL, OFFICER, all_text
+from tests.handlers.conftest import all_text
 
 
 def test_help_lists_every_command(bot):
@@ -13,7 +11,15 @@ def test_help_lists_every_command(bot):
         assert response.within_ack_deadline
         answer = bot.next_response(before)
         shown = all_text(answer.blocks)
-        for command in ("/ofsted letter", "/ofsted new", "/ofsted list", "/ofsted show", "/ofsted export", "/ofsted settings", "/ofsted close"):
+        for command in (
+            "/ofsted letter",
+            "/ofsted new",
+            "/ofsted list",
+            "/ofsted show",
+            "/ofsted export",
+            "/ofsted settings",
+            "/ofsted close",
+        ):
             assert command in shown
         assert answer.response_type == "ephemeral"
 

@@ -4,6 +4,7 @@ token); the stand-in is the Slack file host the bot is configured with."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,8 +16,8 @@ from typing import Any
 import pytest
 
 from bot.offline.standin import payloads
-from handlers.errors import UserError
-from handlers.intake import download, file_origin
+from handlers.core.errors import UserError
+from handlers.slack.intake import download, file_origin
 from tests.factories import pdf_from_text
 from tests.handlers.conftest import CHANNEL, OFFICER, all_text
 
@@ -49,12 +50,11 @@ def loopback() -> Iterator[Callable[[Callable[[BaseHTTPRequestHandler], None]], 
         server_state = Loopback(answer)
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 server_state.requests.append((self.path, self.headers.get("Authorization")))
-                try:
+                # The client stopped reading: what a cut-off looks like from here.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     server_state.answer(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client stopped reading: what a cut-off looks like from here
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -24,7 +24,9 @@ from tests.handlers.conftest import CHANNEL, OFFICER, SIGNING_SECRET, TEAM
     ids=["bad-signature", "no-signature", "stale-timestamp"],
 )
 def test_requests_without_a_valid_signature_are_refused_and_do_nothing(bot, delivery):
-    response = bot.driver.slash_command("list", user_id=OFFICER, channel_id=CHANNEL, delivery=delivery)
+    response = bot.driver.slash_command(
+        "list", user_id=OFFICER, channel_id=CHANNEL, delivery=delivery
+    )
     assert response.status == 401
     time.sleep(0.3)
     assert bot.slack.responses == []
@@ -55,9 +57,24 @@ def _a_visit(engine, reference_hint="Fernleigh"):
 
     with Session(engine) as session:
         visit = repo.create_visit(
-            session=session, team_id=TEAM, local_authority=reference_hint, visit_type="other", letter_date=date(2021, 6, 22),
-            visit_dates=[], inspectors=[], created_by=OFFICER, channel_id=CHANNEL, now=datetime(2021, 6, 22, tzinfo=UTC),
-            milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2021, 8, 20), source="letter")],
+            session=session,
+            team_id=TEAM,
+            local_authority=reference_hint,
+            visit_type="other",
+            letter_date=date(2021, 6, 22),
+            visit_dates=[],
+            inspectors=[],
+            created_by=OFFICER,
+            channel_id=CHANNEL,
+            now=datetime(2021, 6, 22, tzinfo=UTC),
+            milestones=[
+                repo.NewMilestone(
+                    kind="survey_deadline",
+                    label="Survey",
+                    due_date=date(2021, 8, 20),
+                    source="letter",
+                )
+            ],
         )
         session.commit()
         return visit.reference
@@ -70,7 +87,9 @@ def test_a_command_is_acknowledged_at_once_while_the_database_is_locked(bot, tmp
     blocker = sqlite3.connect(database, timeout=0)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
-        response = bot.driver.slash_command(f"close {reference}", user_id=OFFICER, channel_id=CHANNEL)
+        response = bot.driver.slash_command(
+            f"close {reference}", user_id=OFFICER, channel_id=CHANNEL
+        )
         # Waiting for the lock would last the 5 s busy timeout, past Slack's 3 s.
         assert response.status == 200 and response.within_ack_deadline
         time.sleep(0.3)
@@ -81,6 +100,7 @@ def test_a_command_is_acknowledged_at_once_while_the_database_is_locked(bot, tmp
     finally:
         blocker.rollback()
         blocker.close()
+
     def closed(slack):
         return next((r for r in slack.responses if "Closed" in (r.text or "")), None)
 
@@ -122,9 +142,25 @@ def test_serve_http_runs_under_gunicorn_and_answers_signed_requests(tmp_path):
             "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
         }
         environment.pop("SLACK_APP_TOKEN", None)
-        command = [str(Path(sys.executable).with_name("ofsted-bot")), "serve", "--http", "--host", "127.0.0.1",
-                   "--port", "0", "--workers", "2", "--no-dispatcher"]
-        server = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        command = [
+            str(Path(sys.executable).with_name("ofsted-bot")),
+            "serve",
+            "--http",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--workers",
+            "2",
+            "--no-dispatcher",
+        ]
+        server = subprocess.Popen(
+            command,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         output = _Output(server)
         try:
             deadline = time.monotonic() + 60
@@ -146,7 +182,12 @@ def test_serve_http_runs_under_gunicorn_and_answers_signed_requests(tmp_path):
             assert response.status == 200 and response.within_ack_deadline
             slack.wait_for(lambda s: s.responses, timeout=10)
             assert "/ofsted letter" in str(slack.responses[0].blocks)
-            assert driver.slash_command("help", user_id=OFFICER, channel_id=CHANNEL, delivery=Delivery(signature="bad")).status == 401
+            assert (
+                driver.slash_command(
+                    "help", user_id=OFFICER, channel_id=CHANNEL, delivery=Delivery(signature="bad")
+                ).status
+                == 401
+            )
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
@@ -170,23 +211,63 @@ def test_serve_http_without_no_dispatcher_also_posts_due_reminders(tmp_path):
     now = datetime.now(UTC)
     with Session(engine) as session:
         visit = repo.create_visit(
-            session=session, team_id=TEAM, local_authority="Fernleigh", visit_type="other", letter_date=None, visit_dates=[],
-            inspectors=[], created_by=OFFICER, channel_id=CHANNEL, now=now,
-            milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2030, 1, 4), source="letter")],
+            session=session,
+            team_id=TEAM,
+            local_authority="Fernleigh",
+            visit_type="other",
+            letter_date=None,
+            visit_dates=[],
+            inspectors=[],
+            created_by=OFFICER,
+            channel_id=CHANNEL,
+            now=now,
+            milestones=[
+                repo.NewMilestone(
+                    kind="survey_deadline",
+                    label="Survey",
+                    due_date=date(2030, 1, 4),
+                    source="letter",
+                )
+            ],
         )
         milestone_id = repo.list_milestones(session=session, visit_id=visit.id)[0].id
-        repo.add_reminders(session=session, milestone_id=milestone_id, reminders=[repo.NewReminder(due_at=now - timedelta(minutes=1), kind="ahead", offset_days=5)])
+        repo.add_reminders(
+            session=session,
+            milestone_id=milestone_id,
+            reminders=[
+                repo.NewReminder(due_at=now - timedelta(minutes=1), kind="ahead", offset_days=5)
+            ],
+        )
         session.commit()
     engine.dispose()
     with SlackStandIn() as slack:
         environment = {
-            **os.environ, "SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.api_url, "DATABASE_URL": database_url, "DISPATCH_INTERVAL": "0.5",
+            **os.environ,
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": database_url,
+            "DISPATCH_INTERVAL": "0.5",
         }
         # Port 0: the server's port does not matter here, and one picked beforehand could be taken.
-        command = [str(Path(sys.executable).with_name("ofsted-bot")), "serve", "--http",
-                   "--host", "127.0.0.1", "--port", "0", "--workers", "1"]
-        server = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        command = [
+            str(Path(sys.executable).with_name("ofsted-bot")),
+            "serve",
+            "--http",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+        ]
+        server = subprocess.Popen(
+            command,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             posted = slack.wait_for(lambda s: s.messages(CHANNEL), timeout=60)
             assert len(posted) == 1 and "Survey" in posted[0]["text"]

@@ -11,11 +11,11 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from bot.app import build_app
-from bot.settings import Settings
 from bot.offline.standin import SlackDriver
 from bot.offline.standin.boltserver import serve_wsgi
+from bot.settings import Settings
 from bot.web import wsgi_application
-from handlers.commands import ANSWER_FOLLOWS, ANSWER_IN_ACK_WITHIN_SECONDS
+from handlers.slack.commands import ANSWER_FOLLOWS, ANSWER_IN_ACK_WITHIN_SECONDS
 from storage import repo
 from storage.db import create_engine_for
 from tests.handlers.conftest import CHANNEL, OFFICER, SIGNING_SECRET, TEAM, Bot, all_text
@@ -25,10 +25,24 @@ from tests.storage.test_changes import NOW
 def add_visit(engine, local_authority: str, due: date = date(2021, 6, 29)) -> str:
     with Session(engine) as session:
         visit = repo.create_visit(
-            session=session, team_id=TEAM, local_authority=local_authority, visit_type="focused_visit",
-            letter_date=date(2021, 6, 22), visit_dates=[], inspectors=[], created_by=OFFICER,
-            channel_id=CHANNEL, now=NOW,
-            milestones=[repo.NewMilestone(kind="complaint_deadline", label="Complaint window closes", due_date=due, source="rule")],
+            session=session,
+            team_id=TEAM,
+            local_authority=local_authority,
+            visit_type="focused_visit",
+            letter_date=date(2021, 6, 22),
+            visit_dates=[],
+            inspectors=[],
+            created_by=OFFICER,
+            channel_id=CHANNEL,
+            now=NOW,
+            milestones=[
+                repo.NewMilestone(
+                    kind="complaint_deadline",
+                    label="Complaint window closes",
+                    due_date=due,
+                    source="rule",
+                )
+            ],
         )
         session.commit()
         return visit.reference
@@ -81,7 +95,9 @@ def test_the_kept_list_counts_working_days_from_today_not_from_when_it_was_read(
 @pytest.mark.postgres
 def test_a_list_held_up_by_a_migration_follows_after_an_ack_in_time(postgres_engine, slack, clock):
     settings = Settings(
-        slack_bot_token=slack.token, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url
+        slack_bot_token=slack.token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
     )
     reference = add_visit(postgres_engine, "Daventry")
     app = build_app(settings=settings, engine=postgres_engine, clock=clock)
@@ -109,7 +125,10 @@ def test_show_is_the_acks_own_answer_and_follows_a_change_made_in_another_proces
     other = create_engine_for(bot.engine.url.render_as_string(hide_password=False))
     try:
         with Session(other) as session:
-            milestone = repo.list_milestones(session=session, visit_id=repo.get_visit(session=session, reference=reference, team_id=TEAM).id)[0]
+            milestone = repo.list_milestones(
+                session=session,
+                visit_id=repo.get_visit(session=session, reference=reference, team_id=TEAM).id,
+            )[0]
             milestone.owner_user_id = OFFICER
             session.add(milestone)
             session.commit()

@@ -30,7 +30,12 @@ APPROVER = "U_DCS"
 MARKUP = ("<!channel>", "<!here>", "<@U0BOSS>", "<#C0SECRET>", "<https://evil.example|")
 HOSTILE = "<!channel> <!here> <@U0BOSS> <#C0SECRET> <https://evil.example|click here> Tom & Jerry"
 ESCAPED = "&lt;!channel&gt;"
-EXAMPLE = (Path(__file__).resolve().parents[2] / "bot" / "examples" / "focused-visit-final-report-cover.txt").read_text()
+EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "bot"
+    / "examples"
+    / "focused-visit-final-report-cover.txt"
+).read_text()
 HOSTILE_LETTER = EXAMPLE.replace(
     "from the date of this letter.", f"from the date of this letter {HOSTILE}.", 1
 ).replace("Harriet Pemberton", "Harriet <!channel> Pemberton")
@@ -41,7 +46,9 @@ REMINDER_TIME = datetime(2026, 4, 28, 8, 0, tzinfo=UTC)
 
 def texts_slack_reads(payload: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(mrkdwn, plain_text) in a Web API call's arguments or a response_url's payload."""
-    mrkdwn: list[str] = [payload[key] for key in ("text", "initial_comment") if isinstance(payload.get(key), str)]
+    mrkdwn: list[str] = [
+        payload[key] for key in ("text", "initial_comment") if isinstance(payload.get(key), str)
+    ]
     plain: list[str] = []
 
     def walk(node: Any) -> None:
@@ -83,16 +90,31 @@ def hostile_visit(bot, clock):
         bot.slack.ensure_user(person)
     with Session(bot.engine) as session:
         visit = repo.create_visit(
-            session=session, team_id=TEAM, local_authority=f"Fernleigh {HOSTILE}", visit_type="focused_visit",
-            letter_date=date(2026, 4, 22), visit_dates=[date(2026, 4, 14)], inspectors=[f"Jo {HOSTILE}"],
-            created_by=OFFICER, channel_id=CHANNEL, approvers=[APPROVER], now=clock.now,
+            session=session,
+            team_id=TEAM,
+            local_authority=f"Fernleigh {HOSTILE}",
+            visit_type="focused_visit",
+            letter_date=date(2026, 4, 22),
+            visit_dates=[date(2026, 4, 14)],
+            inspectors=[f"Jo {HOSTILE}"],
+            created_by=OFFICER,
+            channel_id=CHANNEL,
+            approvers=[APPROVER],
+            now=clock.now,
             milestones=[
                 repo.NewMilestone(
-                    kind="survey_deadline", label=f"Survey {HOSTILE}", due_date=date(2026, 5, 6), source="letter",
-                    evidence=f"We would be grateful {HOSTILE} by 6 May 2026.", owner_user_id="U_OTHER",
+                    kind="survey_deadline",
+                    label=f"Survey {HOSTILE}",
+                    due_date=date(2026, 5, 6),
+                    source="letter",
+                    evidence=f"We would be grateful {HOSTILE} by 6 May 2026.",
+                    owner_user_id="U_OTHER",
                 ),
                 repo.NewMilestone(
-                    kind="action_plan_draft_due", label=f"Plan {HOSTILE}", due_date=date(2026, 5, 6), source="rule",
+                    kind="action_plan_draft_due",
+                    label=f"Plan {HOSTILE}",
+                    due_date=date(2026, 5, 6),
+                    source="rule",
                     needs_approval=True,
                 ),
             ],
@@ -114,7 +136,9 @@ def _post_reminders(bot, clock) -> dict[int, dict[str, Any]]:
 
 def _modal(bot, callback_id: str) -> dict[str, Any]:
     return bot.slack.wait_for(
-        lambda slack: next((v for v in slack.views.values() if v.get("callback_id") == callback_id), None)
+        lambda slack: next(
+            (v for v in slack.views.values() if v.get("callback_id") == callback_id), None
+        )
     )
 
 
@@ -128,36 +152,70 @@ def _drive_every_surface(bot, clock, reference: str) -> None:
     bot.driver.app_home_opened(user_id=OFFICER)
     bot.driver.app_home_opened(user_id="U_OTHER")
 
-    bot.driver.block_action(user_id=OFFICER, action_id="milestone_ack", message=survey, channel_id=CHANNEL)
+    bot.driver.block_action(
+        user_id=OFFICER, action_id="milestone_ack", message=survey, channel_id=CHANNEL
+    )
     bot.slack.wait_for(lambda slack: bot.slack.calls_to("chat.update"))
-    bot.driver.block_action(user_id="U_OTHER", action_id="milestone_ack", message=survey, channel_id=CHANNEL)
-    bot.slack.wait_for(lambda slack: any("nothing was changed" in (r.text or "") for r in slack.responses))
+    bot.driver.block_action(
+        user_id="U_OTHER", action_id="milestone_ack", message=survey, channel_id=CHANNEL
+    )
+    bot.slack.wait_for(
+        lambda slack: any("nothing was changed" in (r.text or "") for r in slack.responses)
+    )
 
-    bot.driver.block_action(user_id=OFFICER, action_id="milestone_done", message=survey, channel_id=CHANNEL)
-    bot.driver.view_submission(user_id=OFFICER, view=_modal(bot, "milestone_done_modal"), values={"note": {"text": HOSTILE}})
+    bot.driver.block_action(
+        user_id=OFFICER, action_id="milestone_done", message=survey, channel_id=CHANNEL
+    )
+    bot.driver.view_submission(
+        user_id=OFFICER,
+        view=_modal(bot, "milestone_done_modal"),
+        values={"note": {"text": HOSTILE}},
+    )
     bot.slack.wait_for(lambda slack: len(bot.slack.calls_to("chat.update")) >= 2)
 
-    bot.driver.block_action(user_id=OFFICER, action_id="approval_request", message=plan, channel_id=CHANNEL)
-    requested = bot.slack.wait_for(
-        lambda slack: (m := slack.message(CHANNEL, plan["ts"])) and "Reject" in json.dumps(m.get("blocks")) and m
+    bot.driver.block_action(
+        user_id=OFFICER, action_id="approval_request", message=plan, channel_id=CHANNEL
     )
-    bot.driver.block_action(user_id=APPROVER, action_id="approval_reject", message=requested, channel_id=CHANNEL)
+    requested = bot.slack.wait_for(
+        lambda slack: (
+            (m := slack.message(CHANNEL, plan["ts"]))
+            and "Reject" in json.dumps(m.get("blocks"))
+            and m
+        )
+    )
+    bot.driver.block_action(
+        user_id=APPROVER, action_id="approval_reject", message=requested, channel_id=CHANNEL
+    )
     bot.driver.view_submission(
-        user_id=APPROVER, view=_modal(bot, "milestone_sign_off_modal"),
+        user_id=APPROVER,
+        view=_modal(bot, "milestone_sign_off_modal"),
         values={"decision": {"choice": "rejected"}, "reason": {"text": HOSTILE}},
     )
-    bot.slack.wait_for(lambda slack: "rejected it" in json.dumps(slack.message(CHANNEL, plan["ts"]).get("blocks")))
+    bot.slack.wait_for(
+        lambda slack: "rejected it" in json.dumps(slack.message(CHANNEL, plan["ts"]).get("blocks"))
+    )
 
     # Letters: a hostile file name and sentences, shared in the channel; a file that is no letter.
     bot.driver.share_file(
-        content=HOSTILE_LETTER.encode(), filename=f"letter {HOSTILE}.txt", user_id=OFFICER, channel_id=CHANNEL
+        content=HOSTILE_LETTER.encode(),
+        filename=f"letter {HOSTILE}.txt",
+        user_id=OFFICER,
+        channel_id=CHANNEL,
     )
     preview = bot.slack.wait_for(
-        lambda slack: next((m for m in slack.messages(CHANNEL) if m.get("thread_ts") and m.get("blocks")), None)
+        lambda slack: next(
+            (m for m in slack.messages(CHANNEL) if m.get("thread_ts") and m.get("blocks")), None
+        )
     )
-    bot.driver.block_action(user_id=OFFICER, action_id="draft_create", message=preview, channel_id=CHANNEL)
-    bot.slack.wait_for(lambda slack: any("New visit by" in m.get("text", "") for m in slack.messages(CHANNEL)))
-    bot.driver.share_file(content=b"Shopping list", filename=f"{HOSTILE}.txt", user_id=OFFICER, channel_id=CHANNEL)
+    bot.driver.block_action(
+        user_id=OFFICER, action_id="draft_create", message=preview, channel_id=CHANNEL
+    )
+    bot.slack.wait_for(
+        lambda slack: any("New visit by" in m.get("text", "") for m in slack.messages(CHANNEL))
+    )
+    bot.driver.share_file(
+        content=b"Shopping list", filename=f"{HOSTILE}.txt", user_id=OFFICER, channel_id=CHANNEL
+    )
     bot.slack.wait_for(lambda slack: slack.calls_to("chat.postEphemeral"))
 
 
@@ -169,7 +227,10 @@ def test_hostile_text_reaches_every_post_escaped_and_never_as_markup(bot, clock,
         mrkdwn, plain = texts_slack_reads(payload)
         for text in mrkdwn:
             assert not any(markup in text for markup in MARKUP), (method, text)
-            assert "&amp;lt;" not in text and "&amp;amp;" not in text, (method, text)  # escaped once
+            assert "&amp;lt;" not in text and "&amp;amp;" not in text, (
+                method,
+                text,
+            )  # escaped once
             if ESCAPED in text:
                 escaped_in.add(method)
         for text in plain:
@@ -177,7 +238,8 @@ def test_hostile_text_reaches_every_post_escaped_and_never_as_markup(bot, clock,
 
     # Each kind of post carried the hostile text, so the checks above were not vacuous.
     assert {
-        "chat.postMessage",  # reminders, their copy to the owner, the new visit's timeline, the preview
+        # reminders, their copy to the owner, the new visit's timeline, the preview
+        "chat.postMessage",
         "chat.update",  # reminders redrawn with who did what (the note, the reason)
         "chat.postEphemeral",  # the answer to a shared file that is not a letter
         "views.publish",  # Home
@@ -192,7 +254,9 @@ def test_reminder_notification_text_is_escaped(bot, clock, hostile_visit):
 
     for message in reminders.values():
         assert ESCAPED in message["text"] and "<!channel>" not in message["text"]
-    owner_copy = next(c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("channel") == "U_OTHER")
+    owner_copy = next(
+        c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("channel") == "U_OTHER"
+    )
     assert "Survey &lt;!channel&gt; &lt;!here&gt;" in owner_copy.args["text"]
 
 
@@ -200,24 +264,36 @@ def test_the_calendar_export_keeps_names_on_their_own_line():
     """A name with CR/LF (or `;` and `,`) cannot end an iCalendar line and start a property."""
     from icalendar import Calendar
 
-    from handlers.exports import milestones_ics
+    from handlers.core.exports import milestones_ics
     from storage.models import Milestone, Visit
 
     injected = "Fernleigh\r\nBEGIN:VEVENT\r\nSUMMARY:Pay the invoice; today, please\nX-INJECTED:1"
     visit = Visit(
-        id=1, reference="fernleigh-2604", local_authority=injected, visit_type="jtai", status="open",
+        id=1,
+        reference="fernleigh-2604",
+        local_authority=injected,
+        visit_type="jtai",
+        status="open",
         created_at=CREATED,
     )
     milestone = Milestone(
-        id=7, visit_id=1, kind="survey_deadline", label="Survey\r\nX-INJECTED:2", due_date=date(2026, 5, 6),
-        source="letter", status="open", created_at=CREATED, updated_at=CREATED,
+        id=7,
+        visit_id=1,
+        kind="survey_deadline",
+        label="Survey\r\nX-INJECTED:2",
+        due_date=date(2026, 5, 6),
+        source="letter",
+        status="open",
+        created_at=CREATED,
+        updated_at=CREATED,
     )
 
     exported = milestones_ics(visit=visit, milestones=[milestone], now=CREATED)
 
     assert b"\r\nX-INJECTED" not in exported and b"\r\nSUMMARY:Pay" not in exported
     calendar = Calendar.from_ical(exported)
-    # One line, its `;` and `,` escaped as RFC 5545 text (icalendar leaves an X- name's value as is).
+    # One line, its `;` and `,` escaped as RFC 5545 text (icalendar leaves an X- name's value as
+    # is).
     assert str(calendar["X-WR-CALNAME"]) == (
         "Ofsted: Fernleigh BEGIN:VEVENT SUMMARY:Pay the invoice\\; today\\, please X-INJECTED:1: "
         "joint targeted area inspection"

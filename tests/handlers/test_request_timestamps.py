@@ -11,12 +11,16 @@ import pytest
 
 from tests.handlers.conftest import CHANNEL, OFFICER
 
-COMMAND = urlencode({"command": "/ofsted", "text": "list", "user_id": OFFICER, "channel_id": CHANNEL}).encode()
+COMMAND = urlencode(
+    {"command": "/ofsted", "text": "list", "user_id": OFFICER, "channel_id": CHANNEL}
+).encode()
 
 
 def _post(url: str, *, timestamp: str) -> tuple[int, bytes]:
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=10)
+    connection = http.client.HTTPConnection(
+        parts.hostname or "127.0.0.1", parts.port or 80, timeout=10
+    )
     try:
         connection.request(
             "POST",
@@ -43,7 +47,9 @@ def test_a_timestamp_that_is_not_a_number_gets_401_and_no_traceback(bot, caplog,
     assert b"Traceback" not in body
     assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
     assert bot.slack.responses == []
-    assert [call.method for call in bot.slack.calls if call.method != "auth.test"] == []  # Bolt asks on start
+    assert [
+        call.method for call in bot.slack.calls if call.method != "auth.test"
+    ] == []  # Bolt asks on start
 
 
 def test_a_numeric_timestamp_with_a_bad_signature_still_gets_401(bot):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from handlers.text import escape_mrkdwn, one_line
+from handlers.core.text import escape_mrkdwn, one_line
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,17 @@ from handlers.text import escape_mrkdwn, one_line
         ("St Helens: *focused* visit_", "St Helens: *focused* visit_"),
         ("", ""),
     ],
-    ids=["channel", "here", "user", "channel-link", "link-label", "ampersand", "entity", "plain", "empty"],
+    ids=[
+        "channel",
+        "here",
+        "user",
+        "channel-link",
+        "link-label",
+        "ampersand",
+        "entity",
+        "plain",
+        "empty",
+    ],
 )
 def test_escape_mrkdwn(written, shown):
     assert escape_mrkdwn(written) == shown

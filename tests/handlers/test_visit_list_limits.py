@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
-from handlers.visits import LIST_LIMIT, home_items
+from handlers.core.visits import LIST_LIMIT, home_items
 from storage import repo
 from tests.handlers.conftest import OFFICER, TEAM, all_text
 
@@ -17,12 +17,23 @@ def _visits(engine, count: int) -> None:
     with Session(engine) as session:
         for n in range(count):
             repo.create_visit(
-                session=session, team_id=TEAM, local_authority=f"Borough {n:03d}", visit_type="monitoring_visit",
-                letter_date=date(2021, 6, 22), visit_dates=[], inspectors=[], created_by=OFFICER, now=NOW,
-                milestones=[repo.NewMilestone(
-                    kind="survey_deadline", label="Post-inspection survey due",
-                    due_date=date(2021, 7, 1) + timedelta(days=n), source="letter",
-                )],
+                session=session,
+                team_id=TEAM,
+                local_authority=f"Borough {n:03d}",
+                visit_type="monitoring_visit",
+                letter_date=date(2021, 6, 22),
+                visit_dates=[],
+                inspectors=[],
+                created_by=OFFICER,
+                now=NOW,
+                milestones=[
+                    repo.NewMilestone(
+                        kind="survey_deadline",
+                        label="Post-inspection survey due",
+                        due_date=date(2021, 7, 1) + timedelta(days=n),
+                        source="letter",
+                    )
+                ],
             )
         session.commit()
 
@@ -51,22 +62,58 @@ def test_list_with_few_visits_shows_them_all_and_no_more_line(bot):
 def test_home_items_are_the_overdue_the_next_30_days_and_what_waits_on_me(bot_engine):
     with Session(bot_engine) as session:
         visit = repo.create_visit(
-            session=session, team_id=TEAM, local_authority="Fernleigh", visit_type="focused_visit", letter_date=date(2021, 6, 1),
-            visit_dates=[], inspectors=[], created_by=OFFICER, now=NOW, approvers=[OFFICER],
+            session=session,
+            team_id=TEAM,
+            local_authority="Fernleigh",
+            visit_type="focused_visit",
+            letter_date=date(2021, 6, 1),
+            visit_dates=[],
+            inspectors=[],
+            created_by=OFFICER,
+            now=NOW,
+            approvers=[OFFICER],
             milestones=[
-                repo.NewMilestone(kind="complaint_deadline", label="Overdue", due_date=date(2021, 6, 21), source="letter"),
-                repo.NewMilestone(kind="embargo_lift", label="Soon", due_date=date(2021, 7, 20), source="rule"),
-                repo.NewMilestone(kind="survey_deadline", label="Far, nobody's", due_date=date(2021, 9, 1), source="letter"),
-                repo.NewMilestone(kind="action_plan_final_due", label="Far, to sign off", due_date=date(2021, 12, 1), source="rule", needs_approval=True),
+                repo.NewMilestone(
+                    kind="complaint_deadline",
+                    label="Overdue",
+                    due_date=date(2021, 6, 21),
+                    source="letter",
+                ),
+                repo.NewMilestone(
+                    kind="embargo_lift", label="Soon", due_date=date(2021, 7, 20), source="rule"
+                ),
+                repo.NewMilestone(
+                    kind="survey_deadline",
+                    label="Far, nobody's",
+                    due_date=date(2021, 9, 1),
+                    source="letter",
+                ),
+                repo.NewMilestone(
+                    kind="action_plan_final_due",
+                    label="Far, to sign off",
+                    due_date=date(2021, 12, 1),
+                    source="rule",
+                    needs_approval=True,
+                ),
             ],
         )
         session.flush()
-        far = next(m for m in repo.list_milestones(session=session, visit_id=visit.id or 0) if m.label == "Far, to sign off")
+        far = next(
+            m
+            for m in repo.list_milestones(session=session, visit_id=visit.id or 0)
+            if m.label == "Far, to sign off"
+        )
         repo.request_approval(session=session, milestone=far, actor_user_id="U_OTHER", now=NOW)
         session.commit()
 
-        overdue, due_soon, waiting = home_items(session=session, visible_to=repo.VisibleTo(team_id=TEAM, user_id=OFFICER), today=date(2021, 6, 23))
+        overdue, due_soon, waiting = home_items(
+            session=session,
+            visible_to=repo.VisibleTo(team_id=TEAM, user_id=OFFICER),
+            today=date(2021, 6, 23),
+        )
 
     assert [item.milestone.label for item in overdue] == ["Overdue"]
     assert [item.milestone.label for item in due_soon] == ["Soon"]
-    assert [(item.milestone.label, item.why) for item in waiting] == [("Far, to sign off", "your sign-off is requested")]
+    assert [(item.milestone.label, item.why) for item in waiting] == [
+        ("Far, to sign off", "your sign-off is requested")
+    ]

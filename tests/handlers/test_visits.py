@@ -5,7 +5,6 @@ import io
 from datetime import UTC, date, datetime
 
 import icalendar
-import pytest
 from sqlmodel import Session
 
 from storage import repo
@@ -15,24 +14,72 @@ from tests.handlers.conftest import CHANNEL, OFFICER, TEAM, all_text
 NOW = datetime(2021, 6, 23, 8, 0, tzinfo=UTC)
 
 
-def _visit(bot, *, local_authority="St Helens", letter_date=date(2021, 6, 22), approvers=("U_DCS",), milestones=None):
+def _visit(
+    bot,
+    *,
+    local_authority="St Helens",
+    letter_date=date(2021, 6, 22),
+    approvers=("U_DCS",),
+    milestones=None,
+):
     milestones = milestones or [
-        repo.NewMilestone(kind="complaint_deadline", label="Complaint window closes", due_date=date(2021, 6, 29), source="letter", evidence="You must submit any complaint by the end of the fifth working day from the date of this letter.", needs_approval=True),
-        repo.NewMilestone(kind="embargo_lift", label="Embargo lifts (publication)", due_date=date(2021, 7, 2), source="rule"),
-        repo.NewMilestone(kind="survey_deadline", label="Post-inspection survey due", due_date=date(2021, 8, 20), source="letter"),
+        repo.NewMilestone(
+            kind="complaint_deadline",
+            label="Complaint window closes",
+            due_date=date(2021, 6, 29),
+            source="letter",
+            evidence=(
+                "You must submit any complaint by the end of the fifth working day from the "
+                "date of this letter."
+            ),
+            needs_approval=True,
+        ),
+        repo.NewMilestone(
+            kind="embargo_lift",
+            label="Embargo lifts (publication)",
+            due_date=date(2021, 7, 2),
+            source="rule",
+            estimate=True,
+        ),
+        repo.NewMilestone(
+            kind="survey_deadline",
+            label="Post-inspection survey due",
+            due_date=date(2021, 8, 20),
+            source="letter",
+        ),
     ]
     with Session(bot.engine) as session:
         visit = repo.create_visit(
-            session=session, team_id=TEAM, local_authority=local_authority, visit_type="focused_visit", letter_date=letter_date,
-            visit_dates=[], inspectors=["Ann Inspector"], milestones=milestones, created_by=OFFICER,
-            channel_id=CHANNEL, approvers=approvers, now=NOW,
+            session=session,
+            team_id=TEAM,
+            local_authority=local_authority,
+            visit_type="focused_visit",
+            letter_date=letter_date,
+            visit_dates=[],
+            inspectors=["Ann Inspector"],
+            milestones=milestones,
+            created_by=OFFICER,
+            channel_id=CHANNEL,
+            approvers=approvers,
+            now=NOW,
         )
         session.commit()
         return visit.reference
 
 
 def test_list_shows_open_visits_soonest_first_with_the_next_date(bot):
-    _visit(bot, local_authority="Later Borough", milestones=[repo.NewMilestone(kind="survey_deadline", label="Post-inspection survey due", due_date=date(2021, 9, 1), source="letter")])
+    _visit(
+        bot,
+        local_authority="Later Borough",
+        milestones=[
+            repo.NewMilestone(
+                kind="survey_deadline",
+                label="Post-inspection survey due",
+                due_date=date(2021, 9, 1),
+                source="letter",
+            )
+        ],
+    )
     _visit(bot)
     response, before = bot.command("list")
     assert response.within_ack_deadline
@@ -44,7 +91,9 @@ def test_list_shows_open_visits_soonest_first_with_the_next_date(bot):
 
 def test_list_with_no_visits_says_how_to_add_one(bot):
     _, before = bot.command("list")
-    assert "No open visits" in bot.next_response(before).text or "No open visits" in all_text(bot.next_response(before).blocks)
+    assert "No open visits" in bot.next_response(before).text or "No open visits" in all_text(
+        bot.next_response(before).blocks
+    )
 
 
 def test_show_gives_the_timeline_with_sources_owners_and_working_days(bot):
@@ -104,64 +153,119 @@ def test_export_ics_has_stable_uids_so_outlook_updates_instead_of_duplicating(bo
 def test_settings_modal_refuses_a_bad_time_then_saves_and_audits(bot):
     reference = _visit(bot)
     bot.command(f"settings {reference}")
-    modal = bot.slack.wait_for(lambda slack: next((v for v in slack.views.values() if v.get("callback_id") == "visit_settings_modal"), None))
+    modal = bot.slack.wait_for(
+        lambda slack: next(
+            (v for v in slack.views.values() if v.get("callback_id") == "visit_settings_modal"),
+            None,
+        )
+    )
     bad = bot.driver.view_submission(
-        user_id=OFFICER, view=modal,
-        values={"channel": {"channel": CHANNEL}, "reminder_time": {"text": "25:00"}, "reminder_offsets": {"text": "5, two"}},
+        user_id=OFFICER,
+        view=modal,
+        values={
+            "channel": {"channel": CHANNEL},
+            "reminder_time": {"text": "25:00"},
+            "reminder_offsets": {"text": "5, two"},
+        },
     )
     errors = bad.json()["errors"]
     assert "not a time" in errors["reminder_time"] and "0 to 70" in errors["reminder_offsets"]
     good = bot.driver.view_submission(
-        user_id=OFFICER, view=modal,
+        user_id=OFFICER,
+        view=modal,
         values={
-            "channel": {"channel": CHANNEL}, "reminder_time": {"text": "8:30"}, "reminder_offsets": {"text": "10, 5,0"},
-            "approvers": {"users": ["U_DCS", "U_LEAD"]}, "escalation": {"user": "U_DCS"},
+            "channel": {"channel": CHANNEL},
+            "reminder_time": {"text": "8:30"},
+            "reminder_offsets": {"text": "10, 5,0"},
+            "approvers": {"users": ["U_DCS", "U_LEAD"]},
+            "escalation": {"user": "U_DCS"},
         },
     )
     assert good.status == 200
-    confirmation = bot.slack.wait_for(lambda slack: next((m for m in slack.messages(OFFICER) if "Settings for" in m.get("text", "")), None))
+    confirmation = bot.slack.wait_for(
+        lambda slack: next(
+            (m for m in slack.messages(OFFICER) if "Settings for" in m.get("text", "")), None
+        )
+    )
     assert "reminder time default → 08:30" in confirmation["text"]
     visit = bot.visits()[0]
-    assert (visit.reminder_time, visit.reminder_offsets, visit.escalation_user_id) == ("08:30", "10,5,0", "U_DCS")
+    assert (visit.reminder_time, visit.reminder_offsets, visit.escalation_user_id) == (
+        "08:30",
+        "10,5,0",
+        "U_DCS",
+    )
     assert [e.action for e in bot.audit()] == ["visit_created", "settings_changed"]
 
 
 def test_new_visit_by_hand_checks_its_dates_then_posts_the_timeline(bot):
     bot.command("new")
-    modal = bot.slack.wait_for(lambda slack: next((v for v in slack.views.values() if v.get("callback_id") == "new_visit_modal"), None))
+    modal = bot.slack.wait_for(
+        lambda slack: next(
+            (v for v in slack.views.values() if v.get("callback_id") == "new_visit_modal"), None
+        )
+    )
     values = {
-        "local_authority": {"text": "Wealdbury"}, "visit_type": {"choice": "monitoring_visit"},
-        "letter_date": {"date": "2021-06-22"}, "visit_start": {"date": "2021-06-09"}, "visit_end": {"date": "2021-06-08"},
+        "local_authority": {"text": "Wealdbury"},
+        "visit_type": {"choice": "monitoring_visit"},
+        "letter_date": {"date": "2021-06-22"},
+        "visit_start": {"date": "2021-06-09"},
+        "visit_end": {"date": "2021-06-08"},
         "channel": {"channel": CHANNEL},
     }
-    refused = bot.driver.view_submission(user_id=OFFICER, view=modal, values=values).json()["errors"]
+    refused = bot.driver.view_submission(user_id=OFFICER, view=modal, values=values).json()[
+        "errors"
+    ]
     assert "before the first" in refused["visit_end"]
     assert "at least one date" in refused["due_complaint_deadline"]
     values["visit_end"] = {"date": "2021-06-10"}
     values["due_action_plan_final_due"] = {"date": "2021-10-01"}
     accepted = bot.driver.view_submission(user_id=OFFICER, view=modal, values=values)
     assert accepted.status == 200
-    posted = bot.slack.wait_for(lambda slack: next((m for m in slack.messages(CHANNEL) if "New visit by" in m.get("text", "")), None))
-    assert "Final action plan due" in all_text(posted["blocks"]) and "Friday 1 October 2021" in all_text(posted["blocks"])
+    posted = bot.slack.wait_for(
+        lambda slack: next(
+            (m for m in slack.messages(CHANNEL) if "New visit by" in m.get("text", "")), None
+        )
+    )
+    assert "Final action plan due" in all_text(
+        posted["blocks"]
+    ) and "Friday 1 October 2021" in all_text(posted["blocks"])
     (visit,) = bot.visits()
-    assert (visit.reference, visit.visit_start, visit.visit_end) == ("wealdbury-2106", date(2021, 6, 9), date(2021, 6, 10))
-    assert [(m.kind, m.source, m.needs_approval) for m in bot.milestones()] == [("action_plan_final_due", "manual", True)]
+    assert (visit.reference, visit.visit_start, visit.visit_end) == (
+        "wealdbury-2106",
+        date(2021, 6, 9),
+        date(2021, 6, 10),
+    )
+    assert [(m.kind, m.source, m.needs_approval) for m in bot.milestones()] == [
+        ("action_plan_final_due", "manual", True)
+    ]
 
 
 def test_app_home_shows_overdue_due_soon_and_what_waits_on_me(bot, clock):
     _visit(bot)
     with Session(bot.engine) as session:
-        milestone = next(m for m in repo.list_milestones(session=session, visit_id=1) if m.kind == "survey_deadline")
-        repo.set_milestone_owner(session=session, milestone=milestone, owner_user_id=OFFICER, actor_user_id=OFFICER, now=NOW)
+        milestone = next(
+            m
+            for m in repo.list_milestones(session=session, visit_id=1)
+            if m.kind == "survey_deadline"
+        )
+        repo.set_milestone_owner(
+            session=session,
+            milestone=milestone,
+            owner_user_id=OFFICER,
+            actor_user_id=OFFICER,
+            now=NOW,
+        )
         session.commit()
     clock.now = datetime(2021, 6, 30, 8, 0, tzinfo=UTC)  # the complaint window closed yesterday
     bot.driver.app_home_opened(user_id=OFFICER)
     home = bot.slack.wait_for(lambda slack: slack.home_views.get(OFFICER))
     shown = all_text(home["blocks"])
     assert "As of Wednesday 30 June 2021" in shown
-    waiting = shown[shown.index("Waiting on you"):shown.index("Overdue")]
-    overdue = shown[shown.index("Overdue"):shown.index("Due in the next 30 days")]
-    soon = shown[shown.index("Due in the next 30 days"):]
+    waiting = shown[shown.index("Waiting on you") : shown.index("Overdue")]
+    overdue = shown[shown.index("Overdue") : shown.index("Due in the next 30 days")]
+    soon = shown[shown.index("Due in the next 30 days") :]
     assert "Post-inspection survey due" in waiting and "you own it" in waiting
     assert "Complaint window closes" in overdue and "1 working day overdue" in overdue
-    assert "Embargo lifts" in soon and "Post-inspection survey due" not in soon  # 20 August is beyond 30 days
+    assert (
+        "Embargo lifts" in soon and "Post-inspection survey due" not in soon
+    )  # 20 August is beyond 30 days

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 
 from bot.mailbox import build_watcher
 from bot.settings import Settings
-from handlers.context import system_clock
+from handlers.core.context import system_clock
 from scheduler.mailbox.imap import ImapAddress, ImapMailbox
 from scheduler.mailbox.watcher import MailboxWatcher
 from storage.mail import MailMessage

@@ -12,7 +12,7 @@ import pytest
 
 from bot.mailbox import build_watcher
 from bot.settings import Settings
-from handlers.context import system_clock
+from handlers.core.context import system_clock
 from tests.handlers.conftest import CHANNEL, SIGNING_SECRET, all_text
 from tests.mailbox.conftest import letter_mail, mail_posts, mail_rows, previews
 from tests.mailbox.graph_standin import GraphStandIn

@@ -72,7 +72,7 @@ def test_the_letter_is_chosen_over_the_report_and_the_report_goes_with_it() -> N
     assert isinstance(found, LetterInMail)
     assert found.letter is not None and found.letter.filename == "letter.docx"
     assert [other.filename for other in found.others] == ["report.pdf", "notes.txt"]
-    assert found.facts["local_authority"] == "Saxonford"
+    assert found.facts.local_authority == "Saxonford"
 
 
 def test_a_letter_pasted_into_the_mail_itself_is_read_from_its_text() -> None:

@@ -47,7 +47,7 @@ from bot.settings import Settings
 from bot.offline.standin import SlackDriver, SlackStandIn, Upload
 from bot.offline.standin.boltserver import serve_wsgi
 from bot.web import wsgi_application
-from handlers.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG
+from handlers.slack.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG
 from scheduler.dispatcher import DispatcherClock
 from storage import repo
 from storage.db import create_engine_for

@@ -12,7 +12,9 @@ from tests.seeds import LETTER_2018, LETTER_2021, seed_letter
 
 
 def _milestones(facts):
-    return {milestone.kind.value: (milestone.due, milestone.source) for milestone in facts.milestones}
+    return {
+        milestone.kind.value: (milestone.due, milestone.source) for milestone in facts.milestones
+    }
 
 
 def _as_text(text):
@@ -91,7 +93,8 @@ def test_the_2021_letter_as_json_matches_the_contract():
         "warnings",
     }
     complaint = facts["milestones"][0]
-    assert set(complaint) == {"kind", "due", "source", "evidence", "rule"}
+    assert set(complaint) == {"kind", "due", "source", "evidence", "rule", "estimate"}
+    assert complaint["estimate"] is False
     assert complaint["kind"] == "complaint_deadline"
     assert complaint["due"] == "2021-06-29"
     assert complaint["evidence"] == (
@@ -123,9 +126,13 @@ Dear Ms Example
 """
 
 
-def _letter(body, *, date_line="Tuesday 8 July 2025", subject="Final report: ILACS Focused Visit Wealdbury"):
-    return LETTER_HEAD.format(date_line=date_line, subject=subject) + body + (
-        "\n\nYours sincerely\n\nAnnie Admin\nInspection Support Administrator\n"
+def _letter(
+    body, *, date_line="Tuesday 8 July 2025", subject="Final report: ILACS Focused Visit Wealdbury"
+):
+    return (
+        LETTER_HEAD.format(date_line=date_line, subject=subject)
+        + body
+        + ("\n\nYours sincerely\n\nAnnie Admin\nInspection Support Administrator\n")
     )
 
 
@@ -337,8 +344,14 @@ def test_a_seed_letter_gives_the_same_facts_as_text_as_a_pdf_and_flattened_onto_
     )
     through_pdf = read_letter(_through_pdf(paged)).to_json()
     flattened = read_letter(" ".join(text.split())).to_json()
-    for key in ("local_authority", "authority_code", "visit_type", "letter_date", "visit_dates",
-                "inspectors"):
+    for key in (
+        "local_authority",
+        "authority_code",
+        "visit_type",
+        "letter_date",
+        "visit_dates",
+        "inspectors",
+    ):
         assert through_pdf[key] == facts[key], key
         assert flattened[key] == facts[key], key
     # The same dates from the same words (a flattened letter's sentences run on further).
@@ -363,12 +376,21 @@ def test_a_date_broken_across_a_page_is_read_whole():
 @pytest.mark.parametrize(
     ("subject", "name", "code"),
     [
-        ("Focused visit to BCP children's services", "Bournemouth, Christchurch and Poole",
-         "E06000058"),
-        ("Monitoring visit to Hull City Council children's services",
-         "Kingston Upon Hull, City of", "E06000010"),
-        ("Inspection of the London Borough of Barnet local authority children's services",
-         "Barnet", "E09000003"),
+        (
+            "Focused visit to BCP children's services",
+            "Bournemouth, Christchurch and Poole",
+            "E06000058",
+        ),
+        (
+            "Monitoring visit to Hull City Council children's services",
+            "Kingston Upon Hull, City of",
+            "E06000010",
+        ),
+        (
+            "Inspection of the London Borough of Barnet local authority children's services",
+            "Barnet",
+            "E09000003",
+        ),
         ("Final report: ILACS Focused Visit St Helens", "St. Helens", "E08000013"),
     ],
 )
@@ -451,7 +473,8 @@ def test_a_letter_without_dear_is_read_with_a_warning_not_refused():
     )
     assert facts.visit_type is VisitType.MONITORING_VISIT
     assert (facts.local_authority, facts.visit_dates) == (
-        "Sandwell", (date(2025, 3, 4), date(2025, 3, 5))
+        "Sandwell",
+        (date(2025, 3, 4), date(2025, 3, 5)),
     )
     assert any("neither a letter" in warning for warning in facts.warnings)
 

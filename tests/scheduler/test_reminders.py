@@ -16,7 +16,6 @@ from scheduler.reminders import (
     REMINDER_KINDS,
     PlannedReminder,
     plan_reminders,
-    reminder_day_phrase,
 )
 from storage.models import REMINDER_KINDS as STORED_REMINDER_KINDS
 
@@ -826,43 +825,6 @@ def test_kinds_are_the_ones_the_reminders_table_accepts():
     assert REMINDER_KINDS == STORED_REMINDER_KINDS
 
 
-# --- the phrase in the message ------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("due", "on", "expected"),
-    **table(
-        {
-            "two-ahead": (date(2026, 6, 11), date(2026, 6, 9), "due in 2 working days"),
-            "one-ahead": (date(2026, 6, 11), date(2026, 6, 10), "due in 1 working day"),
-            "friday-for-monday": (date(2026, 6, 15), date(2026, 6, 12), "due in 1 working day"),
-            "today": (date(2026, 6, 11), date(2026, 6, 11), "due today"),
-            "one-overdue": (date(2026, 6, 11), date(2026, 6, 12), "1 working day overdue"),
-            "three-overdue": (date(2026, 6, 11), date(2026, 6, 16), "3 working days overdue"),
-            "across-christmas": (date(2026, 1, 2), date(2025, 12, 24), "due in 4 working days"),
-            "across-easter": (date(2024, 4, 2), date(2024, 3, 28), "due in 1 working day"),
-            "saturday-due-seen-on-friday": (
-                date(2026, 6, 13),
-                date(2026, 6, 12),
-                "due Saturday 13 June 2026, not a working day",
-            ),
-            "saturday-due-seen-on-sunday": (
-                date(2026, 6, 13),
-                date(2026, 6, 14),
-                "overdue: it was due Saturday 13 June 2026",
-            ),
-            "saturday-due-seen-on-monday": (
-                date(2026, 6, 13),
-                date(2026, 6, 15),
-                "1 working day overdue",
-            ),
-        }
-    ),
-)
-def test_reminder_day_phrase(due, on, expected):
-    assert reminder_day_phrase(due=due, on=on, calendar=ENGLAND_AND_WALES) == expected
-
-
 # --- properties over random dates -----------------------------------------------------
 
 PROPERTY_SETTINGS = settings(
@@ -929,15 +891,6 @@ def test_every_reminder_is_ahead_on_a_working_day_at_reminder_time_sorted_and_un
             assert local >= case["reminder_time"]
         if reminder.kind == "catch_up":
             assert reminder.offset_days > 0
-        phrase = reminder_day_phrase(due=case["due"], on=day, calendar=calendar)
-        count = abs(reminder.offset_days)
-        plural = "" if count == 1 else "s"
-        if reminder.offset_days > 0:
-            assert phrase == f"due in {count} working day{plural}"
-        elif reminder.offset_days < 0:
-            assert phrase == f"{count} working day{plural} overdue"
-        else:
-            assert phrase == "due today" or phrase.endswith("not a working day")
         if case["snoozed_until"] is not None:
             snooze_day = calendar.next_working_day(case["snoozed_until"])
             snooze_instant = datetime.combine(snooze_day, case["reminder_time"], tzinfo=LONDON)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from bot.offline.standin import ManualClock, SlackStandIn
+from bot.offline.standin import Delivery, ManualClock, SlackStandIn
 
 
 @pytest.fixture
@@ -24,3 +24,11 @@ def client(slack: SlackStandIn) -> WebClient:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
+
+
+refused_deliveries = pytest.mark.parametrize(
+    "delivery",
+    [Delivery(signature="bad"), Delivery(signature="absent"), Delivery(stale=True)],
+    ids=["bad-signature", "no-signature", "stale-timestamp"],
+)
+"""The requests a bot must answer 401: badly signed, unsigned, or signed too long ago."""

@@ -149,18 +149,3 @@ def test_update_unknown_ts_and_other_peoples_messages(
     with pytest.raises(SlackApiError) as failure:
         client.chat_update(channel="C01VISITS", ts=theirs["ts"], text="x")
     assert failure.value.response["error"] == "cant_update_message"
-
-
-def test_delete(client: WebClient, slack: SlackStandIn) -> None:
-    ts = client.chat_postMessage(channel="C01VISITS", text="gone soon")["ts"]
-    assert client.chat_delete(channel="C01VISITS", ts=ts)["ts"] == ts
-    assert slack.messages("C01VISITS") == []
-    with pytest.raises(SlackApiError) as failure:
-        client.chat_delete(channel="C01VISITS", ts=ts)
-    assert failure.value.response["error"] == "message_not_found"
-
-
-def test_get_permalink(client: WebClient, slack: SlackStandIn) -> None:
-    ts = client.chat_postMessage(channel="C01VISITS", text="x")["ts"]
-    link = client.chat_getPermalink(channel="C01VISITS", message_ts=ts)["permalink"]
-    assert link == f"{slack.base_url}/archives/C01VISITS/p{ts.replace('.', '')}"

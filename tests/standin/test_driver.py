@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from bot.offline.standin import SlackStandIn
 from bot.offline.standin.boltserver import serve_bolt
 from bot.offline.standin.driver import Delivery, SlackDriver
+from tests.standin.conftest import refused_deliveries
 
 SECRET = "test-signing-secret"
 NEW_VISIT = {
@@ -108,11 +109,7 @@ def test_slash_command_is_accepted_and_can_open_a_modal(bot: Bot, slack: SlackSt
     assert slack.responses[0].via == "ack" and slack.responses[0].text == "Working on `new`"
 
 
-@pytest.mark.parametrize(
-    "delivery",
-    [Delivery(signature="bad"), Delivery(signature="absent"), Delivery(stale=True)],
-    ids=["bad-signature", "no-signature", "stale-timestamp"],
-)
+@refused_deliveries
 def test_unsigned_or_stale_requests_are_refused(
     bot: Bot, slack: SlackStandIn, delivery: Delivery
 ) -> None:
@@ -227,18 +224,16 @@ def test_app_home_opened_event(bot: Bot, slack: SlackStandIn) -> None:
 
 
 def test_shared_file_can_be_downloaded_with_the_token(bot: Bot, slack: SlackStandIn) -> None:
-    @bot.app.event("file_shared")
-    def handle_file(event, client, context):
-        info = client.files_info(file=event["file_id"])["file"]
+    @bot.app.event("message")
+    def handle_message(event, context):
+        info = event["files"][0]
         request = urllib.request.Request(
             info["url_private_download"], headers={"Authorization": f"Bearer {context.bot_token}"}
         )
         with urllib.request.urlopen(request, timeout=5) as download:
-            bot.seen.append({"name": info["name"], "content": download.read()})
-
-    @bot.app.event("message")
-    def handle_message(event):
-        bot.seen.append({"subtype": event.get("subtype"), "files": event.get("files")})
+            bot.seen.append(
+                {"subtype": event.get("subtype"), "name": info["name"], "content": download.read()}
+            )
 
     answers = bot.driver.share_file(
         content=b"Dear Director ...",
@@ -247,10 +242,11 @@ def test_shared_file_can_be_downloaded_with_the_token(bot: Bot, slack: SlackStan
         channel_id="C01VISITS",
         text="New letter",
     )
-    assert [a.status for a in answers] == [200, 200]
-    slack.wait_for(lambda s: len(bot.seen) == 2)
-    assert {"name": "letter.txt", "content": b"Dear Director ..."} in bot.seen
-    assert any(seen.get("subtype") == "file_share" for seen in bot.seen)
+    assert [a.status for a in answers] == [200]
+    slack.wait_for(lambda s: bot.seen)
+    assert bot.seen == [
+        {"subtype": "file_share", "name": "letter.txt", "content": b"Dear Director ..."}
+    ]
     assert slack.messages("C01VISITS")[-1]["files"][0]["name"] == "letter.txt"
 
 

@@ -1,4 +1,4 @@
-"""files_upload_v2 round trip, files.info, and downloads that need the bot token."""
+"""files_upload_v2 round trip, and downloads that need the bot token."""
 
 from __future__ import annotations
 
@@ -55,9 +55,8 @@ def test_upload_bytes_into_a_thread(client: WebClient, slack: SlackStandIn) -> N
     assert slack.message("C01VISITS", parent)["reply_count"] == 1
 
 
-def test_uploaded_file_info_and_download(client: WebClient, slack: SlackStandIn) -> None:
-    file_id = client.files_upload_v2(content=CSV, filename="audit.csv")["file"]["id"]
-    info = client.files_info(file=file_id)["file"]
+def test_uploaded_file_can_be_downloaded(client: WebClient, slack: SlackStandIn) -> None:
+    info = client.files_upload_v2(content=CSV, filename="audit.csv")["file"]
     assert info["name"] == "audit.csv" and info["size"] == len(CSV)
     assert info["url_private_download"].startswith(slack.base_url)
     assert download(info["url_private_download"], slack.token) == (200, CSV.encode())
@@ -71,35 +70,11 @@ def test_download_needs_the_bot_token(slack: SlackStandIn) -> None:
     assert download(info["url_private"], slack.token) == (200, b"%PDF-1.4 letter")
 
 
-def test_files_info_unknown_file(client: WebClient) -> None:
-    with pytest.raises(SlackApiError) as failure:
-        client.files_info(file="F0NOPE")
-    assert failure.value.response["error"] == "file_not_found"
-
-
 def test_complete_without_upload_is_refused(client: WebClient) -> None:
     file_id = client.files_getUploadURLExternal(filename="a.csv", length=3)["file_id"]
     with pytest.raises(SlackApiError) as failure:
         client.files_completeUploadExternal(files=[{"id": file_id}])
     assert failure.value.response["error"] == "file_not_found"
-
-
-def test_multipart_upload_to_the_upload_url(client: WebClient, slack: SlackStandIn) -> None:
-    reserved = client.files_getUploadURLExternal(filename="plan.csv", length=4)
-    boundary = "b0undary"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="plan.csv"\r\n'
-        f"Content-Type: text/csv\r\n\r\na,b\n\r\n--{boundary}--\r\n"
-    ).encode()
-    request = urllib.request.Request(
-        reserved["upload_url"],
-        data=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        assert answer.read() == b"OK - 4"
-    client.files_completeUploadExternal(files=[{"id": reserved["file_id"], "title": "Plan"}])
-    assert slack.uploads[-1].content == b"a,b\n"
 
 
 def test_file_names_with_spaces_download(slack: SlackStandIn) -> None:

@@ -45,7 +45,7 @@ def test_reset_forgets_content_but_keeps_people(slack: SlackStandIn, client: Web
     slack.reset()
     assert slack.calls == [] and slack.messages("C01VISITS") == []
     assert client.auth_test()["ok"]
-    assert client.users_info(user="U02DCS")["ok"]
+    assert "U02DCS" in client.conversations_members(channel="C01VISITS")["members"]
 
 
 def test_records_are_copies(slack: SlackStandIn, client: WebClient) -> None:

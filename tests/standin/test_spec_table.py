@@ -10,7 +10,8 @@ import pytest
 
 from bot.offline.standin.required import REQUIRED_ARGUMENTS
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "slack" / "web-api-openapi-v2.json"
+SHARED = Path(os.environ.get("OFSTED_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
+SPEC = SHARED / "slack" / "web-api-openapi-v2.json"
 
 
 def spec_required(spec: dict, method: str) -> set[str] | None:

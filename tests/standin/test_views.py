@@ -1,4 +1,4 @@
-"""views.* and trigger_ids: lifetimes, one exchange each, the modal stack, hashes."""
+"""views.open and views.publish, and trigger_ids: lifetimes, one exchange each."""
 
 from __future__ import annotations
 
@@ -101,45 +101,10 @@ def test_views_slack_would_refuse(client: WebClient, slack: SlackStandIn, view: 
     assert failure.value.response["error"] == "invalid_arguments"
 
 
-def test_push_stacks_up_to_three(client: WebClient, slack: SlackStandIn) -> None:
-    root = client.views_open(trigger_id=slack.new_trigger_id(user_id="U02DCS"), view=modal())[
-        "view"
-    ]
-    second = client.views_push(
-        trigger_id=slack.new_trigger_id(user_id="U02DCS", view_id=root["id"]), view=modal("Second")
-    )["view"]
-    assert second["root_view_id"] == root["id"] and second["previous_view_id"] == root["id"]
-    client.views_push(
-        trigger_id=slack.new_trigger_id(user_id="U02DCS", view_id=second["id"]), view=modal("3")
-    )
-    with pytest.raises(SlackApiError) as failure:
-        client.views_push(
-            trigger_id=slack.new_trigger_id(user_id="U02DCS", view_id=root["id"]), view=modal("4")
-        )
-    assert failure.value.response["error"] == "push_limit_reached"
-    slack.close_view(second["id"])
-    assert list(slack.views) == [root["id"]]
-
-
-def test_update_by_id_and_hash(client: WebClient, slack: SlackStandIn) -> None:
+def test_a_closed_modal_is_gone(client: WebClient, slack: SlackStandIn) -> None:
     view = client.views_open(trigger_id=slack.new_trigger_id(), view=modal())["view"]
-    updated = client.views_update(view_id=view["id"], hash=view["hash"], view=modal("Step 2"))[
-        "view"
-    ]
-    assert updated["id"] == view["id"] and updated["hash"] != view["hash"]
-    assert slack.views[view["id"]]["title"]["text"] == "Step 2"
-    with pytest.raises(SlackApiError) as failure:
-        client.views_update(view_id=view["id"], hash=view["hash"], view=modal("Stale"))
-    assert failure.value.response["error"] == "hash_conflict"
-    with pytest.raises(SlackApiError) as failure:
-        client.views_update(view_id="V0NOPE", view=modal())
-    assert failure.value.response["error"] == "not_found"
-
-
-def test_update_by_external_id(client: WebClient, slack: SlackStandIn) -> None:
-    client.views_open(trigger_id=slack.new_trigger_id(), view=modal(external_id="visit-9"))
-    updated = client.views_update(external_id="visit-9", view=modal("Again", external_id="visit-9"))
-    assert updated["view"]["title"]["text"] == "Again"
+    slack.close_view(view["id"])
+    assert slack.views == {}
 
 
 def test_publish_home(client: WebClient, slack: SlackStandIn) -> None:

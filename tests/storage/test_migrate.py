@@ -40,6 +40,7 @@ TABLES = {
     "letter_drafts",
     "mail_messages",
     "mailbox_state",
+    "visit_conversations",
 }
 
 
@@ -135,7 +136,7 @@ def test_fresh_database_starts_without_revision_and_ends_at_head(fresh_database_
 
         upgrade_database(engine=engine)
 
-        assert current_revision(engine=engine) == head_revision() == "0007"
+        assert current_revision(engine=engine) == head_revision() == "0009"
     finally:
         engine.dispose()
 

@@ -36,7 +36,6 @@ from storage.repo import (
     list_open_visits,
     list_reminders,
     reference_base,
-    set_milestone_due_date,
     set_milestone_owner,
     set_milestone_status,
 )
@@ -439,16 +438,8 @@ def test_close_visit(make_visit: MakeVisit, session: Session, engine: Engine) ->
             "milestone_owner_changed",
             "owner none → U_OWNER",
         ),
-        (
-            set_milestone_due_date,
-            {"due_date": date(2021, 7, 1)},
-            "due_date",
-            date(2021, 7, 1),
-            "milestone_due_date_changed",
-            "due date 2021-06-29 → 2021-07-01",
-        ),
     ],
-    ids=["status", "owner", "due-date"],
+    ids=["status", "owner"],
 )
 def test_milestone_changes_are_audited_old_to_new(
     make_visit: MakeVisit,
@@ -507,19 +498,12 @@ def test_a_change_to_the_same_value_records_nothing(
         set_milestone_status(
             session=session, milestone=milestone, status="open", actor_user_id="U1", now=LATER
         ),
-        set_milestone_due_date(
-            session=session,
-            milestone=milestone,
-            due_date=milestone.due_date,
-            actor_user_id="U1",
-            now=LATER,
-        ),
         set_milestone_owner(
             session=session, milestone=milestone, owner_user_id=None, actor_user_id="U1", now=LATER
         ),
     ]
 
-    assert results == [None, None, None]
+    assert results == [None, None]
     assert len(list_audit_events(session=session, visit_id=_id(visit.id))) == 1
     assert milestone.updated_at == NOW
 

@@ -1,6 +1,6 @@
 """Turning what slack_sdk (or curl) sends into one dict of arguments, as Slack reads it.
 
-Slack accepts form-encoded, multipart and JSON bodies plus query-string arguments, and
+slack_sdk sends form-encoded or JSON bodies, or query-string arguments (GET), and
 several arguments (`blocks`, `view`, `metadata`, `attachments`, `files`) arrive as
 JSON-encoded strings in forms but as objects in JSON bodies; both end up decoded.
 """
@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from email import policy
-from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -25,15 +23,6 @@ JSON_ARGUMENTS = {
     "view": "invalid_arguments",
     "files": "invalid_arguments",
 }
-
-
-@dataclass(frozen=True)
-class FilePart:
-    """A multipart part that carried a file."""
-
-    filename: str
-    content: bytes
-    content_type: str
 
 
 @dataclass(frozen=True)
@@ -53,9 +42,7 @@ def parse_request(*, content_type: str | None, body: bytes, query: str) -> Parse
     if kind == "application/json":
         args.update(_json_body(body))
         return ParsedRequest(args=args, is_json=True)
-    if kind == "multipart/form-data":
-        args.update(parse_multipart(content_type=content_type or "", body=body))
-    elif body:
+    if body:
         args.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     return ParsedRequest(args=args, is_json=False)
 
@@ -68,27 +55,6 @@ def _json_body(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SlackError("json_not_object")
     return data
-
-
-def parse_multipart(*, content_type: str, body: bytes) -> dict[str, Any]:
-    """Text parts as str, file parts as FilePart, using the stdlib's MIME parser."""
-    head = f"Content-Type: {content_type}\r\n\r\n".encode()
-    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
-    if not message.is_multipart():
-        raise SlackError("invalid_form_data")
-    fields: dict[str, Any] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not name:
-            continue
-        payload = part.get_payload(decode=True)
-        content = payload if isinstance(payload, bytes) else b""
-        filename = part.get_filename()
-        if filename is None:
-            fields[str(name)] = content.decode("utf-8")
-        else:
-            fields[str(name)] = FilePart(filename, content, part.get_content_type())
-    return fields
 
 
 def decode_json_arguments(args: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,133 +1,86 @@
-"""Slack's Block Kit limits, so a message Slack would refuse is refused here too.
+"""Block Kit checks, so a message or view Slack would refuse is refused here too.
 
-Pure functions returning Slack-style problem strings ("must be less than 51 items
-[json-pointer:/blocks]"); the caller turns a non-empty list into `invalid_blocks`
-(messages) or `invalid_arguments` (views). Only limits that real bots trip over are
-checked: counts, text lengths, required text objects, ids.
+slack_sdk's models do the checking (`Block.parse`, `View`, and their `to_dict()`, which runs
+every nested object's validators: text lengths, element counts, button styles, ids). Below
+them are only the rules Slack documents that those models do not check; each says where.
+Problems read as Slack's do: "... [json-pointer:/blocks/0]".
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-MAX_MESSAGE_BLOCKS = 50
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+MAX_MESSAGE_BLOCKS = 50  # "up to 50 blocks in each message" (Block Kit reference)
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40_000
 
-BLOCK_TYPES = {
-    "actions",
-    "context",
-    "divider",
-    "file",
-    "header",
-    "image",
-    "input",
-    "markdown",
-    "rich_text",
-    "section",
-    "video",
-    "call",
-    "table",
-}
-TEXT_TYPES = {"plain_text", "mrkdwn"}
+# What slack_sdk raises for a Block Kit payload it cannot build or that breaks a limit.
+_MODEL_ERRORS = (SlackObjectFormationError, TypeError, KeyError, ValueError, AttributeError)
 
 
-def _too_long(value: Any, limit: int, pointer: str) -> list[str]:
-    if isinstance(value, str) and len(value) > limit:
-        return [f"must be less than {limit + 1} characters [json-pointer:{pointer}]"]
+def _model_problem(error: Exception, pointer: str) -> str:
+    return f"{str(error) or type(error).__name__} [json-pointer:{pointer}]"
+
+
+def _text_problems(obj: Any, pointer: str, *, plain_only: bool = False) -> list[str]:
+    """Text objects are 1 character at least (section, field, option and header reference);
+    `plain_only` where the reference says plain_text only (header text, modal buttons)."""
+    if not isinstance(obj, dict):
+        return []
+    if plain_only and obj.get("type") != "plain_text":
+        return [f"must be plain_text [json-pointer:{pointer}/type]"]
+    if obj.get("text") == "":
+        return [f"must be more than 0 characters [json-pointer:{pointer}/text]"]
     return []
 
 
-def text_object_problems(
-    obj: Any, pointer: str, *, limit: int, plain_only: bool = False
-) -> list[str]:
-    if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-        return [f"must be a text object [json-pointer:{pointer}]"]
-    allowed = {"plain_text"} if plain_only else TEXT_TYPES
-    if obj.get("type") not in allowed:
-        return [f"must be one of {sorted(allowed)} [json-pointer:{pointer}/type]"]
-    if not obj["text"]:
-        return [f"must be more than 0 characters [json-pointer:{pointer}/text]"]
-    return _too_long(obj["text"], limit, f"{pointer}/text")
+def _options_problems(element: Any, pointer: str) -> list[str]:
+    """Option objects: text at most 75 characters, value at most 150 (option reference)."""
+    problems: list[str] = []
+    options = element.get("options") if isinstance(element, dict) else None
+    for i, option in enumerate(options if isinstance(options, list) else []):
+        text, value = (option.get("text") or {}).get("text", ""), option.get("value", "")
+        if len(str(text)) > 75:
+            problems.append(f"must be less than 76 characters [json-pointer:{pointer}/{i}/text]")
+        if len(str(value)) > 150:
+            problems.append(f"must be less than 151 characters [json-pointer:{pointer}/{i}/value]")
+    return problems
 
 
-def element_problems(element: Any, pointer: str) -> list[str]:
-    if not isinstance(element, dict) or not element.get("type"):
-        return [f"missing required field: type [json-pointer:{pointer}]"]
-    problems = _too_long(element.get("action_id"), 255, f"{pointer}/action_id")
-    kind = element["type"]
-    if kind == "button":
-        problems += text_object_problems(
-            element.get("text"), f"{pointer}/text", limit=75, plain_only=True
-        )
-        problems += _too_long(element.get("value"), 2000, f"{pointer}/value")
-        problems += _too_long(element.get("url"), 3000, f"{pointer}/url")
-        if element.get("style") not in (None, "primary", "danger"):
-            problems.append(f"must be one of primary, danger [json-pointer:{pointer}/style]")
-    options = element.get("options")
-    if isinstance(options, list):
-        if len(options) > 100:
-            problems.append(f"must be less than 101 items [json-pointer:{pointer}/options]")
-        for i, option in enumerate(options):
-            at = f"{pointer}/options/{i}"
-            problems += text_object_problems(
-                option.get("text") if isinstance(option, dict) else None, f"{at}/text", limit=75
-            )
-            problems += _too_long(
-                option.get("value") if isinstance(option, dict) else None, 150, f"{at}/value"
-            )
+def _beyond_slack_sdk(block: dict[str, Any], pointer: str) -> list[str]:
+    kind = block["type"]
+    problems: list[str] = []
+    if kind == "header":
+        problems += _text_problems(block.get("text"), f"{pointer}/text", plain_only=True)
+    elif kind == "section":
+        problems += _text_problems(block.get("text"), f"{pointer}/text")
+        for i, field in enumerate(block.get("fields") or []):
+            problems += _text_problems(field, f"{pointer}/fields/{i}")
+    elements = [
+        *(block.get("elements") or []),
+        block.get("accessory"),
+        block.get("element"),
+    ]
+    for element in elements:
+        problems += _options_problems(element, f"{pointer}/options")
     return problems
 
 
 def block_problems(block: Any, pointer: str) -> list[str]:
     if not isinstance(block, dict) or not block.get("type"):
         return [f"missing required field: type [json-pointer:{pointer}]"]
-    kind = block["type"]
-    if kind not in BLOCK_TYPES:
-        return [f"unsupported type: {kind} [json-pointer:{pointer}/type]"]
-    problems = _too_long(block.get("block_id"), 255, f"{pointer}/block_id")
-    if kind == "section":
-        problems += _section_problems(block, pointer)
-    elif kind == "header":
-        problems += text_object_problems(
-            block.get("text"), f"{pointer}/text", limit=150, plain_only=True
-        )
-    elif kind in ("actions", "context"):
-        limit = 25 if kind == "actions" else 10
-        elements = block.get("elements")
-        if not isinstance(elements, list) or not elements:
-            problems.append(f"must provide at least 1 item [json-pointer:{pointer}/elements]")
-        elif len(elements) > limit:
-            problems.append(
-                f"must be less than {limit + 1} items [json-pointer:{pointer}/elements]"
-            )
-        elif kind == "actions":
-            for i, element in enumerate(elements):
-                problems += element_problems(element, f"{pointer}/elements/{i}")
-    elif kind == "input":
-        problems += text_object_problems(
-            block.get("label"), f"{pointer}/label", limit=2000, plain_only=True
-        )
-        problems += element_problems(block.get("element"), f"{pointer}/element")
-    return problems
-
-
-def _section_problems(block: dict[str, Any], pointer: str) -> list[str]:
-    if "text" not in block and "fields" not in block:
-        return [f"must provide either text or fields [json-pointer:{pointer}]"]
-    problems: list[str] = []
-    if "text" in block:
-        problems += text_object_problems(block["text"], f"{pointer}/text", limit=3000)
-    fields = block.get("fields")
-    if fields is not None:
-        if not isinstance(fields, list) or len(fields) > 10:
-            problems.append(f"must be less than 11 items [json-pointer:{pointer}/fields]")
-        else:
-            for i, field in enumerate(fields):
-                problems += text_object_problems(field, f"{pointer}/fields/{i}", limit=2000)
-    if "accessory" in block:
-        problems += element_problems(block["accessory"], f"{pointer}/accessory")
-    return problems
+    try:
+        parsed = Block.parse(block)
+        if parsed is None:
+            return [f"unsupported type: {block['type']} [json-pointer:{pointer}/type]"]
+        parsed.to_dict()
+    except _MODEL_ERRORS as error:
+        return [_model_problem(error, pointer)]
+    return _beyond_slack_sdk(block, pointer)
 
 
 def blocks_problems(blocks: Any, *, limit: int, pointer: str = "/blocks") -> list[str]:
@@ -140,6 +93,7 @@ def blocks_problems(blocks: Any, *, limit: int, pointer: str = "/blocks") -> lis
     seen: set[str] = set()
     for i, block in enumerate(blocks):
         problems += block_problems(block, f"{pointer}/{i}")
+        # "block_id ... should be unique for each message and each iteration of a message"
         block_id = block.get("block_id") if isinstance(block, dict) else None
         if block_id is not None:
             if block_id in seen:
@@ -151,29 +105,29 @@ def blocks_problems(blocks: Any, *, limit: int, pointer: str = "/blocks") -> lis
 
 
 def view_problems(view: Any) -> list[str]:
-    """A modal or Home tab view as views.open/push/update/publish would check it."""
+    """A modal or Home tab as views.open and views.publish check it."""
     if not isinstance(view, dict):
         return ["must be an object [json-pointer:/view]"]
-    kind = view.get("type")
-    if kind not in ("modal", "home"):
+    if view.get("type") not in ("modal", "home"):
         return ["must be one of modal, home [json-pointer:/view/type]"]
     problems = blocks_problems(view.get("blocks"), limit=MAX_VIEW_BLOCKS, pointer="/view/blocks")
-    problems += _too_long(view.get("private_metadata"), 3000, "/view/private_metadata")
-    problems += _too_long(view.get("callback_id"), 255, "/view/callback_id")
-    if kind == "modal":
-        problems += text_object_problems(
-            view.get("title"), "/view/title", limit=24, plain_only=True
+    if problems:
+        return problems
+    try:
+        View(**view).to_dict()
+    except _MODEL_ERRORS as error:
+        return [_model_problem(error, "/view")]
+    if view["type"] != "modal":
+        return []
+    # The modal reference: a title is required, title/submit/close are plain_text, and
+    # submit is required when the blocks hold an input.
+    if not isinstance(view.get("title"), dict):
+        return ["missing required field: title [json-pointer:/view/title]"]
+    for name in ("title", "submit", "close"):
+        problems += _text_problems(view.get(name), f"/view/{name}", plain_only=True)
+    has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in view["blocks"])
+    if has_input and "submit" not in view:
+        problems.append(
+            "must provide submit when the view has input blocks [json-pointer:/view/submit]"
         )
-        for name in ("submit", "close"):
-            if name in view:
-                problems += text_object_problems(
-                    view[name], f"/view/{name}", limit=24, plain_only=True
-                )
-        has_input = any(
-            isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or []
-        )
-        if has_input and "submit" not in view:
-            problems.append(
-                "must provide submit when the view has input blocks [json-pointer:/view/submit]"
-            )
     return problems

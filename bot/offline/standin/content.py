@@ -8,8 +8,6 @@ from typing import Any
 from bot.offline.standin.blocks import MAX_MESSAGE_BLOCKS, MAX_MESSAGE_TEXT, blocks_problems
 from bot.offline.standin.errors import SlackError
 
-CONTENT_KEYS = ("text", "blocks", "attachments", "metadata")
-
 
 def message_content(values: Mapping[str, Any], *, require_text: bool = True) -> dict[str, Any]:
     """The content keys present in `values`, validated; raises SlackError like Slack.

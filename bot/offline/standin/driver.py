@@ -9,16 +9,16 @@ shown to the user, a view_submission's `response_action` closes or updates the m
 
 from __future__ import annotations
 
-import http.client
 import json
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from bot.offline.standin import payloads
 from bot.offline.standin.signing import MAX_AGE, signed_headers
+from bot.offline.standin.transport import InProcess, OverHTTP, Transport, WSGIApplication
 from bot.offline.standin.webapi import SlackStandIn
 
 ACK_DEADLINE = 3.0  # seconds Slack waits for the app's HTTP 200
@@ -61,26 +61,35 @@ class BotResponse:
 class SlackDriver:
     def __init__(
         self,
-        bot_url: str,
+        bot: str | WSGIApplication | Transport,
         signing_secret: str,
         slack: SlackStandIn,
         *,
         timeout: float = 10.0,
         team_id: str | None = None,
     ) -> None:
-        """`bot_url`: the bot's base URL or its full `/slack/events` endpoint. `team_id`: the
-        workspace the requests say they come from (default the stand-in's own)."""
-        parts = urlsplit(bot_url)
-        self.url = bot_url if parts.path not in ("", "/") else bot_url.rstrip("/") + "/slack/events"
+        """`bot`: the bot's base URL or its full `/slack/events` endpoint (requests go over
+        HTTP), or its WSGI application (handed the same signed requests in-process).
+        `team_id`: the workspace the requests say they come from (default the stand-in's)."""
+        if isinstance(bot, str):
+            self.transport: Transport = OverHTTP(bot, timeout=timeout)
+        elif isinstance(bot, Transport):
+            self.transport = bot
+        else:
+            self.transport = InProcess(bot)
         self.signing_secret = signing_secret
         self.slack = slack
-        self.timeout = timeout
         self.team_id = team_id or slack.team_id
+
+    @property
+    def url(self) -> str:
+        """Where requests go: the bot's HTTP endpoint, or `wsgi://in-process/slack/events`."""
+        return self.transport.url
 
     def as_team(self, team_id: str) -> SlackDriver:
         """The same driver, sending requests from another workspace (an org-wide install, a
         shared channel): the bot must answer them from that workspace's data alone."""
-        return SlackDriver(self.url, self.signing_secret, self.slack, timeout=self.timeout, team_id=team_id)
+        return SlackDriver(self.transport, self.signing_secret, self.slack, team_id=team_id)
 
     # -- the wire ------------------------------------------------------------------------
 
@@ -107,27 +116,13 @@ class SlackDriver:
         if delivery.retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(delivery.retry_num)
             headers["X-Slack-Retry-Reason"] = delivery.retry_reason or "http_timeout"
-        parts = urlsplit(self.url)
-        connection = http.client.HTTPConnection(
-            parts.hostname or "127.0.0.1", parts.port or 80, timeout=self.timeout
-        )
-        try:
-            started = time.perf_counter()
-            connection.request(
-                "POST",
-                parts.path + (f"?{parts.query}" if parts.query else ""),
-                body=body,
-                headers=headers,
-            )
-            answer = connection.getresponse()
-            answer_body = answer.read()
-            latency = time.perf_counter() - started
-        finally:
-            connection.close()
+        started = time.perf_counter()
+        reply = self.transport.post(body=body, headers=headers)
+        latency = time.perf_counter() - started
         return BotResponse(
-            status=answer.status,
-            body=answer_body,
-            headers=dict(answer.getheaders()),
+            status=reply.status,
+            body=reply.body,
+            headers=reply.headers,
             latency=latency,
             payload=payload,
             request_body=body,
@@ -277,9 +272,7 @@ class SlackDriver:
             user=self._user(user_id),
             team=self._team(),
             api_app_id=self.slack.app_id,
-            trigger_id=self.slack.new_trigger_id(
-                user_id=user_id, view_id=view["id"] if view else None
-            ),
+            trigger_id=self.slack.new_trigger_id(user_id=user_id),
             actions=[
                 payloads.action(
                     element=element, action_id=action_id, block_id=block_id, value=value
@@ -316,15 +309,15 @@ class SlackDriver:
     ) -> BotResponse:
         """Submit a modal with `values` as `{block_id: {action_id: value}}`.
 
-        Then, as Slack does: close it on an empty ack, keep it on `errors`, replace it on
-        `update`, close the whole stack on `clear`.
+        Then, as Slack does: keep it open on `response_action: errors`, close it otherwise
+        (the bot answers no other response_action).
         """
         view = self._view(view)
         payload = payloads.view_submission(
             user=self._user(user_id),
             team=self._team(),
             api_app_id=self.slack.app_id,
-            trigger_id=self.slack.new_trigger_id(user_id=user_id, view_id=view["id"]),
+            trigger_id=self.slack.new_trigger_id(user_id=user_id),
             view=view,
             values=payloads.state_values(view, values),
         )
@@ -338,12 +331,7 @@ class SlackDriver:
             ack = response.json() or {}
         except ValueError:
             ack = {}
-        action = ack.get("response_action") if isinstance(ack, dict) else None
-        if action == "update":
-            self.slack.replace_view(view_id, ack.get("view") or {})
-        elif action == "clear":
-            self.slack.close_view(view_id, whole_stack=True)
-        elif action not in ("errors", "push"):
+        if not (isinstance(ack, dict) and ack.get("response_action") == "errors"):
             self.slack.close_view(view_id)
 
     def view_closed(
@@ -356,7 +344,7 @@ class SlackDriver:
     ) -> BotResponse:
         """The user dismissed a modal (sent only for views with notify_on_close)."""
         view = self._view(view)
-        self.slack.close_view(view["id"], whole_stack=is_cleared)
+        self.slack.close_view(view["id"])
         payload = payloads.view_closed(
             user=self._user(user_id),
             team=self._team(),
@@ -425,7 +413,8 @@ class SlackDriver:
         title: str | None = None,
     ) -> list[BotResponse]:
         """A person uploads a file into a conversation: Slack stores it, shows a message with
-        it, and sends the app a `message` (subtype file_share) and a `file_shared` event."""
+        it, and sends the app that `message` (subtype file_share). (Slack's `file_shared` event
+        is not sent: the bot's manifest does not subscribe to it.)"""
         self.slack.ensure_user(user_id)
         if not channel_id.startswith("D"):
             self.slack.ensure_channel(channel_id)
@@ -440,7 +429,4 @@ class SlackDriver:
         message_event = payloads.message_event(
             message, channel_id=message["channel"], channel_type=channel_type
         )
-        shared = payloads.file_shared_event(
-            file_id=info["id"], user_id=user_id, channel_id=message["channel"]
-        )
-        return [self.event(message_event), self.event(shared)]
+        return [self.event(message_event)]

@@ -17,14 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.offline.standin.arguments import (
-    Args,
-    FilePart,
-    decode_json_arguments,
-    media_type,
-    parse_multipart,
-    parse_request,
-)
+from bot.offline.standin.arguments import Args, decode_json_arguments, media_type, parse_request
 from bot.offline.standin.content import message_content
 from bot.offline.standin.errors import SlackError
 from bot.offline.standin.faults import ChannelRateLimiter, Failure, FaultPlan
@@ -67,28 +60,24 @@ def answer_api(
     query: str,
     authorization: str | None,
 ) -> Answer:
-    answer, call = _answer_api(core, method, content_type, body, query, authorization)
-    notify(core, call)
-    return answer
-
-
-def _answer_api(
-    core: Core,
-    method: str,
-    content_type: str | None,
-    body: bytes,
-    query: str,
-    authorization: str | None,
-) -> tuple[Answer, RecordedCall]:
     at = time.time()
     try:
         parsed = parse_request(content_type=content_type, body=body, query=query)
     except SlackError as error:
-        return _record(core, method, {}, at, Answer.json(200, error.body()), error.error)
-    raw = dict(parsed.args)
-    body_token = raw.pop("token", None)
-    # Slack ignores a token inside a JSON body: JSON callers must use the header.
-    token = bearer_token(authorization) or (None if parsed.is_json else body_token)
+        answer, call = _record(core, method, {}, at, Answer.json(200, error.body()), error.error)
+    else:
+        raw = dict(parsed.args)
+        body_token = raw.pop("token", None)
+        # Slack ignores a token inside a JSON body: JSON callers must use the header.
+        token = bearer_token(authorization) or (None if parsed.is_json else body_token)
+        answer, call = _answer_with_faults(core, method, raw, token, at)
+    notify(core, call)
+    return answer
+
+
+def _answer_with_faults(
+    core: Core, method: str, raw: dict[str, Any], token: str | None, at: float
+) -> tuple[Answer, RecordedCall]:
     with core.lock:
         delay, after_effect = core.faults.delay_for(method)
     if delay and not after_effect:
@@ -161,15 +150,8 @@ def notify(core: Core, record: RecordedCall | RecordedResponse) -> None:
 
 
 def answer_upload(core: Core, *, key: str, content_type: str | None, body: bytes) -> Answer:
-    """slack_sdk POSTs the raw bytes; curl-style clients send a multipart `file`."""
+    """slack_sdk's files_upload_v2 POSTs the file's raw bytes."""
     content = body
-    if media_type(content_type) == "multipart/form-data":
-        parts = [
-            v
-            for v in parse_multipart(content_type=content_type or "", body=body).values()
-            if isinstance(v, FilePart)
-        ]
-        content = parts[0].content if parts else b""
     with core.lock:
         if not receive_upload(core.workspace, key=key, content=content):
             return Answer.text(404, "Not Found")

@@ -131,6 +131,22 @@ def action(
     return result
 
 
+def _interaction(
+    kind: str, *, user: dict[str, str], team: dict[str, str], api_app_id: str, **fields: Any
+) -> dict[str, Any]:
+    """What every interactivity payload carries, then its own fields."""
+    return {
+        "type": kind,
+        "user": user,
+        "team": team,
+        "api_app_id": api_app_id,
+        "token": VERIFICATION_TOKEN,
+        "enterprise": None,
+        "is_enterprise_install": False,
+        **fields,
+    }
+
+
 def block_actions(
     *,
     user: dict[str, str],
@@ -144,17 +160,14 @@ def block_actions(
     view: dict[str, Any] | None = None,
     response_url: str | None = None,
 ) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "user": user,
-        "api_app_id": api_app_id,
-        "token": VERIFICATION_TOKEN,
-        "container": container,
-        "trigger_id": trigger_id,
-        "team": team,
-        "enterprise": None,
-        "is_enterprise_install": False,
-    }
+    payload = _interaction(
+        "block_actions",
+        user=user,
+        team=team,
+        api_app_id=api_app_id,
+        container=container,
+        trigger_id=trigger_id,
+    )
     if channel is not None:
         payload["channel"] = channel
     if message is not None:
@@ -197,18 +210,15 @@ def view_submission(
     view: dict[str, Any],
     values: dict[str, Any],
 ) -> dict[str, Any]:
-    return {
-        "type": "view_submission",
-        "team": team,
-        "user": user,
-        "api_app_id": api_app_id,
-        "token": VERIFICATION_TOKEN,
-        "trigger_id": trigger_id,
-        "view": {**copy.deepcopy(view), "state": {"values": values}},
-        "response_urls": [],
-        "is_enterprise_install": False,
-        "enterprise": None,
-    }
+    return _interaction(
+        "view_submission",
+        user=user,
+        team=team,
+        api_app_id=api_app_id,
+        trigger_id=trigger_id,
+        view={**copy.deepcopy(view), "state": {"values": values}},
+        response_urls=[],
+    )
 
 
 def view_closed(
@@ -219,17 +229,14 @@ def view_closed(
     view: dict[str, Any],
     is_cleared: bool = False,
 ) -> dict[str, Any]:
-    return {
-        "type": "view_closed",
-        "team": team,
-        "user": user,
-        "api_app_id": api_app_id,
-        "token": VERIFICATION_TOKEN,
-        "view": copy.deepcopy(view),
-        "is_cleared": is_cleared,
-        "is_enterprise_install": False,
-        "enterprise": None,
-    }
+    return _interaction(
+        "view_closed",
+        user=user,
+        team=team,
+        api_app_id=api_app_id,
+        view=copy.deepcopy(view),
+        is_cleared=is_cleared,
+    )
 
 
 def event_callback(
@@ -298,15 +305,6 @@ def member_channel_event(
         "team": team_id,
     }
 
-
-def file_shared_event(*, file_id: str, user_id: str, channel_id: str) -> dict[str, Any]:
-    return {
-        "type": "file_shared",
-        "channel_id": channel_id,
-        "file_id": file_id,
-        "user_id": user_id,
-        "file": {"id": file_id},
-    }
 
 
 def message_event(message: dict[str, Any], *, channel_id: str, channel_type: str) -> dict[str, Any]:

@@ -96,7 +96,6 @@ class Trigger:
 
     user_id: str | None
     expires_at: float
-    view_id: str | None = None
     exchanged: bool = False
 
 

@@ -20,8 +20,7 @@ from typing import Any, Self, TypeVar
 from bot.offline.standin import directory, endpoints
 from bot.offline.standin.endpoints import Core
 from bot.offline.standin.faults import ChannelRateLimiter, Fault
-from bot.offline.standin.methods.files import share_file, store_file
-from bot.offline.standin.methods.views import close_view
+from bot.offline.standin.methods.files import store_file
 from bot.offline.standin.records import RecordedCall, RecordedResponse, ResponseUrl, Upload
 from bot.offline.standin.server import Answer, StandInHTTPServer, serve
 from bot.offline.standin.workspace import Workspace
@@ -212,9 +211,6 @@ class SlackStandIn:
     def uploads(self) -> list[Upload]:
         return self._read(lambda ws: ws.uploads)
 
-    def file(self, file_id: str) -> dict[str, Any] | None:
-        return self._read(lambda ws: ws.files[file_id].info if file_id in ws.files else None)
-
     def user(self, user_id: str) -> dict[str, Any] | None:
         return self._read(lambda ws: ws.users.get(user_id))
 
@@ -234,8 +230,6 @@ class SlackStandIn:
             for collection in (
                 ws.ephemerals,
                 ws.views,
-                ws.view_stacks,
-                ws.view_users,
                 ws.home_views,
                 ws.files,
                 ws.pending_uploads,
@@ -263,15 +257,6 @@ class SlackStandIn:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"stand-in: condition not met within {timeout} s")
             time.sleep(interval)
-
-    def wait_for_calls(
-        self, method: str, *, count: int = 1, timeout: float = 5.0
-    ) -> list[RecordedCall]:
-        def enough(slack: SlackStandIn) -> list[RecordedCall] | None:
-            calls = slack.calls_to(method)
-            return calls if len(calls) >= count else None
-
-        return self.wait_for(enough, timeout=timeout)
 
     def add_listener(self, listener: Callable[[RecordedCall | RecordedResponse], None]) -> None:
         """Call `listener` with each RecordedCall and RecordedResponse as it is recorded,
@@ -312,13 +297,11 @@ class SlackStandIn:
 
     # -- interactivity -----------------------------------------------------------------
 
-    def new_trigger_id(
-        self, *, user_id: str | None = None, view_id: str | None = None, ttl: float | None = None
-    ) -> str:
-        """A trigger_id good for one views.open/push within `trigger_ttl` seconds."""
+    def new_trigger_id(self, *, user_id: str | None = None, ttl: float | None = None) -> str:
+        """A trigger_id good for one views.open within `trigger_ttl` seconds."""
         with self._core.lock:
             return self._core.workspace.new_trigger(
-                user_id=user_id, view_id=view_id, ttl=self.trigger_ttl if ttl is None else ttl
+                user_id=user_id, ttl=self.trigger_ttl if ttl is None else ttl
             )
 
     def new_response_url(
@@ -353,19 +336,10 @@ class SlackStandIn:
         with self._core.lock:
             return self._core.workspace.open_dm(user_id)[0]
 
-    def close_view(self, view_id: str, *, whole_stack: bool = False) -> None:
-        """The user closed a modal (or a view_submission was acknowledged)."""
+    def close_view(self, view_id: str) -> None:
+        """The user closed a modal, or a view_submission was acknowledged."""
         with self._core.lock:
-            close_view(self._core.workspace, view_id, whole_stack=whole_stack)
-
-    def replace_view(self, view_id: str, view: dict[str, Any]) -> None:
-        """A view_submission answered with `response_action: update`."""
-        with self._core.lock:
-            current = self._core.workspace.views.get(view_id)
-            if current is not None:
-                current.update(
-                    {k: copy.deepcopy(v) for k, v in view.items() if k not in ("id", "hash")}
-                )
+            self._core.workspace.views.pop(view_id, None)
 
     # -- what people do in Slack --------------------------------------------------------
 
@@ -397,7 +371,8 @@ class SlackStandIn:
 
     def channel_members(self, channel_id: str) -> list[str]:
         with self._core.lock:
-            return self._core.workspace.channel_members(self._core.workspace.resolve_channel(channel_id))
+            ws = self._core.workspace
+            return ws.channel_members(ws.resolve_channel(channel_id))
 
     def ensure_user(self, user_id: str) -> None:
         with self._core.lock:
@@ -451,15 +426,11 @@ class SlackStandIn:
         with self._core.lock:
             ws = self._core.workspace
             channel_id = ws.resolve_channel(channel)
-            files = [ws.files[file_id].info for file_id in file_ids]
+            files = [copy.deepcopy(ws.files[file_id].info) for file_id in file_ids]
             message: dict[str, Any] = {"user": user_id, "text": text, "team": ws.team_id}
             if files:
-                message.update(subtype="file_share", upload=True, display_as_bot=False)
+                message.update(subtype="file_share", upload=True, display_as_bot=False, files=files)
             if thread_ts:
                 message["thread_ts"] = thread_ts
             posted = ws.append_message(channel_id, message)
-            for info in files:
-                share_file(ws, info, channel_id=channel_id, message_ts=posted["ts"])
-            if files:
-                posted["files"] = copy.deepcopy(files)
             return copy.deepcopy({**posted, "channel": channel_id})

@@ -41,8 +41,6 @@ class Workspace:
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
-    view_stacks: dict[str, list[str]] = field(default_factory=dict)
-    view_users: dict[str, str | None] = field(default_factory=dict)
     home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, StoredFile] = field(default_factory=dict)
     pending_uploads: dict[str, PendingUpload] = field(default_factory=dict)
@@ -87,7 +85,6 @@ class Workspace:
         """From now on exactly these people (and the bot) are in the channel."""
         channel = self.channels[self.resolve_channel(channel_id)]
         channel["members"] = list(dict.fromkeys([self.bot_user_id, *user_ids]))
-        channel["num_members"] = len(channel["members"])
 
     def change_membership(self, channel_id: str, user_id: str, *, joined: bool) -> None:
         members = self.channel_members(channel_id)
@@ -164,16 +161,11 @@ class Workspace:
             "team_id": self.team_id,
         }
 
-    def permalink(self, channel_id: str, ts: str) -> str:
-        return f"{self.base_url}/archives/{channel_id}/p{ts.replace('.', '')}"
-
     # -- interactivity -------------------------------------------------------------
 
-    def new_trigger(self, *, user_id: str | None, ttl: float, view_id: str | None = None) -> str:
+    def new_trigger(self, *, user_id: str | None, ttl: float) -> str:
         trigger_id = self.ids.trigger_id()
-        self.triggers[trigger_id] = Trigger(
-            user_id=user_id, expires_at=self.clock() + ttl, view_id=view_id
-        )
+        self.triggers[trigger_id] = Trigger(user_id=user_id, expires_at=self.clock() + ttl)
         return trigger_id
 
     def exchange_trigger(self, trigger_id: str) -> Trigger:

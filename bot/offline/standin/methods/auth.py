@@ -1,4 +1,4 @@
-"""auth.test and the team/bot look-ups Bolt and apps make at start-up."""
+"""auth.test: who the token belongs to, which Bolt asks once at start-up."""
 
 from __future__ import annotations
 
@@ -20,20 +20,4 @@ def auth_test(ws: Workspace, args: Args) -> dict[str, Any]:
     }
 
 
-def bots_info(ws: Workspace, args: Args) -> dict[str, Any]:
-    return {"bot": {**ws.bot_profile(), "user_id": ws.bot_user_id, "updated": 1700000000}}
-
-
-def team_info(ws: Workspace, args: Args) -> dict[str, Any]:
-    return {
-        "team": {
-            "id": ws.team_id,
-            "name": ws.team_domain,
-            "domain": ws.team_domain,
-            "email_domain": "council.example",
-            "icon": {},
-        }
-    }
-
-
-METHODS = {"auth.test": auth_test, "bots.info": bots_info, "team.info": team_info}
+METHODS = {"auth.test": auth_test}

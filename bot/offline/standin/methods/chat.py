@@ -1,4 +1,4 @@
-"""chat.postMessage, chat.postEphemeral, chat.update, chat.delete, chat.getPermalink."""
+"""chat.postMessage, chat.postEphemeral and chat.update."""
 
 from __future__ import annotations
 
@@ -28,14 +28,7 @@ def post_message(ws: Workspace, args: Args) -> dict[str, Any]:
     channel_id = ws.resolve_channel(args.text("channel"))
     content = message_content(args)
     thread_ts = args.text("thread_ts")
-    extras: dict[str, Any] = {}
-    if thread_ts:
-        extras["thread_ts"] = thread_ts
-        if args.flag("reply_broadcast"):
-            extras["subtype"] = "thread_broadcast"
-    for name in ("username", "icon_emoji", "icon_url"):
-        if args.text(name):
-            extras[name] = args.text(name)
+    extras = {"thread_ts": thread_ts} if thread_ts else {}
     message = ws.append_message(channel_id, bot_message(ws, {**content, **extras}))
     return {"channel": channel_id, "ts": message["ts"], "message": copy.deepcopy(message)}
 
@@ -73,28 +66,8 @@ def update(ws: Workspace, args: Args) -> dict[str, Any]:
     }
 
 
-def delete(ws: Workspace, args: Args) -> dict[str, Any]:
-    channel_id = ws.resolve_channel(args.text("channel"))
-    ts = args.text("ts") or ""
-    if ws.find_message(channel_id, ts).get("user") != ws.bot_user_id:
-        raise SlackError("cant_delete_message")
-    ws.remove_message(channel_id, ts)
-    return {"channel": channel_id, "ts": ts}
-
-
-def get_permalink(ws: Workspace, args: Args) -> dict[str, Any]:
-    channel_id = ws.resolve_channel(args.text("channel"))
-    message = ws.find_message(channel_id, args.text("message_ts"))
-    link = ws.permalink(channel_id, message["ts"])
-    if message.get("thread_ts") and message["thread_ts"] != message["ts"]:
-        link += f"?thread_ts={message['thread_ts']}&cid={channel_id}"
-    return {"channel": channel_id, "permalink": link}
-
-
 METHODS = {
     "chat.postMessage": post_message,
     "chat.postEphemeral": post_ephemeral,
     "chat.update": update,
-    "chat.delete": delete,
-    "chat.getPermalink": get_permalink,
 }

@@ -1,4 +1,4 @@
-"""files.info and the external upload flow that slack_sdk's files_upload_v2 drives.
+"""The external upload flow that slack_sdk's files_upload_v2 drives, and the files people share.
 
 Upload in three steps, as on Slack: files.getUploadURLExternal reserves a file id and
 an upload URL; the app POSTs the bytes there; files.completeUploadExternal names the
@@ -30,39 +30,22 @@ def file_object(
     user_id: str,
     mimetype: str | None = None,
 ) -> dict[str, Any]:
-    """files.info's `file`; the URLs point at the stand-in and need the bot token."""
+    """A file as Slack shows it in a message, with the fields the bot and the shell read;
+    the URLs point at the stand-in and need the bot token."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    mimetype = mimetype or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     base = f"{ws.base_url}/files-pri/{ws.team_id}-{file_id}"
     return {
         "id": file_id,
         "created": int(time.time()),
-        "timestamp": int(time.time()),
         "name": filename,
         "title": title,
-        "mimetype": mimetype,
+        "mimetype": mimetype or mimetypes.guess_type(filename)[0] or "application/octet-stream",
         "filetype": extension or "binary",
-        "pretty_type": extension.upper() or "Binary",
         "user": user_id,
-        "user_team": ws.team_id,
-        "editable": False,
         "size": size,
         "mode": "hosted",
-        "is_external": False,
-        "external_type": "",
-        "is_public": False,
-        "public_url_shared": False,
-        "display_as_bot": False,
-        "username": "",
         "url_private": f"{base}/{quote(filename)}",
         "url_private_download": f"{base}/download/{quote(filename)}",
-        "permalink": f"{ws.base_url}/files/{user_id}/{file_id}/{quote(filename)}",
-        "channels": [],
-        "groups": [],
-        "ims": [],
-        "shares": {},
-        "comments_count": 0,
-        "has_rich_preview": False,
     }
 
 
@@ -88,36 +71,6 @@ def store_file(
     )
     ws.files[file_id] = StoredFile(info=info, content=content)
     return info
-
-
-def share_file(ws: Workspace, info: dict[str, Any], *, channel_id: str, message_ts: str) -> None:
-    """Record where a file was shared, in its channels/ims/groups lists and `shares`."""
-    channel = ws.channels[channel_id]
-    listing = (
-        "ims" if channel.get("is_im") else "groups" if channel.get("is_private") else "channels"
-    )
-    if channel_id not in info[listing]:
-        info[listing].append(channel_id)
-    scope = "private" if listing != "channels" else "public"
-    share = {
-        "ts": message_ts,
-        "channel_name": channel.get("name", ""),
-        "team_id": ws.team_id,
-        "share_user_id": info["user"],
-        "reply_count": 0,
-    }
-    info["shares"].setdefault(scope, {}).setdefault(channel_id, []).append(share)
-
-
-def info(ws: Workspace, args: Args) -> dict[str, Any]:
-    stored = ws.files.get(args.text("file") or "")
-    if stored is None:
-        raise SlackError("file_not_found")
-    return {
-        "file": copy.deepcopy(stored.info),
-        "comments": [],
-        "response_metadata": {"next_cursor": ""},
-    }
 
 
 def get_upload_url(ws: Workspace, args: Args) -> dict[str, Any]:
@@ -197,20 +150,16 @@ def _post_files(
         "user": ws.bot_user_id,
         "bot_id": ws.bot_id,
         "text": text,
-        "files": [],
         "upload": True,
         "display_as_bot": False,
     }
     if thread_ts:
         message["thread_ts"] = thread_ts
-    posted = ws.append_message(channel_id, message)
-    for info in files:
-        share_file(ws, info, channel_id=channel_id, message_ts=posted["ts"])
-    posted["files"] = [copy.deepcopy(info) for info in files]
+    message["files"] = [copy.deepcopy(info) for info in files]
+    ws.append_message(channel_id, message)
 
 
 METHODS = {
-    "files.info": info,
     "files.getUploadURLExternal": get_upload_url,
     "files.completeUploadExternal": complete_upload,
 }

@@ -1,0 +1,190 @@
+"""How the product names things and words its answers, the same on every front end.
+
+Visit types and date sources by name, a visit's title, and the answer to a change someone else
+made first. Pure; the text is Slack's mrkdwn today (mentions as `<@U…>`, code in backticks),
+which a Teams front end renders its own way (handlers.core.access.names says the same).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Protocol
+
+from handlers.core.text import escape_mrkdwn as escape
+from scheduler.calendar import LONDON, WorkingDayCalendar
+from scheduler.dates import format_long
+from scheduler.rules import VisitType
+
+VISIT_TYPE_NAMES: dict[str, str] = {
+    VisitType.FOCUSED_VISIT: "Focused visit",
+    VisitType.MONITORING_VISIT: "Monitoring visit",
+    VisitType.STANDARD_INSPECTION: "Standard inspection",
+    VisitType.SHORT_INSPECTION: "Short inspection",
+    VisitType.JTAI: "Joint targeted area inspection",
+    VisitType.OTHER: "Other visit or inspection",
+}
+STATUS_MARKS = {"open": "⏳", "acknowledged": "👀", "done": "✅", "waived": "➖"}
+SOURCE_NAMES = {
+    "letter": "stated in the letter",
+    "rule": "computed by rule",
+    "manual": "entered by hand",
+}
+
+
+class VisitLike(Protocol):
+    id: int | None
+    reference: str
+    local_authority: str | None
+    visit_type: str
+    letter_date: date | None
+    visit_start: date | None
+    visit_end: date | None
+    inspectors: list[str]
+    channel_id: str | None
+    status: str
+
+
+class MilestoneLike(Protocol):
+    id: int | None
+    kind: str
+    label: str
+    due_date: date
+    owner_user_id: str | None
+    status: str
+    source: str
+    evidence: str | None
+    needs_approval: bool
+    approval_status: str | None
+    # An expected date (a publication date computed from "usually eight working days", or one
+    # the letter says is expected): shown as "expected", never as "due".
+    estimate: bool
+
+
+class EventLike(Protocol):
+    actor_user_id: str
+    action: str
+    outcome: str
+    note: str | None
+    at: Any
+
+
+def user(user_id: str | None) -> str:
+    return f"<@{user_id}>" if user_id else "nobody yet"
+
+
+def due_phrase(*, due: date, today: date, calendar: WorkingDayCalendar) -> str:
+    """How far away a date is, in the working days that count: "3 working days left"."""
+    if due == today:
+        return "due today"
+    if due > today:
+        left = calendar.working_days_between(today, due)
+        if left == 0:
+            return "no working days left"
+        return f"{left} working day{'s' if left != 1 else ''} left"
+    late = calendar.working_days_between(due, today)
+    if late == 0:
+        return "overdue"
+    return f"{late} working day{'s' if late != 1 else ''} overdue"
+
+
+REMINDER_LEADS = {
+    "ahead": ":bell: Reminder",
+    "due_day": ":alarm_clock: Due today",
+    "catch_up": ":bell: Catching up",
+    "overdue": ":rotating_light: Overdue",
+    "escalation": ":rotating_light: Escalated: overdue",
+}
+ACTION_NAMES = {
+    "visit_created": "created the visit",
+    "milestone_status_changed": "changed the status",
+    "milestone_owner_changed": "changed the owner",
+    "milestone_due_date_changed": "moved the due date",
+    "milestone_snoozed": "snoozed it",
+    "approval_requested": "asked for sign-off",
+    "approval_approved": "approved it",
+    "approval_rejected": "rejected it",
+    "reminder_failed": "could not post a reminder",
+}
+
+
+def due_word(*, estimate: bool) -> str:
+    """A computed or expected publication date is what usually happens, not a deadline
+    (DOMAIN.md 3)."""
+    return "expected" if estimate else "due"
+
+
+def visit_title(visit: VisitLike) -> str:
+    kind = VISIT_TYPE_NAMES.get(visit.visit_type, visit.visit_type)
+    return f"{visit.local_authority or 'Unknown authority'}: {kind.lower()}"
+
+
+def settings_fingerprint(
+    *,
+    channel_id: str | None,
+    approvers: Sequence[str],
+    escalation_user_id: str | None,
+    reminder_time: str,
+    reminder_offsets: str,
+) -> str:
+    """A short digest of a visit's settings as the form shows them (defaults filled in)."""
+    shown = [channel_id, sorted(approvers), escalation_user_id, reminder_time, reminder_offsets]
+    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
+
+
+# --- What a click that came too late is told --------------------------------------------------
+
+_STATUS_DEEDS = {
+    "acknowledged": "acknowledged {label}",
+    "done": "marked {label} done",
+    "waived": "waived {label}",
+    "open": "reopened {label}",
+}
+
+
+def _deed(event: EventLike, milestone: MilestoneLike, snoozed_until: date | None) -> str:
+    label = f"*{escape(milestone.label)}*"
+    if event.action == "milestone_status_changed":
+        deed = _STATUS_DEEDS.get(milestone.status, "changed the status of {label}")
+        return deed.format(label=label)
+    if event.action == "milestone_snoozed":
+        until = f" until {format_long(snoozed_until)}" if snoozed_until else ""
+        return f"snoozed {label}{until}"
+    if event.action == "milestone_owner_changed":
+        return f"made {user(milestone.owner_user_id)} the owner of {label}"
+    if event.action == "approval_requested":
+        return f"asked for sign-off on {label}"
+    if event.action == "approval_approved":
+        return f"approved {label}"
+    if event.action == "approval_rejected":
+        return f"rejected {label}"
+    return f"changed {label}"
+
+
+def already_decided_text(
+    *, milestone: MilestoneLike, event: EventLike | None, snoozed_until: date | None = None
+) -> str:
+    """The answer to a click that lost a race or came from an old message: who decided first,
+    when, and that nothing was changed ("<@U1> already approved *Draft action plan* at 10:42 on
+    Tuesday 28 April 2026; nothing was changed.")."""
+    if event is None:
+        return f"*{escape(milestone.label)}* is already {milestone.status}: nothing was changed."
+    return _done_first(event, _deed(event, milestone, snoozed_until))
+
+
+def visit_already_changed_text(*, reference: str, event: EventLike | None, deed: str) -> str:
+    """The same for a visit ("closed", "changed the settings of"), by someone else first."""
+    if event is None:
+        return f"Someone already {deed} `{escape(reference)}`; nothing was changed."
+    return _done_first(event, f"{deed} `{escape(reference)}`")
+
+
+def _done_first(event: EventLike, deed: str) -> str:
+    when = event.at.astimezone(LONDON)
+    return (
+        f"{user(event.actor_user_id)} already {deed} at {when:%H:%M} on "
+        f"{format_long(when.date())}; "
+        "nothing was changed."
+    )

@@ -1,0 +1,524 @@
+"""The Teams activity handler: a message or a card click in, one answer out.
+
+Thin, as the Slack listeners are: read the activity (pure: `messages`, `attachments`), find out
+who asks and who is in the conversations holding their tenant's visits (the Bot Connector,
+`members`), call one use case (`usecases`, on a thread: the database is synchronous), build a
+card (`cards`) and send it. A mistake is a `UserError` whose message is the reply; anything
+else is logged with its traceback and answered plainly, never with silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from microsoft_agents.activity import Activity, Attachment, InvokeResponse
+from microsoft_agents.hosting.core import TurnContext
+from sqlalchemy.engine import Engine
+
+from handlers.core.access import Actor, Workspace
+from handlers.core.errors import UserError
+from handlers.slack.intake import file_origin
+from handlers.teams import cards, usecases
+from handlers.teams.members import ConversationMembers
+from handlers.teams.messages import REOPEN, help_text, read_command, without_mention
+from handlers.teams.outgoing import message, post_to_conversation
+from handlers.teams.usecases import Conversation, TeamsAsker
+from scheduler.calendar import WorkingDayCalendar, london_date
+from scheduler.letters import LetterFacts
+from scheduler.planning import ReminderDefaults
+from storage.teams import conversation_without_message, teams_workspace
+
+logger = logging.getLogger(__name__)
+
+FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
+CARD_ACTION = "adaptiveCard/action"
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on my side and nothing was changed. Please try again; if it "
+    "keeps happening, tell whoever looks after this bot."
+)
+NO_TENANT = (
+    "I can't tell which organisation this message came from, so I have done nothing with it."
+)
+LETTER_HOW = (
+    "Attach the letter's PDF or Word file to a message to me, or send `letter` followed by the "
+    "letter's text, from its date line down."
+)
+# Where Teams keeps files attached in a chat or channel: SharePoint and OneDrive.
+FILE_HOST_SUFFIXES = (".sharepoint.com", ".sharepoint-df.com", ".sharepoint.us")
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class TeamsContext:
+    """What the activity handler is handed: the database, the defaults, the clock, the admins."""
+
+    engine: Engine
+    defaults: ReminderDefaults = field(default_factory=ReminderDefaults)
+    clock: Callable[[], datetime] = system_clock
+    admins: frozenset[str] = frozenset()
+    members: ConversationMembers = field(default_factory=ConversationMembers)
+
+    @property
+    def calendar(self) -> WorkingDayCalendar:
+        return self.defaults.calendar
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return london_date(self.clock())
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The Teams tenant: `channelData.tenant.id`, or the conversation's own `tenantId`."""
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (channel_data.get("tenant") or {}).get("id")
+    return (
+        str(tenant)
+        if tenant
+        else (activity.conversation.tenant_id if activity.conversation else None)
+    )
+
+
+def conversation_of(activity: Activity, tenant_id: str) -> Conversation:
+    conversation = activity.conversation
+    reference = activity.get_conversation_reference()
+    return Conversation(
+        tenant_id=tenant_id,
+        conversation_id=conversation_without_message(conversation.id),
+        conversation_type=conversation.conversation_type or "personal",
+        service_url=activity.service_url or "",
+        reference=reference.model_dump(mode="json", by_alias=True, exclude_none=True),
+    )
+
+
+class TeamsBot:
+    """The SDK's `Agent`: `on_turn` is called for every activity that passed authentication."""
+
+    def __init__(self, ctx: TeamsContext, *, app_id: str | None = None) -> None:
+        self.ctx = ctx
+        self.app_id = app_id
+        self._reading: set[asyncio.Task[None]] = set()
+
+    async def on_turn(self, context: TurnContext) -> None:
+        activity = context.activity
+        if activity.type == "message":
+            await self._answering(context, self._on_message)
+        elif activity.type == "invoke" and activity.name == CARD_ACTION:
+            await self._on_card_action(context)
+        elif activity.type == "conversationUpdate" and activity.conversation:
+            # Someone came or went: who sees the visits there is asked afresh.
+            self.ctx.members.forget(conversation_without_message(activity.conversation.id))
+
+    async def _answering(self, context: TurnContext, work: Callable[[TurnContext], Any]) -> None:
+        try:
+            await work(context)
+        except UserError as error:
+            await context.send_activity(message(error.message))
+        except Exception:
+            logger.exception("a Teams message failed")
+            await context.send_activity(message(SOMETHING_WENT_WRONG))
+
+    # --- who asks ---------------------------------------------------------------------------
+
+    async def asker(self, context: TurnContext) -> TeamsAsker:
+        activity = context.activity
+        tenant = tenant_of(activity)
+        if not tenant or not activity.from_property or not activity.from_property.id:
+            raise UserError(NO_TENANT)
+        sender = activity.from_property
+        actor = Actor(
+            workspace=Workspace(team_id=teams_workspace(tenant)),
+            user_id=sender.id,
+            is_admin=bool({sender.id, sender.aad_object_id} & self.ctx.admins),
+        )
+        members: dict[str, frozenset[str]] = {}
+        if not actor.is_admin:
+            held = await asyncio.to_thread(
+                usecases.conversations_to_ask_about, engine=self.ctx.engine, tenant_id=tenant
+            )
+            connector = context.turn_state.get("ConnectorClient")
+            if held and connector is not None:
+                conversations = connector.conversations  # type: ignore[attr-defined]
+                for conversation_id in held:
+                    members[conversation_id] = await self.ctx.members.of(
+                        conversations, conversation_id
+                    )
+        return TeamsAsker(actor=actor, tenant_id=tenant, members=members)
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def _on_message(self, context: TurnContext) -> None:
+        activity = context.activity
+        letters = [a for a in activity.attachments or [] if _is_letter_attachment(a)]
+        typed = without_mention(activity.text)
+        words = typed.text.split()
+        if letters:
+            await self._read_attached(context, letters[0])
+            return
+        if len(words) > 1 and words[0].lower() == "letter":
+            pasted = typed.text.split(None, 1)[1]
+            self._read_in_background(
+                context, lambda: usecases.read_pasted_letter(pasted), filename=None
+            )
+            return
+        command = read_command(typed.text)
+        if command.name == "help":
+            await context.send_activity(message(help_text()))
+        elif command.name == "letter":
+            await context.send_activity(message(LETTER_HOW))
+        elif command.name == "list":
+            await self._list(context)
+        elif command.name == "show":
+            await self._show(context, command.visit or "")
+        elif command.name == "close":
+            await self._close(context, command.visit or "")
+        else:
+            name = REOPEN if command.name == REOPEN else command.name
+            raise usecases.not_in_teams_yet(name)
+
+    async def _list(self, context: TurnContext) -> None:
+        asker = await self.asker(context)
+        listing = await asyncio.to_thread(usecases.list_visits, engine=self.ctx.engine, asker=asker)
+        card = cards.visit_list_card(
+            summaries=listing.summaries,
+            total=listing.total,
+            today=self.ctx.today(),
+            calendar=self.ctx.calendar,
+        )
+        await context.send_activity(message(f"{listing.total} open visits", card=card))
+
+    async def _show(self, context: TurnContext, reference: str) -> None:
+        asker = await self.asker(context)
+        shown = await asyncio.to_thread(
+            usecases.show_visit,
+            engine=self.ctx.engine,
+            asker=asker,
+            reference=reference,
+            now=self.ctx.now(),
+        )
+        card = cards.timeline_card(
+            visit=shown.visit,
+            milestones=shown.milestones,
+            today=self.ctx.today(),
+            calendar=self.ctx.calendar,
+        )
+        await context.send_activity(message(f"Timeline for {shown.visit.reference}", card=card))
+
+    async def _close(self, context: TurnContext, reference: str) -> None:
+        asker = await self.asker(context)
+        visit = await asyncio.to_thread(
+            usecases.close_visit,
+            engine=self.ctx.engine,
+            asker=asker,
+            reference=reference,
+            now=self.ctx.now(),
+            defaults=self.ctx.defaults,
+        )
+        await context.send_activity(
+            message(f"Closed `{visit.reference}`: no more reminders will be posted for it.")
+        )
+
+    async def _read_attached(self, context: TurnContext, attached: Attachment) -> None:
+        name, file_type, url = _attachment_file(attached)
+        origin = _allowed_origin(url, service_url=context.activity.service_url or "")
+        if origin is None:
+            raise UserError(
+                f"I did not fetch {name}: it is not in Teams' own file storage. "
+                "Attach the letter again."
+            )
+
+        def read() -> LetterFacts:
+            return usecases.read_attached_letter(
+                name=name, file_type=file_type, url=url, allowed_origin=origin
+            )
+
+        self._read_in_background(context, read, filename=name)
+
+    def _read_in_background(
+        self, context: TurnContext, read: Callable[[], LetterFacts], *, filename: str | None
+    ) -> None:
+        """Reading a letter can take many seconds (a PDF, in the sandbox), and Teams waits about
+        15 s for the answer to its POST: the activity is answered at once, and the preview follows
+        as a post of its own in the same chat or thread."""
+        adapter = context.adapter
+        task = asyncio.create_task(self._preview_later(adapter, context.activity, read, filename))
+        self._reading.add(task)
+        task.add_done_callback(self._reading.discard)
+
+    async def _preview_later(
+        self,
+        adapter: Any,
+        activity: Activity,
+        read: Callable[[], LetterFacts],
+        filename: str | None,
+    ) -> None:
+        reply: Activity | None
+        try:
+            facts = await asyncio.to_thread(read)
+            reply = await self._preview(activity, facts=facts, filename=filename)
+        except UserError as error:
+            reply = message(error.message)
+        except Exception:
+            logger.exception("reading a letter attached in Teams failed")
+            reply = message(SOMETHING_WENT_WRONG)
+        if reply is None:
+            return
+        try:
+            await post_to_conversation(
+                adapter,
+                reference=activity.get_conversation_reference().model_dump(
+                    mode="json", by_alias=True, exclude_none=True
+                ),
+                conversation_id=activity.conversation.id,
+                activity=reply,
+                app_id=self.app_id,
+            )
+        except Exception:
+            logger.exception("could not send a letter's preview to Teams")
+
+    async def _preview(
+        self, activity: Activity, *, facts: LetterFacts, filename: str | None
+    ) -> Activity | None:
+        """The letter kept as a draft, and its preview; None if this message was read already."""
+        tenant = tenant_of(activity)
+        if not tenant:
+            raise UserError(NO_TENANT)
+        asker = TeamsAsker(
+            actor=Actor(
+                workspace=Workspace(team_id=teams_workspace(tenant)),
+                user_id=activity.from_property.id,
+            ),
+            tenant_id=tenant,
+            members={},
+        )
+        draft_id = await asyncio.to_thread(
+            usecases.save_letter,
+            engine=self.ctx.engine,
+            asker=asker,
+            facts=facts,
+            filename=filename,
+            conversation=conversation_of(activity, tenant),
+            message_id=activity.id,
+            now=self.ctx.now(),
+        )
+        if draft_id is None:
+            return None  # Teams delivered this very message twice: one preview
+        card = cards.letter_preview_card(
+            facts=facts, draft_id=draft_id, today=self.ctx.today(), calendar=self.ctx.calendar
+        )
+        return message(f"I read {filename or 'the letter'}: please check its dates.", card=card)
+
+    # --- card clicks ------------------------------------------------------------------------
+
+    async def _on_card_action(self, context: TurnContext) -> None:
+        """An `Action.Execute`: the answer to the invoke is the updated card (or a plain message),
+        and the message the card is on is updated in place for everyone."""
+        try:
+            updated = await self._card_verb(context)
+        except UserError as error:
+            await _invoke_answer(
+                context, {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": error.message}
+            )
+            return
+        except Exception:
+            logger.exception("a Teams card action failed")
+            await _invoke_answer(
+                context,
+                {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": SOMETHING_WENT_WRONG},
+            )
+            return
+        await _invoke_answer(
+            context, {"statusCode": 200, "type": cards.CONTENT_TYPE, "value": updated}
+        )
+        if context.activity.reply_to_id:
+            replaced = message(card=updated)
+            replaced.id = context.activity.reply_to_id
+            await context.update_activity(replaced)
+
+    async def _card_verb(self, context: TurnContext) -> cards.Card:
+        activity = context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") or {}
+        verb, data = action.get("verb"), action.get("data") or {}
+        if verb not in cards.VERBS:
+            raise UserError("That button is out of date. Send `help` for what I can do.")
+        if verb in cards.DRAFT_VERBS:
+            return await self._draft_verb(context, verb, data)
+        if verb in usecases.TEAMS_VERBS:
+            return await self._milestone_verb(context, verb, data)
+        raise usecases.not_in_teams_yet(verb)
+
+    async def _milestone_verb(
+        self, context: TurnContext, verb: str, data: dict[str, Any]
+    ) -> cards.Card:
+        try:
+            milestone_id = int(data["milestoneId"])
+        except (KeyError, TypeError, ValueError):
+            raise UserError(
+                "That button is out of date. Send `show <visit>` for the timeline."
+            ) from None
+        activity = context.activity
+        asker = await self.asker(context)
+        message_key = str(data.get("messageKey") or "") or None
+        clicked = await asyncio.to_thread(
+            usecases.click_milestone,
+            engine=self.ctx.engine,
+            asker=asker,
+            verb=verb,
+            milestone_id=milestone_id,
+            # Teams sends a retried invoke with the same activity id: recorded once.
+            key=f"teams:{activity.id or ''}:{verb}:{milestone_id}",
+            now=self.ctx.now(),
+            defaults=self.ctx.defaults,
+            message_key=message_key,
+            note=str(data.get("note") or data.get("reason") or "").strip() or None,
+            owner_user_id=str(data.get("owner") or "") or None,
+        )
+        names = await self._names(context)
+        today, calendar = self.ctx.today(), self.ctx.calendar
+        if clicked.reminder_id is not None:
+            return cards.reminder_card(
+                visit=clicked.visit,
+                milestone=clicked.milestone,
+                kind=clicked.reminder_kind or "ahead",
+                reminder_id=clicked.reminder_id,
+                today=today,
+                calendar=calendar,
+                history=clicked.history,
+                names=names,
+                people=sorted(names.items(), key=lambda item: item[1]),
+            )
+        latest = cards.history_lines(clicked.history[-1:], names)
+        return cards.timeline_card(
+            visit=clicked.visit,
+            milestones=clicked.milestones,
+            today=today,
+            calendar=calendar,
+            names=names,
+            people=sorted(names.items(), key=lambda item: item[1]),
+            settled=f"Latest: {latest[0]}" if latest else None,
+        )
+
+    async def _names(self, context: TurnContext) -> dict[str, str]:
+        """Display names of the conversation's members, for the card to name people by."""
+        connector = context.turn_state.get("ConnectorClient")
+        if connector is None or not context.activity.conversation:
+            return {}
+        conversation_id = conversation_without_message(context.activity.conversation.id)
+        conversations = connector.conversations  # type: ignore[attr-defined]
+        return await self.ctx.members.names(conversations, conversation_id)
+
+    async def _draft_verb(
+        self, context: TurnContext, verb: str, data: dict[str, Any]
+    ) -> cards.Card:
+        try:
+            draft_id = int(data["draftId"])
+        except (KeyError, TypeError, ValueError):
+            raise UserError("That button is out of date. Share the letter again.") from None
+        asker = await self.asker(context)
+        name = context.activity.from_property.name or asker.user_id
+        now, today, calendar = self.ctx.now(), self.ctx.today(), self.ctx.calendar
+        engine = self.ctx.engine
+        if verb == cards.EDIT_DATES:
+            facts = await asyncio.to_thread(
+                usecases.draft_facts, engine=engine, asker=asker, draft_id=draft_id
+            )
+            return cards.edit_dates_card(facts=facts, draft_id=draft_id)
+        if verb == cards.DISMISS:
+            facts = await asyncio.to_thread(
+                usecases.dismiss_draft, engine=engine, asker=asker, draft_id=draft_id, now=now
+            )
+            settled = cards.Settled(
+                who=name, deed="dismissed this letter: no visit was created", at=now
+            )
+            return cards.letter_preview_card(
+                facts=facts,
+                draft_id=draft_id,
+                today=today,
+                calendar=calendar,
+                settled=settled.line(),
+            )
+        if data.get("edited"):
+            raise usecases.not_in_teams_yet("Create visit with edited dates")
+        tenant = asker.tenant_id
+        created = await asyncio.to_thread(
+            usecases.create_visit_from_draft,
+            engine=engine,
+            asker=asker,
+            draft_id=draft_id,
+            conversation=conversation_of(context.activity, tenant),
+            now=now,
+            defaults=self.ctx.defaults,
+        )
+        timeline = cards.timeline_card(
+            visit=created.visit, milestones=created.milestones, today=today, calendar=calendar
+        )
+        await context.send_activity(
+            message(f"Timeline for {created.visit.reference}", card=timeline)
+        )
+        settled = cards.Settled(
+            who=name, deed=f"created visit `{created.visit.reference}` from this letter", at=now
+        )
+        return cards.letter_preview_card(
+            facts=created.facts,
+            draft_id=draft_id,
+            today=today,
+            calendar=calendar,
+            settled=settled.line(),
+        )
+
+
+async def _invoke_answer(context: TurnContext, body: dict[str, Any]) -> None:
+    await context.send_activity(
+        Activity(type="invokeResponse", value=InvokeResponse(status=200, body=body))
+    )
+
+
+def _is_letter_attachment(attached: Attachment) -> bool:
+    if attached.content_type == FILE_DOWNLOAD_INFO:
+        return True
+    return bool(attached.content_url) and attached.content_type in (
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "text/plain",
+    )
+
+
+def _attachment_file(attached: Attachment) -> tuple[str, str, str]:
+    """(name, file type, URL) of an attached file: Teams' download info, or an inline file."""
+    name = attached.name or "letter"
+    if attached.content_type == FILE_DOWNLOAD_INFO:
+        content = attached.content if isinstance(attached.content, dict) else {}
+        return (
+            name,
+            str(content.get("fileType") or name.rsplit(".", 1)[-1]),
+            str(content.get("downloadUrl") or ""),
+        )
+    file_type = {"application/pdf": "pdf", "text/plain": "text"}.get(attached.content_type, "docx")
+    return name, file_type, attached.content_url or ""
+
+
+def _allowed_origin(url: str, *, service_url: str) -> str | None:
+    """The one origin an attached file may be fetched from: Teams' file storage (SharePoint), or
+    the Bot Connector that sent the activity (inline files, and the stand-in)."""
+    origin = file_origin(url)
+    if origin is None:
+        return None
+    scheme, host, port = origin
+    service = urlsplit(service_url)
+    if (host.endswith(FILE_HOST_SUFFIXES) and scheme == "https") or host == (
+        service.hostname or ""
+    ).lower():
+        return f"{scheme}://{host}:{port}"
+    return None

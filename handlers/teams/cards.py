@@ -1,0 +1,604 @@
+"""Adaptive Cards (schema 1.5): every card the Teams front end shows, built by pure functions.
+
+The twin of `handlers.slack.blocks` for Teams: the same words (the phrases and labels come from
+there), the same facts, no I/O and no SDK. Every button is an `Action.Execute` whose `verb` is
+one of `VERBS`, with the draft or milestone it is about in `data`; Teams sends the click back as
+an `adaptiveCard/action` invoke, and the answer to it is the card again, updated.
+
+Teams renders a subset of Markdown in a TextBlock; what a letter or a person wrote is put
+through `literal` so that it is shown and not read as formatting or a link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from handlers.core.results import HomeItem, VisitSummary
+from handlers.core.wording import (
+    ACTION_NAMES,
+    REMINDER_LEADS,
+    SOURCE_NAMES,
+    STATUS_MARKS,
+    VISIT_TYPE_NAMES,
+    EventLike,
+    MilestoneLike,
+    VisitLike,
+    due_phrase,
+    due_word,
+    visit_title,
+)
+from scheduler.calendar import LONDON, WorkingDayCalendar
+from scheduler.dates import format_long
+from scheduler.letters import LetterFacts, MilestoneFact
+from scheduler.rules import MILESTONE_LABELS, MilestoneKind
+
+Card = dict[str, Any]
+Element = dict[str, Any]
+
+VERSION = "1.5"
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+
+CREATE_VISIT = "createVisit"
+EDIT_DATES = "editDates"
+DISMISS = "dismiss"
+ACKNOWLEDGE = "acknowledge"
+MARK_DONE = "markDone"
+SNOOZE = "snooze"
+ASSIGN = "assign"
+REQUEST_SIGN_OFF = "requestSignOff"
+APPROVE = "approve"
+REJECT = "reject"
+CHANGE_DATE = "changeDate"
+WAIVE = "waive"
+VERBS = (
+    CREATE_VISIT,
+    EDIT_DATES,
+    DISMISS,
+    ACKNOWLEDGE,
+    MARK_DONE,
+    SNOOZE,
+    ASSIGN,
+    REQUEST_SIGN_OFF,
+    APPROVE,
+    REJECT,
+    CHANGE_DATE,
+    WAIVE,
+)
+DRAFT_VERBS = (CREATE_VISIT, EDIT_DATES, DISMISS)
+
+# Teams shows about 28 KB of card; a long letter's evidence is clipped well inside that.
+MAX_EVIDENCE = 500
+MAX_ITEMS = 40
+_MARKDOWN = re.compile(r"([\\`*_\[\]])")
+
+
+# --- Small pieces -----------------------------------------------------------------------------
+
+
+def literal(text: str) -> str:
+    """Text a person or a letter wrote, as Teams must show it: its Markdown characters escaped."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def text_block(text: str, **style: Any) -> Element:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def heading(text: str) -> Element:
+    return text_block(text, size="Medium", weight="Bolder")
+
+
+def subtle(text: str) -> Element:
+    return text_block(text, isSubtle=True, spacing="None")
+
+
+def execute(title: str, *, verb: str, data: dict[str, Any], style: str | None = None) -> Element:
+    """A button: Teams sends `verb` and `data` back as an `adaptiveCard/action` invoke."""
+    action: Element = {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
+    if style:
+        action["style"] = style
+    return action
+
+
+def show_card(title: str, *, body: list[Element], actions: list[Element]) -> Element:
+    """A button that opens a small form in the card (a reason, a date, an owner)."""
+    return {
+        "type": "Action.ShowCard",
+        "title": title,
+        "card": {"type": "AdaptiveCard", "body": body, "actions": actions},
+    }
+
+
+def card(body: list[Element], *, actions: Sequence[Element] = (), full_width: bool = True) -> Card:
+    shown: Card = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": VERSION,
+        "body": body,
+    }
+    if actions:
+        shown["actions"] = list(actions)
+    if full_width:
+        # Teams' own root property (outside the Adaptive Card schema): use the chat's width.
+        shown["msteams"] = {"width": "Full"}
+    return shown
+
+
+def attachment(shown: Card) -> dict[str, Any]:
+    """A card as a message attachment (Bot Framework's `attachments` item)."""
+    return {"contentType": CONTENT_TYPE, "content": shown}
+
+
+def person(user_id: str | None, names: dict[str, str] | None = None) -> str:
+    """Someone as a card names them: their display name when the conversation told us it."""
+    if not user_id:
+        return "nobody yet"
+    return literal((names or {}).get(user_id, user_id))
+
+
+def at_time(moment: datetime) -> str:
+    when = moment.astimezone(LONDON)
+    return f"{when:%H:%M} {format_long(when.date())}"
+
+
+# --- Letter preview ---------------------------------------------------------------------------
+
+
+def letter_preview_card(
+    *,
+    facts: LetterFacts,
+    draft_id: int,
+    today: date,
+    calendar: WorkingDayCalendar,
+    settled: str | None = None,
+) -> Card:
+    """A letter read: each date, where it came from and the sentence that says it, and what to
+    check; Create visit / Edit dates / Dismiss until someone does one (`settled` says who)."""
+    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
+    title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
+    body: list[Element] = [heading(f"Letter read: {literal(title)}"), subtle(facts_line(facts))]
+    if not facts.milestones:
+        body.append(text_block("I found no deadlines in this letter."))
+    for milestone in facts.milestones:
+        body.append(_preview_date(milestone, today=today, calendar=calendar))
+    if facts.warnings:
+        body.append(
+            {
+                "type": "Container",
+                "style": "warning",
+                "items": [
+                    text_block("**Please check**"),
+                    *(text_block(f"- {literal(warning)}") for warning in facts.warnings),
+                ],
+            }
+        )
+    if settled:
+        body.append(text_block(settled, weight="Bolder", color="Good"))
+        return card(body)
+    data = {"draftId": draft_id}
+    return card(
+        body,
+        actions=[
+            execute("Create visit", verb=CREATE_VISIT, data=data, style="positive"),
+            execute("Edit dates", verb=EDIT_DATES, data=data),
+            execute("Dismiss", verb=DISMISS, data=data),
+        ],
+    )
+
+
+def preview_dates(facts: LetterFacts) -> list[tuple[str, date]]:
+    """(label, date) of each date a preview shows, in its order: what Slack's preview shows too."""
+    return [(m.label, m.due) for m in facts.milestones]
+
+
+def _preview_date(
+    milestone: MilestoneFact, *, today: date, calendar: WorkingDayCalendar
+) -> Element:
+    due = milestone.due
+    items: list[Element] = [
+        text_block(
+            f"**{literal(milestone.label)}**: {due_word(estimate=milestone.estimate)} "
+            f"{format_long(due)} ({due_phrase(due=due, today=today, calendar=calendar)}), "
+            f"{SOURCE_NAMES[milestone.source]}"
+        )
+    ]
+    if milestone.evidence:
+        evidence = clip(" ".join(milestone.evidence.split()), MAX_EVIDENCE)
+        items.append(subtle(f"“{literal(evidence)}”"))
+    if milestone.source == "rule" and milestone.rule:
+        items.append(subtle(f"_{literal(clip(milestone.rule, 300))}_"))
+    return {"type": "Container", "separator": True, "items": items}
+
+
+def facts_line(facts: LetterFacts) -> str:
+    parts = []
+    letter_date = facts.letter_date
+    parts.append(f"letter {format_long(letter_date)}" if letter_date else "letter date not found")
+    if facts.visit_dates:
+        parts.append("visit " + " and ".join(format_long(day) for day in facts.visit_dates))
+    if facts.inspectors:
+        parts.append("inspectors " + literal(", ".join(facts.inspectors)))
+    return " · ".join(parts)
+
+
+def edit_dates_card(*, facts: LetterFacts, draft_id: int) -> Card:
+    """Edit dates: each date as a date input, then Create visit with the dates as corrected."""
+    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
+    title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
+    body: list[Element] = [heading(f"Check the dates: {literal(title)}")]
+    read = {m.kind.value: m.due.isoformat() for m in facts.milestones}
+    for kind_ in MilestoneKind:
+        body.append(
+            {
+                "type": "Input.Date",
+                "id": f"due_{kind_.value}",
+                "label": MILESTONE_LABELS[kind_],
+                "value": read.get(kind_.value, ""),
+            }
+        )
+    return card(
+        body,
+        actions=[
+            execute(
+                "Create visit",
+                verb=CREATE_VISIT,
+                data={"draftId": draft_id, "edited": True},
+                style="positive",
+            ),
+            execute("Dismiss", verb=DISMISS, data={"draftId": draft_id}),
+        ],
+    )
+
+
+# --- Timelines, lists and the Home equivalent -------------------------------------------------
+
+
+def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar) -> str:
+    mark = STATUS_MARKS.get(milestone.status, "•")
+    word = due_word(estimate=milestone.estimate)
+    if milestone.status in ("done", "waived"):
+        distance = milestone.status
+    else:
+        distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    when = format_long(milestone.due_date)
+    return f"{mark} **{literal(milestone.label)}**: {word} {when} ({distance})"
+
+
+def milestone_details(milestone: MilestoneLike, *, names: dict[str, str] | None = None) -> str:
+    details = [
+        SOURCE_NAMES.get(milestone.source, milestone.source),
+        f"owner {person(milestone.owner_user_id, names)}",
+    ]
+    if milestone.needs_approval:
+        details.append(f"sign-off {milestone.approval_status or 'not requested'}")
+    return " · ".join(details)
+
+
+def visit_facts_line(visit: VisitLike) -> str:
+    parts = [f"Reference `{visit.reference}`"]
+    if visit.letter_date:
+        parts.append(f"letter {format_long(visit.letter_date)}")
+    if visit.visit_start:
+        if visit.visit_end and visit.visit_end != visit.visit_start:
+            parts.append(
+                f"visit {format_long(visit.visit_start)} to {format_long(visit.visit_end)}"
+            )
+        else:
+            parts.append(f"visit {format_long(visit.visit_start)}")
+    if visit.inspectors:
+        parts.append("inspectors " + literal(", ".join(visit.inspectors)))
+    if visit.status == "closed":
+        parts.append("**closed**")
+    return " · ".join(parts)
+
+
+def timeline_card(
+    *,
+    visit: VisitLike,
+    milestones: Sequence[MilestoneLike],
+    today: date,
+    calendar: WorkingDayCalendar,
+    names: dict[str, str] | None = None,
+    people: Sequence[tuple[str, str]] = (),
+    settled: str | None = None,
+) -> Card:
+    """A visit's timeline: each date, its source and owner, and its buttons while it is open."""
+    body: list[Element] = [heading(literal(visit_title(visit))), subtle(visit_facts_line(visit))]
+    if not milestones:
+        body.append(text_block("No milestones yet."))
+    for milestone in milestones[:MAX_ITEMS]:
+        items: list[Element] = [
+            text_block(milestone_line(milestone, today=today, calendar=calendar)),
+            subtle(milestone_details(milestone, names=names)),
+        ]
+        if visit.status == "open" and milestone.status not in ("done", "waived"):
+            items.append(
+                {
+                    "type": "ActionSet",
+                    "actions": milestone_actions(milestone, people=people, manage=True),
+                }
+            )
+        body.append({"type": "Container", "separator": True, "items": items})
+    if len(milestones) > MAX_ITEMS:
+        body.append(subtle(f"…and {len(milestones) - MAX_ITEMS} more not shown here."))
+    if settled:
+        body.append(text_block(settled, weight="Bolder"))
+    return card(body)
+
+
+def visit_list_card(
+    *, summaries: Sequence[VisitSummary], total: int, today: date, calendar: WorkingDayCalendar
+) -> Card:
+    """`list`: the open visits, soonest next date first, each with its reference to type."""
+    if not summaries:
+        return card(
+            [
+                text_block(
+                    "No open visits. Attach an Ofsted letter in a chat with me, or send `letter` "
+                    "or `new` to add one."
+                )
+            ]
+        )
+    body: list[Element] = [heading(f"Open visits ({total:,})")]
+    for summary in summaries:
+        visit, upcoming = summary.visit, summary.next_milestone
+        if upcoming is None:
+            next_text = "nothing left open"
+        else:
+            distance = due_phrase(due=upcoming.due_date, today=today, calendar=calendar)
+            next_text = (
+                f"next: {literal(upcoming.label)}, {format_long(upcoming.due_date)} ({distance})"
+            )
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [
+                    text_block(f"**{literal(visit_title(visit))}** · `{visit.reference}`"),
+                    subtle(next_text),
+                ],
+            }
+        )
+    if total > len(summaries):
+        body.append(
+            subtle(
+                f"…and {total - len(summaries):,} more open visits, whose next dates come later. "
+                "`show <visit>` opens any of them by its reference."
+            )
+        )
+    return card(body)
+
+
+def home_card(
+    *,
+    overdue: Sequence[HomeItem],
+    due_soon: Sequence[HomeItem],
+    waiting_on_me: Sequence[HomeItem],
+    today: date,
+    calendar: WorkingDayCalendar,
+) -> Card:
+    """What Slack's Home tab shows: what waits on you, what is overdue, what is due in 30 days."""
+    body: list[Element] = [heading("Ofsted deadlines"), subtle(f"As of {format_long(today)}")]
+    for title, items, empty in (
+        ("Waiting on you", waiting_on_me, "Nothing is waiting on you."),
+        ("Overdue", overdue, "Nothing is overdue."),
+        ("Due in the next 30 days", due_soon, "Nothing is due in the next 30 days."),
+    ):
+        section: list[Element] = [text_block(f"**{title}** ({len(items)})")]
+        if not items:
+            section.append(subtle(empty))
+        for item in items[:25]:
+            where = f"{literal(visit_title(item.visit))} · `{item.visit.reference}`"
+            if item.why:
+                where += f" · {item.why}"
+            section.append(
+                text_block(milestone_line(item.milestone, today=today, calendar=calendar))
+            )
+            section.append(subtle(where))
+        if len(items) > 25:
+            section.append(subtle(f"…and {len(items) - 25} more: send `list`."))
+        body.append({"type": "Container", "separator": True, "items": section})
+    return card(body)
+
+
+# --- Reminders and the buttons on milestones --------------------------------------------------
+
+
+def milestone_data(milestone: MilestoneLike, **more: Any) -> dict[str, Any]:
+    return {"milestoneId": milestone.id, **more}
+
+
+def milestone_actions(
+    milestone: MilestoneLike,
+    *,
+    people: Sequence[tuple[str, str]] = (),
+    manage: bool = False,
+    message_key: str | None = None,
+) -> list[Element]:
+    """Acknowledge, Mark done, Snooze, Assign (and sign-off); Change date and Waive on timelines,
+    for the managers. `people`: (user id, name) of the conversation, to assign from."""
+    if milestone.status in ("done", "waived"):
+        return []
+    key = {"messageKey": message_key} if message_key else {}
+    data = milestone_data(milestone, **key)
+    actions: list[Element] = [
+        execute("Acknowledge", verb=ACKNOWLEDGE, data=data),
+        show_card(
+            "Mark done",
+            body=[
+                {
+                    "type": "Input.Text",
+                    "id": "note",
+                    "label": "Note (optional)",
+                    "isMultiline": True,
+                    "maxLength": 1000,
+                }
+            ],
+            actions=[execute("Mark done", verb=MARK_DONE, data=data, style="positive")],
+        ),
+        execute("Snooze 1 working day", verb=SNOOZE, data=data),
+        show_card(
+            "Assign",
+            body=[
+                {
+                    "type": "Input.ChoiceSet",
+                    "id": "owner",
+                    "label": "Owner",
+                    "isRequired": True,
+                    "errorMessage": "Choose who owns it.",
+                    "value": milestone.owner_user_id or "",
+                    "choices": [
+                        {"title": name, "value": user_id} for user_id, name in people[:100]
+                    ],
+                }
+            ],
+            actions=[execute("Assign", verb=ASSIGN, data=data)],
+        ),
+    ]
+    if milestone.needs_approval:
+        if milestone.approval_status == "requested":
+            actions.append(execute("Approve", verb=APPROVE, data=data, style="positive"))
+            actions.append(
+                show_card(
+                    "Reject",
+                    body=[
+                        {
+                            "type": "Input.Text",
+                            "id": "reason",
+                            "label": "Reason",
+                            "isRequired": True,
+                            "errorMessage": "Say why it is rejected.",
+                            "isMultiline": True,
+                            "maxLength": 1000,
+                        }
+                    ],
+                    actions=[execute("Reject", verb=REJECT, data=data, style="destructive")],
+                )
+            )
+        else:
+            actions.append(execute("Request sign-off", verb=REQUEST_SIGN_OFF, data=data))
+    if manage:
+        actions.append(
+            show_card(
+                "Change date",
+                body=[
+                    {
+                        "type": "Input.Date",
+                        "id": "due",
+                        "label": "New date",
+                        "isRequired": True,
+                        "value": milestone.due_date.isoformat(),
+                    },
+                    {
+                        "type": "Input.Text",
+                        "id": "reason",
+                        "label": "Why (optional)",
+                        "maxLength": 500,
+                    },
+                ],
+                actions=[execute("Change date", verb=CHANGE_DATE, data=data)],
+            )
+        )
+        actions.append(
+            show_card(
+                "Waive",
+                body=[
+                    {
+                        "type": "Input.Text",
+                        "id": "reason",
+                        "label": "Why it no longer applies",
+                        "isRequired": True,
+                        "errorMessage": "Say why.",
+                        "maxLength": 500,
+                    }
+                ],
+                actions=[execute("Waive", verb=WAIVE, data=data, style="destructive")],
+            )
+        )
+    return actions
+
+
+def history_lines(events: Sequence[EventLike], names: dict[str, str] | None = None) -> list[str]:
+    """Who did what, when, as the card shows it after each click."""
+    lines = []
+    for event in events:
+        what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
+        if event.outcome == "refused":
+            what = f"was refused: {what}"
+        detail = f" ({literal(clip(event.note, 200))})" if event.note else ""
+        lines.append(f"{person(event.actor_user_id, names)} {what}{detail}, {at_time(event.at)}")
+    return lines
+
+
+def reminder_card(
+    *,
+    visit: VisitLike,
+    milestone: MilestoneLike,
+    kind: str,
+    reminder_id: int,
+    today: date,
+    calendar: WorkingDayCalendar,
+    history: Sequence[EventLike] = (),
+    names: dict[str, str] | None = None,
+    people: Sequence[tuple[str, str]] = (),
+) -> Card:
+    """A reminder: what is due, when, how far away in working days; who did what since; buttons."""
+    lead = REMINDER_LEADS.get(kind, ":bell: Reminder").split(" ", 1)[1]
+    word = due_word(estimate=milestone.estimate).capitalize()
+    if milestone.status in ("done", "waived"):
+        state = f"**{milestone.status}**"
+    else:
+        state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    body: list[Element] = [
+        text_block(
+            f"**{lead}**: **{literal(milestone.label)}** · "
+            f"{literal(visit_title(visit))} (`{visit.reference}`)",
+            color="Attention" if kind in ("overdue", "escalation") else "Default",
+        ),
+        text_block(f"{word} **{format_long(milestone.due_date)}**: {state}."),
+        subtle(milestone_details(milestone, names=names)),
+    ]
+    lines = history_lines(history, names)
+    if lines:
+        body.append(
+            {"type": "Container", "separator": True, "items": [subtle(line) for line in lines]}
+        )
+    actions = milestone_actions(milestone, people=people, message_key=f"reminder:{reminder_id}")
+    return card(body, actions=actions)
+
+
+def reminder_text(
+    *,
+    visit: VisitLike,
+    milestone: MilestoneLike,
+    kind: str,
+    today: date,
+    calendar: WorkingDayCalendar,
+) -> str:
+    """The notification line that goes with a reminder card (what a phone's banner shows)."""
+    lead = REMINDER_LEADS.get(kind, ":bell: Reminder").split(" ", 1)[1]
+    distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    return (
+        f"{lead}: {milestone.label} for {visit.local_authority or visit.reference}, "
+        f"{format_long(milestone.due_date)} ({distance})"
+    )
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Who did what to a card, and when: the line an updated card ends with."""
+
+    who: str
+    deed: str
+    at: datetime
+
+    def line(self) -> str:
+        return f"{literal(self.who)} {self.deed}, {at_time(self.at)}."

@@ -1,0 +1,54 @@
+"""What the bot sends to Teams outside a turn's own reply: messages and proactive posts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from microsoft_agents.activity import Activity, Attachment, ConversationReference
+from microsoft_agents.hosting.core import ChannelServiceAdapter, TurnContext
+from microsoft_agents.hosting.core.authorization import ClaimsIdentity
+
+from handlers.teams import cards
+
+
+def message(text: str | None = None, *, card: cards.Card | None = None) -> Activity:
+    """A message activity: Markdown text, and a card when there is one."""
+    shown = Activity(type="message", text=text, text_format="markdown")
+    if card:
+        shown.attachments = [Attachment(content_type=cards.CONTENT_TYPE, content=card)]
+    return shown
+
+
+async def post_to_conversation(
+    adapter: ChannelServiceAdapter,
+    *,
+    reference: dict[str, Any],
+    conversation_id: str,
+    activity: Activity,
+    app_id: str | None = None,
+) -> str:
+    """Post `activity` in `conversation_id` (a channel, a thread of it, a chat) outside any turn
+    the user started: `POST /v3/conversations/{id}/activities`; the posted activity's id.
+
+    Without credentials the proactive turn runs with an anonymous identity
+    (`continue_conversation_with_claims`: the SDK's `continue_conversation("")` fails for want of
+    a token); with them, as the app, its id as the audience.
+    """
+    continuation = ConversationReference.model_validate(reference).get_continuation_activity()
+    posted: list[str] = []
+
+    async def post(context: TurnContext) -> None:
+        connector = context.turn_state[ChannelServiceAdapter._AGENT_CONNECTOR_CLIENT_KEY]
+        activity.conversation = continuation.conversation.model_copy(update={"id": conversation_id})
+        activity.from_property = continuation.recipient or activity.from_property
+        activity.service_url = continuation.service_url
+        activity.channel_id = continuation.channel_id
+        conversations = connector.conversations  # type: ignore[attr-defined]
+        response = await conversations.send_to_conversation(conversation_id, activity)
+        posted.append(str(getattr(response, "id", "") or ""))
+
+    if app_id:
+        await adapter.continue_conversation(app_id, continuation, post)
+    else:
+        await adapter.continue_conversation_with_claims(ClaimsIdentity(), continuation, post)
+    return posted[0] if posted else ""
