@@ -7,6 +7,7 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -18,9 +19,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, file=None) -> None:
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], *, file: TextIO | None = None
+) -> None:
     """Columns padded to their widest cell; numbers right-aligned, text left-aligned."""
-    cells = [[str(h) for h in headers], *[["" if c is None else str(c) for c in row] for row in rows]]
+    cells = [
+        [str(h) for h in headers],
+        *[["" if c is None else str(c) for c in row] for row in rows],
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     numeric = [
         all(_looks_numeric(row[i]) for row in cells[1:] if row[i]) for i in range(len(headers))
@@ -29,7 +35,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, fil
     def line(row: Sequence[str]) -> str:
         return "  ".join(
             cell.rjust(width) if is_number else cell.ljust(width)
-            for cell, width, is_number in zip(row, widths, numeric)
+            for cell, width, is_number in zip(row, widths, numeric, strict=False)
         ).rstrip()
 
     out = file or sys.stdout
@@ -56,7 +62,9 @@ def machine_facts() -> dict[str, str]:
     }
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            model = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), None)
+            model = next(
+                (ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), None
+            )
         if model:
             facts["cpu"] = model
     except OSError:

@@ -35,9 +35,10 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert
+from sqlalchemy import Table, create_engine, insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
 
 from scheduler.calendar import ENGLAND_AND_WALES, london_time
 from storage.db import create_engine_for
@@ -59,7 +60,13 @@ MILESTONE_PLAN: tuple[tuple[str, str, int, bool], ...] = (
 )
 OFFSETS = (5, 2, 1, 0)
 REMINDER_TIME = wall_time(9, 0)
-VISIT_TYPES = ("focused_visit", "monitoring_visit", "standard_inspection", "short_inspection", "jtai")
+VISIT_TYPES = (
+    "focused_visit",
+    "monitoring_visit",
+    "standard_inspection",
+    "short_inspection",
+    "jtai",
+)
 
 
 @dataclass
@@ -75,6 +82,11 @@ class LoadReport:
 
 
 # --- databases ----------------------------------------------------------------------------------
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model (SQLModel does not declare `__table__`)."""
+    return model.metadata.tables[str(model.__tablename__)]
 
 
 @contextmanager
@@ -158,17 +170,36 @@ def plan_visit(
             status = "done" if rng.random() < 0.9 else "open"
         else:
             status = "acknowledged" if rng.random() < 0.2 else "open"
-        milestones.append({
-            "visit_id": None, "kind": kind, "label": label, "due_date": due,
-            "owner_user_id": f"U{rng.randint(0, 49):03d}" if rng.random() < 0.5 else None,
-            "status": status, "source": "letter" if days in (5, 70) else "rule",
-            "evidence": None, "rule": None, "needs_approval": sign_off,
-            "approval_status": "requested" if sign_off and status == "open" and rng.random() < 0.1 else None,
-            "created_at": created, "updated_at": created,
-        })
+        milestones.append(
+            {
+                "visit_id": None,
+                "kind": kind,
+                "label": label,
+                "due_date": due,
+                "owner_user_id": f"U{rng.randint(0, 49):03d}" if rng.random() < 0.5 else None,
+                "status": status,
+                "source": "letter" if days in (5, 70) else "rule",
+                "evidence": None,
+                "rule": None,
+                "needs_approval": sign_off,
+                "approval_status": "requested"
+                if sign_off and status == "open" and rng.random() < 0.1
+                else None,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
         rows: list[dict[str, Any]] = []
-        days_at = sorted({calendar.previous_working_day(due) if k == 0 else calendar.add_working_days(due, -k) for k in OFFSETS})
-        instants = [(d, "due_day" if calendar.working_days_between(d, due) == 0 else "ahead") for d in days_at]
+        days_at = sorted(
+            {
+                calendar.previous_working_day(due) if k == 0 else calendar.add_working_days(due, -k)
+                for k in OFFSETS
+            }
+        )
+        instants = [
+            (d, "due_day" if calendar.working_days_between(d, due) == 0 else "ahead")
+            for d in days_at
+        ]
         instants.append((calendar.next_working_day(due + timedelta(days=1)), "overdue"))
         for day, reminder_kind in instants:
             due_at = _utc(london_time(day, REMINDER_TIME))
@@ -177,59 +208,95 @@ def plan_visit(
                 reminder_status = "sent"
             else:
                 reminder_status = "pending" if status in ("open", "acknowledged") else "cancelled"
-            rows.append({
-                "milestone_id": None, "due_at": due_at, "kind": reminder_kind,
-                "offset_days": calendar.working_days_between(day, due),
-                "status": reminder_status, "attempts": 1 if passed else 0,
-                "claimed_by": "bench" if passed else None, "claimed_at": due_at if passed else None,
-                "sent_at": due_at if passed else None,
-                "channel_id": visit["channel_id"] if passed else None,
-                "message_ts": f"{due_at.timestamp():.6f}" if passed else None,
-                "last_error": None, "next_attempt_at": None,
-            })
+            rows.append(
+                {
+                    "milestone_id": None,
+                    "due_at": due_at,
+                    "kind": reminder_kind,
+                    "offset_days": calendar.working_days_between(day, due),
+                    "status": reminder_status,
+                    "attempts": 1 if passed else 0,
+                    "claimed_by": "bench" if passed else None,
+                    "claimed_at": due_at if passed else None,
+                    "sent_at": due_at if passed else None,
+                    "channel_id": visit["channel_id"] if passed else None,
+                    "message_ts": f"{due_at.timestamp():.6f}" if passed else None,
+                    "last_error": None,
+                    "next_attempt_at": None,
+                }
+            )
         reminders.append(rows)
     return _Plan(visit, milestones, reminders)
 
 
 def plans(
-    count: int, *, now: datetime, seed: int = 5, start: int = 0, channels: int = 100,
+    count: int,
+    *,
+    now: datetime,
+    seed: int = 5,
+    start: int = 0,
+    channels: int = 100,
     letter_spread: tuple[int, int] = (-150, 30),
 ) -> list[_Plan]:
     rng = random.Random(seed)
-    return [plan_visit(start + n, now=now, rng=rng, channels=channels, letter_spread=letter_spread) for n in range(count)]
+    return [
+        plan_visit(start + n, now=now, rng=rng, channels=channels, letter_spread=letter_spread)
+        for n in range(count)
+    ]
 
 
 # --- loading --------------------------------------------------------------------------------------
 
 
 def load_core(
-    engine: Engine, *, visits: int | None = None, now: datetime | None = None,
-    planned: Sequence[_Plan] | None = None, batch: int = 2000, seed: int = 5, start: int = 0,
+    engine: Engine,
+    *,
+    visits: int | None = None,
+    now: datetime | None = None,
+    planned: Sequence[_Plan] | None = None,
+    batch: int = 2000,
+    seed: int = 5,
+    start: int = 0,
 ) -> LoadReport:
-    """Insert visits, milestones and reminders with Core executemany, `batch` visits a transaction."""
+    """Insert visits, milestones and reminders with Core executemany, `batch` visits a
+    transaction."""
     if planned is None:
         if visits is None or now is None:
             raise ValueError("give `planned`, or `visits` and `now`")
         planned = plans(visits, now=now, seed=seed, start=start)
-    visit_table, milestone_table, reminder_table = Visit.__table__, Milestone.__table__, Reminder.__table__  # type: ignore[attr-defined]
+    visit_table, milestone_table, reminder_table = (
+        table_of(Visit),
+        table_of(Milestone),
+        table_of(Reminder),
+    )
     report = LoadReport()
     started = time.perf_counter()
     for first in range(0, len(planned), batch):
         chunk = planned[first : first + batch]
         with engine.begin() as connection:
-            visit_ids = connection.execute(
-                insert(visit_table).returning(visit_table.c.id, sort_by_parameter_order=True),
-                [plan.visit for plan in chunk],
-            ).scalars().all()
+            visit_ids = (
+                connection.execute(
+                    insert(visit_table).returning(visit_table.c.id, sort_by_parameter_order=True),
+                    [plan.visit for plan in chunk],
+                )
+                .scalars()
+                .all()
+            )
             milestone_rows = [
                 {**row, "visit_id": visit_id}
                 for plan, visit_id in zip(chunk, visit_ids, strict=True)
                 for row in plan.milestones
             ]
-            milestone_ids = connection.execute(
-                insert(milestone_table).returning(milestone_table.c.id, sort_by_parameter_order=True),
-                milestone_rows,
-            ).scalars().all()
+            milestone_ids = (
+                connection.execute(
+                    insert(milestone_table).returning(
+                        milestone_table.c.id, sort_by_parameter_order=True
+                    ),
+                    milestone_rows,
+                )
+                .scalars()
+                .all()
+            )
             per_milestone = [rows for plan in chunk for rows in plan.reminders]
             reminder_rows = [
                 {**row, "milestone_id": milestone_id}
@@ -267,7 +334,11 @@ def load_orm(engine: Engine, *, planned: Sequence[_Plan]) -> LoadReport:
         ]
         session.add_all(reminders)
         session.commit()
-        report.visits, report.milestones, report.reminders = len(visits), len(milestones), len(reminders)
+        report.visits, report.milestones, report.reminders = (
+            len(visits),
+            len(milestones),
+            len(reminders),
+        )
     report.seconds = time.perf_counter() - started
     return report
 
@@ -283,7 +354,9 @@ def table_counts(engine: Engine) -> dict[str, int]:
 def main() -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description="Load N benchmark visits into a fresh database and report the time.")
+    parser = argparse.ArgumentParser(
+        description="Load N benchmark visits into a fresh database and report the time."
+    )
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--visits", type=int, default=10_000)
     arguments = parser.parse_args()
@@ -291,8 +364,11 @@ def main() -> int:
     with benchmark_database(arguments.database) as url:
         engine = migrated_engine(url)
         report = load_core(engine, visits=arguments.visits, now=now)
-        print(f"{arguments.database}: {report.visits} visits, {report.milestones} milestones, "
-              f"{report.reminders} reminders in {report.seconds:.2f} s ({report.rows / report.seconds:,.0f} rows/s)")
+        print(
+            f"{arguments.database}: {report.visits} visits, {report.milestones} milestones, "
+            f"{report.reminders} reminders in {report.seconds:.2f} s "
+            f"({report.rows / report.seconds:,.0f} rows/s)"
+        )
         print(table_counts(engine))
         engine.dispose()
     return 0

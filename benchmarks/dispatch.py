@@ -40,13 +40,16 @@ from sqlalchemy import insert, select
 
 from benchmarks import common
 from benchmarks.common import percentile
-from benchmarks.dataset import benchmark_database, migrated_engine
+from benchmarks.dataset import benchmark_database, migrated_engine, table_of
 from scheduler.calendar import london_date
 from storage.models import Milestone, Reminder, Visit
 
 CHANNELS = 100
 PER_CHANNEL = 10
 REMINDERS = CHANNELS * PER_CHANNEL
+# What the stand-in received: (arrival, channel, reminder id, status) per post, and the reminder
+# ids of each channel's messages.
+Collected = tuple[list[tuple[float, str, int | None, int]], dict[str, list[int | None]]]
 LEAD = 3.0  # seconds between starting the clock and the due instant
 
 
@@ -74,9 +77,20 @@ def _stand_in_process(connection: Any, rate: float | None) -> None:
     def listen(record: Any) -> None:
         if getattr(record, "method", None) != "chat.postMessage":
             return
-        payload = ((record.args.get("metadata") or {}) if isinstance(record.args.get("metadata"), dict) else {}).get("event_payload") or {}
+        payload = (
+            (record.args.get("metadata") or {})
+            if isinstance(record.args.get("metadata"), dict)
+            else {}
+        ).get("event_payload") or {}
         with lock:
-            arrivals.append((record.at, str(record.args.get("channel")), payload.get("reminder_id"), record.status))
+            arrivals.append(
+                (
+                    record.at,
+                    str(record.args.get("channel")),
+                    payload.get("reminder_id"),
+                    record.status,
+                )
+            )
 
     with SlackStandIn(post_rate_per_channel=rate) as slack:
         for n in range(CHANNELS):
@@ -116,9 +130,10 @@ class StandIn:
         self._process.start()
         self.api_url, self.token = self._connection.recv()
 
-    def collect(self) -> tuple[list[tuple[float, str, int | None, int]], dict[str, list[int | None]]]:
+    def collect(self) -> Collected:
         self._connection.send("collect")
-        return self._connection.recv()
+        collected: Collected = self._connection.recv()
+        return collected
 
     def reset(self) -> None:
         self._connection.send("reset")
@@ -140,34 +155,79 @@ def load_burst(engine: Any, *, due_at: datetime, per_channel: int = PER_CHANNEL)
     """
     today = london_date(due_at)
     created = due_at - timedelta(days=30)
-    visit_table, milestone_table, reminder_table = Visit.__table__, Milestone.__table__, Reminder.__table__  # type: ignore[attr-defined]
+    visit_table, milestone_table, reminder_table = (
+        table_of(Visit),
+        table_of(Milestone),
+        table_of(Reminder),
+    )
     with engine.begin() as connection:
-        visit_ids = connection.execute(
-            insert(visit_table).returning(visit_table.c.id, sort_by_parameter_order=True),
-            [
-                {"reference": f"burst-{n:03d}", "local_authority": f"Borough {n}", "visit_type": "other",
-                 "inspectors": [], "channel_id": f"C{n:04d}", "status": "open", "created_by": "U_BENCH",
-                 "created_at": created}
-                for n in range(CHANNELS)
-            ],
-        ).scalars().all()
+        visit_ids = (
+            connection.execute(
+                insert(visit_table).returning(visit_table.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "reference": f"burst-{n:03d}",
+                        "local_authority": f"Borough {n}",
+                        "visit_type": "other",
+                        "inspectors": [],
+                        "channel_id": f"C{n:04d}",
+                        "status": "open",
+                        "created_by": "U_BENCH",
+                        "created_at": created,
+                    }
+                    for n in range(CHANNELS)
+                ],
+            )
+            .scalars()
+            .all()
+        )
         milestone_rows = [
-            {"visit_id": visit_id, "kind": "survey_deadline", "label": f"Milestone {k}",
-             "due_date": today if k % 2 else today + timedelta(days=7), "status": "open", "source": "letter",
-             "needs_approval": False, "created_at": created, "updated_at": created}
-            for visit_id in visit_ids for k in range(per_channel)
+            {
+                "visit_id": visit_id,
+                "kind": "survey_deadline",
+                "label": f"Milestone {k}",
+                "due_date": today if k % 2 else today + timedelta(days=7),
+                "status": "open",
+                "source": "letter",
+                "needs_approval": False,
+                "created_at": created,
+                "updated_at": created,
+            }
+            for visit_id in visit_ids
+            for k in range(per_channel)
         ]
-        milestone_ids = connection.execute(
-            insert(milestone_table).returning(milestone_table.c.id, sort_by_parameter_order=True), milestone_rows
-        ).scalars().all()
-        return connection.execute(
-            insert(reminder_table).returning(reminder_table.c.id, sort_by_parameter_order=True),
-            [
-                {"milestone_id": milestone_id, "due_at": due_at, "kind": "due_day" if k % 2 else "ahead",
-                 "offset_days": 0 if k % 2 else 5, "status": "pending", "attempts": 0}
-                for milestone_id, k in zip(milestone_ids, [k for _ in visit_ids for k in range(per_channel)], strict=True)
-            ],
-        ).scalars().all()
+        milestone_ids = (
+            connection.execute(
+                insert(milestone_table).returning(
+                    milestone_table.c.id, sort_by_parameter_order=True
+                ),
+                milestone_rows,
+            )
+            .scalars()
+            .all()
+        )
+        return list(
+            connection.execute(
+                insert(reminder_table).returning(reminder_table.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "milestone_id": milestone_id,
+                        "due_at": due_at,
+                        "kind": "due_day" if k % 2 else "ahead",
+                        "offset_days": 0 if k % 2 else 5,
+                        "status": "pending",
+                        "attempts": 0,
+                    }
+                    for milestone_id, k in zip(
+                        milestone_ids,
+                        [k for _ in visit_ids for k in range(per_channel)],
+                        strict=True,
+                    )
+                ],
+            )
+            .scalars()
+            .all()
+        )
 
 
 def reader(url: str) -> Any:
@@ -182,7 +242,7 @@ def reader(url: str) -> Any:
 
 def row_statuses(engine: Any, ids: list[int]) -> Counter[str]:
     with engine.connect() as connection:
-        table = Reminder.__table__  # type: ignore[attr-defined]
+        table = table_of(Reminder)
         rows = connection.execute(select(table.c.status).where(table.c.id.in_(ids))).scalars().all()
     return Counter(rows)
 
@@ -228,7 +288,14 @@ class TimedPoster:
         self.poster.report_failure(notice, error=error)
 
 
-def _tally(outcome: Outcome, *, due: datetime, ids: list[int], stand_in: StandIn, starts: list[tuple[int, float]]) -> None:
+def _tally(
+    outcome: Outcome,
+    *,
+    due: datetime,
+    ids: list[int],
+    stand_in: StandIn,
+    starts: list[tuple[int, float]],
+) -> None:
     arrivals, messages = stand_in.collect()
     accepted = [(at, rid) for at, _, rid, status in arrivals if status == 200]
     outcome.rejected_429 = sum(1 for *_, status in arrivals if status == 429)
@@ -253,7 +320,12 @@ def _due_instant() -> datetime:
 
 
 def run_dispatcher(
-    *, database: str, rate: float | None, channel_interval: float, stand_in: StandIn, timeout: float,
+    *,
+    database: str,
+    rate: float | None,
+    channel_interval: float,
+    stand_in: StandIn,
+    timeout: float,
     per_channel: int = PER_CHANNEL,
 ) -> Outcome:
     from bot.app import build_dispatcher
@@ -261,14 +333,18 @@ def run_dispatcher(
     from scheduler.dispatcher import DispatcherClock
     from storage import dispatch
 
-    label = f"dispatcher, {database}, {per_channel * CHANNELS} reminders, " + ("rate limited 1/s" if rate else "no rate limit")
+    label = f"dispatcher, {database}, {per_channel * CHANNELS} reminders, " + (
+        "rate limited 1/s" if rate else "no rate limit"
+    )
     outcome = Outcome(label=label, burst=per_channel * CHANNELS)
     with benchmark_database(database) as url:
         engine = migrated_engine(url)
         watcher = reader(url)
         due = _due_instant()
         ids = load_burst(engine, due_at=due, per_channel=per_channel)
-        settings = Settings(slack_bot_token=stand_in.token, slack_api_url=stand_in.api_url, database_url=url)
+        settings = Settings(
+            slack_bot_token=stand_in.token, slack_api_url=stand_in.api_url, database_url=url
+        )
         dispatcher = build_dispatcher(settings=settings, engine=engine)
         dispatcher.channel_interval = channel_interval
         timed = TimedPoster(dispatcher.poster)
@@ -294,13 +370,14 @@ def run_dispatcher(
                 outcome.stages["claim"] = time.time() - began
             return claims
 
-        def timed_prepare(*arguments: Any) -> Any:
+        def timed_prepare(claims: Any, report: Any) -> Any:
+            assert real_prepare is not None
             began = time.time()
-            prepared = real_prepare(*arguments)  # type: ignore[misc]
+            prepared = real_prepare(claims, report)
             outcome.stages.setdefault("prepare", time.time() - began)
             return prepared
 
-        dispatch.claim_due_reminders = timed_claim  # type: ignore[assignment]
+        dispatch.claim_due_reminders = timed_claim
         if real_prepare is not None:
             dispatcher._prepare = timed_prepare  # type: ignore[method-assign]
         clock = DispatcherClock(dispatcher, interval=30)
@@ -314,7 +391,7 @@ def run_dispatcher(
                     break
         finally:
             clock.stop()
-            dispatch.claim_due_reminders = real_claim  # type: ignore[assignment]
+            dispatch.claim_due_reminders = real_claim
         outcome.wall = time.monotonic() - started
         outcome.rows = row_statuses(watcher, ids)
         _tally(outcome, due=due, ids=ids, stand_in=stand_in, starts=timed.starts)
@@ -331,14 +408,23 @@ def _notices(engine: Any, ids: list[int], due: datetime) -> list[Any]:
 
     notices = []
     with Session(engine) as session:
-        for reminder in session.exec(sqlmodel_select(Reminder).where(col(Reminder.id).in_(ids))).all():
+        for reminder in session.exec(
+            sqlmodel_select(Reminder).where(col(Reminder.id).in_(ids))
+        ).all():
             milestone = session.get(Milestone, reminder.milestone_id)
             visit = session.get(Visit, milestone.visit_id) if milestone else None
             assert milestone is not None and visit is not None and reminder.id is not None
-            notices.append(ReminderNotice(
-                reminder_id=reminder.id, kind=reminder.kind, offset_days=reminder.offset_days,
-                due_at=reminder.due_at, today=london_date(due), visit=visit, milestone=milestone,
-            ))
+            notices.append(
+                ReminderNotice(
+                    reminder_id=reminder.id,
+                    kind=reminder.kind,
+                    offset_days=reminder.offset_days,
+                    due_at=reminder.due_at,
+                    today=london_date(due),
+                    visit=visit,
+                    milestone=milestone,
+                )
+            )
         session.expunge_all()
     return notices
 
@@ -353,14 +439,23 @@ def _poster(stand_in: StandIn) -> Any:
     return TimedPoster(SlackPoster(client=posting_client(settings), calendar=ENGLAND_AND_WALES))
 
 
-def run_apscheduler_reference(*, database: str, stand_in: StandIn, timeout: float, per_channel: int = PER_CHANNEL) -> Outcome:
-    """APScheduler jobs (1,000 by default), in-memory job store, all due at one instant, each posting.
+def run_apscheduler_reference(
+    *, database: str, stand_in: StandIn, timeout: float, per_channel: int = PER_CHANNEL
+) -> Outcome:
+    """APScheduler jobs (1,000 by default), in-memory job store, all due at one instant, each
+    posting.
 
     Nothing is read from or written to the database while they run: the notices are built
     beforehand, so this is the scheduling and posting cost alone."""
-    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.background import (  # type: ignore[import-untyped]
+        BackgroundScheduler,
+    )
 
-    outcome = Outcome(label=f"APScheduler {per_channel * CHANNELS} jobs, memory store, 10 threads (reference)", reference=True, burst=per_channel * CHANNELS)
+    outcome = Outcome(
+        label=f"APScheduler {per_channel * CHANNELS} jobs, memory store, 10 threads (reference)",
+        reference=True,
+        burst=per_channel * CHANNELS,
+    )
     with benchmark_database(database) as url:
         engine = migrated_engine(url)
         due = _due_instant()
@@ -369,7 +464,9 @@ def run_apscheduler_reference(*, database: str, stand_in: StandIn, timeout: floa
         poster = _poster(stand_in)
         scheduler = BackgroundScheduler(timezone="UTC")
         for notice in notices:
-            scheduler.add_job(poster.post, "date", run_date=due, args=[notice], misfire_grace_time=None)
+            scheduler.add_job(
+                poster.post, "date", run_date=due, args=[notice], misfire_grace_time=None
+            )
         scheduler.start()
         started = time.monotonic()
         try:
@@ -385,12 +482,18 @@ def run_apscheduler_reference(*, database: str, stand_in: StandIn, timeout: floa
     return outcome
 
 
-def run_bare_posts(*, database: str, stand_in: StandIn, threads: int = 16, per_channel: int = PER_CHANNEL) -> Outcome:
+def run_bare_posts(
+    *, database: str, stand_in: StandIn, threads: int = 16, per_channel: int = PER_CHANNEL
+) -> Outcome:
     """The floor: the same posts from a thread pool started at the due instant, no
     scheduler, no database: what posting alone costs on this machine."""
     from concurrent.futures import ThreadPoolExecutor
 
-    outcome = Outcome(label=f"{per_channel * CHANNELS} bare posts, {threads} threads, no scheduler (floor)", reference=True, burst=per_channel * CHANNELS)
+    outcome = Outcome(
+        label=f"{per_channel * CHANNELS} bare posts, {threads} threads, no scheduler (floor)",
+        reference=True,
+        burst=per_channel * CHANNELS,
+    )
     with benchmark_database(database) as url:
         engine = migrated_engine(url)
         due = _due_instant()
@@ -417,14 +520,36 @@ def print_rate_limited(outcomes: list[Outcome]) -> bool:
         ratio = outcome.total / bound
         met = ratio <= 1.1 and outcome.duplicates == 0 and outcome.lost == 0
         ok &= met
-        rows.append([
-            outcome.label, f"{outcome.total:.2f}", f"{bound:.1f}", f"{ratio:.2f}", outcome.posted_unique,
-            outcome.duplicates, outcome.lost, outcome.rejected_429, dict(outcome.rows), "yes" if met else "NO",
-        ])
+        rows.append(
+            [
+                outcome.label,
+                f"{outcome.total:.2f}",
+                f"{bound:.1f}",
+                f"{ratio:.2f}",
+                outcome.posted_unique,
+                outcome.duplicates,
+                outcome.lost,
+                outcome.rejected_429,
+                dict(outcome.rows),
+                "yes" if met else "NO",
+            ]
+        )
     print_table(
-        f"1. {REMINDERS} reminders due at one instant, {CHANNELS} channels, Slack's 1 post/s/channel enforced "
-        f"(bound: {PER_CHANNEL} posts a channel at 1/s = {bound:.0f} s; target <= 1.1 x bound, 0 duplicates, 0 lost)",
-        ["run", "due->last post s", "bound s", "ratio", "posted", "dup", "lost", "429s", "rows", "met"],
+        f"1. {REMINDERS} reminders due at one instant, {CHANNELS} channels, "
+        f"Slack's 1 post/s/channel enforced (bound: {PER_CHANNEL} posts a channel at 1/s = "
+        f"{bound:.0f} s; target <= 1.1 x bound, 0 duplicates, 0 lost)",
+        [
+            "run",
+            "due->last post s",
+            "bound s",
+            "ratio",
+            "posted",
+            "dup",
+            "lost",
+            "429s",
+            "rows",
+            "met",
+        ],
         rows,
     )
     return ok
@@ -434,22 +559,50 @@ def print_lag(outcomes: list[Outcome], *, title: str | None = None) -> bool:
     rows, ok = [], True
     for outcome in outcomes:
         lags, starts = outcome.lags, outcome.start_lags
-        met = (percentile(lags, 99) < 0.100 and outcome.duplicates == 0 and outcome.lost == 0) if lags else False
+        met = (
+            (percentile(lags, 99) < 0.100 and outcome.duplicates == 0 and outcome.lost == 0)
+            if lags
+            else False
+        )
         if not outcome.reference:
             ok &= met
-        rows.append([
-            outcome.label, len(lags), ms(percentile(starts, 50)), ms(percentile(starts, 99)),
-            ms(percentile(lags, 0)), ms(percentile(lags, 50)), ms(percentile(lags, 95)),
-            ms(percentile(lags, 99)), ms(max(lags, default=float("nan"))),
-            outcome.duplicates, outcome.lost, dict(outcome.rows) if outcome.rows else "-",
-            "reference" if outcome.reference else ("yes" if met else "NO"),
-        ])
+        rows.append(
+            [
+                outcome.label,
+                len(lags),
+                ms(percentile(starts, 50)),
+                ms(percentile(starts, 99)),
+                ms(percentile(lags, 0)),
+                ms(percentile(lags, 50)),
+                ms(percentile(lags, 95)),
+                ms(percentile(lags, 99)),
+                ms(max(lags, default=float("nan"))),
+                outcome.duplicates,
+                outcome.lost,
+                dict(outcome.rows) if outcome.rows else "-",
+                "reference" if outcome.reference else ("yes" if met else "NO"),
+            ]
+        )
     print_table(
-        title or f"2. no rate limit, pacing off, {REMINDERS} reminders due at one instant across {CHANNELS} channels: lag "
-        f"from the due instant to the post call (start) and to the post's arrival at the stand-in (target: arrival "
-        f"p99 < 100 ms; 0 duplicates, 0 lost)",
-        ["run", "posts", "start p50 ms", "start p99 ms", "min ms", "p50 ms", "p95 ms", "p99 ms", "max ms",
-         "dup", "lost", "rows", "met"],
+        title
+        or f"2. no rate limit, pacing off, {REMINDERS} reminders due at one instant across "
+        f"{CHANNELS} channels: lag from the due instant to the post call (start) and to the "
+        f"post's arrival at the stand-in (target: arrival p99 < 100 ms; 0 duplicates, 0 lost)",
+        [
+            "run",
+            "posts",
+            "start p50 ms",
+            "start p99 ms",
+            "min ms",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+            "dup",
+            "lost",
+            "rows",
+            "met",
+        ],
         rows,
     )
     return ok
@@ -457,12 +610,20 @@ def print_lag(outcomes: list[Outcome], *, title: str | None = None) -> bool:
 
 def print_stages(outcomes: list[Outcome]) -> None:
     rows = [
-        [outcome.label, *(ms(outcome.stages[step]) if step in outcome.stages else "-" for step in ("wake-up", "claim", "prepare")),
-         ms(percentile(outcome.lags, 0))]
-        for outcome in outcomes if not outcome.reference
+        [
+            outcome.label,
+            *(
+                ms(outcome.stages[step]) if step in outcome.stages else "-"
+                for step in ("wake-up", "claim", "prepare")
+            ),
+            ms(percentile(outcome.lags, 0)),
+        ]
+        for outcome in outcomes
+        if not outcome.reference
     ]
     print_table(
-        "   the burst pass, step by step (wake-up: due instant to the claim; prepare: reading what to post)",
+        "   the burst pass, step by step "
+        "(wake-up: due instant to the claim; prepare: reading what to post)",
         ["run", "wake-up ms", "claim ms", "prepare ms", "first post arrives ms"],
         rows,
     )
@@ -471,43 +632,71 @@ def print_stages(outcomes: list[Outcome]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed a run (default 60)")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds allowed a run (default 60)"
+    )
     parser.add_argument("--only", choices=("rate", "lag"), default=None)
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     databases = ["sqlite", "postgresql"] if arguments.database == "both" else [arguments.database]
-    print("machine: " + ", ".join(f"{name} {value}" for name, value in common.machine_facts().items()))
+    print(
+        "machine: " + ", ".join(f"{name} {value}" for name, value in common.machine_facts().items())
+    )
     ok = True
     if arguments.only in (None, "rate"):
         limited = StandIn(rate=1.0)
         try:
             outcomes = []
             for database in databases:
-                outcomes.append(run_dispatcher(database=database, rate=1.0, channel_interval=1.0, stand_in=limited, timeout=arguments.timeout))
+                outcomes.append(
+                    run_dispatcher(
+                        database=database,
+                        rate=1.0,
+                        channel_interval=1.0,
+                        stand_in=limited,
+                        timeout=arguments.timeout,
+                    )
+                )
                 limited.reset()
         finally:
             limited.stop()
         ok &= print_rate_limited(outcomes)
         for outcome in outcomes:
             for report in outcome.pass_reports:
-                print(f"  {outcome.label}: pass claimed {report.claimed}, posted {report.posted}, retried {report.retried}, "
-                      f"failed {report.failed}, superseded {report.superseded}, lost claims {report.lost_claims}")
+                print(
+                    f"  {outcome.label}: pass claimed {report.claimed}, posted {report.posted}, "
+                    f"retried {report.retried}, failed {report.failed}, "
+                    f"superseded {report.superseded}, lost claims {report.lost_claims}"
+                )
     if arguments.only in (None, "lag"):
         free = StandIn(rate=None)
         try:
             outcomes = []
             for per_channel in (PER_CHANNEL, 1):
-                outcomes.append(run_bare_posts(database=databases[0], stand_in=free, per_channel=per_channel))
+                outcomes.append(
+                    run_bare_posts(database=databases[0], stand_in=free, per_channel=per_channel)
+                )
                 free.reset()
-                outcomes.append(run_apscheduler_reference(
-                    database=databases[0], stand_in=free, timeout=arguments.timeout, per_channel=per_channel,
-                ))
+                outcomes.append(
+                    run_apscheduler_reference(
+                        database=databases[0],
+                        stand_in=free,
+                        timeout=arguments.timeout,
+                        per_channel=per_channel,
+                    )
+                )
                 free.reset()
                 for database in databases:
-                    outcomes.append(run_dispatcher(
-                        database=database, rate=None, channel_interval=0.0, stand_in=free, timeout=arguments.timeout,
-                        per_channel=per_channel,
-                    ))
+                    outcomes.append(
+                        run_dispatcher(
+                            database=database,
+                            rate=None,
+                            channel_interval=0.0,
+                            stand_in=free,
+                            timeout=arguments.timeout,
+                            per_channel=per_channel,
+                        )
+                    )
                     free.reset()
         finally:
             free.stop()
@@ -515,7 +704,8 @@ def main() -> int:
         print_stages(outcomes)
         print_lag(
             [outcome for outcome in outcomes if outcome.burst != REMINDERS],
-            title=f"   the same with a burst of {CHANNELS}, one reminder a channel, for comparison (met: p99 < 100 ms)",
+            title=f"   the same with a burst of {CHANNELS}, one reminder a channel, "
+            "for comparison (met: p99 < 100 ms)",
         )
     print("\nall targets met" if ok else "\nsome targets missed (NO above)")
     return 0

@@ -23,11 +23,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: make the project importable
-    sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import common
 from scheduler.documents import document_text
@@ -35,6 +35,7 @@ from scheduler.sandbox import read_document_bounded
 from tests.factories import docx_from_text, pdf_from_text
 from tests.scheduler.test_document_bounds import HOSTILE, measured_cli_command
 
+REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "bot" / "examples" / "focused-visit-final-report-cover.txt"
 REPORT = REPO.parent / "shared" / "reports" / "pdf" / "birmingham-2016-11-25.pdf"
 
@@ -57,13 +58,11 @@ def measure_letters(repeat: int, report: Path) -> list[list[object]]:
     ]
     if report.is_file():
         letters.append((f"real report, PDF ({report.name})", report.read_bytes(), report.name))
-    rows = []
+    rows: list[list[object]] = []
     for label, data, name in letters:
-        baseline = median_seconds(
-            lambda data=data, name=name: document_text(data, filename=name), repeat=repeat
-        )
+        baseline = median_seconds(partial(document_text, data, filename=name), repeat=repeat)
         bounded = median_seconds(
-            lambda data=data, name=name: read_document_bounded(data, filename=name), repeat=repeat
+            partial(read_document_bounded, data, filename=name), repeat=repeat
         )
         rows.append(
             [
@@ -79,7 +78,7 @@ def measure_letters(repeat: int, report: Path) -> list[list[object]]:
 
 
 def measure_hostile() -> list[list[object]]:
-    rows = []
+    rows: list[list[object]] = []
     with tempfile.TemporaryDirectory() as folder:
         for filename, make, _ in HOSTILE:
             path = Path(folder) / filename

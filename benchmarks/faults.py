@@ -32,16 +32,17 @@ answering 503 (the strict xfail in test_dispatch_faults.py says why).
 from __future__ import annotations
 
 import argparse
-import http.server
 import logging
 import os
 import random
+import socketserver
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the project and its tests importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -84,7 +85,7 @@ def _explore(strategy_kwargs: dict[str, object], count: int, run: Callable[..., 
     explore()
 
 
-# --- 1. commands -----------------------------------------------------------------------------------
+# --- 1. commands ----------------------------------------------------------------------------------
 
 
 def run_commands(count: int, folder: Path) -> list[Row]:
@@ -114,7 +115,8 @@ def run_commands(count: int, folder: Path) -> list[Row]:
         row.detail = (
             "outcomes "
             + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
-            + f"; ack p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms"
+            + f"; ack p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
+            + f"max {latencies[-1] * 1000:.0f} ms"
         )
         started = time.perf_counter()
         for filename, data in letters.damaged_documents(letters.SEEDS["example"]):
@@ -130,7 +132,7 @@ def run_commands(count: int, folder: Path) -> list[Row]:
     return [row, intake]
 
 
-# --- 2. letters --------------------------------------------------------------------------------------
+# --- 2. letters -----------------------------------------------------------------------------------
 
 
 def run_letters(count: int, cli_sample: int, folder: Path) -> list[Row]:
@@ -176,7 +178,7 @@ def run_letters(count: int, cli_sample: int, folder: Path) -> list[Row]:
     return [row, cli]
 
 
-# --- 3. kills -----------------------------------------------------------------------------------------
+# --- 3. kills -------------------------------------------------------------------------------------
 
 
 def run_kills(rounds: int, folder: Path) -> list[Row]:
@@ -199,11 +201,14 @@ def run_kills(rounds: int, folder: Path) -> list[Row]:
         if tally.duplicates or tally.losses:
             row.problems.append(f"round {n}: {tally.duplicates} duplicates, {tally.losses} losses")
     row.seconds = time.perf_counter() - started
-    row.detail = f"{kills} kills; {stranded} claims left by a killed worker, {reconciled} found already posted"
+    row.detail = (
+        f"{kills} kills; {stranded} claims left by a killed worker, "
+        f"{reconciled} found already posted"
+    )
     return [row]
 
 
-# --- 4. outage -----------------------------------------------------------------------------------------
+# --- 4. outage ------------------------------------------------------------------------------------
 
 
 def run_outages(refused: float, dropped: float) -> list[Row]:
@@ -212,7 +217,7 @@ def run_outages(refused: float, dropped: float) -> list[Row]:
     try:
         with admin.connect():
             pass
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         skipped = Row("database outage (skipped)")
         skipped.problems.append(
             f"PostgreSQL not reachable at TEST_DATABASE_URL: {type(error).__name__}"
@@ -235,13 +240,16 @@ def run_outages(refused: float, dropped: float) -> list[Row]:
         )
         row.duplicates, row.losses = tally.duplicates, tally.losses
         row.problems += tally.notes
-        row.detail = f"{tally.failed_passes} dispatcher passes failed and were logged; {tally.reconciled} posts found already made"
+        row.detail = (
+            f"{tally.failed_passes} dispatcher passes failed and were logged; "
+            f"{tally.reconciled} posts found already made"
+        )
         rows.append(row)
     admin.dispose()
     return rows
 
 
-# --- the summary ---------------------------------------------------------------------------------------
+# --- the summary ----------------------------------------------------------------------------------
 
 
 def print_summary(rows: list[Row], *, total: float) -> None:
@@ -274,7 +282,8 @@ def print_summary(rows: list[Row], *, total: float) -> None:
 
     def line(values: list[str]) -> str:
         return "  ".join(
-            v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths))
+            v.ljust(w) if i == 0 else v.rjust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=False))
         ).rstrip()
 
     print()
@@ -300,10 +309,10 @@ def _quiet_stand_in() -> None:
 
     original = StandInHTTPServer.handle_error
 
-    def handle_error(self: http.server.HTTPServer, request: object, client_address: object) -> None:
+    def handle_error(self: socketserver.BaseServer, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
             return
-        original(self, request, client_address)  # type: ignore[arg-type]
+        original(self, request, client_address)
 
     StandInHTTPServer.handle_error = handle_error  # type: ignore[method-assign]
 
@@ -329,15 +338,15 @@ def main(argv: list[str] | None = None) -> int:
         if "commands" in wanted:
             print(f"commands: {sizes['commands']} …", flush=True)
             (base / "commands").mkdir()
-            rows += run_commands(sizes["commands"], base / "commands")
+            rows += run_commands(int(sizes["commands"]), base / "commands")
         if "letters" in wanted:
             print(f"letters: {sizes['letters']} …", flush=True)
             (base / "letters").mkdir()
-            rows += run_letters(sizes["letters"], sizes["cli"], base / "letters")
+            rows += run_letters(int(sizes["letters"]), int(sizes["cli"]), base / "letters")
         if "kills" in wanted:
             print(f"kills: {sizes['kills']} rounds …", flush=True)
             (base / "kills").mkdir()
-            rows += run_kills(sizes["kills"], base / "kills")
+            rows += run_kills(int(sizes["kills"]), base / "kills")
         if "outage" in wanted:
             print(
                 f"outage: {sizes['outage']:g} s refused, {sizes['drop']:g} s dropped …", flush=True

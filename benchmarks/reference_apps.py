@@ -9,7 +9,8 @@
 
     python -m benchmarks.reference_apps floor --port 8001 --workers 2 --threads 8
     python -m benchmarks.reference_apps flask --port 8003 --workers 2 --threads 8
-    python -m benchmarks.reference_apps bolt --port 8002 --workers 2 --threads 8 [--process-before-response]
+    python -m benchmarks.reference_apps bolt --port 8002 --workers 2 --threads 8 \
+        [--process-before-response]
 
 Both go through `bot.web.run_gunicorn`, so the worker class, workers, threads and timeouts are
 exactly the bot's. The Bolt one reads SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN and SLACK_API_URL
@@ -51,7 +52,7 @@ def flask_app() -> WSGIApp:
     def health() -> tuple[str, int]:
         return "ok", 200
 
-    return app  # type: ignore[no-any-return]
+    return app
 
 
 def bolt_app(*, process_before_response: bool = False) -> WSGIApp:
@@ -100,7 +101,10 @@ def main() -> None:
         return bolt_app(process_before_response=arguments.process_before_response)
 
     run_gunicorn(
-        load=load, port=arguments.port, host=arguments.host, workers=arguments.workers,
+        load=load,
+        port=arguments.port,
+        host=arguments.host,
+        workers=arguments.workers,
         threads=arguments.threads,
     )
 

@@ -39,13 +39,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
 # This file is called requests.py: take its folder off sys.path so that it cannot stand in for
 # the `requests` library, and import the project (and benchmarks.common) from the checkout.
-if sys.path and Path(sys.path[0] or ".").resolve() == REPO / "benchmarks":
-    sys.path[0] = str(REPO)
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -68,6 +68,7 @@ from urllib.parse import urlencode
 
 from benchmarks.common import machine_facts, print_table
 
+REPO = Path(__file__).resolve().parent.parent
 SIGNING_SECRET = "benchmark-signing-secret"
 CHANNEL = "C01VISITS"
 OFFICER = "U01QAOFFICER"
@@ -75,7 +76,8 @@ STANDIN_TEAM = "T0STANDIN"  # the stand-in's workspace, which the signed request
 POOL = 16  # distinct signed bodies per request kind (visits shown, milestones clicked)
 KINDS = ("help", "list", "show", "click")
 UNREACHABLE = "-deadurl"  # a kind's name with this suffix: its answer URLs lead to a black hole
-TARGETS = ("floor", "flask", "bolt", "bot")  # measured in this order in each cell; the bot last (backlog)
+# Measured in this order in each cell; the bot last (its backlog).
+TARGETS = ("floor", "flask", "bolt", "bot")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # wrk's script: replays pre-signed requests round-robin, stops a thread after its share of
@@ -144,12 +146,13 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   io.write(string.format(
-    '\nBENCH {"answered": %d, "with_blocks": %d, "refused": %d, "seconds": %.6f, "p50_us": %d, "p90_us": %d, ' ..
-    '"p99_us": %d, "max_us": %d, "mean_us": %.1f, "connect": %d, "read": %d, "write": %d, ' ..
+    '\nBENCH {"answered": %d, "with_blocks": %d, "refused": %d, "seconds": %.6f, ' ..
+    '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f, ' ..
+    '"connect": %d, "read": %d, "write": %d, ' ..
     '"status": %d, "timeout": %d}\n',
-    answered_, with_blocks_, refused_, (last - first) / 1e6, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.max, latency.mean, e.connect, e.read, e.write, e.status,
-    e.timeout))
+    answered_, with_blocks_, refused_, (last - first) / 1e6,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    latency.mean, e.connect, e.read, e.write, e.status, e.timeout))
 end
 """
 
@@ -159,7 +162,7 @@ end
 
 def seed_database(url: str, *, visits: int, now: datetime) -> dict[str, Any]:
     """1,000 open visits with their six milestones, created as the bot creates them."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from bot.app import reminder_defaults
     from bot.settings import Settings
@@ -196,7 +199,10 @@ def seed_database(url: str, *, visits: int, now: datetime) -> dict[str, Any]:
                         local_authority=f"Benchmark Borough {number:04d}",
                         visit_type="focused_visit",
                         letter_date=letter_date,
-                        visit_dates=[letter_date - timedelta(days=9), letter_date - timedelta(days=8)],
+                        visit_dates=[
+                            letter_date - timedelta(days=9),
+                            letter_date - timedelta(days=8),
+                        ],
                         inspectors=["Alex Inspector", "Jo Inspector"],
                         milestones=milestones,
                         created_by=OFFICER,
@@ -206,17 +212,25 @@ def seed_database(url: str, *, visits: int, now: datetime) -> dict[str, Any]:
                     )
                     replan_visit(session=session, visit=visit, defaults=defaults, now=now)
         with session_scope(engine) as session:
-            every = list(session.exec(select(Visit).order_by(Visit.id)))
+            every = list(session.exec(select(Visit).order_by(col(Visit.id))))
             chosen = every[:: max(1, len(every) // POOL)][:POOL]
             show = [visit.reference for visit in chosen]
             clicks = []
             for visit in chosen:
                 milestone = session.exec(
-                    select(Milestone).where(Milestone.visit_id == visit.id).order_by(Milestone.due_date)
+                    select(Milestone)
+                    .where(Milestone.visit_id == visit.id)
+                    .order_by(col(Milestone.due_date))
                 ).first()
-                reminder = session.exec(
-                    select(Reminder).where(Reminder.milestone_id == milestone.id).order_by(Reminder.id)
-                ).first() if milestone else None
+                reminder = (
+                    session.exec(
+                        select(Reminder)
+                        .where(Reminder.milestone_id == milestone.id)
+                        .order_by(col(Reminder.id))
+                    ).first()
+                    if milestone
+                    else None
+                )
                 if milestone is not None:
                     clicks.append((milestone.id, reminder.id if reminder else 0, milestone.label))
             counts = {
@@ -264,13 +278,16 @@ class Unsigned:
     body: bytes
 
 
-def build_requests(slack: Any, seeded: dict[str, Any], *, black_hole: str | None = None) -> dict[str, list[Unsigned]]:
+def build_requests(
+    slack: Any, seeded: dict[str, Any], *, black_hole: str | None = None
+) -> dict[str, list[Unsigned]]:
     """POOL bodies per kind, each with its own response_url, as the stand-in's driver makes them.
 
     With a black hole, each kind again as `<kind>-deadurl`, its answer URLs at that address.
     """
     requests = _requests_of_each_kind(slack, seeded, slack.new_response_url)
     if black_hole:
+
         def unreachable(**where: Any) -> str:
             return f"{black_hole}/{slack.new_response_url(**where).rsplit('/', 1)[-1]}"
 
@@ -288,7 +305,9 @@ def black_hole_server() -> tuple[str, socket.socket]:
     return f"http://127.0.0.1:{hole.getsockname()[1]}", hole
 
 
-def _requests_of_each_kind(slack: Any, seeded: dict[str, Any], answer_url: Callable[..., str]) -> dict[str, list[Unsigned]]:
+def _requests_of_each_kind(
+    slack: Any, seeded: dict[str, Any], answer_url: Callable[..., str]
+) -> dict[str, list[Unsigned]]:
     from slack_sdk import WebClient
 
     from bot.offline.standin import payloads
@@ -301,9 +320,16 @@ def _requests_of_each_kind(slack: Any, seeded: dict[str, Any], answer_url: Calla
 
     def command(text: str) -> Unsigned:
         fields = payloads.slash_command(
-            text=text, command="/ofsted", user_id=OFFICER, user_name=user["name"], channel_id=CHANNEL,
-            channel_name="ofsted-visits", team_id=slack.team_id, team_domain=slack.team_domain,
-            api_app_id=slack.app_id, response_url=answer_url(channel_id=CHANNEL, user_id=OFFICER),
+            text=text,
+            command="/ofsted",
+            user_id=OFFICER,
+            user_name=user["name"],
+            channel_id=CHANNEL,
+            channel_name="ofsted-visits",
+            team_id=slack.team_id,
+            team_domain=slack.team_domain,
+            api_app_id=slack.app_id,
+            response_url=answer_url(channel_id=CHANNEL, user_id=OFFICER),
             trigger_id=slack.new_trigger_id(user_id=OFFICER),
         )
         return Unsigned(form, urlencode(fields).encode())
@@ -315,20 +341,33 @@ def _requests_of_each_kind(slack: Any, seeded: dict[str, Any], answer_url: Calla
     for milestone_id, reminder_id, label in seeded["clicks"]:
         block_id = f"reminder:{reminder_id}:{milestone_id}"
         element = {
-            "type": "button", "action_id": "milestone_ack", "value": str(milestone_id),
+            "type": "button",
+            "action_id": "milestone_ack",
+            "value": str(milestone_id),
             "text": {"type": "plain_text", "text": "Acknowledge", "emoji": True},
         }
-        blocks = [
+        blocks: list[dict[str, Any]] = [
             {"type": "section", "text": {"type": "mrkdwn", "text": f":bell: Reminder: *{label}*"}},
             {"type": "actions", "block_id": block_id, "elements": [element]},
         ]
         posted = client.chat_postMessage(channel=CHANNEL, text=f"Reminder: {label}", blocks=blocks)
         message = slack.message(CHANNEL, posted["ts"])
         payload = payloads.block_actions(
-            user=user, team=team, api_app_id=slack.app_id,
+            user=user,
+            team=team,
+            api_app_id=slack.app_id,
             trigger_id=slack.new_trigger_id(user_id=OFFICER),
-            actions=[payloads.action(element=element, action_id="milestone_ack", block_id=block_id, value=None)],
-            container={"type": "message", "message_ts": posted["ts"], "channel_id": CHANNEL, "is_ephemeral": False},
+            actions=[
+                payloads.action(
+                    element=element, action_id="milestone_ack", block_id=block_id, value=None
+                )
+            ],
+            container={
+                "type": "message",
+                "message_ts": posted["ts"],
+                "channel_id": CHANNEL,
+                "is_ephemeral": False,
+            },
             channel={"id": CHANNEL, "name": "ofsted-visits"},
             message=message,
             response_url=answer_url(channel_id=CHANNEL, user_id=OFFICER, message_ts=posted["ts"]),
@@ -368,7 +407,9 @@ def write_signed(path: Path, requests: list[Unsigned]) -> None:
     with path.open("w", encoding="ascii") as out:
         for request in requests:
             signed = signature(signing_secret=SIGNING_SECRET, timestamp=stamp, body=request.body)
-            out.write(f"{stamp}\t{signed}\t{request.content_type}\t{request.body.decode('ascii')}\n")
+            out.write(
+                f"{stamp}\t{signed}\t{request.content_type}\t{request.body.decode('ascii')}\n"
+            )
 
 
 # --- the servers ---------------------------------------------------------------------------
@@ -391,7 +432,11 @@ class Server:
         self.environment = environment
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                self.command, cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                self.command,
+                cwd=REPO,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
@@ -406,7 +451,9 @@ class Server:
                 pass
             assert self.process is not None
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{self.name} did not start; its log:\n{self.log.read_text()[-3000:]}")
+                raise SystemExit(
+                    f"{self.name} did not start; its log:\n{self.log.read_text()[-3000:]}"
+                )
             time.sleep(0.2)
 
     def cpu_seconds(self) -> float:
@@ -444,14 +491,10 @@ class Server:
             return ""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)  # workers still finishing lazy work
-        except ProcessLookupError:
-            pass
         self.process.wait()
         return self.log.read_text(errors="replace")
 
@@ -479,13 +522,20 @@ class Cell:
     errors: int
     in_ack: int = 0  # acks that carried the answer itself (blocks)
     cpu_ms: float | None = None  # the server's CPU time per request, its later work included
-    answers_per_s: float | None = None  # answers in acks, and the lazy work finished, while the load ran
+    answers_per_s: float | None = None
     backlog_s: float | None = None  # after the load, until the bot was idle (inf: restarted)
 
 
 def measure_cell(
-    server: Server, target: str, *, data: Path, requests: list[Unsigned], script: Path, concurrency: int,
-    answers: AnswerCounter, arguments: argparse.Namespace,
+    server: Server,
+    target: str,
+    *,
+    data: Path,
+    requests: list[Unsigned],
+    script: Path,
+    concurrency: int,
+    answers: AnswerCounter,
+    arguments: argparse.Namespace,
 ) -> Cell:
     """One server under one load. For the bot, its answers while the load ran and how long its
     later work took; for each server, its CPU per request (less noisy than rates on a shared
@@ -493,8 +543,12 @@ def measure_cell(
     write_signed(data, requests)
     before, clock, cpu = answers.count, time.monotonic(), server.cpu_seconds()
     cell = run_wrk(
-        url=server.url, data=data, script=script, concurrency=concurrency,
-        seconds=arguments.seconds, max_requests=arguments.max_requests,
+        url=server.url,
+        data=data,
+        script=script,
+        concurrency=concurrency,
+        seconds=arguments.seconds,
+        max_requests=arguments.max_requests,
     )
     extra: dict[str, Any] = {}
     if target == "bot":
@@ -513,10 +567,25 @@ def run_wrk(
     threads = min(concurrency, os.cpu_count() or 1)
     per_thread = math.ceil(max_requests / threads)
     command = [
-        "wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds:g}s", "--timeout", "10s",
-        "-s", str(script), url + "/slack/events", "--", str(data), str(per_thread),
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(concurrency),
+        "-d",
+        f"{seconds:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url + "/slack/events",
+        "--",
+        str(data),
+        str(per_thread),
     ]
-    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=seconds + 60)
+    done = subprocess.run(
+        command, check=False, capture_output=True, text=True, timeout=seconds + 60
+    )
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH ")), None)
     if done.returncode != 0 or line is None:
         raise SystemExit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
@@ -524,8 +593,12 @@ def run_wrk(
     errors = figures["refused"] + sum(figures[k] for k in ("connect", "read", "write", "timeout"))
     rps = figures["answered"] / figures["seconds"] if figures["seconds"] > 0 else 0.0
     return Cell(
-        rps=rps, p50_ms=figures["p50_us"] / 1000, p99_ms=figures["p99_us"] / 1000,
-        answered=figures["answered"], errors=errors, in_ack=figures["with_blocks"],
+        rps=rps,
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        answered=figures["answered"],
+        errors=errors,
+        in_ack=figures["with_blocks"],
     )
 
 
@@ -540,40 +613,64 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--visits", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as the Procfile)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8, as serve)")
     parser.add_argument(
-        "--bolt-reference", choices=["as-bot", "default", "before-response"], default="as-bot",
+        "--workers", type=int, default=2, help="gunicorn workers (default 2, as the Procfile)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=8, help="threads per worker (default 8, as serve)"
+    )
+    parser.add_argument(
+        "--bolt-reference",
+        choices=["as-bot", "default", "before-response"],
+        default="as-bot",
         help="the Bolt reference's process_before_response: as the bot serves HTTP (default), "
         "Bolt's default (False), or True",
     )
     parser.add_argument(
-        "--drain-timeout", type=float, default=30,
+        "--drain-timeout",
+        type=float,
+        default=30,
         help="longest wait for the bot to finish its lazy work after a cell; then it is restarted",
     )
-    parser.add_argument("--repeat", type=int, default=1, help="rounds of each cell (floor, bolt, bot in turn); medians shown")
     parser.add_argument(
-        "--database", choices=["sqlite", "postgresql"], default="sqlite",
-        help="the bot's database: a SQLite file (default) or a new database on the PostgreSQL server"
-        " at TEST_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped after",
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of each cell (floor, bolt, bot in turn); medians shown",
     )
     parser.add_argument(
-        "--answer-urls", choices=["up", "unreachable", "both"], default="both",
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="the bot's database: a SQLite file (default) or a new database on the PostgreSQL"
+        " server at TEST_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test),"
+        " dropped after",
+    )
+    parser.add_argument(
+        "--answer-urls",
+        choices=["up", "unreachable", "both"],
+        default="both",
         help="where the requests' response_urls lead: the stand-in (up), a loopback port that never"
         " answers (unreachable, kinds named <kind>-deadurl), or each kind both ways (default)",
     )
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, database)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder (logs, database)"
+    )
     arguments = parser.parse_args()
     concurrencies = [int(c) for c in arguments.concurrency.split(",")]
     kinds = [k for k in arguments.kinds.split(",") if k]
     kinds = {
-        "up": kinds, "unreachable": [k + UNREACHABLE for k in kinds],
+        "up": kinds,
+        "unreachable": [k + UNREACHABLE for k in kinds],
         "both": [k + suffix for k in kinds for suffix in ("", UNREACHABLE)],
     }[arguments.answer_urls]
     try:
         import flask  # noqa: F401  (the floor; only checked here, served by reference_apps)
     except ImportError:
-        print("benchmarks/requests.py needs Flask for its floor: .venv/bin/pip install -e '.[bench]'", file=sys.stderr)
+        print(
+            "benchmarks/requests.py needs Flask for its floor: .venv/bin/pip install -e '.[bench]'",
+            file=sys.stderr,
+        )
         return 2
     if shutil.which("wrk") is None:
         print("benchmarks/requests.py needs wrk: apt-get install -y wrk", file=sys.stderr)
@@ -582,7 +679,9 @@ def main() -> int:
     import bot.app
 
     bot_mode = bool(getattr(bot.app, "HTTP_PROCESS_BEFORE_RESPONSE", False))
-    bolt_mode = {"as-bot": bot_mode, "default": False, "before-response": True}[arguments.bolt_reference]
+    bolt_mode = {"as-bot": bot_mode, "default": False, "before-response": True}[
+        arguments.bolt_reference
+    ]
 
     folder = Path(tempfile.mkdtemp(prefix="ofsted-bench-requests-"))
     script = folder / "replay.lua"
@@ -619,12 +718,17 @@ def main() -> int:
             for name, command in (
                 ("floor", [python, "-m", "benchmarks.reference_apps", "floor"]),
                 ("flask", [python, "-m", "benchmarks.reference_apps", "flask"]),
-                ("bolt", [python, "-m", "benchmarks.reference_apps", "bolt"]
-                 + (["--process-before-response"] if bolt_mode else [])),
+                (
+                    "bolt",
+                    [python, "-m", "benchmarks.reference_apps", "bolt"]
+                    + (["--process-before-response"] if bolt_mode else []),
+                ),
                 ("bot", [ofsted_bot, "serve", "--http", "--no-dispatcher", "--host", "127.0.0.1"]),
             ):
                 port = free_port()
-                servers[name] = Server(name, [*command, "--port", str(port), *shape], port, folder / f"{name}.log")
+                servers[name] = Server(
+                    name, [*command, "--port", str(port), *shape], port, folder / f"{name}.log"
+                )
                 servers[name].start(environment)
             for server in servers.values():
                 server.wait_until_healthy()
@@ -634,26 +738,55 @@ def main() -> int:
                 data = folder / f"{kind}.txt"
                 for target in TARGETS:  # warm each server up on this kind
                     write_signed(data, requests[kind])
-                    run_wrk(url=servers[target].url, data=data, script=script, concurrency=16,
-                            seconds=arguments.warmup, max_requests=arguments.max_requests)
-                if not math.isfinite(servers["bot"].wait_until_idle(timeout=arguments.drain_timeout)):
+                    run_wrk(
+                        url=servers[target].url,
+                        data=data,
+                        script=script,
+                        concurrency=16,
+                        seconds=arguments.warmup,
+                        max_requests=arguments.max_requests,
+                    )
+                if not math.isfinite(
+                    servers["bot"].wait_until_idle(timeout=arguments.drain_timeout)
+                ):
                     servers["bot"].restart()
                 for concurrency in concurrencies:
                     for round_ in range(arguments.repeat):
                         for target in TARGETS:
                             cell = measure_cell(
-                                servers[target], target, data=data, requests=requests[kind], script=script,
-                                concurrency=concurrency, answers=answers, arguments=arguments,
+                                servers[target],
+                                target,
+                                data=data,
+                                requests=requests[kind],
+                                script=script,
+                                concurrency=concurrency,
+                                answers=answers,
+                                arguments=arguments,
                             )
                             results.setdefault((kind, concurrency, target), []).append(cell)
-                            print(f"  {kind:5} c={concurrency:<3} {target:5} {cell.rps:8.0f} rps  "
-                                  f"p50 {cell.p50_ms:7.1f} ms  p99 {cell.p99_ms:7.1f} ms  n={cell.answered}"
-                                  + (f"  cpu {cell.cpu_ms:.2f} ms/req" if cell.cpu_ms is not None else "")
-                                  + (f"  errors={cell.errors}" if cell.errors else "")
-                                  + (f"  answers {cell.answers_per_s:.0f}/s" if cell.answers_per_s is not None else "")
-                                  + (f"  backlog {cell.backlog_s:.1f} s" if cell.backlog_s is not None else "")
-                                  + (f"  (round {round_ + 1})" if arguments.repeat > 1 else ""),
-                                  flush=True)
+                            print(
+                                f"  {kind:5} c={concurrency:<3} {target:5} {cell.rps:8.0f} rps  "
+                                f"p50 {cell.p50_ms:7.1f} ms  p99 {cell.p99_ms:7.1f} ms  "
+                                f"n={cell.answered}"
+                                + (
+                                    f"  cpu {cell.cpu_ms:.2f} ms/req"
+                                    if cell.cpu_ms is not None
+                                    else ""
+                                )
+                                + (f"  errors={cell.errors}" if cell.errors else "")
+                                + (
+                                    f"  answers {cell.answers_per_s:.0f}/s"
+                                    if cell.answers_per_s is not None
+                                    else ""
+                                )
+                                + (
+                                    f"  backlog {cell.backlog_s:.1f} s"
+                                    if cell.backlog_s is not None
+                                    else ""
+                                )
+                                + (f"  (round {round_ + 1})" if arguments.repeat > 1 else ""),
+                                flush=True,
+                            )
     finally:
         if hole is not None:
             hole.close()
@@ -669,15 +802,32 @@ def main() -> int:
             for problem, count in problems.most_common(5):
                 print(f"  {count:6} x {problem}")
 
-    report(arguments, results, seeded, kinds, concurrencies, bot_mode, bolt_mode, time.monotonic() - started)
+    report(
+        arguments,
+        results,
+        seeded,
+        kinds,
+        concurrencies,
+        bot_mode,
+        bolt_mode,
+        time.monotonic() - started,
+    )
     return 0
 
 
 def _problem(line: str) -> str | None:
     """A log line worth showing, without its timestamp, or None."""
-    for marker in (" ERROR ", " WARNING ", " CRITICAL ", "[ERROR]", "[CRITICAL]", "Error:", "Exception:"):
+    for marker in (
+        " ERROR ",
+        " WARNING ",
+        " CRITICAL ",
+        "[ERROR]",
+        "[CRITICAL]",
+        "Error:",
+        "Exception:",
+    ):
         if marker in line:
-            text = line[line.index(marker):].strip()
+            text = line[line.index(marker) :].strip()
             return None if "`token` will be unused" in text else text[:160]
     return None
 
@@ -689,32 +839,60 @@ def median(values: list[float]) -> float:
 
 
 def report(
-    arguments: argparse.Namespace, results: dict[tuple[str, int, str], list[Cell]], seeded: dict[str, Any],
-    kinds: list[str], concurrencies: list[int], bot_mode: bool, bolt_mode: bool, elapsed: float,
+    arguments: argparse.Namespace,
+    results: dict[tuple[str, int, str], list[Cell]],
+    seeded: dict[str, Any],
+    kinds: list[str],
+    concurrencies: list[int],
+    bot_mode: bool,
+    bolt_mode: bool,
+    elapsed: float,
 ) -> None:
     print()
     facts = machine_facts()
-    wrk_version = subprocess.run(["wrk", "-v"], check=False, capture_output=True, text=True).stdout.split("\n")[0].strip()
-    facts.update({
-        "gunicorn": f"{metadata.version('gunicorn')}, gthread, {arguments.workers} workers x {arguments.threads} threads, each server",
-        "slack_bolt": metadata.version("slack_bolt"),
-        "load": f"{wrk_version or 'wrk'}, {min(max(concurrencies), os.cpu_count() or 1)} threads max, keep-alive, same machine",
-        "bot": f"process_before_response={bot_mode} in HTTP mode; bolt reference: process_before_response={bolt_mode}",
-        "data": ", ".join(f"{v} {k}" for k, v in seeded["counts"].items())
-        + (" (SQLite, WAL)" if arguments.database == "sqlite" else " (PostgreSQL)"),
-        "cells": f"{arguments.seconds:g} s or {arguments.max_requests} requests each, after {arguments.warmup:g} s warm-up per kind"
-        + (f"; {arguments.repeat} rounds, medians shown" if arguments.repeat > 1 else ""),
-        "run took": f"{elapsed:.0f} s",
-    })
+    wrk_version = (
+        subprocess.run(["wrk", "-v"], check=False, capture_output=True, text=True)
+        .stdout.split("\n")[0]
+        .strip()
+    )
+    facts.update(
+        {
+            "gunicorn": f"{metadata.version('gunicorn')}, gthread, {arguments.workers} workers"
+            f" x {arguments.threads} threads, each server",
+            "slack_bolt": metadata.version("slack_bolt"),
+            "load": f"{wrk_version or 'wrk'}, {min(max(concurrencies), os.cpu_count() or 1)}"
+            " threads max, keep-alive, same machine",
+            "bot": f"process_before_response={bot_mode} in HTTP mode;"
+            f" bolt reference: process_before_response={bolt_mode}",
+            "data": ", ".join(f"{v} {k}" for k, v in seeded["counts"].items())
+            + (" (SQLite, WAL)" if arguments.database == "sqlite" else " (PostgreSQL)"),
+            "cells": f"{arguments.seconds:g} s or {arguments.max_requests} requests each,"
+            f" after {arguments.warmup:g} s warm-up per kind"
+            + (f"; {arguments.repeat} rounds, medians shown" if arguments.repeat > 1 else ""),
+            "run took": f"{elapsed:.0f} s",
+        }
+    )
     for key, value in facts.items():
         print(f"{key:>22}: {value}")
     print()
     headers = [
-        "request", "c",
-        "wsgi rps", "flask rps", "p99 ms",
-        "bolt rps", "p99 ms",
-        "bot rps", "p50 ms", "p99 ms",
-        "bot/flask", "bot/wsgi", "bot/bolt", "cpu/req bot:wsgi", "answers/s", "backlog s", "errors",
+        "request",
+        "c",
+        "wsgi rps",
+        "flask rps",
+        "p99 ms",
+        "bolt rps",
+        "p99 ms",
+        "bot rps",
+        "p50 ms",
+        "p99 ms",
+        "bot/flask",
+        "bot/wsgi",
+        "bot/bolt",
+        "cpu/req bot:wsgi",
+        "answers/s",
+        "backlog s",
+        "errors",
     ]
     rows = []
     summary: dict[tuple[str, int], tuple[float, float, float]] = {}
@@ -725,16 +903,29 @@ def report(
                 continue
             floor, flask, bolt, bot = rounds
             row: list[object] = [kind, concurrency]
-            row += [f"{median([c.rps for c in floor]):.0f}", f"{median([c.rps for c in flask]):.0f}",
-                    f"{median([c.p99_ms for c in flask]):.1f}"]
-            row += [f"{median([c.rps for c in bolt]):.0f}", f"{median([c.p99_ms for c in bolt]):.1f}"]
-            row += [f"{median([c.rps for c in bot]):.0f}", f"{median([c.p50_ms for c in bot]):.1f}",
-                    f"{median([c.p99_ms for c in bot]):.1f}"]
+            row += [
+                f"{median([c.rps for c in floor]):.0f}",
+                f"{median([c.rps for c in flask]):.0f}",
+                f"{median([c.p99_ms for c in flask]):.1f}",
+            ]
+            row += [
+                f"{median([c.rps for c in bolt]):.0f}",
+                f"{median([c.p99_ms for c in bolt]):.1f}",
+            ]
+            row += [
+                f"{median([c.rps for c in bot]):.0f}",
+                f"{median([c.p50_ms for c in bot]):.1f}",
+                f"{median([c.p99_ms for c in bot]):.1f}",
+            ]
             # Ratios within a round (the servers measured one after another), then their median.
-            to_flask = median([b.rps / f.rps for b, f in zip(bot, flask) if f.rps])
-            to_floor = median([b.rps / f.rps for b, f in zip(bot, floor) if f.rps])
-            to_bolt = median([b.rps / r.rps for b, r in zip(bot, bolt) if r.rps])
-            cpu = [b.cpu_ms / f.cpu_ms for b, f in zip(bot, floor) if b.cpu_ms and f.cpu_ms]
+            to_flask = median([b.rps / f.rps for b, f in zip(bot, flask, strict=False) if f.rps])
+            to_floor = median([b.rps / f.rps for b, f in zip(bot, floor, strict=False) if f.rps])
+            to_bolt = median([b.rps / r.rps for b, r in zip(bot, bolt, strict=False) if r.rps])
+            cpu = [
+                b.cpu_ms / f.cpu_ms
+                for b, f in zip(bot, floor, strict=False)
+                if b.cpu_ms and f.cpu_ms
+            ]
             backlogs = [c.backlog_s for c in bot if c.backlog_s is not None]
             row += [
                 f"{to_flask:.2f}",
@@ -742,7 +933,8 @@ def report(
                 f"{to_bolt:.2f}",
                 f"{median(cpu):.1f}x" if cpu else "-",
                 f"{median([c.answers_per_s for c in bot if c.answers_per_s is not None]):.0f}",
-                f"{max(backlogs):.1f}" if backlogs and all(math.isfinite(b) for b in backlogs)
+                f"{max(backlogs):.1f}"
+                if backlogs and all(math.isfinite(b) for b in backlogs)
                 else f">{arguments.drain_timeout:g}",
                 sum(c.errors for cells in rounds for c in cells),
             ]
@@ -752,7 +944,10 @@ def report(
     at_16 = [kind for kind in kinds if (kind, 16) in summary]
     if at_16:
         print()
-        print("acks at c=16 (goal: p99 < 50 ms; help, list and show >= 0.50 of the floor), answer URLs up | unreachable:")
+        print(
+            "acks at c=16 (goal: p99 < 50 ms; help, list and show >= 0.50 of the floor),"
+            " answer URLs up | unreachable:"
+        )
         for kind in dict.fromkeys(k.removesuffix(UNREACHABLE) for k in at_16):
             cells = []
             for variant in (kind, kind + UNREACHABLE):
@@ -765,15 +960,22 @@ def report(
     if ("list", 16) in summary:
         p99, to_flask, to_floor = summary[("list", 16)]
         print()
-        print(f"target, /ofsted list at c=16: p99 {p99:.1f} ms (goal < 50 ms: "
-              f"{'met' if p99 < 50 else 'MISSED'}); throughput {to_flask:.2f} of the floor, a plain Flask "
-              f"endpoint (goal >= 0.50: {'met' if to_flask >= 0.5 else 'MISSED'}); {to_floor:.2f} of bare WSGI")
-    print("wsgi: a bare WSGI endpoint; flask: the same in Flask (the issue's floor); bolt: a Bolt app that only"
-          " acks. rps, p50, p99: acks (the HTTP answers), timed by wrk from sending a request to reading its answer on"
-          " keep-alive connections; p99 beside flask and bolt are theirs. cpu/req: the bot's CPU time per request"
-          " (its later work included) over bare WSGI's. answers/s: acks that carried the answer, plus the bot's later calls to Slack (chat.update,"
-          " response_urls), while the load ran. backlog s: how long the bot stayed busy after the load;"
-          f" >{arguments.drain_timeout:g}: not idle by then, restarted for the next cell.")
+        print(
+            f"target, /ofsted list at c=16: p99 {p99:.1f} ms (goal < 50 ms: "
+            f"{'met' if p99 < 50 else 'MISSED'}); throughput {to_flask:.2f} of the floor, "
+            f"a plain Flask endpoint (goal >= 0.50: {'met' if to_flask >= 0.5 else 'MISSED'}); "
+            f"{to_floor:.2f} of bare WSGI"
+        )
+    print(
+        "wsgi: a bare WSGI endpoint; flask: the same in Flask (the issue's floor); bolt: a Bolt"
+        " app that only acks. rps, p50, p99: acks (the HTTP answers), timed by wrk from sending a"
+        " request to reading its answer on keep-alive connections; p99 beside flask and bolt are"
+        " theirs. cpu/req: the bot's CPU time per request (its later work included) over bare"
+        " WSGI's. answers/s: acks that carried the answer, plus the bot's later calls to Slack"
+        " (chat.update, response_urls), while the load ran. backlog s: how long the bot stayed"
+        " busy after the load;"
+        f" >{arguments.drain_timeout:g}: not idle by then, restarted for the next cell."
+    )
 
 
 if __name__ == "__main__":

@@ -215,7 +215,8 @@ def _migrated_engine(settings: Settings) -> Engine:
 
     engine = create_engine_for(settings.database_url)
     upgrade_database(engine=engine)
-    adopt_unowned_visits(settings=settings, engine=engine)  # visits stored before they had a workspace
+    # Visits stored before they had a workspace.
+    adopt_unowned_visits(settings=settings, engine=engine)
     return engine
 
 
@@ -236,7 +237,9 @@ def _run_serve(arguments: argparse.Namespace) -> int:
         settings = _settings()
     except _BadInput as error:
         return _fail(str(error))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if not settings.slack_bot_token:
         return _fail(
             "SLACK_BOT_TOKEN is not set: see README.md, 'Connect to Slack'. "
@@ -244,7 +247,9 @@ def _run_serve(arguments: argparse.Namespace) -> int:
         )
     if arguments.http:
         if not settings.slack_signing_secret:
-            return _fail("HTTP mode needs SLACK_SIGNING_SECRET (Basic Information → App Credentials)")
+            return _fail(
+                "HTTP mode needs SLACK_SIGNING_SECRET (Basic Information → App Credentials)"
+            )
         return _serve_http(settings, arguments)
     if not settings.slack_app_token:
         return _fail(
@@ -276,7 +281,9 @@ def _run_worker(arguments: argparse.Namespace) -> int:
         settings = _settings()
     except _BadInput as error:
         return _fail(str(error))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if not settings.slack_bot_token:
         return _fail("SLACK_BOT_TOKEN is not set: the dispatcher posts reminders to Slack with it")
     engine = _migrated_engine(settings)
@@ -321,7 +328,10 @@ def _serve_http(settings: Settings, arguments: argparse.Namespace) -> int:
 
     try:
         run_gunicorn(
-            load=load, port=arguments.port, host=arguments.host, workers=arguments.workers,
+            load=load,
+            port=arguments.port,
+            host=arguments.host,
+            workers=arguments.workers,
             threads=arguments.threads,
         )
     finally:
@@ -345,7 +355,8 @@ def _serve_socket_mode(settings: Settings, arguments: argparse.Namespace) -> int
 
         _, mailbox_stop = start_watching(settings, engine)
     try:
-        SocketModeHandler(app, settings.slack_app_token).start()
+        # slack_bolt leaves start() unannotated; it runs until the process is stopped.
+        SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
     finally:
         if dispatcher is not None:
             dispatcher.stop()

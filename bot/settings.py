@@ -63,7 +63,10 @@ class Settings(BaseModel):
             ids = [part.strip() for part in value.split(",") if part.strip()]
             wrong = [part for part in ids if not re.fullmatch(r"[UW][A-Z0-9]{2,}", part)]
             if wrong:
-                raise ValueError(f"must be Slack user ids such as U012AB3CD, separated by commas, not {wrong[0]!r}")
+                raise ValueError(
+                    "must be Slack user ids such as U012AB3CD, separated by commas, "
+                    f"not {wrong[0]!r}"
+                )
             return frozenset(ids)
         return value
 
@@ -84,7 +87,9 @@ class Settings(BaseModel):
             try:
                 return reminder_offsets_from(value)
             except ValueError:
-                raise ValueError("must be working days before the due date, such as 5,2,1,0") from None
+                raise ValueError(
+                    "must be working days before the due date, such as 5,2,1,0"
+                ) from None
         return value
 
     @property

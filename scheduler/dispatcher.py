@@ -38,6 +38,8 @@ from storage.models import OPEN_MILESTONE_STATUSES, Milestone, Reminder, Visit
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_REMINDERS = ReminderDefaults()
+
 
 @dataclass(frozen=True)
 class ReminderNotice:
@@ -102,7 +104,7 @@ class Dispatcher:
         engine: Engine,
         poster: Poster,
         clock: Callable[[], datetime],
-        defaults: ReminderDefaults = ReminderDefaults(),
+        defaults: ReminderDefaults = DEFAULT_REMINDERS,
         worker_id: str | None = None,
         batch_size: int = 1000,
         lease: timedelta = timedelta(minutes=2),
@@ -159,7 +161,9 @@ class Dispatcher:
     # thousand write transactions racing for SQLite's single write lock, and posting never
     # waits for the database.
 
-    def _deliver(self, claims: list[dispatch.Claim], report: PassReport, *, claimed_at: datetime) -> None:
+    def _deliver(
+        self, claims: list[dispatch.Claim], report: PassReport, *, claimed_at: datetime
+    ) -> None:
         by_channel = self._prepare(claims, report)
         ready: list[tuple[float, str]] = [(0.0, channel) for channel in by_channel]
         heapq.heapify(ready)
@@ -172,7 +176,9 @@ class Dispatcher:
         finished: queue.SimpleQueue[tuple[str, _Attempt]] = queue.SimpleQueue()
         in_flight = 0
         try:
-            with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="dispatch") as pool:
+            with ThreadPoolExecutor(
+                max_workers=self.concurrency, thread_name_prefix="dispatch"
+            ) as pool:
                 while queued or in_flight:
                     now = clock_time.monotonic()
                     if queued and self._must_stop(recorder):
@@ -183,7 +189,13 @@ class Dispatcher:
                             waiting.clear()
                         queued = 0
                     if queued and now >= next_renewal:
-                        recorder.renew([notice.reminder_id for waiting in by_channel.values() for _, notice in waiting])
+                        recorder.renew(
+                            [
+                                notice.reminder_id
+                                for waiting in by_channel.values()
+                                for _, notice in waiting
+                            ]
+                        )
                         next_renewal = now + renew_every
                     while ready and ready[0][0] <= now and in_flight < self.concurrency:
                         _, channel = heapq.heappop(ready)
@@ -214,7 +226,9 @@ class Dispatcher:
                         in_flight -= 1
                         recorder.put(attempt)
                         if by_channel[channel]:
-                            heapq.heappush(ready, (attempt.finished + self.channel_interval, channel))
+                            heapq.heappush(
+                                ready, (attempt.finished + self.channel_interval, channel)
+                            )
         finally:
             recorder.close()
         if recorder.error is not None:
@@ -227,7 +241,9 @@ class Dispatcher:
         if recorder.error is not None:
             return True
         if self.clock() - recorder.held_since > self.lease * 0.75:
-            logger.error("claims could not be renewed for %s: leaving the rest to expire", self.lease * 0.75)
+            logger.error(
+                "claims could not be renewed for %s: leaving the rest to expire", self.lease * 0.75
+            )
             return True
         return False
 
@@ -252,23 +268,35 @@ class Dispatcher:
                 reminder, milestone, visit = row
                 if visit.status != "open" or milestone.status not in OPEN_MILESTONE_STATUSES:
                     dispatch.cancel_claimed_reminder(
-                        session=session, reminder_id=claim.reminder_id, worker_id=self.worker_id,
+                        session=session,
+                        reminder_id=claim.reminder_id,
+                        worker_id=self.worker_id,
                         why=f"milestone {milestone.status}, visit {visit.status}",
                     )
                     report.cancelled += 1
                     continue
                 notice = ReminderNotice(
-                    reminder_id=claim.reminder_id, kind=reminder.kind, offset_days=reminder.offset_days,
-                    due_at=reminder.due_at, today=today, visit=visit, milestone=milestone,
+                    reminder_id=claim.reminder_id,
+                    kind=reminder.kind,
+                    offset_days=reminder.offset_days,
+                    due_at=reminder.due_at,
+                    today=today,
+                    visit=visit,
+                    milestone=milestone,
                 )
                 # Several reminders of one milestone due at once (the bot was down, or a visit was
                 # entered late): one post says it all, the latest; the others are superseded.
                 earlier = latest.get(milestone.id or 0)
                 if earlier is not None:
-                    older, newer = sorted((earlier, (claim, notice)), key=lambda pair: pair[1].due_at)
+                    older, newer = sorted(
+                        (earlier, (claim, notice)), key=lambda pair: pair[1].due_at
+                    )
                     dispatch.cancel_claimed_reminder(
-                        session=session, reminder_id=older[0].reminder_id, worker_id=self.worker_id,
-                        why=f"superseded by reminder {newer[1].reminder_id}, due at the same time or later",
+                        session=session,
+                        reminder_id=older[0].reminder_id,
+                        worker_id=self.worker_id,
+                        why=f"superseded by reminder {newer[1].reminder_id}, "
+                        "due at the same time or later",
                     )
                     report.superseded += 1
                     latest[milestone.id or 0] = newer
@@ -282,7 +310,10 @@ class Dispatcher:
         return by_channel
 
     def _post_into(
-        self, finished: queue.SimpleQueue[tuple[str, _Attempt]], channel: str, claim: dispatch.Claim,
+        self,
+        finished: queue.SimpleQueue[tuple[str, _Attempt]],
+        channel: str,
+        claim: dispatch.Claim,
         notice: ReminderNotice,
     ) -> None:
         try:
@@ -290,7 +321,10 @@ class Dispatcher:
         except Exception as error:  # never leave the pass waiting for an answer that won't come
             logger.exception("posting reminder %s failed", notice.reminder_id)
             attempt = _Attempt(
-                claim=claim, notice=notice, outcome="transient", error=f"{type(error).__name__}: {error}",
+                claim=claim,
+                notice=notice,
+                outcome="transient",
+                error=f"{type(error).__name__}: {error}",
                 finished=clock_time.monotonic(),
             )
         finished.put((channel, attempt))
@@ -320,7 +354,9 @@ class Dispatcher:
 
     # --- recording, on the recorder thread ---------------------------------------------------
 
-    def _record(self, session: Session, attempt: _Attempt, tally: PassReport, failures: list[_Attempt]) -> None:
+    def _record(
+        self, session: Session, attempt: _Attempt, tally: PassReport, failures: list[_Attempt]
+    ) -> None:
         """Write one outcome in the recorder's transaction. Counts go to `tally` and failures to
         report to `failures`, both acted on only once the transaction commits."""
         notice, now = attempt.notice, attempt.at or self.clock()
@@ -334,15 +370,24 @@ class Dispatcher:
                 return
             backoff = self.retry_backoff * (2 ** max(0, attempts - 1))
             dispatch.release_for_retry(
-                session=session, reminder_id=notice.reminder_id, worker_id=self.worker_id,
-                error=attempt.error or "unknown error", retry_at=now + backoff,
+                session=session,
+                reminder_id=notice.reminder_id,
+                worker_id=self.worker_id,
+                error=attempt.error or "unknown error",
+                retry_at=now + backoff,
             )
-            logger.warning("reminder %s will be retried in %s: %s", notice.reminder_id, backoff, attempt.error)
+            logger.warning(
+                "reminder %s will be retried in %s: %s", notice.reminder_id, backoff, attempt.error
+            )
             tally.retried += 1
             return
         recorded = dispatch.mark_reminder_sent(
-            session=session, reminder_id=notice.reminder_id, worker_id=self.worker_id,
-            channel_id=attempt.posted.channel_id, message_ts=attempt.posted.ts, now=now,
+            session=session,
+            reminder_id=notice.reminder_id,
+            worker_id=self.worker_id,
+            channel_id=attempt.posted.channel_id,
+            message_ts=attempt.posted.ts,
+            now=now,
         )
         if not recorded:
             tally.lost_claims += 1
@@ -353,7 +398,13 @@ class Dispatcher:
             milestone = session.get(Milestone, notice.milestone.id)
             visit = session.get(Visit, notice.visit.id)
             if milestone is not None and visit is not None:
-                replan_milestone(session=session, visit=visit, milestone=milestone, defaults=self.defaults, now=now)
+                replan_milestone(
+                    session=session,
+                    visit=visit,
+                    milestone=milestone,
+                    defaults=self.defaults,
+                    now=now,
+                )
         if attempt.outcome == "reconciled":
             tally.reconciled += 1
         else:
@@ -361,10 +412,16 @@ class Dispatcher:
             tally.lags.append((now - notice.due_at).total_seconds())
 
     def _fail(self, session: Session, notice: ReminderNotice, error: str, *, now: datetime) -> None:
-        dispatch.mark_reminder_failed(session=session, reminder_id=notice.reminder_id, worker_id=self.worker_id, error=error)
+        dispatch.mark_reminder_failed(
+            session=session, reminder_id=notice.reminder_id, worker_id=self.worker_id, error=error
+        )
         repo.append_audit_event(
-            session=session, visit_id=notice.visit.id or 0, milestone_id=notice.milestone.id,
-            actor_user_id=repo.SYSTEM_ACTOR, action="reminder_failed", now=now,
+            session=session,
+            visit_id=notice.visit.id or 0,
+            milestone_id=notice.milestone.id,
+            actor_user_id=repo.SYSTEM_ACTOR,
+            action="reminder_failed",
+            now=now,
             note=f"{notice.kind} reminder could not be posted: {error}"[:2000],
             idempotency_key=f"reminder_failed:{notice.reminder_id}",
         )
@@ -375,7 +432,9 @@ class Dispatcher:
         try:
             self.poster.report_failure(attempt.notice, error=attempt.error or "unknown error")
         except Exception:
-            logger.exception("could not report the failure of reminder %s", attempt.notice.reminder_id)
+            logger.exception(
+                "could not report the failure of reminder %s", attempt.notice.reminder_id
+            )
 
 
 @dataclass
@@ -444,14 +503,19 @@ class _Recorder:
                 self._commit(attempts)
                 return
             except Exception:
-                logger.warning("recording %d outcomes together failed; one by one now", len(attempts), exc_info=True)
+                logger.warning(
+                    "recording %d outcomes together failed; one by one now",
+                    len(attempts),
+                    exc_info=True,
+                )
         for attempt in attempts:
             try:
                 self._commit([attempt])
             except Exception as error:
                 logger.exception(
-                    "could not record reminder %s; it stays claimed, and will be looked for in its channel "
-                    "when its lease runs out", attempt.notice.reminder_id,
+                    "could not record reminder %s; it stays claimed, and will be looked for in "
+                    "its channel when its lease runs out",
+                    attempt.notice.reminder_id,
                 )
                 self.error = self.error or error
 
@@ -474,7 +538,12 @@ class _Recorder:
         now = self.dispatcher.clock()
         try:
             with session_scope(self.dispatcher.engine) as session:
-                dispatch.renew_claims(session=session, reminder_ids=reminder_ids, worker_id=self.dispatcher.worker_id, now=now)
+                dispatch.renew_claims(
+                    session=session,
+                    reminder_ids=reminder_ids,
+                    worker_id=self.dispatcher.worker_id,
+                    now=now,
+                )
         except Exception:
             logger.warning("could not renew %d claims", len(reminder_ids), exc_info=True)
             return
@@ -492,10 +561,19 @@ class DispatcherClock:
 
         self.dispatcher = dispatcher
         self.interval = interval
-        self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        self.scheduler = BackgroundScheduler(
+            timezone="UTC",
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
 
     def start(self) -> None:
-        self.scheduler.add_job(self._tick, "interval", seconds=self.interval, id="dispatch-pass", next_run_time=datetime.now().astimezone())
+        self.scheduler.add_job(
+            self._tick,
+            "interval",
+            seconds=self.interval,
+            id="dispatch-pass",
+            next_run_time=datetime.now().astimezone(),
+        )
         self.scheduler.start()
 
     def stop(self) -> None:

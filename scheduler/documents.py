@@ -241,7 +241,7 @@ def _pdf_text(data: bytes, *, filename: str) -> str:
             f"{MAX_PDF_STREAM_BYTES // MB} MB, or it has more than {MAX_PDF_PAGES} pages): "
             "share the letter itself"
         ) from None
-    except Exception as error:  # noqa: BLE001 - see above
+    except Exception as error:
         logger.info("pdf unreadable: %s: %s: %s", filename, type(error).__name__, error)
         raise UnreadableDocument(f"{filename} is not a readable PDF (it may be damaged)") from None
     # A blank line between pages keeps a page's last sentence apart from the next page's first.
@@ -286,7 +286,7 @@ def _docx_text(data: bytes, *, filename: str) -> str:
         raise
     except MemoryError:
         raise unpacks_too_large(filename) from None
-    except Exception as error:  # noqa: BLE001 - see above
+    except Exception as error:
         logger.info("docx unreadable: %s: %s: %s", filename, type(error).__name__, error)
         raise UnreadableDocument(
             f"{filename} is not a readable Word (.docx) file (it may be damaged)"
@@ -344,7 +344,7 @@ def _scan_xml(package: zipfile.ZipFile, part: zipfile.ZipInfo, *, filename: str)
     with package.open(part) as stream:
         while chunk := stream.read(MB):
             window = tail + chunk
-            if not tail and window.startswith(_NOT_UTF_8) or _DOCTYPE in window:
+            if (not tail and window.startswith(_NOT_UTF_8)) or _DOCTYPE in window:
                 raise UnreadableDocument(
                     f"{filename} has XML that Word does not write (entity declarations or another "
                     "encoding): share the letter as Word saved it, or as a PDF"

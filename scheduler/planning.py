@@ -33,15 +33,24 @@ class ReminderDefaults:
 
 
 def visit_reminder_time(visit: Visit, defaults: ReminderDefaults) -> time:
-    return reminder_time_from(visit.reminder_time) if visit.reminder_time else defaults.reminder_time
+    if not visit.reminder_time:
+        return defaults.reminder_time
+    return reminder_time_from(visit.reminder_time)
 
 
 def visit_offsets(visit: Visit, defaults: ReminderDefaults) -> tuple[int, ...]:
-    return reminder_offsets_from(visit.reminder_offsets) if visit.reminder_offsets else defaults.offsets
+    if not visit.reminder_offsets:
+        return defaults.offsets
+    return reminder_offsets_from(visit.reminder_offsets)
 
 
 def replan_milestone(
-    *, session: Session, visit: Visit, milestone: Milestone, defaults: ReminderDefaults, now: datetime
+    *,
+    session: Session,
+    visit: Visit,
+    milestone: Milestone,
+    defaults: ReminderDefaults,
+    now: datetime,
 ) -> None:
     milestone_id = milestone.id or 0
     if visit.status != "open" or milestone.status not in OPEN_MILESTONE_STATUSES:
@@ -84,10 +93,18 @@ def replan_milestone(
 
 
 def replan_visit(
-    *, session: Session, visit: Visit, defaults: ReminderDefaults, now: datetime,
+    *,
+    session: Session,
+    visit: Visit,
+    defaults: ReminderDefaults,
+    now: datetime,
     milestones: Sequence[Milestone] | None = None,
 ) -> None:
-    for milestone in milestones if milestones is not None else repo.list_milestones(
-        session=session, visit_id=visit.id or 0
+    for milestone in (
+        milestones
+        if milestones is not None
+        else repo.list_milestones(session=session, visit_id=visit.id or 0)
     ):
-        replan_milestone(session=session, visit=visit, milestone=milestone, defaults=defaults, now=now)
+        replan_milestone(
+            session=session, visit=visit, milestone=milestone, defaults=defaults, now=now
+        )

@@ -13,7 +13,8 @@ has been committed since it was read, by any process: the web workers, the dispa
   of reading again.
 
 The token is read before the answer: a commit landing between the two makes the next token
-differ, so the answer is read again rather than kept one change too long.
+differ, so the answer is read again rather than kept one change too long. Tokens are numbers
+that only grow, so an answer read under an older token never replaces one read under a newer.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.engine import Engine
 
 logger = logging.getLogger(__name__)
 
-ChangeToken = Hashable
+# Equal tokens: nothing was committed in between; a larger token was given later.
+ChangeToken = int
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
 
@@ -47,7 +50,8 @@ class DatabaseNotAnswering(Exception):
 
 class ChangeWatch(Protocol):
     def token(self) -> ChangeToken:
-        """Equal tokens mean nothing was committed in between. Raises DatabaseNotAnswering."""
+        """Equal tokens mean nothing was committed in between; a token given later is never
+        smaller. Raises DatabaseNotAnswering."""
         ...
 
     def close(self) -> None: ...
@@ -116,7 +120,7 @@ def _settle(future: Future[Value], work: Callable[[], Value]) -> None:
         return
     try:
         future.set_result(work())
-    except BaseException as error:  # noqa: BLE001 (handed to whoever waits on the future)
+    except BaseException as error:
         future.set_exception(error)
 
 
@@ -133,7 +137,9 @@ class _OneAtATime:
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = (
+            queue.SimpleQueue()
+        )
         self._started = False
         self._lock = threading.Lock()
 
@@ -159,31 +165,43 @@ class PostgresChangeWatch:
     """`pg_current_snapshot()` on a connection of its own, asked from one thread.
 
     The thread is there so that a database that stops answering (dropped packets) holds up only
-    that thread, never a request: callers wait at most CHANGE_CHECK_TIMEOUT_SECONDS.
+    that thread, never a request: callers wait at most CHANGE_CHECK_TIMEOUT_SECONDS. Asked one
+    at a time, the snapshots come in order: the token counts how often it moved.
     """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._asker = _OneAtATime("change-watch")
         self._connection: Any = None
+        self._snapshot_seen: str | None = None
+        self._moves = 0
 
     def token(self) -> ChangeToken:
         future = self._asker.submit(self._snapshot)
         try:
             return future.result(timeout=CHANGE_CHECK_TIMEOUT_SECONDS)
         except FutureTimeout as error:
-            raise DatabaseNotAnswering("PostgreSQL did not answer the change check in time") from error
+            raise DatabaseNotAnswering(
+                "PostgreSQL did not answer the change check in time"
+            ) from error
 
     def _snapshot(self) -> ChangeToken:
         try:
             if self._connection is None:
                 self._connection = self._engine.raw_connection()
                 self._connection.driver_connection.autocommit = True
-            cursor = self._connection.driver_connection.execute("SELECT pg_current_snapshot()::text")
-            return (id(self._connection), cursor.fetchone()[0])
+                self._snapshot_seen = None  # what happened while disconnected is not known
+            cursor = self._connection.driver_connection.execute(
+                "SELECT pg_current_snapshot()::text"
+            )
+            snapshot = str(cursor.fetchone()[0])
         except Exception as error:
             self._discard_connection()
             raise DatabaseNotAnswering(str(error)) from error
+        if snapshot != self._snapshot_seen:
+            self._moves += 1
+            self._snapshot_seen = snapshot
+        return self._moves
 
     def _discard_connection(self) -> None:
         if self._connection is not None:
@@ -206,7 +224,11 @@ def change_watch_for(engine: Engine) -> ChangeWatch | None:
     if backend == "sqlite":
         database = engine.url.database or ""
         # An in-memory database is a different one on every connection: nothing to watch.
-        if database in ("", ":memory:") or database.startswith("file:") or engine.url.query.get("mode") == "memory":
+        if (
+            database in ("", ":memory:")
+            or database.startswith("file:")
+            or engine.url.query.get("mode") == "memory"
+        ):
             return None
         return SqliteChangeWatch(database)
     return None
@@ -236,6 +258,10 @@ class ReadCache(Generic[Key, Value]):
         self._watch = watch
         self._size = size
         self._kept: OrderedDict[Key, tuple[ChangeToken, Value]] = OrderedDict()
+        # Reads under way, by key and token: askers with the same token wait for the same read.
+        # After a commit every asker misses at once; one read each was most of the database's
+        # work at 20 commits a second (benchmarks/machinery.py).
+        self._reading: dict[tuple[Key, ChangeToken], Future[Value]] = {}
         self._lock = threading.Lock()
 
     def get_or_read(self, key: Key, read: Callable[[], Value], *, within: float) -> Value:
@@ -243,33 +269,47 @@ class ReadCache(Generic[Key, Value]):
         ReadingTakesLong when reading again takes more than `within` seconds, and whatever
         `read` raises."""
         token = self._watch.token() if self._watch is not None else None  # first: see above
-        if token is not None:
+        if token is None:
+            future = on_daemon_thread(read, name="read-cache")
+        else:
             with self._lock:
                 kept = self._kept.get(key)
                 if kept is not None and kept[0] == token:
                     self._kept.move_to_end(key)
                     return kept[1]
-        # Reading again is rare (once after each change), so a thread each time costs little.
-        # The answer is kept before it is given: kept from a done-callback, it was given first
-        # and an asker quick to ask again found nothing kept and read again (seen under load).
-        def read_and_keep() -> Value:
-            value = read()
-            if token is not None:
-                self._keep(key, token, value)
-            return value
-
-        future = on_daemon_thread(read_and_keep, name="read-cache")
+                under_way = self._reading.get((key, token))
+                future = under_way or self._start_reading(key, token, read)
         try:
             return future.result(timeout=within)
         except FutureTimeout:
             raise ReadingTakesLong(future) from None
 
-    def _keep(self, key: Key, token: ChangeToken, value: Value) -> None:
-        with self._lock:
-            self._kept[key] = (token, value)
-            self._kept.move_to_end(key)
-            while len(self._kept) > self._size:
-                self._kept.popitem(last=False)
+    def _start_reading(
+        self, key: Key, token: ChangeToken, read: Callable[[], Value]
+    ) -> Future[Value]:
+        """Called holding the lock, so the read cannot finish before it is registered. Reading
+        again is rare (once after each change), so a thread each time costs little."""
+        work = partial(self._read_and_keep, key, token, read)
+        future = on_daemon_thread(work, name="read-cache")
+        self._reading[(key, token)] = future
+        return future
+
+    def _read_and_keep(self, key: Key, token: ChangeToken, read: Callable[[], Value]) -> Value:
+        # The answer is kept before it is given: kept from a done-callback, it was given first
+        # and an asker quick to ask again found nothing kept and read again (seen under load).
+        try:
+            value = read()
+            with self._lock:
+                kept = self._kept.get(key)
+                if kept is None or kept[0] <= token:  # never over an answer read since
+                    self._kept[key] = (token, value)
+                    self._kept.move_to_end(key)
+                    while len(self._kept) > self._size:
+                        self._kept.popitem(last=False)
+        finally:
+            with self._lock:
+                del self._reading[(key, token)]
+        return value
 
     def close(self) -> None:
         if self._watch is not None:

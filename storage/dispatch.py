@@ -68,7 +68,10 @@ def claim_due_reminders(
         update(Reminder)
         .where(col(Reminder.id).in_([reminder_id for reminder_id, _, _ in rows]))
         .values(
-            status="claimed", claimed_by=worker_id, claimed_at=now, attempts=col(Reminder.attempts) + 1
+            status="claimed",
+            claimed_by=worker_id,
+            claimed_at=now,
+            attempts=col(Reminder.attempts) + 1,
         )
         .execution_options(synchronize_session=False)
     )
@@ -115,9 +118,7 @@ def renew_claims(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _settle(
-    *, session: Session, reminder_id: int, worker_id: str, **values: object
-) -> bool:
+def _settle(*, session: Session, reminder_id: int, worker_id: str, **values: object) -> bool:
     """Change a reminder this worker holds; False if the claim was lost (lease expired)."""
     result = session.execute(
         update(Reminder)
@@ -133,12 +134,23 @@ def _settle(
 
 
 def mark_reminder_sent(
-    *, session: Session, reminder_id: int, worker_id: str, channel_id: str, message_ts: str,
+    *,
+    session: Session,
+    reminder_id: int,
+    worker_id: str,
+    channel_id: str,
+    message_ts: str,
     now: datetime,
 ) -> bool:
     return _settle(
-        session=session, reminder_id=reminder_id, worker_id=worker_id, status="sent",
-        channel_id=channel_id, message_ts=message_ts, sent_at=now, last_error=None,
+        session=session,
+        reminder_id=reminder_id,
+        worker_id=worker_id,
+        status="sent",
+        channel_id=channel_id,
+        message_ts=message_ts,
+        sent_at=now,
+        last_error=None,
         next_attempt_at=None,
     )
 
@@ -148,22 +160,35 @@ def release_for_retry(
 ) -> bool:
     # claimed_at stays: the next attempt looks in the channel from then on before posting.
     return _settle(
-        session=session, reminder_id=reminder_id, worker_id=worker_id, status="pending",
-        last_error=error[:2000], next_attempt_at=retry_at, claimed_by=None,
+        session=session,
+        reminder_id=reminder_id,
+        worker_id=worker_id,
+        status="pending",
+        last_error=error[:2000],
+        next_attempt_at=retry_at,
+        claimed_by=None,
     )
 
 
 def mark_reminder_failed(*, session: Session, reminder_id: int, worker_id: str, error: str) -> bool:
     return _settle(
-        session=session, reminder_id=reminder_id, worker_id=worker_id, status="failed",
+        session=session,
+        reminder_id=reminder_id,
+        worker_id=worker_id,
+        status="failed",
         last_error=error[:2000],
     )
 
 
-def cancel_claimed_reminder(*, session: Session, reminder_id: int, worker_id: str, why: str) -> bool:
+def cancel_claimed_reminder(
+    *, session: Session, reminder_id: int, worker_id: str, why: str
+) -> bool:
     """A reminder whose milestone was done, waived or closed after it was claimed."""
     return _settle(
-        session=session, reminder_id=reminder_id, worker_id=worker_id, status="cancelled",
+        session=session,
+        reminder_id=reminder_id,
+        worker_id=worker_id,
+        status="cancelled",
         last_error=why,
     )
 

@@ -29,7 +29,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 
-from storage import mail, models, teams  # noqa: F401  (their tables, on SQLModel.metadata)
+from storage import (
+    mail,  # noqa: F401  (and the mailbox tables)
+    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+    teams,  # noqa: F401  (and the Teams table)
+)
 from storage.db import create_engine_for, normalize_database_url
 from storage.migrate import upgrade_database
 from storage.models import Visit

@@ -14,8 +14,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import storage.mail  # noqa: F401  (the mailbox tables)
-import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import storage.mail  # the mailbox tables
+import storage.models
 import storage.teams  # noqa: F401  (the Teams table, visit_conversations)
 from storage.db import create_engine_for
 

@@ -15,7 +15,9 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("ofsted-bot")
 
 
 def ofsted_bot(*arguments, cwd=None):
-    command = [str(CONSOLE_SCRIPT)] if CONSOLE_SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
+    command = (
+        [str(CONSOLE_SCRIPT)] if CONSOLE_SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
+    )
     return subprocess.run(
         [*command, *arguments], capture_output=True, text=True, timeout=60, cwd=cwd
     )
@@ -114,4 +116,3 @@ def test_bad_input_is_one_line_on_stderr_and_exit_status_2(name, message, tmp_pa
 
 def test_the_console_script_is_installed():
     assert shutil.which("ofsted-bot") or CONSOLE_SCRIPT.exists()
-

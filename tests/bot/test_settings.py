@@ -9,10 +9,16 @@ from bot.settings import Settings, SettingsError
 
 @pytest.mark.parametrize(
     ("value", "admins"),
-    [("", frozenset()), ("U012AB3CD", frozenset({"U012AB3CD"})), (" U01A, W02B ,", frozenset({"U01A", "W02B"}))],
+    [
+        ("", frozenset()),
+        ("U012AB3CD", frozenset({"U012AB3CD"})),
+        (" U01A, W02B ,", frozenset({"U01A", "W02B"})),
+    ],
     ids=["none", "one", "several-with-spaces"],
 )
-def test_administrators_are_read_once_from_ofsted_admins(value: str, admins: frozenset[str]) -> None:
+def test_administrators_are_read_once_from_ofsted_admins(
+    value: str, admins: frozenset[str]
+) -> None:
     assert Settings.from_environ({"OFSTED_ADMINS": value}).ofsted_admins == admins
 
 

@@ -43,9 +43,9 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, select
 
 from bot.app import build_app, build_dispatcher
-from bot.settings import Settings
 from bot.offline.standin import SlackDriver, SlackStandIn, Upload
 from bot.offline.standin.boltserver import serve_wsgi
+from bot.settings import Settings
 from bot.web import wsgi_application
 from handlers.slack.errors import DATABASE_NOT_ANSWERING, SOMETHING_WENT_WRONG
 from scheduler.dispatcher import DispatcherClock
@@ -62,8 +62,14 @@ def start_worker(environment: dict[str, str]) -> subprocess.Popen[bytes]:
     """`ofsted-bot worker` in a process group of its own (so SIGKILL takes all of it), its log
     kept for tracebacks and reconciliations."""
     return subprocess.Popen(
-        WORKER, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        WORKER,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
+
+
 SIGNING_SECRET = "signing-secret-for-fault-tests"
 ACK_DEADLINE = 3.0
 
@@ -79,7 +85,7 @@ def add_due_reminders(
     ids: list[int] = []
     created = datetime.now(UTC)
     with Session(engine) as session:
-        for c, channel in enumerate(channels):
+        for channel in channels:
             visit = repo.create_visit(
                 session=session,
                 local_authority=f"Borough {channel}",
@@ -154,7 +160,7 @@ class Tally:
             )
 
 
-# --- 1. SIGKILL ---------------------------------------------------------------------------------------
+# --- 1. SIGKILL -----------------------------------------------------------------------------------
 
 
 def _wait(condition: Callable[[], Any], *, timeout: float, interval: float = 0.05) -> Any:
@@ -265,7 +271,7 @@ def test_a_worker_killed_at_random_moments_posts_each_reminder_exactly_once(tmp_
         )
 
 
-# --- 2. The database unreachable -------------------------------------------------------------------------
+# --- 2. The database unreachable ------------------------------------------------------------------
 
 
 @contextmanager
@@ -422,7 +428,10 @@ def outage_run(
                 _judge_ack(tally, response)
                 _judge_answer(tally, slack, response, during_outage=False)
                 with Session(engine) as session:
-                    closed = repo.get_visit(session=session, reference=reference, team_id=UNOWNED).status != "open"  # type: ignore[union-attr]
+                    closed = (
+                        repo.get_visit(session=session, reference=reference, team_id=UNOWNED).status
+                        != "open"
+                    )  # type: ignore[union-attr]
                     actions = [
                         e.action for e in repo.list_audit_events(session=session, visit_id=visit_id)
                     ]
@@ -506,7 +515,10 @@ class Probe:
             )
             # The list is answered in its ack, saying plainly that the database is not answering;
             # the others, after their ack, that something went wrong and nothing was changed.
-            if answer.at < restored_at and text not in (SOMETHING_WENT_WRONG, DATABASE_NOT_ANSWERING):
+            if answer.at < restored_at and text not in (
+                SOMETHING_WENT_WRONG,
+                DATABASE_NOT_ANSWERING,
+            ):
                 tally.notes.append(
                     f"during the outage {response.payload['text']!r} was answered {text[:120]!r}"
                 )

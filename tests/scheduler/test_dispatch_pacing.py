@@ -14,8 +14,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bot.app import build_dispatcher
-from bot.settings import Settings
 from bot.offline.standin import SlackStandIn
+from bot.settings import Settings
 from storage import dispatch, repo
 from storage.db import create_engine_for
 from storage.migrate import upgrade_database
@@ -43,17 +43,30 @@ def _due_reminders(engine, *, channels: list[str], per_channel: int, due_at: dat
     with Session(engine) as session:
         for channel in channels:
             visit = repo.create_visit(
-                session=session, local_authority=f"Borough {channel}", visit_type="other", letter_date=None,
-                visit_dates=[], inspectors=[], created_by="U_CREATOR", channel_id=channel, now=due_at - timedelta(days=3),
+                session=session,
+                local_authority=f"Borough {channel}",
+                visit_type="other",
+                letter_date=None,
+                visit_dates=[],
+                inspectors=[],
+                created_by="U_CREATOR",
+                channel_id=channel,
+                now=due_at - timedelta(days=3),
                 milestones=[
-                    repo.NewMilestone(kind=f"custom_{k}", label=f"Milestone {k}", due_date=date(2031, 1, 6), source="manual")
+                    repo.NewMilestone(
+                        kind=f"custom_{k}",
+                        label=f"Milestone {k}",
+                        due_date=date(2031, 1, 6),
+                        source="manual",
+                    )
                     for k in range(per_channel)
                 ],
             )
             session.flush()
             for milestone in repo.list_milestones(session=session, visit_id=visit.id or 0):
                 repo.add_reminders(
-                    session=session, milestone_id=milestone.id or 0,
+                    session=session,
+                    milestone_id=milestone.id or 0,
                     reminders=[repo.NewReminder(due_at=due_at, kind="ahead", offset_days=5)],
                 )
         session.commit()
@@ -66,22 +79,29 @@ def _statuses(engine) -> Counter[str]:
 
 
 def _posted(slack: SlackStandIn, channels: list[str]) -> Counter[int]:
-    return Counter(m["metadata"]["event_payload"]["reminder_id"] for c in channels for m in slack.messages(c))
+    return Counter(
+        m["metadata"]["event_payload"]["reminder_id"] for c in channels for m in slack.messages(c)
+    )
 
 
 def _dispatcher(slack: SlackStandIn, engine, *, clock=None, **settings):
     return build_dispatcher(
-        settings=Settings(slack_bot_token=slack.token, slack_api_url=slack.api_url, **settings), engine=engine,
+        settings=Settings(slack_bot_token=slack.token, slack_api_url=slack.api_url, **settings),
+        engine=engine,
         clock=clock or (lambda: datetime.now(UTC)),
     )
 
 
-def test_the_next_post_in_a_channel_waits_for_the_previous_answer_so_slack_never_answers_429(engine):
+def test_the_next_post_in_a_channel_waits_for_the_previous_answer_so_slack_never_answers_429(
+    engine,
+):
     # Slack counts posts as they arrive. The first post is held up on the way (it arrives
     # 0.3 s late); pacing from when it was sent would send the second right behind it.
     with SlackStandIn(post_rate_per_channel=5.0) as slack:
         slack.add_channel("C1", name="visits")
-        _due_reminders(engine, channels=["C1"], per_channel=3, due_at=datetime.now(UTC) - timedelta(minutes=1))
+        _due_reminders(
+            engine, channels=["C1"], per_channel=3, due_at=datetime.now(UTC) - timedelta(minutes=1)
+        )
         dispatcher = _dispatcher(slack, engine)
         dispatcher.channel_interval = 0.2
         slack.delay_next("chat.postMessage", seconds=0.3)
@@ -100,7 +120,12 @@ def test_a_pass_sleeps_while_every_posting_thread_is_busy(engine):
     with SlackStandIn() as slack:
         for channel in channels:
             slack.add_channel(channel, name=channel.lower())
-        _due_reminders(engine, channels=channels, per_channel=1, due_at=datetime.now(UTC) - timedelta(minutes=1))
+        _due_reminders(
+            engine,
+            channels=channels,
+            per_channel=1,
+            due_at=datetime.now(UTC) - timedelta(minutes=1),
+        )
         dispatcher = _dispatcher(slack, engine)
         dispatcher.concurrency = 1
         slack.delay_next("chat.postMessage", seconds=0.3, times=3)
@@ -113,7 +138,9 @@ def test_a_pass_sleeps_while_every_posting_thread_is_busy(engine):
         assert cpu < 0.3 * wall, f"the pass used {cpu:.2f} s of CPU in {wall:.2f} s"
 
 
-def test_an_outcome_that_cannot_be_written_holds_back_only_itself_and_is_found_not_reposted(engine, monkeypatch):
+def test_an_outcome_that_cannot_be_written_holds_back_only_itself_and_is_found_not_reposted(
+    engine, monkeypatch
+):
     # One reminder a channel: every post is handed out at the start of the pass, before any
     # outcome is written. (A post still waiting its turn when an outcome fails is not handed out
     # at all, by design; whether one was still waiting would depend on the threads' timing.)
@@ -151,7 +178,9 @@ def test_an_outcome_that_cannot_be_written_holds_back_only_itself_and_is_found_n
         assert _posted(slack, channels) == Counter(dict.fromkeys(ids, 1))
 
 
-def test_claims_waiting_their_turn_longer_than_the_lease_are_not_taken_by_another_dispatcher(engine, tmp_path):
+def test_claims_waiting_their_turn_longer_than_the_lease_are_not_taken_by_another_dispatcher(
+    engine, tmp_path
+):
     # Eight reminders in one channel at 0.6 s apart take over 4 s: longer than a 3 s lease. A
     # second dispatcher polling all the while must find nothing to take. (The lease is renewed
     # every quarter of it and a pass stops handing out posts once a renewal is half a lease

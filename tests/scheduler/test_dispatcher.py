@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,8 +19,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import build_dispatcher
-from bot.settings import Settings
 from bot.offline.standin import SlackStandIn
+from bot.settings import Settings
 from scheduler.calendar import LONDON
 from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo
@@ -62,19 +61,40 @@ def _settings(slack: SlackStandIn, **extra) -> Settings:
     return Settings(slack_bot_token=slack.token, slack_api_url=slack.api_url, **extra)
 
 
-def _visit(engine, *, due: date, created: datetime, channel: str = CHANNEL, kind: str = "complaint_deadline", reference_hint: str = "Fernleigh"):
+def _visit(
+    engine,
+    *,
+    due: date,
+    created: datetime,
+    channel: str = CHANNEL,
+    kind: str = "complaint_deadline",
+    reference_hint: str = "Fernleigh",
+):
     with Session(engine) as session:
         visit = repo.create_visit(
-            session=session, local_authority=reference_hint, visit_type="focused_visit", letter_date=None,
-            visit_dates=[], inspectors=[], created_by="U_CREATOR", channel_id=channel, now=created,
-            milestones=[repo.NewMilestone(kind=kind, label="Complaint window closes", due_date=due, source="letter")],
+            session=session,
+            local_authority=reference_hint,
+            visit_type="focused_visit",
+            letter_date=None,
+            visit_dates=[],
+            inspectors=[],
+            created_by="U_CREATOR",
+            channel_id=channel,
+            now=created,
+            milestones=[
+                repo.NewMilestone(
+                    kind=kind, label="Complaint window closes", due_date=due, source="letter"
+                )
+            ],
         )
         replan_visit(session=session, visit=visit, defaults=ReminderDefaults(), now=created)
         session.commit()
         return visit.id
 
 
-def test_reminders_go_out_on_the_planned_working_days_and_never_on_a_bank_holiday(slack, sqlite_engine):
+def test_reminders_go_out_on_the_planned_working_days_and_never_on_a_bank_holiday(
+    slack, sqlite_engine
+):
     # Due Wednesday 6 May 2026; Monday 4 May is the early May bank holiday.
     clock = Clock(datetime(2026, 4, 24, 12, 0, tzinfo=UTC))
     _visit(sqlite_engine, due=date(2026, 5, 6), created=clock.now)
@@ -87,7 +107,9 @@ def test_reminders_go_out_on_the_planned_working_days_and_never_on_a_bank_holida
             before = len(slack.messages(CHANNEL))
             dispatcher.run_pass()
             for message in slack.messages(CHANNEL)[before:]:
-                posted_on.append((clock.now.astimezone(LONDON).date(), message["text"].split(":")[0]))
+                posted_on.append(
+                    (clock.now.astimezone(LONDON).date(), message["text"].split(":")[0])
+                )
         day += timedelta(days=1)
     # Offsets 5, 2, 1, 0 working days: 28 April, 1 May, 5 May, 6 May (4 May is skipped).
     assert posted_on[:4] == [
@@ -98,8 +120,11 @@ def test_reminders_go_out_on_the_planned_working_days_and_never_on_a_bank_holida
     ]
     # Then daily while overdue, escalating after three working days; never 4 May or a weekend.
     assert posted_on[4:] == [
-        (date(2026, 5, 7), "Overdue"), (date(2026, 5, 8), "Overdue"), (date(2026, 5, 11), "Escalated"),
-        (date(2026, 5, 12), "Escalated"), (date(2026, 5, 13), "Escalated"),
+        (date(2026, 5, 7), "Overdue"),
+        (date(2026, 5, 8), "Overdue"),
+        (date(2026, 5, 11), "Escalated"),
+        (date(2026, 5, 12), "Escalated"),
+        (date(2026, 5, 13), "Escalated"),
     ]
     assert all(day.weekday() < 5 and day != date(2026, 5, 4) for day, _ in posted_on)
     # Each was posted at 09:00 London (08:00 UTC in BST) by the 08:00 UTC pass, not before.
@@ -113,10 +138,18 @@ def test_a_done_milestone_is_not_reminded_and_its_rows_are_cancelled(slack, sqli
     with Session(sqlite_engine) as session:
         milestone = repo.list_milestones(session=session, visit_id=1)[0]
         visit = repo.get_visit_by_id(session=session, visit_id=1, team_id=UNOWNED)
-        repo.set_milestone_status(session=session, milestone=milestone, status="done", actor_user_id="U1", now=clock.now)
+        repo.set_milestone_status(
+            session=session, milestone=milestone, status="done", actor_user_id="U1", now=clock.now
+        )
         from scheduler.planning import replan_milestone
 
-        replan_milestone(session=session, visit=visit, milestone=milestone, defaults=ReminderDefaults(), now=clock.now)
+        replan_milestone(
+            session=session,
+            visit=visit,
+            milestone=milestone,
+            defaults=ReminderDefaults(),
+            now=clock.now,
+        )
         session.commit()
     clock.now = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
     dispatcher = build_dispatcher(settings=_settings(slack), engine=sqlite_engine, clock=clock)
@@ -129,7 +162,13 @@ def test_a_done_milestone_is_not_reminded_and_its_rows_are_cancelled(slack, sqli
 def test_a_429_storm_and_5xx_answers_delay_but_lose_and_double_nothing(slack, sqlite_engine):
     clock = Clock(datetime(2026, 4, 28, 8, 0, tzinfo=UTC))
     for n in range(12):
-        _visit(sqlite_engine, due=date(2026, 4, 28), created=datetime(2026, 4, 28, 7, 0, tzinfo=UTC), channel=f"C{n:03d}", reference_hint=f"Borough {n}")
+        _visit(
+            sqlite_engine,
+            due=date(2026, 4, 28),
+            created=datetime(2026, 4, 28, 7, 0, tzinfo=UTC),
+            channel=f"C{n:03d}",
+            reference_hint=f"Borough {n}",
+        )
     slack.rate_limit_next("chat.postMessage", retry_after=1, times=4)
     slack.fail_next("chat.postMessage", status=503, times=3)
     # Posted, but the answer lost: the dispatcher must find it, not post it again.
@@ -141,10 +180,15 @@ def test_a_429_storm_and_5xx_answers_delay_but_lose_and_double_nothing(slack, sq
         clock.now += timedelta(seconds=30)
     posted = Counter(
         m["metadata"]["event_payload"]["reminder_id"]
-        for n in range(12) for m in slack.messages(f"C{n:03d}")
+        for n in range(12)
+        for m in slack.messages(f"C{n:03d}")
     )
     with Session(sqlite_engine) as session:
-        due_now = [r for r in session.exec(select(Reminder)) if r.due_at <= datetime(2026, 4, 28, 8, 0, tzinfo=UTC)]
+        due_now = [
+            r
+            for r in session.exec(select(Reminder))
+            if r.due_at <= datetime(2026, 4, 28, 8, 0, tzinfo=UTC)
+        ]
         assert {r.status for r in due_now} == {"sent"}
     assert sorted(posted) == sorted(r.id for r in due_now)
     assert set(posted.values()) == {1}
@@ -152,7 +196,12 @@ def test_a_429_storm_and_5xx_answers_delay_but_lose_and_double_nothing(slack, sq
 
 def test_a_reminder_that_keeps_failing_is_marked_failed_audited_and_reported(slack, sqlite_engine):
     clock = Clock(datetime(2026, 4, 28, 8, 0, tzinfo=UTC))
-    _visit(sqlite_engine, due=date(2026, 4, 28), created=datetime(2026, 4, 28, 7, 0, tzinfo=UTC), channel="C_GONE")
+    _visit(
+        sqlite_engine,
+        due=date(2026, 4, 28),
+        created=datetime(2026, 4, 28, 7, 0, tzinfo=UTC),
+        channel="C_GONE",
+    )
     dispatcher = build_dispatcher(settings=_settings(slack), engine=sqlite_engine, clock=clock)
     with Session(sqlite_engine) as session:
         visit = repo.get_visit_by_id(session=session, visit_id=1, team_id=UNOWNED)
@@ -166,12 +215,23 @@ def test_a_reminder_that_keeps_failing_is_marked_failed_audited_and_reported(sla
         assert reminder.status == "failed" and "channel_not_found" in reminder.last_error
         actions = [e.action for e in repo.list_audit_events(session=session, visit_id=1)]
         assert "reminder_failed" in actions
-    warning = slack.wait_for(lambda s: next((m for m in s.messages("U_CREATOR") if "could not post the reminder" in m.get("text", "")), None))
+    warning = slack.wait_for(
+        lambda s: next(
+            (
+                m
+                for m in s.messages("U_CREATOR")
+                if "could not post the reminder" in m.get("text", "")
+            ),
+            None,
+        )
+    )
     assert "C_ARCHIVED_DOES_NOT_EXIST" in warning["text"]
 
 
 @pytest.mark.postgres
-def test_two_dispatchers_on_one_postgresql_database_post_1000_reminders_exactly_once(slack, postgres_database_url):
+def test_two_dispatchers_on_one_postgresql_database_post_1000_reminders_exactly_once(
+    slack, postgres_database_url
+):
     engine = create_engine_for(postgres_database_url)
     upgrade_database(engine=engine)
     with Session(engine) as session:
@@ -181,28 +241,59 @@ def test_two_dispatchers_on_one_postgresql_database_post_1000_reminders_exactly_
     with Session(engine) as session:
         for n in range(100):
             visit = repo.create_visit(
-                session=session, local_authority=f"Borough {n}", visit_type="other", letter_date=None, visit_dates=[],
-                inspectors=[], created_by="U1", channel_id=f"C{n:03d}", now=due,
-                milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2026, 5, 29), source="letter")],
+                session=session,
+                local_authority=f"Borough {n}",
+                visit_type="other",
+                letter_date=None,
+                visit_dates=[],
+                inspectors=[],
+                created_by="U1",
+                channel_id=f"C{n:03d}",
+                now=due,
+                milestones=[
+                    repo.NewMilestone(
+                        kind="survey_deadline",
+                        label="Survey",
+                        due_date=date(2026, 5, 29),
+                        source="letter",
+                    )
+                ],
             )
             milestone_id = repo.list_milestones(session=session, visit_id=visit.id)[0].id
             repo.add_reminders(
-                session=session, milestone_id=milestone_id,
-                reminders=[repo.NewReminder(due_at=due - timedelta(minutes=k), kind="ahead", offset_days=10 + k) for k in range(10)],
+                session=session,
+                milestone_id=milestone_id,
+                reminders=[
+                    repo.NewReminder(
+                        due_at=due - timedelta(minutes=k), kind="ahead", offset_days=10 + k
+                    )
+                    for k in range(10)
+                ],
             )
         session.commit()
     clock = Clock(due)
-    dispatchers = [build_dispatcher(settings=_settings(slack), engine=create_engine_for(postgres_database_url), clock=clock) for _ in range(2)]
+    dispatchers = [
+        build_dispatcher(
+            settings=_settings(slack), engine=create_engine_for(postgres_database_url), clock=clock
+        )
+        for _ in range(2)
+    ]
     for dispatcher in dispatchers:
         dispatcher.channel_interval = 0.0
         dispatcher.batch_size = 100
     reports = []
-    threads = [threading.Thread(target=lambda d=d: reports.append(d.run_pass())) for d in dispatchers]
+    threads = [
+        threading.Thread(target=lambda d=d: reports.append(d.run_pass())) for d in dispatchers
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    posted = Counter(m["metadata"]["event_payload"]["reminder_id"] for n in range(100) for m in slack.messages(f"C{n:03d}"))
+    posted = Counter(
+        m["metadata"]["event_payload"]["reminder_id"]
+        for n in range(100)
+        for m in slack.messages(f"C{n:03d}")
+    )
     assert len(posted) == 1000 and set(posted.values()) == {1}
     assert sum(r.posted for r in reports) == 1000
     assert all(r.posted > 0 for r in reports), "both dispatchers took a share"
@@ -211,7 +302,9 @@ def test_two_dispatchers_on_one_postgresql_database_post_1000_reminders_exactly_
     engine.dispose()
 
 
-def test_a_worker_killed_between_post_and_record_posts_each_reminder_once_after_restart(slack, tmp_path):
+def test_a_worker_killed_between_post_and_record_posts_each_reminder_once_after_restart(
+    slack, tmp_path
+):
     database_url = f"sqlite:///{tmp_path / 'crash.db'}"
     engine = create_engine_for(database_url)
     upgrade_database(engine=engine)
@@ -219,21 +312,51 @@ def test_a_worker_killed_between_post_and_record_posts_each_reminder_once_after_
     for n in range(6):
         with Session(engine) as session:
             visit = repo.create_visit(
-                session=session, local_authority=f"Borough {n}", visit_type="other", letter_date=None, visit_dates=[],
-                inspectors=[], created_by="U1", channel_id=CHANNEL, now=now,
-                milestones=[repo.NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2030, 1, 4), source="letter")],
+                session=session,
+                local_authority=f"Borough {n}",
+                visit_type="other",
+                letter_date=None,
+                visit_dates=[],
+                inspectors=[],
+                created_by="U1",
+                channel_id=CHANNEL,
+                now=now,
+                milestones=[
+                    repo.NewMilestone(
+                        kind="survey_deadline",
+                        label="Survey",
+                        due_date=date(2030, 1, 4),
+                        source="letter",
+                    )
+                ],
             )
             milestone_id = repo.list_milestones(session=session, visit_id=visit.id)[0].id
-            repo.add_reminders(session=session, milestone_id=milestone_id, reminders=[repo.NewReminder(due_at=now - timedelta(minutes=1), kind="ahead", offset_days=5)])
+            repo.add_reminders(
+                session=session,
+                milestone_id=milestone_id,
+                reminders=[
+                    repo.NewReminder(due_at=now - timedelta(minutes=1), kind="ahead", offset_days=5)
+                ],
+            )
             session.commit()
     environment = {
-        **os.environ, "SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.api_url, "DATABASE_URL": database_url,
-        "DISPATCH_INTERVAL": "0.2", "DISPATCH_LEASE": "2",
+        **os.environ,
+        "SLACK_BOT_TOKEN": slack.token,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": database_url,
+        "DISPATCH_INTERVAL": "0.2",
+        "DISPATCH_LEASE": "2",
     }
     worker = [str(Path(sys.executable).with_name("ofsted-bot")), "worker"]
     # The third post takes effect, but its answer never reaches the worker: kill it then.
     slack.delay_next("chat.postMessage", seconds=5, after_effect=True)
-    first = subprocess.Popen(worker, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    first = subprocess.Popen(
+        worker,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         slack.wait_for(lambda s: len(s.calls_to("chat.postMessage")) >= 1, timeout=60)
         os.killpg(first.pid, signal.SIGKILL)
@@ -241,8 +364,15 @@ def test_a_worker_killed_between_post_and_record_posts_each_reminder_once_after_
         first.wait(timeout=10)
     with Session(engine) as session:
         assert "claimed" in {r.status for r in session.exec(select(Reminder))}
-    second = subprocess.Popen(worker, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    second = subprocess.Popen(
+        worker,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
+
         def all_sent(_slack):
             with Session(engine) as session:
                 return {r.status for r in session.exec(select(Reminder))} == {"sent"}

@@ -1,11 +1,15 @@
-"""Turning files into text: the adapter answers every bad file with a message an officer can act on."""
+"""Turning files into text: the adapter answers every bad file with a message an officer can act
+on."""
 
 import pytest
 
 from scheduler.documents import UnreadableDocument, document_text, read_document
 from tests.factories import docx_from_text, image_only_pdf, pdf_from_text
 
-LETTER = "22 June 2021\n\nDear Ms Example\n\nFinal report: focused visit\n\nWe would be grateful for your feedback by 20 August 2021."
+LETTER = (
+    "22 June 2021\n\nDear Ms Example\n\nFinal report: focused visit\n\n"
+    "We would be grateful for your feedback by 20 August 2021."
+)
 
 
 def test_text_pdf_and_docx_give_the_same_words():
@@ -19,7 +23,9 @@ def test_text_pdf_and_docx_give_the_same_words():
 
 
 def test_a_windows_encoded_text_file_is_read():
-    text = document_text("feedback by 20 August 2021 – thank you".encode("cp1252"), filename="a.txt")
+    text = document_text(
+        "feedback by 20 August 2021 – thank you".encode("cp1252"), filename="a.txt"
+    )
     assert "–" in text
 
 

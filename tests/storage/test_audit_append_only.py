@@ -38,7 +38,9 @@ def _record_one_event(engine: Engine) -> None:
 
 def _stored(engine: Engine) -> list[tuple[object, ...]]:
     with engine.connect() as connection:
-        rows = connection.exec_driver_sql("SELECT id, actor_user_id, note FROM audit_events ORDER BY id")
+        rows = connection.exec_driver_sql(
+            "SELECT id, actor_user_id, note FROM audit_events ORDER BY id"
+        )
         return [tuple(row) for row in rows]
 
 

@@ -16,10 +16,22 @@ LEASE = timedelta(minutes=2)
 
 def _milestones(session: Session, count: int) -> list[int]:
     visit = repo.create_visit(
-        session=session, local_authority="Fernleigh", visit_type="other", letter_date=None, visit_dates=[],
-        inspectors=[], created_by="U1", channel_id="C1", now=NOW - timedelta(days=10),
+        session=session,
+        local_authority="Fernleigh",
+        visit_type="other",
+        letter_date=None,
+        visit_dates=[],
+        inspectors=[],
+        created_by="U1",
+        channel_id="C1",
+        now=NOW - timedelta(days=10),
         milestones=[
-            repo.NewMilestone(kind=f"custom_{k}", label=f"Milestone {k}", due_date=date(2026, 5, 6), source="manual")
+            repo.NewMilestone(
+                kind=f"custom_{k}",
+                label=f"Milestone {k}",
+                due_date=date(2026, 5, 6),
+                source="manual",
+            )
             for k in range(count)
         ],
     )
@@ -39,41 +51,72 @@ def test_due_pending_reminders_are_claimed_soonest_first_and_the_rest_left(sessi
     late = _reminder(session, m[0], NOW - timedelta(minutes=1))
     early = _reminder(session, m[1], NOW - timedelta(hours=1))
     future = _reminder(session, m[2], NOW + timedelta(seconds=1))
-    backing_off = _reminder(session, m[3], NOW - timedelta(hours=2), next_attempt_at=NOW + timedelta(seconds=30))
-    retry_due = _reminder(session, m[4], NOW - timedelta(hours=3), next_attempt_at=NOW, attempts=1, claimed_at=NOW - timedelta(minutes=1))
+    backing_off = _reminder(
+        session, m[3], NOW - timedelta(hours=2), next_attempt_at=NOW + timedelta(seconds=30)
+    )
+    retry_due = _reminder(
+        session,
+        m[4],
+        NOW - timedelta(hours=3),
+        next_attempt_at=NOW,
+        attempts=1,
+        claimed_at=NOW - timedelta(minutes=1),
+    )
     sent = _reminder(session, m[5], NOW - timedelta(hours=4), status="sent")
     session.commit()
 
-    claims = dispatch.claim_due_reminders(session=session, now=NOW, worker_id="w1", limit=10, lease=LEASE)
+    claims = dispatch.claim_due_reminders(
+        session=session, now=NOW, worker_id="w1", limit=10, lease=LEASE
+    )
     session.commit()
 
     assert [c.reminder_id for c in claims] == [retry_due, early, late]
     # Only the retry had an earlier attempt: it is looked for in the channel before posting.
     assert [(c.reclaimed, c.previous_claim_at) for c in claims] == [
-        (True, NOW - timedelta(minutes=1)), (False, None), (False, None)
+        (True, NOW - timedelta(minutes=1)),
+        (False, None),
+        (False, None),
     ]
     rows = {r.id: r for r in session.exec(select(Reminder))}
     for claimed in (retry_due, early, late):
-        assert (rows[claimed].status, rows[claimed].claimed_by, rows[claimed].claimed_at) == ("claimed", "w1", NOW)
+        assert (rows[claimed].status, rows[claimed].claimed_by, rows[claimed].claimed_at) == (
+            "claimed",
+            "w1",
+            NOW,
+        )
     assert rows[retry_due].attempts == 2 and rows[early].attempts == 1
     assert {rows[i].status for i in (future, backing_off)} == {"pending"}
     assert rows[sent].status == "sent"
     # Nothing is claimed twice.
-    assert dispatch.claim_due_reminders(session=session, now=NOW, worker_id="w2", limit=10, lease=LEASE) == []
+    assert (
+        dispatch.claim_due_reminders(
+            session=session, now=NOW, worker_id="w2", limit=10, lease=LEASE
+        )
+        == []
+    )
 
 
 def test_the_limit_is_kept_and_expired_claims_come_first(session):
     m = _milestones(session, 5)
     pending = [_reminder(session, m[k], NOW - timedelta(minutes=k)) for k in range(4)]
     stale = _reminder(
-        session, m[4], NOW - timedelta(minutes=1), status="claimed", claimed_by="dead", attempts=1,
+        session,
+        m[4],
+        NOW - timedelta(minutes=1),
+        status="claimed",
+        claimed_by="dead",
+        attempts=1,
         claimed_at=NOW - LEASE - timedelta(seconds=1),
     )
     session.commit()
 
-    first = dispatch.claim_due_reminders(session=session, now=NOW, worker_id="w1", limit=3, lease=LEASE)
+    first = dispatch.claim_due_reminders(
+        session=session, now=NOW, worker_id="w1", limit=3, lease=LEASE
+    )
     session.commit()
-    second = dispatch.claim_due_reminders(session=session, now=NOW, worker_id="w1", limit=3, lease=LEASE)
+    second = dispatch.claim_due_reminders(
+        session=session, now=NOW, worker_id="w1", limit=3, lease=LEASE
+    )
     session.commit()
 
     assert first[0].reminder_id == stale and first[0].reclaimed
@@ -92,13 +135,17 @@ def test_renewing_keeps_a_waiting_claim_from_expiring_and_only_for_its_holder(se
     session.commit()
 
     later = NOW + LEASE - timedelta(seconds=10)
-    renewed = dispatch.renew_claims(session=session, reminder_ids=[mine, theirs], worker_id="w1", now=later)
+    renewed = dispatch.renew_claims(
+        session=session, reminder_ids=[mine, theirs], worker_id="w1", now=later
+    )
     session.commit()
 
     assert renewed == 1
     # Past the first lease: w2's claim has expired, w1's renewed one has not.
     after = NOW + LEASE + timedelta(seconds=1)
-    taken = dispatch.claim_due_reminders(session=session, now=after, worker_id="w3", limit=10, lease=LEASE)
+    taken = dispatch.claim_due_reminders(
+        session=session, now=after, worker_id="w3", limit=10, lease=LEASE
+    )
     assert [c.reminder_id for c in taken] == [theirs]
 
 
@@ -110,7 +157,10 @@ def test_load_claimed_gives_each_reminder_with_its_milestone_and_visit_in_one_go
     rows = dispatch.load_claimed(session=session, reminder_ids=[*ids, 999_999])
 
     assert sorted(reminder.id for reminder, _, _ in rows) == sorted(ids)
-    assert all(milestone.id == reminder.milestone_id and visit.id == milestone.visit_id for reminder, milestone, visit in rows)
+    assert all(
+        milestone.id == reminder.milestone_id and visit.id == milestone.visit_id
+        for reminder, milestone, visit in rows
+    )
     assert dispatch.load_claimed(session=session, reminder_ids=[]) == []
 
 
@@ -123,7 +173,13 @@ def test_the_wake_up_is_the_soonest_pending_reminder_or_retry(session):
     assert dispatch.next_reminder_due_at(session=session) == NOW + timedelta(hours=2)
 
     # A retry put off to before the next fresh reminder wakes the dispatcher for it ...
-    _reminder(session, m[2], NOW - timedelta(hours=1), attempts=1, next_attempt_at=NOW + timedelta(minutes=10))
+    _reminder(
+        session,
+        m[2],
+        NOW - timedelta(hours=1),
+        attempts=1,
+        next_attempt_at=NOW + timedelta(minutes=10),
+    )
     session.commit()
     assert dispatch.next_reminder_due_at(session=session) == NOW + timedelta(minutes=10)
     # ... and a fresh reminder due sooner than every retry wakes it first.
@@ -134,7 +190,19 @@ def test_the_wake_up_is_the_soonest_pending_reminder_or_retry(session):
 
 def test_the_wake_up_with_only_retries_pending_is_the_soonest_retry(session):
     m = _milestones(session, 2)
-    _reminder(session, m[0], NOW - timedelta(hours=3), attempts=2, next_attempt_at=NOW + timedelta(minutes=30))
-    _reminder(session, m[1], NOW - timedelta(hours=1), attempts=1, next_attempt_at=NOW + timedelta(minutes=3))
+    _reminder(
+        session,
+        m[0],
+        NOW - timedelta(hours=3),
+        attempts=2,
+        next_attempt_at=NOW + timedelta(minutes=30),
+    )
+    _reminder(
+        session,
+        m[1],
+        NOW - timedelta(hours=1),
+        attempts=1,
+        next_attempt_at=NOW + timedelta(minutes=3),
+    )
     session.commit()
     assert dispatch.next_reminder_due_at(session=session) == NOW + timedelta(minutes=3)

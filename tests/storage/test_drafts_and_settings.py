@@ -17,11 +17,16 @@ from storage.repo import (
 )
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-FACTS = {"local_authority": "Fernleigh", "milestones": [{"kind": "survey_deadline", "due": "2026-12-18"}]}
+FACTS = {
+    "local_authority": "Fernleigh",
+    "milestones": [{"kind": "survey_deadline", "due": "2026-12-18"}],
+}
 
 
 def test_a_draft_keeps_the_letters_facts(session):
-    draft = save_letter_draft(session=session, facts=FACTS, created_by="U1", now=NOW, filename="a.pdf")
+    draft = save_letter_draft(
+        session=session, facts=FACTS, created_by="U1", now=NOW, filename="a.pdf"
+    )
     assert draft is not None
     session.commit()
     session.expire_all()
@@ -33,8 +38,12 @@ def test_a_draft_keeps_the_letters_facts(session):
 def test_a_draft_is_resolved_once(session):
     draft = save_letter_draft(session=session, facts=FACTS, created_by="U1", now=NOW)
     session.commit()
-    assert resolve_letter_draft(session=session, draft_id=draft.id, status="created", actor_user_id="U2", now=NOW)
-    assert not resolve_letter_draft(session=session, draft_id=draft.id, status="dismissed", actor_user_id="U3", now=NOW)
+    assert resolve_letter_draft(
+        session=session, draft_id=draft.id, status="created", actor_user_id="U2", now=NOW
+    )
+    assert not resolve_letter_draft(
+        session=session, draft_id=draft.id, status="dismissed", actor_user_id="U3", now=NOW
+    )
     session.commit()
     session.expire_all()
     stored = get_letter_draft(session=session, draft_id=draft.id, team_id=UNOWNED)
@@ -52,7 +61,13 @@ def test_two_people_clicking_create_at_once_resolve_the_draft_once(engine):
         with Session(engine) as session:
             barrier.wait()
             results.append(
-                resolve_letter_draft(session=session, draft_id=draft_id, status="created", actor_user_id=user_id, now=NOW)
+                resolve_letter_draft(
+                    session=session,
+                    draft_id=draft_id,
+                    status="created",
+                    actor_user_id=user_id,
+                    now=NOW,
+                )
             )
             session.commit()
 
@@ -66,7 +81,9 @@ def test_two_people_clicking_create_at_once_resolve_the_draft_once(engine):
 
 def test_unknown_resolution_is_refused(session):
     with pytest.raises(ValueError):
-        resolve_letter_draft(session=session, draft_id=1, status="pending", actor_user_id="U1", now=NOW)
+        resolve_letter_draft(
+            session=session, draft_id=1, status="pending", actor_user_id="U1", now=NOW
+        )
 
 
 def test_settings_change_is_audited_with_old_and_new_values(session, make_visit):
@@ -106,9 +123,15 @@ def test_settings_change_is_audited_with_old_and_new_values(session, make_visit)
 
 
 def test_a_second_draft_for_the_same_shared_message_is_not_saved(session):
-    first = save_letter_draft(session=session, facts=FACTS, created_by="U1", now=NOW, channel_id="C1", thread_ts="1.0001")
-    second = save_letter_draft(session=session, facts=FACTS, created_by="U1", now=NOW, channel_id="C1", thread_ts="1.0001")
-    other = save_letter_draft(session=session, facts=FACTS, created_by="U1", now=NOW, channel_id="C1", thread_ts="1.0002")
+    first = save_letter_draft(
+        session=session, facts=FACTS, created_by="U1", now=NOW, channel_id="C1", thread_ts="1.0001"
+    )
+    second = save_letter_draft(
+        session=session, facts=FACTS, created_by="U1", now=NOW, channel_id="C1", thread_ts="1.0001"
+    )
+    other = save_letter_draft(
+        session=session, facts=FACTS, created_by="U1", now=NOW, channel_id="C1", thread_ts="1.0002"
+    )
     session.commit()
     assert first is not None and other is not None
     assert second is None

@@ -165,7 +165,8 @@ def test_create_visit_round_trip(session: Session, engine: Engine) -> None:
         assert draft.approval_status is None
         assert stored[2].evidence == "We would be grateful for your feedback by 20 August 2021"
         assert all(m.created_at == m.updated_at == created.created_at for m in stored)
-        assert get_milestone(session=fresh, milestone_id=_id(draft.id), team_id=FACTORY_TEAM) == draft
+        kept = get_milestone(session=fresh, milestone_id=_id(draft.id), team_id=FACTORY_TEAM)
+        assert kept == draft
 
         assert list_approvers(session=fresh, visit_id=_id(visit.id)) == ["U_DCS", "U_HEAD"]
 
@@ -193,7 +194,9 @@ def test_get_visit_by_id(make_visit: MakeVisit, session: Session) -> None:
     visit = make_visit()
 
     assert get_visit_by_id(session=session, visit_id=_id(visit.id), team_id=FACTORY_TEAM) == visit
-    assert get_visit_by_id(session=session, visit_id=_id(visit.id) + 1, team_id=FACTORY_TEAM) is None
+    assert (
+        get_visit_by_id(session=session, visit_id=_id(visit.id) + 1, team_id=FACTORY_TEAM) is None
+    )
     assert get_visit_by_id(session=session, visit_id=_id(visit.id), team_id="T_ELSEWHERE") is None
 
 
@@ -623,7 +626,7 @@ def test_two_sessions_racing_with_one_key_record_it_once(
             with Session(engine) as other:
                 second_result.append(_append(other, visit, key="race-1"))
                 other.commit()
-        except Exception as error:  # noqa: BLE001  (asserted below)
+        except Exception as error:
             second_error.append(error)
 
     with Session(engine) as first:
@@ -814,18 +817,32 @@ def test_add_reminders_refuses_bad_input(
     assert session.exec(select(Reminder)).all() == []
 
 
-def test_rows_stored_before_workspaces_are_adopted_into_the_installations_team(session: Session) -> None:
+def test_rows_stored_before_workspaces_are_adopted_into_the_installations_team(
+    session: Session,
+) -> None:
     unowned = create_visit(
-        session=session, local_authority="Oldham", visit_type="jtai", letter_date=date(2021, 6, 22), visit_dates=[],
-        inspectors=[], created_by="U1", now=NOW,
-        milestones=[NewMilestone(kind="survey_deadline", label="Survey", due_date=date(2021, 7, 1), source="letter")],
+        session=session,
+        local_authority="Oldham",
+        visit_type="jtai",
+        letter_date=date(2021, 6, 22),
+        visit_dates=[],
+        inspectors=[],
+        created_by="U1",
+        now=NOW,
+        milestones=[
+            NewMilestone(
+                kind="survey_deadline", label="Survey", due_date=date(2021, 7, 1), source="letter"
+            )
+        ],
     )
     session.commit()
     assert get_visit(session=session, reference=unowned.reference, team_id="T_HOME") is None
 
     assert adopt_unowned_rows(session=session, team_id="T_HOME", enterprise_id="E_ONE") == 1
     session.commit()
-    assert adopt_unowned_rows(session=session, team_id="T_OTHER", enterprise_id=None) == 0  # once only
+    assert (
+        adopt_unowned_rows(session=session, team_id="T_OTHER", enterprise_id=None) == 0
+    )  # once only
 
     adopted = get_visit(session=session, reference=unowned.reference, team_id="T_HOME")
     assert adopted is not None and adopted.enterprise_id == "E_ONE"

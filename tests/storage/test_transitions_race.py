@@ -44,19 +44,27 @@ class Race:
 
 
 def _approve(*, session: Session, milestone: Milestone, visit: Visit) -> Any:
-    return repo.decide_approval(session=session, milestone=milestone, decision="approved", actor_user_id="U_JO", now=NOW)
+    return repo.decide_approval(
+        session=session, milestone=milestone, decision="approved", actor_user_id="U_JO", now=NOW
+    )
 
 
 def _reject(*, session: Session, milestone: Milestone, visit: Visit) -> Any:
     return repo.decide_approval(
-        session=session, milestone=milestone, decision="rejected", reason="Needs the MASH actions",
-        actor_user_id="U_SAM", now=NOW,
+        session=session,
+        milestone=milestone,
+        decision="rejected",
+        reason="Needs the MASH actions",
+        actor_user_id="U_SAM",
+        now=NOW,
     )
 
 
 def _done_by(user_id: str) -> Callable[..., Any]:
     def done(*, session: Session, milestone: Milestone, visit: Visit) -> Any:
-        return repo.set_milestone_status(session=session, milestone=milestone, status="done", actor_user_id=user_id, now=NOW)
+        return repo.set_milestone_status(
+            session=session, milestone=milestone, status="done", actor_user_id=user_id, now=NOW
+        )
 
     return done
 
@@ -64,7 +72,11 @@ def _done_by(user_id: str) -> Callable[..., Any]:
 def _acknowledge_by(user_id: str) -> Callable[..., Any]:
     def acknowledge(*, session: Session, milestone: Milestone, visit: Visit) -> Any:
         return repo.set_milestone_status(
-            session=session, milestone=milestone, status="acknowledged", actor_user_id=user_id, now=NOW
+            session=session,
+            milestone=milestone,
+            status="acknowledged",
+            actor_user_id=user_id,
+            now=NOW,
         )
 
     return acknowledge
@@ -72,7 +84,9 @@ def _acknowledge_by(user_id: str) -> Callable[..., Any]:
 
 def _request_by(user_id: str) -> Callable[..., Any]:
     def request(*, session: Session, milestone: Milestone, visit: Visit) -> Any:
-        return repo.request_approval(session=session, milestone=milestone, actor_user_id=user_id, now=NOW)
+        return repo.request_approval(
+            session=session, milestone=milestone, actor_user_id=user_id, now=NOW
+        )
 
     return request
 
@@ -89,7 +103,11 @@ def _assign_to(owner: str) -> Callable[..., Any]:
 def _snooze_by(user_id: str) -> Callable[..., Any]:
     def snooze(*, session: Session, milestone: Milestone, visit: Visit) -> Any:
         return repo.snooze_milestone(
-            session=session, milestone=milestone, until=date(2026, 4, 29), actor_user_id=user_id, now=NOW
+            session=session,
+            milestone=milestone,
+            until=date(2026, 4, 29),
+            actor_user_id=user_id,
+            now=NOW,
         )
 
     return snooze
@@ -105,7 +123,9 @@ def _close_by(user_id: str) -> Callable[..., Any]:
 def _one_decision_on_the_request(engine: Engine, milestone_id: int, winner: AuditEvent) -> None:
     with Session(engine) as session:
         milestone = session.get(Milestone, milestone_id)
-        (request,) = session.exec(select(Approval).where(col(Approval.milestone_id) == milestone_id)).all()
+        (request,) = session.exec(
+            select(Approval).where(col(Approval.milestone_id) == milestone_id)
+        ).all()
     decision = winner.action.removeprefix("approval_")
     assert milestone is not None and milestone.approval_status == decision
     assert (request.decision, request.decided_by) == (decision, winner.actor_user_id)
@@ -113,17 +133,24 @@ def _one_decision_on_the_request(engine: Engine, milestone_id: int, winner: Audi
 
 def _one_request(engine: Engine, milestone_id: int, winner: AuditEvent) -> None:
     with Session(engine) as session:
-        (request,) = session.exec(select(Approval).where(col(Approval.milestone_id) == milestone_id)).all()
+        (request,) = session.exec(
+            select(Approval).where(col(Approval.milestone_id) == milestone_id)
+        ).all()
     assert request.requested_by == winner.actor_user_id
 
 
 RACES = {
     "approve-and-reject": Race(
-        ("approval_approved", "approval_rejected"), _approve, _reject, needs_sign_off_requested=True,
+        ("approval_approved", "approval_rejected"),
+        _approve,
+        _reject,
+        needs_sign_off_requested=True,
         also=_one_decision_on_the_request,
     ),
     "done-twice": Race(("milestone_status_changed",), _done_by("U_JO"), _done_by("U_SAM")),
-    "acknowledge-twice": Race(("milestone_status_changed",), _acknowledge_by("U_JO"), _acknowledge_by("U_SAM")),
+    "acknowledge-twice": Race(
+        ("milestone_status_changed",), _acknowledge_by("U_JO"), _acknowledge_by("U_SAM")
+    ),
     "request-sign-off-twice": Race(
         ("approval_requested",), _request_by("U_JO"), _request_by("U_SAM"), also=_one_request
     ),
@@ -138,26 +165,40 @@ TEAM = "T_RACES"
 def _new_visit(engine: Engine, *, trial: int, request_sign_off: bool) -> tuple[int, int]:
     with session_scope(engine) as session:
         visit = repo.create_visit(
-            session=session, local_authority=f"Fernleigh {trial}", visit_type="focused_visit",
-            letter_date=date(2026, 4, 22), visit_dates=[], inspectors=[], created_by="U_OFFICER",
-            approvers=["U_JO", "U_SAM"], now=NOW, team_id=TEAM,
+            session=session,
+            local_authority=f"Fernleigh {trial}",
+            visit_type="focused_visit",
+            letter_date=date(2026, 4, 22),
+            visit_dates=[],
+            inspectors=[],
+            created_by="U_OFFICER",
+            approvers=["U_JO", "U_SAM"],
+            now=NOW,
+            team_id=TEAM,
             milestones=[
                 repo.NewMilestone(
-                    kind="action_plan_draft_due", label="Draft action plan due", due_date=date(2026, 5, 20),
-                    source="rule", needs_approval=True,
+                    kind="action_plan_draft_due",
+                    label="Draft action plan due",
+                    due_date=date(2026, 5, 20),
+                    source="rule",
+                    needs_approval=True,
                 )
             ],
         )
         (milestone,) = repo.list_milestones(session=session, visit_id=visit.id or 0)
         if request_sign_off:
-            repo.request_approval(session=session, milestone=milestone, actor_user_id="U_OFFICER", now=NOW)
+            repo.request_approval(
+                session=session, milestone=milestone, actor_user_id="U_OFFICER", now=NOW
+            )
         return visit.id or 0, milestone.id or 0
 
 
 def _run_together(engine: Engine, race: Race, *, visit_id: int, milestone_id: int) -> list[Any]:
     start = threading.Barrier(2, timeout=WAIT_SECONDS)
     # After both have read: only where reading takes no write lock (see the module docstring).
-    both_read = threading.Barrier(2, timeout=WAIT_SECONDS) if engine.dialect.name == "postgresql" else None
+    both_read = (
+        threading.Barrier(2, timeout=WAIT_SECONDS) if engine.dialect.name == "postgresql" else None
+    )
     results: list[Any] = [None, None]
     errors: list[BaseException] = []
 
@@ -165,7 +206,9 @@ def _run_together(engine: Engine, race: Race, *, visit_id: int, milestone_id: in
         try:
             start.wait()
             with session_scope(engine) as session:
-                milestone = repo.get_milestone(session=session, milestone_id=milestone_id, team_id=TEAM)
+                milestone = repo.get_milestone(
+                    session=session, milestone_id=milestone_id, team_id=TEAM
+                )
                 visit = repo.get_visit_by_id(session=session, visit_id=visit_id, team_id=TEAM)
                 assert milestone is not None and visit is not None
                 if both_read is not None:
@@ -174,7 +217,9 @@ def _run_together(engine: Engine, race: Race, *, visit_id: int, milestone_id: in
         except BaseException as error:  # reported by the test, not lost in the thread
             errors.append(error)
 
-    threads = [threading.Thread(target=click, args=(i, c)) for i, c in enumerate((race.first, race.second))]
+    threads = [
+        threading.Thread(target=click, args=(i, c)) for i, c in enumerate((race.first, race.second))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -186,7 +231,9 @@ def _run_together(engine: Engine, race: Race, *, visit_id: int, milestone_id: in
 def _ok_events(engine: Engine, *, visit_id: int, actions: tuple[str, ...]) -> list[AuditEvent]:
     with Session(engine) as session:
         events = session.exec(
-            select(AuditEvent).where(col(AuditEvent.visit_id) == visit_id, col(AuditEvent.outcome) == "ok")
+            select(AuditEvent).where(
+                col(AuditEvent.visit_id) == visit_id, col(AuditEvent.outcome) == "ok"
+            )
         ).all()
     return [e for e in events if e.action in actions]
 
@@ -194,7 +241,9 @@ def _ok_events(engine: Engine, *, visit_id: int, actions: tuple[str, ...]) -> li
 @pytest.mark.parametrize("race", RACES.values(), ids=RACES.keys())
 def test_of_two_clicks_at_once_exactly_one_decides(engine: Engine, race: Race) -> None:
     for trial in range(TRIALS):
-        visit_id, milestone_id = _new_visit(engine, trial=trial, request_sign_off=race.needs_sign_off_requested)
+        visit_id, milestone_id = _new_visit(
+            engine, trial=trial, request_sign_off=race.needs_sign_off_requested
+        )
 
         results = _run_together(engine, race, visit_id=visit_id, milestone_id=milestone_id)
 
@@ -206,7 +255,9 @@ def test_of_two_clicks_at_once_exactly_one_decides(engine: Engine, race: Race) -
             race.also(engine, milestone_id, event)
 
 
-def test_two_owners_assigned_at_once_are_two_transitions_each_from_what_it_replaced(engine: Engine) -> None:
+def test_two_owners_assigned_at_once_are_two_transitions_each_from_what_it_replaced(
+    engine: Engine,
+) -> None:
     """An owner is not a decision: the later pick stands, and the trail shows both, in order."""
     race = Race(("milestone_owner_changed",), _assign_to("U_JO"), _assign_to("U_SAM"))
     for trial in range(TRIALS):
@@ -214,18 +265,31 @@ def test_two_owners_assigned_at_once_are_two_transitions_each_from_what_it_repla
 
         _run_together(engine, race, visit_id=visit_id, milestone_id=milestone_id)
 
-        first, second = sorted(_ok_events(engine, visit_id=visit_id, actions=race.actions), key=lambda e: e.id or 0)
+        first, second = sorted(
+            _ok_events(engine, visit_id=visit_id, actions=race.actions), key=lambda e: e.id or 0
+        )
         with Session(engine) as session:
             owner = session.get(Milestone, milestone_id).owner_user_id  # type: ignore[union-attr]
         assert first.note == f"owner none → {first.actor_user_id}"
-        assert second.note == f"owner {first.actor_user_id} → {second.actor_user_id}" == f"owner {first.actor_user_id} → {owner}"
+        assert (
+            second.note
+            == f"owner {first.actor_user_id} → {second.actor_user_id}"
+            == f"owner {first.actor_user_id} → {owner}"
+        )
 
 
 def _settings_by(user_id: str, channel_id: str) -> Callable[..., Any]:
     def save(*, session: Session, milestone: Milestone, visit: Visit) -> Any:
         return repo.update_visit_settings(
-            session=session, visit=visit, channel_id=channel_id, reminder_time=None, reminder_offsets=None,
-            escalation_user_id=None, approvers=["U_JO", "U_SAM"], actor_user_id=user_id, now=NOW,
+            session=session,
+            visit=visit,
+            channel_id=channel_id,
+            reminder_time=None,
+            reminder_offsets=None,
+            escalation_user_id=None,
+            approvers=["U_JO", "U_SAM"],
+            actor_user_id=user_id,
+            now=NOW,
         )
 
     return save
@@ -239,7 +303,9 @@ def test_two_settings_saved_at_once_are_audited_each_from_what_it_replaced(engin
 
         _run_together(engine, race, visit_id=visit_id, milestone_id=milestone_id)
 
-        first, second = sorted(_ok_events(engine, visit_id=visit_id, actions=race.actions), key=lambda e: e.id or 0)
+        first, second = sorted(
+            _ok_events(engine, visit_id=visit_id, actions=race.actions), key=lambda e: e.id or 0
+        )
         with Session(engine) as session:
             channel = session.get(Visit, visit_id).channel_id  # type: ignore[union-attr]
         first_channel = f"C_{first.actor_user_id.removeprefix('U_')}"

@@ -31,10 +31,23 @@ NOW = datetime(2021, 6, 22, 8, 0, tzinfo=UTC)
 def _visit(session: Session, name: str, *dues: date, approvers: tuple[str, ...] = ()) -> int:
     visit = create_visit(
         session=session,
-        team_id=FACTORY_TEAM, local_authority=name, visit_type="focused_visit", letter_date=date(2021, 6, 22),
-        visit_dates=[], inspectors=[], created_by="U_CREATOR", now=NOW, approvers=approvers,
+        team_id=FACTORY_TEAM,
+        local_authority=name,
+        visit_type="focused_visit",
+        letter_date=date(2021, 6, 22),
+        visit_dates=[],
+        inspectors=[],
+        created_by="U_CREATOR",
+        now=NOW,
+        approvers=approvers,
         milestones=[
-            NewMilestone(kind=f"custom_{n}", label=f"{name} {n}", due_date=due, source="manual", needs_approval=True)
+            NewMilestone(
+                kind=f"custom_{n}",
+                label=f"{name} {n}",
+                due_date=due,
+                source="manual",
+                needs_approval=True,
+            )
             for n, due in enumerate(dues)
         ],
     )
@@ -47,14 +60,21 @@ def test_the_open_visits_list_is_cut_in_sql_soonest_first_and_counted(session):
         _visit(session, f"Borough {day:02d}", date(2021, 7, day))
     _visit(session, "Nothing Open")
     closed = _visit(session, "Closed", date(2021, 7, 1))
-    visit = next(v for v in list_open_visits(session=session, visible_to=EVERY_VISIT) if v.id == closed)
+    visit = next(
+        v for v in list_open_visits(session=session, visible_to=EVERY_VISIT) if v.id == closed
+    )
     close_visit(session=session, visit=visit, actor_user_id="U1", now=NOW)
     session.commit()
 
-    first = [v.local_authority for v in list_open_visits(session=session, visible_to=EVERY_VISIT, limit=3)]
+    first = [
+        v.local_authority
+        for v in list_open_visits(session=session, visible_to=EVERY_VISIT, limit=3)
+    ]
 
     assert first == ["Borough 03", "Borough 09", "Borough 14"]
-    assert [v.local_authority for v in list_open_visits(session=session, visible_to=EVERY_VISIT)][3:] == ["Borough 20", "Borough 27", "Nothing Open"]
+    assert [v.local_authority for v in list_open_visits(session=session, visible_to=EVERY_VISIT)][
+        3:
+    ] == ["Borough 20", "Borough 27", "Nothing Open"]
     assert count_open_visits(session=session, visible_to=EVERY_VISIT) == 6
 
 
@@ -64,24 +84,41 @@ def test_what_waits_on_a_user_is_what_they_own_or_must_sign_off_whatever_its_dat
     not_my_visit = _visit(session, "Elsewhere", date(2021, 7, 5), approvers=("U_OTHER",))
     closed = _visit(session, "Closed", date(2021, 7, 2))
     milestones = {
-        visit_id: list_milestones(session=session, visit_id=visit_id) for visit_id in (mine, to_approve, not_my_visit, closed)
+        visit_id: list_milestones(session=session, visit_id=visit_id)
+        for visit_id in (mine, to_approve, not_my_visit, closed)
     }
     far_owned, soon_owned = sorted(milestones[mine], key=lambda m: m.due_date, reverse=True)
     for milestone in (far_owned, soon_owned, milestones[closed][0]):
-        set_milestone_owner(session=session, milestone=milestone, owner_user_id="U_ME", actor_user_id="U1", now=NOW)
-    set_milestone_status(session=session, milestone=soon_owned, status="done", actor_user_id="U_ME", now=NOW)
+        set_milestone_owner(
+            session=session, milestone=milestone, owner_user_id="U_ME", actor_user_id="U1", now=NOW
+        )
+    set_milestone_status(
+        session=session, milestone=soon_owned, status="done", actor_user_id="U_ME", now=NOW
+    )
     far_sign_off = max(milestones[to_approve], key=lambda m: m.due_date)
     for milestone in (far_sign_off, milestones[not_my_visit][0]):
         request_approval(session=session, milestone=milestone, actor_user_id="U1", now=NOW)
-    visit = next(v for v in list_open_visits(session=session, visible_to=EVERY_VISIT) if v.id == closed)
+    visit = next(
+        v for v in list_open_visits(session=session, visible_to=EVERY_VISIT) if v.id == closed
+    )
     close_visit(session=session, visit=visit, actor_user_id="U1", now=NOW)
     session.commit()
 
-    waiting = list_milestones_waiting_on(session=session, visible_to=VisibleTo(team_id=FACTORY_TEAM, user_id="U_ME", channel_ids=None))
+    waiting = list_milestones_waiting_on(
+        session=session,
+        visible_to=VisibleTo(team_id=FACTORY_TEAM, user_id="U_ME", channel_ids=None),
+    )
 
     # The owned one far ahead and the sign-off far ahead; not the done one, not the one on a
     # closed visit, not a sign-off on a visit U_ME does not approve, not one not requested.
     assert [(visit.local_authority, milestone.id) for visit, milestone in waiting] == [
-        ("Owned", far_owned.id), ("Approve", far_sign_off.id)
+        ("Owned", far_owned.id),
+        ("Approve", far_sign_off.id),
     ]
-    assert list_milestones_waiting_on(session=session, visible_to=VisibleTo(team_id=FACTORY_TEAM, user_id="U_NOBODY", channel_ids=None)) == []
+    assert (
+        list_milestones_waiting_on(
+            session=session,
+            visible_to=VisibleTo(team_id=FACTORY_TEAM, user_id="U_NOBODY", channel_ids=None),
+        )
+        == []
+    )

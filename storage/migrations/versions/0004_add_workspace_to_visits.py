@@ -2,9 +2,9 @@
 
 visits and letter_drafts get team_id and enterprise_id; milestones, read by id from a button,
 get team_id. audit_events do not: they are append-only (adopting them would be an UPDATE) and
-are only ever read through their visit, after its workspace is checked. Existing rows are left unowned (''): a
-migration cannot ask Slack which workspace the installation is, so the app adopts them into its
-own team (auth.test) when it starts (storage.repo.adopt_unowned_rows).
+are only ever read through their visit, after its workspace is checked. Existing rows are left
+unowned (''): a migration cannot ask Slack which workspace the installation is, so the app
+adopts them into its own team (auth.test) when it starts (storage.repo.adopt_unowned_rows).
 
 Revision ID: 0004
 Revises: 0003
