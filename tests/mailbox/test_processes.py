@@ -109,7 +109,7 @@ def test_sigkill_mid_message_then_restart_posts_the_preview_once(
     folders.deliver(_letter(1))
     first = processes.start()
     # The process is stalled inside the message: claimed in the database, not yet done.
-    slack.wait_for_calls(stalled["method"], timeout=60)
+    slack.wait_for(lambda s: s.calls_to(stalled["method"]), timeout=60)
     [row] = mail_rows(bot_engine)
     assert row.status == "claimed"
     os.kill(first.pid, signal.SIGKILL)
