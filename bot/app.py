@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
 from handlers.slack import actions, commands, events, milestones, views
+from handlers.slack import mailbox as mail_previews
 from handlers.slack.context import HandlerContext, system_clock
 from handlers.slack.errors import BUSY
 from handlers.slack.members import ChannelMembers
@@ -255,7 +256,7 @@ def build_app(
     )
     if work_queue is not None:
         app.middleware(make_room_or_answer_busy(work_queue))
-    for surface in (commands, actions, milestones, views, events):
+    for surface in (commands, actions, milestones, views, events, mail_previews):
         surface.register(app, context)
 
     @app.error

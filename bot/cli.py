@@ -71,8 +71,18 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not run the reminder dispatcher in this process (run `ofsted-bot worker`)",
     )
+    serve.add_argument(
+        "--no-mailbox",
+        action="store_true",
+        help="do not watch MAILBOX_URL in this process (run `ofsted-bot mailbox`)",
+    )
     serve.set_defaults(run=_run_serve)
     add_teams_commands(commands, serve=serve)  # serve --teams, teams-package
+
+    mailbox = commands.add_parser(
+        "mailbox", help="watch MAILBOX_URL for Ofsted letters (the Procfile's mailbox process)"
+    )
+    mailbox.set_defaults(run=_run_mailbox)
 
     worker = commands.add_parser(
         "worker", help="run the reminder dispatcher alone (the Procfile's worker process)"
@@ -304,6 +314,12 @@ def _serve_http(settings: Settings, arguments: argparse.Namespace) -> int:
 
         dispatcher = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"])
 
+    mailbox = None
+    if settings.mailbox_url and not arguments.no_mailbox:
+        import subprocess
+
+        mailbox = subprocess.Popen([sys.executable, "-m", "bot.cli", "mailbox"])
+
     def load() -> Any:
         from storage.db import create_engine_for
 
@@ -319,9 +335,10 @@ def _serve_http(settings: Settings, arguments: argparse.Namespace) -> int:
             threads=arguments.threads,
         )
     finally:
-        if dispatcher is not None:
-            dispatcher.terminate()
-            dispatcher.wait(timeout=30)
+        for child in (dispatcher, mailbox):
+            if child is not None:
+                child.terminate()
+                child.wait(timeout=30)
     return 0
 
 
@@ -333,12 +350,45 @@ def _serve_socket_mode(settings: Settings, arguments: argparse.Namespace) -> int
     engine = _migrated_engine(settings)
     app = build_app(settings=settings, engine=engine, process_before_response=False)
     dispatcher = None if arguments.no_dispatcher else _start_dispatcher(settings, engine)
+    if settings.mailbox_url and not arguments.no_mailbox:
+        from bot.mailbox import start_watching
+
+        _, mailbox_stop = start_watching(settings, engine)
     try:
         # slack_bolt leaves start() unannotated; it runs until the process is stopped.
         SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
     finally:
         if dispatcher is not None:
             dispatcher.stop()
+        if settings.mailbox_url and not arguments.no_mailbox:
+            mailbox_stop.set()
+    return 0
+
+
+def _run_mailbox(arguments: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from bot.mailbox import MailboxSettingsError, build_watcher, check_settings
+
+    try:
+        settings = _settings()
+        check_settings(settings)
+    except (_BadInput, MailboxSettingsError) as error:
+        return _fail(str(error))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    engine = _migrated_engine(settings)
+    stop = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop.set())
+    try:
+        watcher = build_watcher(settings, engine)
+        logging.getLogger("bot").info("watching the mailbox %s", watcher.mailbox.name)
+        watcher.run(stop)
+    finally:
+        engine.dispose()
     return 0
 
 

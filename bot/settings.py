@@ -40,6 +40,21 @@ class Settings(BaseModel):
     dispatch_lease: float = Field(default=120.0, gt=0)
     # The bot's administrators: Slack user ids who see and manage every visit of the workspace.
     ofsted_admins: frozenset[str] = frozenset()
+    # Letters from a mailbox (README "Letters from a mailbox"; bot/mailbox.py reads these).
+    mailbox_url: str | None = None
+    mailbox_password: str | None = None
+    mailbox_interval: float = Field(default=60.0, gt=0)
+    mailbox_senders: str = "*@ofsted.gov.uk"
+    mailbox_channel: str | None = None
+    mailbox_done_folder: str = "Processed"
+    mailbox_lease: float = Field(default=120.0, gt=0)
+    mailbox_ca_file: str | None = None
+    microsoft_app_id: str | None = None
+    microsoft_app_tenant_id: str | None = None
+    microsoft_app_password: str | None = None
+    microsoft_app_certificate: str | None = None
+    microsoft_graph_url: str = "https://graph.microsoft.com/v1.0"
+    microsoft_login_url: str = "https://login.microsoftonline.com"
 
     @field_validator("ofsted_admins", mode="before")
     @classmethod

@@ -13,8 +13,10 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from storage.changes import on_daemon_thread
+from storage.mail import last_read as mailboxes_last_read
 
 logger = logging.getLogger(__name__)
 
@@ -72,16 +74,23 @@ def _unauthorized(start_response: StartResponse) -> Iterable[bytes]:
 HEALTH_TIMEOUT_SECONDS = 2.0
 
 
-def _database_answers(engine: Engine) -> None:
+def _database_answers(engine: Engine) -> dict[str, str | None]:
+    """SELECT 1, then when each mailbox was last read (the `mailbox` process writes it)."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+    with Session(engine) as session:
+        read = mailboxes_last_read(session=session)
+    return {name: moment.isoformat() if moment else None for name, moment in read.items()}
 
 
 def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
+    body: dict[str, Any]
     try:
         check = on_daemon_thread(lambda: _database_answers(engine), name="healthz")
-        check.result(timeout=HEALTH_TIMEOUT_SECONDS)
+        mailboxes = check.result(timeout=HEALTH_TIMEOUT_SECONDS)
         status, body = "200 OK", {"ok": True, "database": "ok"}
+        if mailboxes:  # when did the `mailbox` process last hear from each mailbox
+            body["mailbox_last_read"] = mailboxes
     except Exception as error:
         logger.warning("health check: database unreachable: %s", error or type(error).__name__)
         status, body = "503 Service Unavailable", {"ok": False, "database": "unreachable"}

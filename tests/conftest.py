@@ -30,6 +30,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 
 from storage import (
+    mail,  # noqa: F401  (and the mailbox tables)
     models,  # noqa: F401  (registers the tables on SQLModel.metadata)
     teams,  # noqa: F401  (and the Teams table)
 )

@@ -14,6 +14,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+import storage.mail  # the mailbox tables
 import storage.models
 import storage.teams  # noqa: F401  (the Teams table, visit_conversations)
 from storage.db import create_engine_for
