@@ -7,6 +7,7 @@ import json
 import time
 import urllib.request
 
+import pytest
 from sqlmodel import Session, select
 
 from storage.mail import MailboxState
@@ -52,6 +53,7 @@ def test_an_outage_is_reported_once_and_mail_is_read_when_the_mailbox_answers_ag
         proxy.close()
 
 
+@pytest.mark.over_http  # /healthz is read over the wire, as a load balancer does
 def test_healthz_says_when_the_mailbox_was_last_read(bot, folders, watch):
     watch()
     bot.slack.wait_for(lambda _: any(_last_read(bot.engine)), timeout=30)
