@@ -274,8 +274,11 @@ def _run_worker(arguments: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if not settings.slack_bot_token:
-        return _fail("SLACK_BOT_TOKEN is not set: the dispatcher posts reminders to Slack with it")
+    if not (settings.slack_bot_token or settings.microsoft_app_id):
+        return _fail(
+            "Neither SLACK_BOT_TOKEN nor MICROSOFT_APP_ID is set: the dispatcher posts reminders "
+            "to Slack and Teams with them"
+        )
     engine = _migrated_engine(settings)
     stop = threading.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):

@@ -9,11 +9,15 @@ from typing import Any
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from sqlmodel import Session, col, select
 
+from bot.app import build_dispatcher
 from bot.offline.connector import ConnectorStandIn
+from bot.offline.standin import SlackStandIn
+from bot.settings import Settings
 from handlers.teams.auth import anonymous_connections
 from handlers.teams.poster import PlatformPoster, TeamsPoster
 from scheduler.calendar import ENGLAND_AND_WALES
 from scheduler.dispatcher import Dispatcher, Posted, ReminderNotice
+from scheduler.planning import ReminderDefaults, replan_visit
 from storage.models import Milestone, Reminder, Visit
 from storage.repo import NewMilestone, create_visit
 from tests.teams.conftest import CHANNEL, DAY_AFTER_LETTER, TeamsBotUnderTest
@@ -133,3 +137,50 @@ def test_a_slack_visit_in_the_same_database_is_left_to_slack(teams_bot: TeamsBot
     with Session(teams_bot.engine) as session:
         teams_ids = {v.team_id for v in session.exec(select(Visit)).all()}
     assert teams_ids == {"teams:tenant-1", "T0STANDIN"}
+
+
+def test_the_dispatcher_ofsted_bot_runs_posts_each_visit_to_its_own_platform(
+    teams_bot: TeamsBotUnderTest,
+) -> None:
+    """`ofsted-bot worker` and `serve` build this dispatcher: one database, Slack and Teams."""
+    click(teams_bot, attach_letter(teams_bot, **IN_CHANNEL), "createVisit", **IN_CHANNEL)
+    with Session(teams_bot.engine) as session:
+        slack_visit = create_visit(
+            session=session,
+            local_authority="Fernleigh",
+            visit_type="focused_visit",
+            letter_date=None,
+            visit_dates=[],
+            inspectors=[],
+            created_by="U_OFFICER",
+            channel_id="C01VISITS",
+            milestones=[
+                NewMilestone(
+                    kind="complaint_deadline",
+                    label="Complaint window closes",
+                    due_date=DAY_AFTER_LETTER.date(),
+                    source="manual",
+                )
+            ],
+            now=DAY_AFTER_LETTER,
+            team_id="T0STANDIN",
+        )
+        replan_visit(
+            session=session, visit=slack_visit, defaults=ReminderDefaults(), now=DAY_AFTER_LETTER
+        )
+        session.commit()
+    due = first_reminder_due(teams_bot, "saxonford-2604", after=DAY_AFTER_LETTER)
+    before = len(reminder_posts(teams_bot.connector))
+
+    with SlackStandIn() as slack:
+        settings = Settings(slack_bot_token=slack.token, slack_api_url=slack.api_url)
+        dispatcher = build_dispatcher(settings=settings, engine=teams_bot.engine, clock=lambda: due)
+        dispatcher.channel_interval = 0
+        report = dispatcher.run_pass()
+        in_slack = slack.messages("C01VISITS")
+
+    assert report.posted >= 2
+    assert any("Complaint window closes" in m.get("text", "") for m in in_slack)
+    teams_posts = reminder_posts(teams_bot.connector)[before:]
+    assert teams_posts and all(p.conversation_id == CHANNEL for p in teams_posts)
+    assert all("Fernleigh" not in str(p.cards) for p in teams_posts)
