@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from microsoft_agents.activity import Activity, Attachment, ConversationReference
@@ -58,7 +59,7 @@ async def post_to_conversation(
     *,
     reference: dict[str, Any],
     conversation_id: str,
-    activity: Activity,
+    activity: Activity | Callable[[Any], Awaitable[Activity]],
     app_id: str | None = None,
 ) -> str:
     """Post `activity` in `conversation_id` (a channel, a thread of it, a chat) outside any turn
@@ -69,15 +70,18 @@ async def post_to_conversation(
     a token); with them, as the app, its id as the audience.
     """
     continuation = ConversationReference.model_validate(reference).get_continuation_activity()
+    sent = activity
     posted: list[str] = []
 
     async def post(context: TurnContext) -> None:
         connector = context.turn_state[ChannelServiceAdapter._AGENT_CONNECTOR_CLIENT_KEY]
+        conversations = connector.conversations  # type: ignore[attr-defined]
+        # Made in the turn when it needs the connector (a reminder names the chat's members).
+        activity = sent if isinstance(sent, Activity) else await sent(conversations)
         activity.conversation = continuation.conversation.model_copy(update={"id": conversation_id})
         activity.from_property = continuation.recipient or activity.from_property
         activity.service_url = continuation.service_url
         activity.channel_id = continuation.channel_id
-        conversations = connector.conversations  # type: ignore[attr-defined]
         response = await conversations.send_to_conversation(conversation_id, activity)
         posted.append(str(getattr(response, "id", "") or ""))
 

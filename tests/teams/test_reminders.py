@@ -103,6 +103,8 @@ def test_a_reminder_arrives_in_the_visits_channel_at_its_planned_time(
     )  # a new post in the channel, not in the letter's thread
     assert reminder.activity_id is None
     assert "saxonford-2604" in str(reminder.cards)
+    # Assign offers the channel's people by name, as on a card someone asked for.
+    assert "'title': 'Alice Officer', 'value': '29:alice'" in str(reminder.cards)
     assert slack.posted == []
 
 
