@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from microsoft_agents.activity import Activity, Attachment, InvokeResponse
@@ -27,7 +27,7 @@ from handlers.core.commandline import Command
 from handlers.core.context import CoreContext
 from handlers.core.errors import UserError
 from handlers.core.exports import export_visit
-from handlers.core.results import VisitCreated
+from handlers.core.results import Refusal, VisitCreated
 from handlers.core.wording import visit_title
 from handlers.slack.intake import file_origin
 from handlers.teams import cards, forms, usecases
@@ -41,6 +41,7 @@ from scheduler.planning import ReminderDefaults
 from storage.teams import conversation_without_message, teams_workspace
 
 logger = logging.getLogger(__name__)
+Result = TypeVar("Result")
 
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 CARD_ACTION = "adaptiveCard/action"
@@ -172,6 +173,14 @@ class TeamsBot:
 
     # --- messages ---------------------------------------------------------------------------
 
+    async def _ask(
+        self, asker: TeamsAsker, use_case: Callable[..., Result | Refusal], **inputs: Any
+    ) -> Result:
+        """One use case of the core, on a thread (the database is synchronous), for this person;
+        a refusal is raised as the answer, in Teams' words."""
+        done = await asyncio.to_thread(use_case, self.ctx.core, asker=asker.core, **inputs)
+        return answered(done, asker)
+
     async def _on_message(self, context: TurnContext) -> None:
         activity = context.activity
         attached = [a for a in activity.attachments or [] if _is_letter_attachment(a)]
@@ -212,12 +221,7 @@ class TeamsBot:
 
     async def _show(self, context: TurnContext, command: Command) -> None:
         asker = await self.asker(context)
-        shown = answered(
-            await asyncio.to_thread(
-                visits.show_visit, self.ctx.core, asker=asker.core, reference=command.visit or ""
-            ),
-            asker,
-        )
+        shown = await self._ask(asker, visits.show_visit, reference=command.visit or "")
         card = cards.timeline_card(
             visit=shown.visit,
             milestones=shown.milestones,
@@ -230,27 +234,18 @@ class TeamsBot:
 
     async def _close(self, context: TurnContext, command: Command) -> None:
         asker = await self.asker(context)
-        closed = answered(
-            await asyncio.to_thread(
-                visits.close_visit, self.ctx.core, asker=asker.core, reference=command.visit or ""
-            ),
-            asker,
-        )
+        closed = await self._ask(asker, visits.close_visit, reference=command.visit or "")
         await context.send_activity(
             message(f"Closed `{closed.reference}`: no more reminders will be posted for it.")
         )
 
     async def _export(self, context: TurnContext, command: Command) -> None:
         asker = await self.asker(context)
-        exported = answered(
-            await asyncio.to_thread(
-                export_visit,
-                self.ctx.core,
-                asker=asker.core,
-                reference=command.visit or "",
-                export_format=command.export_format or "csv",
-            ),
+        exported = await self._ask(
             asker,
+            export_visit,
+            reference=command.visit or "",
+            export_format=command.export_format or "csv",
         )
         # As in Slack, never into a conversation whose members may not see the visit: the
         # visit's own conversation, or the asker's personal chat with the bot.
@@ -270,12 +265,7 @@ class TeamsBot:
 
     async def _settings(self, context: TurnContext, command: Command) -> None:
         asker = await self.asker(context)
-        shown = answered(
-            await asyncio.to_thread(
-                visits.open_settings, self.ctx.core, asker=asker.core, reference=command.visit or ""
-            ),
-            asker,
-        )
+        shown = await self._ask(asker, visits.open_settings, reference=command.visit or "")
         form = cards.settings_card(
             shown=shown, fingerprint=visits.settings_now(shown), people=asker.people
         )
@@ -489,12 +479,7 @@ class TeamsBot:
             self.ctx.core,
         )
         # The letter as read, for the card to show (and a clear answer if it is gone or taken).
-        review = answered(
-            await asyncio.to_thread(
-                letters.review_draft, core, asker=asker.core, draft_id=draft_id
-            ),
-            asker,
-        )
+        review = await self._ask(asker, letters.review_draft, draft_id=draft_id)
         if verb == cards.EDIT_DATES:
             return cards.visit_form_card(
                 values=cards.visit_form_values(review.facts),
@@ -503,12 +488,7 @@ class TeamsBot:
                 facts=review.facts,
             )
         if verb == cards.DISMISS:
-            answered(
-                await asyncio.to_thread(
-                    letters.dismiss_draft, core, asker=asker.core, draft_id=draft_id
-                ),
-                asker,
-            )
+            await self._ask(asker, letters.dismiss_draft, draft_id=draft_id)
             deed = "dismissed this letter: no visit was created"
         else:
             created = await asyncio.to_thread(
@@ -537,12 +517,7 @@ class TeamsBot:
         values = forms.form_values(data)
         facts = None
         if draft_id is not None:
-            facts = answered(
-                await asyncio.to_thread(
-                    letters.review_draft, self.ctx.core, asker=asker.core, draft_id=draft_id
-                ),
-                asker,
-            ).facts
+            facts = (await self._ask(asker, letters.review_draft, draft_id=draft_id)).facts
         try:
             form = forms.visit_form(values, channel_id=here.channel_id)
         except forms.FormErrors as error:
@@ -597,13 +572,8 @@ class TeamsBot:
             visit_id = int(data["visitId"])
         except (KeyError, TypeError, ValueError):
             raise UserError("That form is out of date. Send `settings <visit>` again.") from None
-        core, reference = self.ctx.core, str(data.get("reference") or "")
-        shown = answered(
-            await asyncio.to_thread(
-                visits.open_settings, core, asker=asker.core, reference=reference
-            ),
-            asker,
-        )
+        reference = str(data.get("reference") or "")
+        shown = await self._ask(asker, visits.open_settings, reference=reference)
         values = forms.form_values(data)
         try:
             form = forms.settings_form(values, channel_id=shown.visit.channel_id)
@@ -615,16 +585,12 @@ class TeamsBot:
                 values=values,
                 errors=error.errors,
             )
-        saved = answered(
-            await asyncio.to_thread(
-                visits.save_settings,
-                core,
-                asker=asker.core,
-                visit_id=visit_id,
-                form=form,
-                shown=str(data.get("shown") or "") or None,
-            ),
+        saved = await self._ask(
             asker,
+            visits.save_settings,
+            visit_id=visit_id,
+            form=form,
+            shown=str(data.get("shown") or "") or None,
         )
         summary = (
             "unchanged: nothing to save"

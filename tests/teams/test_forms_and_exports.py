@@ -7,13 +7,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.offline.connector import Recorded
 from storage.models import Milestone, Visit, VisitApprover
 from storage.teams import VisitConversation
 from tests.teams.conftest import CHANNEL, TeamsBotUnderTest
 from tests.teams.test_letters_and_visits import (
     IN_CHANNEL,
-    actions,
     attach_letter,
     click,
     texts,
@@ -21,34 +19,11 @@ from tests.teams.test_letters_and_visits import (
 
 
 def submit(
-    bot: TeamsBotUnderTest,
-    shown: dict[str, Any],
-    verb: str,
-    inputs: dict[str, str],
-    *,
-    user_id: str = "29:alice",
-    **where: Any,
+    bot: TeamsBotUnderTest, shown: dict[str, Any], verb: str, inputs: dict[str, str], **where: Any
 ) -> dict[str, Any]:
-    """Press `verb` on a card form with `inputs` filled in: Teams merges them into the data."""
-    [button] = [a for a in actions(shown) if a["verb"] == verb]
-    invoke = bot.connector.activity(
-        activity_type="invoke",
-        name="adaptiveCard/action",
-        user_id=user_id,
-        value={
-            "action": {
-                "type": "Action.Execute",
-                "verb": verb,
-                "data": {**button["data"], **inputs},
-            },
-            "trigger": "manual",
-        },
-        reply_to_id="form-message-1",
-        **where,
-    )
-    status, answer = bot.send(invoke)
-    assert status == 200
-    return answer  # type: ignore[no-any-return]
+    """Press `verb` on a card form with `inputs` filled in."""
+    answer: dict[str, Any] = click(bot, shown, verb, inputs=inputs, **where)
+    return answer
 
 
 def test_new_makes_a_visit_in_this_channel_from_the_form(teams_bot: TeamsBotUnderTest) -> None:
@@ -181,7 +156,3 @@ def test_reopen_is_answered_as_an_unknown_command(teams_bot: TeamsBotUnderTest) 
     [reply] = teams_bot.say("reopen saxonford-2604")
 
     assert reply.text == "I don't know `reopen`. Try `help` for what I can do."
-
-
-def recorded_texts(calls: list[Recorded]) -> list[str]:
-    return [c.text for c in calls]

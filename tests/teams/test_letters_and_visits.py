@@ -79,15 +79,31 @@ def attach_letter(bot: TeamsBotUnderTest, **where: Any) -> Recorded:
 
 
 def click(
-    bot: TeamsBotUnderTest, preview: Recorded, verb: str, *, user_id: str = "29:alice", **where: Any
+    bot: TeamsBotUnderTest,
+    shown: Recorded | dict[str, Any],
+    verb: str,
+    *,
+    user_id: str = "29:alice",
+    inputs: dict[str, str] | None = None,
+    **where: Any,
 ) -> Any:
-    [button] = [a for a in actions(preview.cards) if a["verb"] == verb]
+    """Press `verb` on a posted card (or a card answered to an earlier click), with a form's
+    `inputs` filled in: Teams merges them into the button's data."""
+    [button] = [
+        a
+        for a in actions(shown.cards if isinstance(shown, Recorded) else shown)
+        if a["verb"] == verb
+    ]
     invoke = bot.connector.activity(
         activity_type="invoke",
         name="adaptiveCard/action",
         user_id=user_id,
         value={
-            "action": {"type": "Action.Execute", "verb": verb, "data": button["data"]},
+            "action": {
+                "type": "Action.Execute",
+                "verb": verb,
+                "data": {**button["data"], **(inputs or {})},
+            },
             "trigger": "manual",
         },
         reply_to_id="preview-message-1",

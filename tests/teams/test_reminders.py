@@ -3,7 +3,7 @@ through the same dispatcher as Slack's; a Slack visit in the same database is le
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from microsoft_agents.hosting.aiohttp import CloudAdapter
@@ -80,6 +80,36 @@ def reminder_posts(connector: ConnectorStandIn) -> list[Any]:
     ]
 
 
+def slack_visit_in(bot: TeamsBotUnderTest, *, due: date) -> str:
+    """A visit made in Slack (workspace T0STANDIN) in the same database, its reminders planned."""
+    with Session(bot.engine) as session:
+        visit = create_visit(
+            session=session,
+            local_authority="Fernleigh",
+            visit_type="focused_visit",
+            letter_date=None,
+            visit_dates=[],
+            inspectors=[],
+            created_by="U_OFFICER",
+            channel_id="C01VISITS",
+            milestones=[
+                NewMilestone(
+                    kind="complaint_deadline",
+                    label="Complaint window closes",
+                    due_date=due,
+                    source="manual",
+                )
+            ],
+            now=DAY_AFTER_LETTER,
+            team_id="T0STANDIN",
+        )
+        replan_visit(
+            session=session, visit=visit, defaults=ReminderDefaults(), now=DAY_AFTER_LETTER
+        )
+        session.commit()
+        return visit.reference
+
+
 def test_a_reminder_arrives_in_the_visits_channel_at_its_planned_time(
     teams_bot: TeamsBotUnderTest,
 ) -> None:
@@ -110,29 +140,7 @@ def test_a_reminder_arrives_in_the_visits_channel_at_its_planned_time(
 
 def test_a_slack_visit_in_the_same_database_is_left_to_slack(teams_bot: TeamsBotUnderTest) -> None:
     click(teams_bot, attach_letter(teams_bot, **IN_CHANNEL), "createVisit", **IN_CHANNEL)
-    with Session(teams_bot.engine) as session:
-        slack_visit = create_visit(
-            session=session,
-            local_authority="Fernleigh",
-            visit_type="focused_visit",
-            letter_date=None,
-            visit_dates=[],
-            inspectors=[],
-            created_by="U_OFFICER",
-            channel_id="C01VISITS",
-            milestones=[
-                NewMilestone(
-                    kind="complaint_deadline",
-                    label="Complaint window closes",
-                    due_date=DAY_AFTER_LETTER.date() + timedelta(days=14),
-                    source="manual",
-                )
-            ],
-            now=DAY_AFTER_LETTER,
-            team_id="T0STANDIN",
-        )
-        session.commit()
-        slack_reference = slack_visit.reference
+    slack_reference = slack_visit_in(teams_bot, due=DAY_AFTER_LETTER.date() + timedelta(days=14))
     [shown] = teams_bot.say(f"show {slack_reference}", user_id="29:alice", **IN_CHANNEL)
 
     assert shown.text.startswith(f"I have no visit called `{slack_reference}`.")
@@ -146,31 +154,7 @@ def test_the_dispatcher_ofsted_bot_runs_posts_each_visit_to_its_own_platform(
 ) -> None:
     """`ofsted-bot worker` and `serve` build this dispatcher: one database, Slack and Teams."""
     click(teams_bot, attach_letter(teams_bot, **IN_CHANNEL), "createVisit", **IN_CHANNEL)
-    with Session(teams_bot.engine) as session:
-        slack_visit = create_visit(
-            session=session,
-            local_authority="Fernleigh",
-            visit_type="focused_visit",
-            letter_date=None,
-            visit_dates=[],
-            inspectors=[],
-            created_by="U_OFFICER",
-            channel_id="C01VISITS",
-            milestones=[
-                NewMilestone(
-                    kind="complaint_deadline",
-                    label="Complaint window closes",
-                    due_date=DAY_AFTER_LETTER.date(),
-                    source="manual",
-                )
-            ],
-            now=DAY_AFTER_LETTER,
-            team_id="T0STANDIN",
-        )
-        replan_visit(
-            session=session, visit=slack_visit, defaults=ReminderDefaults(), now=DAY_AFTER_LETTER
-        )
-        session.commit()
+    slack_visit_in(teams_bot, due=DAY_AFTER_LETTER.date())
     due = first_reminder_due(teams_bot, "saxonford-2604", after=DAY_AFTER_LETTER)
     before = len(reminder_posts(teams_bot.connector))
 
