@@ -101,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     shell.add_argument(
         "--database", metavar="URL", help="use this database instead of DATABASE_URL"
     )
+    shell.add_argument(
+        "--teams",
+        action="store_true",
+        help="the Microsoft Teams front end, against a local Bot Connector stand-in",
+    )
     shell.set_defaults(run=_run_shell)
     return parser
 
@@ -108,7 +113,12 @@ def _parser() -> argparse.ArgumentParser:
 def _run_shell(arguments: argparse.Namespace) -> int:
     from bot.offline.shell import run_shell
 
-    return run_shell(day=arguments.date, demo=arguments.demo, database_url=arguments.database)
+    return run_shell(
+        day=arguments.date,
+        demo=arguments.demo,
+        database_url=arguments.database,
+        teams=arguments.teams,
+    )
 
 
 def _fail(message: str) -> int:
