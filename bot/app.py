@@ -302,11 +302,15 @@ def adopt_unowned_visits(*, settings: Settings, engine: Engine) -> int:
 def build_dispatcher(
     *, settings: Settings, engine: Engine, clock: Callable[[], datetime] = system_clock
 ) -> Dispatcher:
-    """The reminder dispatcher, posting through its own Web API client."""
+    """The reminder dispatcher: Slack visits' reminders through its own Web API client, Teams'
+    through the Bot Connector (one database may hold both)."""
+    from bot.teams import teams_poster
+
     defaults = reminder_defaults(settings)
+    slack = SlackPoster(client=posting_client(settings), calendar=defaults.calendar)
     return Dispatcher(
         engine=engine,
-        poster=SlackPoster(client=posting_client(settings), calendar=defaults.calendar),
+        poster=teams_poster(settings=settings, engine=engine, slack=slack),
         clock=clock,
         defaults=defaults,
         lease=timedelta(seconds=settings.dispatch_lease),

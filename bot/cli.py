@@ -111,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     shell.add_argument(
         "--database", metavar="URL", help="use this database instead of DATABASE_URL"
     )
+    shell.add_argument(
+        "--teams",
+        action="store_true",
+        help="the Microsoft Teams front end, against a local Bot Connector stand-in",
+    )
     shell.set_defaults(run=_run_shell)
     return parser
 
@@ -118,7 +123,12 @@ def _parser() -> argparse.ArgumentParser:
 def _run_shell(arguments: argparse.Namespace) -> int:
     from bot.offline.shell import run_shell
 
-    return run_shell(day=arguments.date, demo=arguments.demo, database_url=arguments.database)
+    return run_shell(
+        day=arguments.date,
+        demo=arguments.demo,
+        database_url=arguments.database,
+        teams=arguments.teams,
+    )
 
 
 def _fail(message: str) -> int:
@@ -284,8 +294,11 @@ def _run_worker(arguments: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if not settings.slack_bot_token:
-        return _fail("SLACK_BOT_TOKEN is not set: the dispatcher posts reminders to Slack with it")
+    if not (settings.slack_bot_token or settings.microsoft_app_id):
+        return _fail(
+            "Neither SLACK_BOT_TOKEN nor MICROSOFT_APP_ID is set: the dispatcher posts reminders "
+            "to Slack and Teams with them"
+        )
     engine = _migrated_engine(settings)
     stop = threading.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):

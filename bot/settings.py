@@ -16,6 +16,10 @@ DEFAULT_DATABASE_URL = "sqlite:///ofsted-bot.db"
 SLACK_API_URL = "https://slack.com/api/"
 # Where Slack keeps shared files (url_private, url_private_download).
 SLACK_FILES_URL = "https://files.slack.com"
+# Who may be named in OFSTED_ADMINS: a Slack user id, a Teams user id, a Microsoft Entra object id.
+ADMIN_ID = re.compile(
+    r"[UW][A-Z0-9]{2,}|29:[A-Za-z0-9_-]+|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+)
 
 
 class SettingsError(ValueError):
@@ -38,7 +42,8 @@ class Settings(BaseModel):
     # How long a claimed reminder may stay unconfirmed before another dispatcher checks the
     # channel for it and, if it is not there, posts it.
     dispatch_lease: float = Field(default=120.0, gt=0)
-    # The bot's administrators: Slack user ids who see and manage every visit of the workspace.
+    # The bot's administrators, who see and manage every visit of their workspace or tenant:
+    # Slack user ids, Teams user ids (29:…) or Microsoft Entra object ids.
     ofsted_admins: frozenset[str] = frozenset()
     # Letters from a mailbox (README "Letters from a mailbox"; bot/mailbox.py reads these).
     mailbox_url: str | None = None
@@ -49,9 +54,13 @@ class Settings(BaseModel):
     mailbox_done_folder: str = "Processed"
     mailbox_lease: float = Field(default=120.0, gt=0)
     mailbox_ca_file: str | None = None
+    # The Microsoft Entra app: the Azure Bot registration for Teams (README, 'Connect to Teams';
+    # without an app id the Teams endpoint takes unauthenticated activities from this machine
+    # only) and, with the same app, a Microsoft 365 mailbox through Graph.
     microsoft_app_id: str | None = None
-    microsoft_app_tenant_id: str | None = None
     microsoft_app_password: str | None = None
+    microsoft_app_tenant_id: str | None = None
+    # A PEM/PFX certificate file instead of the password.
     microsoft_app_certificate: str | None = None
     microsoft_graph_url: str = "https://graph.microsoft.com/v1.0"
     microsoft_login_url: str = "https://login.microsoftonline.com"
@@ -61,10 +70,11 @@ class Settings(BaseModel):
     def _parse_admins(cls, value: object) -> object:
         if isinstance(value, str):
             ids = [part.strip() for part in value.split(",") if part.strip()]
-            wrong = [part for part in ids if not re.fullmatch(r"[UW][A-Z0-9]{2,}", part)]
+            wrong = [part for part in ids if not ADMIN_ID.fullmatch(part)]
             if wrong:
                 raise ValueError(
-                    "must be Slack user ids such as U012AB3CD, separated by commas, "
+                    "must be Slack user ids such as U012AB3CD, Teams user ids such as 29:1AbC…, "
+                    "or Microsoft Entra object ids (a GUID), separated by commas, "
                     f"not {wrong[0]!r}"
                 )
             return frozenset(ids)

@@ -10,14 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
 import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bot.settings import Settings
+    from handlers.teams.auth import TeamsSettings
+    from scheduler.dispatcher import Poster
 
 MANIFEST_VERSION = "1.17"
 MANIFEST_SCHEMA = f"https://developer.microsoft.com/en-us/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
@@ -33,7 +39,6 @@ COMMANDS = [
     ("export", "The audit trail or the dates for Outlook: export <visit> csv|ics"),
     ("settings", "Channel, reminder time and days, approvers: settings <visit>"),
     ("close", "Close a visit when everything is done: close <visit>"),
-    ("reopen", "Reopen a closed visit: reopen <visit>"),
 ]
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
@@ -67,7 +72,13 @@ def add_commands(commands: Any, *, serve: argparse.ArgumentParser) -> None:
 
 
 def run_teams_package(arguments: argparse.Namespace) -> int:
-    app_id = arguments.app_id or os.environ.get("MICROSOFT_APP_ID", "")
+    from bot.settings import Settings, SettingsError
+
+    try:
+        app_id = arguments.app_id or Settings.from_environ().microsoft_app_id or ""
+    except SettingsError as error:
+        print(f"ofsted-bot: configuration: {error}", flush=True)
+        return 2
     if not _GUID.fullmatch(app_id or ""):
         print(
             "ofsted-bot: the package needs the Azure Bot's Microsoft App ID (a GUID): set "
@@ -189,28 +200,60 @@ def outline_icon() -> bytes:
 # --- serve --teams ----------------------------------------------------------------------------
 
 
+def teams_settings(settings: Settings) -> TeamsSettings:
+    """The Azure Bot registration's credentials, as read with the rest of the settings."""
+    from handlers.teams.auth import TeamsSettings
+
+    return TeamsSettings(
+        microsoft_app_id=settings.microsoft_app_id,
+        microsoft_app_password=settings.microsoft_app_password,
+        microsoft_app_tenant_id=settings.microsoft_app_tenant_id,
+        microsoft_app_certificate=settings.microsoft_app_certificate,
+    )
+
+
+def teams_poster(*, settings: Settings, engine: Engine, slack: Poster) -> Poster:
+    """The dispatcher's one poster: `slack` for Slack visits, the Bot Connector for Teams' (each
+    visit knows its platform by its workspace), so one dispatcher serves one database of both."""
+    from microsoft_agents.hosting.aiohttp import CloudAdapter
+
+    from bot.app import reminder_defaults
+    from handlers.teams.poster import PlatformPoster, TeamsPoster
+
+    teams = teams_settings(settings)
+    return PlatformPoster(
+        slack=slack,
+        teams=TeamsPoster(
+            engine=engine,
+            adapter=CloudAdapter(connection_manager=teams.connections()),
+            calendar=reminder_defaults(settings).calendar,
+            app_id=teams.microsoft_app_id,
+        ),
+    )
+
+
 def run_serve_teams(
     arguments: argparse.Namespace, *, environ: Mapping[str, str] | None = None
 ) -> int:
-    """`ofsted-bot serve --teams --port N`: the Teams endpoint on the shared database."""
-    from bot.app import reminder_defaults
+    """`ofsted-bot serve --teams --port N`: the Teams endpoint on the shared database, with the
+    reminder dispatcher (Slack's visits to Slack, Teams' to Teams) unless --no-dispatcher."""
+    from bot.app import build_dispatcher, reminder_defaults
     from bot.settings import Settings, SettingsError
-    from handlers.teams.auth import TeamsSettings
     from handlers.teams.bot import TeamsContext
     from handlers.teams.server import serve_teams
+    from scheduler.dispatcher import DispatcherClock
     from storage.db import create_engine_for
     from storage.migrate import upgrade_database
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    values = dict(environ) if environ is not None else dict(os.environ)
     try:
-        settings = Settings.from_environ(values)
+        settings = Settings.from_environ(environ)
     except SettingsError as error:
         print(f"ofsted-bot: configuration: {error}", flush=True)
         return 2
-    teams = TeamsSettings.from_environ(values)
+    teams = teams_settings(settings)
     engine = create_engine_for(settings.database_url)
     upgrade_database(engine=engine)
     ctx = TeamsContext(
@@ -219,5 +262,16 @@ def run_serve_teams(
     host = (
         "127.0.0.1" if not teams.authenticated and arguments.host == "0.0.0.0" else arguments.host
     )
-    serve_teams(ctx=ctx, settings=teams, host=host, port=arguments.port)
+    clock = None
+    if not arguments.no_dispatcher:
+        clock = DispatcherClock(
+            build_dispatcher(settings=settings, engine=engine),
+            interval=settings.dispatch_interval,
+        )
+        clock.start()
+    try:
+        serve_teams(ctx=ctx, settings=teams, host=host, port=arguments.port)
+    finally:
+        if clock is not None:
+            clock.stop()
     return 0

@@ -309,10 +309,15 @@ def take_draft(
 
 @answers_refusals
 def create_visit(
-    ctx: CoreContext, *, asker: Asker, form: VisitForm, draft_id: int | None = None
+    ctx: CoreContext,
+    *,
+    asker: Asker,
+    form: VisitForm,
+    draft_id: int | None = None,
+    keep_with_visit: KeepWithVisit | None = None,
 ) -> VisitCreated:
     """A visit from a form: typed by hand, or a letter's draft with the dates as a person checked
-    them ("Edit dates", then "Create visit")."""
+    them ("Edit dates", then "Create visit"). `keep_with_visit`: as for a draft, below."""
     now = ctx.now()
     with ctx.change() as change:
         draft = None
@@ -329,6 +334,8 @@ def create_visit(
         visit = _store_visit(
             change=change, facts=facts, form=form, channel_id=form.channel_id, asker=asker, now=now
         )
+        if keep_with_visit is not None:
+            keep_with_visit.keep(change.session, visit)
         return _created(change=change, visit=visit, draft=draft, asker=asker)
 
 

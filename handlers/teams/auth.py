@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -33,7 +33,7 @@ _FORWARDED = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 
 class TeamsSettings(BaseModel):
-    """The Azure Bot registration's credentials, from the environment (names as Azure's docs)."""
+    """The Azure Bot registration's credentials (bot.settings reads them: MICROSOFT_APP_…)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -46,15 +46,6 @@ class TeamsSettings(BaseModel):
     @property
     def authenticated(self) -> bool:
         return bool(self.microsoft_app_id)
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> TeamsSettings:
-        values = {
-            name: environ[name.upper()]
-            for name in cls.model_fields
-            if environ.get(name.upper(), "").strip()
-        }
-        return cls.model_validate(values)
 
     def auth_configuration(self) -> AgentAuthConfiguration:
         """What the SDK validates tokens against (its audience is the app id) and signs with."""

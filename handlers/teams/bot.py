@@ -11,30 +11,37 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from microsoft_agents.activity import Activity, Attachment, InvokeResponse
 from microsoft_agents.hosting.core import TurnContext
 from sqlalchemy.engine import Engine
 
+from handlers.core import letters, visits
 from handlers.core.access import Actor, Workspace
+from handlers.core.commandline import Command
+from handlers.core.context import CoreContext
 from handlers.core.errors import UserError
+from handlers.core.exports import export_visit
+from handlers.core.results import Refusal, VisitCreated
+from handlers.core.wording import visit_title
 from handlers.slack.intake import file_origin
-from handlers.teams import cards, usecases
+from handlers.teams import cards, forms, usecases
 from handlers.teams.members import ConversationMembers
-from handlers.teams.messages import REOPEN, help_text, read_command, without_mention
-from handlers.teams.outgoing import message, post_to_conversation
-from handlers.teams.usecases import Conversation, TeamsAsker
+from handlers.teams.messages import for_teams, help_text, read_command, without_mention
+from handlers.teams.outgoing import export_messages, message, post_to_conversation
+from handlers.teams.usecases import Conversation, TeamsAsker, answered
 from scheduler.calendar import WorkingDayCalendar, london_date
 from scheduler.letters import LetterFacts
 from scheduler.planning import ReminderDefaults
 from storage.teams import conversation_without_message, teams_workspace
 
 logger = logging.getLogger(__name__)
+Result = TypeVar("Result")
 
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 CARD_ACTION = "adaptiveCard/action"
@@ -77,6 +84,13 @@ class TeamsContext:
 
     def today(self) -> date:
         return london_date(self.clock())
+
+    @property
+    def core(self) -> CoreContext:
+        """What the core's use cases are handed: the same database, defaults, clock and admins."""
+        return CoreContext(
+            engine=self.engine, defaults=self.defaults, clock=self.clock, admins=self.admins
+        )
 
 
 def tenant_of(activity: Activity) -> str | None:
@@ -154,17 +168,26 @@ class TeamsBot:
                     members[conversation_id] = await self.ctx.members.of(
                         conversations, conversation_id
                     )
-        return TeamsAsker(actor=actor, tenant_id=tenant, members=members)
+        names = await self._names(context)
+        return TeamsAsker(actor=actor, tenant_id=tenant, members=members, names=names)
 
     # --- messages ---------------------------------------------------------------------------
 
+    async def _ask(
+        self, asker: TeamsAsker, use_case: Callable[..., Result | Refusal], **inputs: Any
+    ) -> Result:
+        """One use case of the core, on a thread (the database is synchronous), for this person;
+        a refusal is raised as the answer, in Teams' words."""
+        done = await asyncio.to_thread(use_case, self.ctx.core, asker=asker.core, **inputs)
+        return answered(done, asker)
+
     async def _on_message(self, context: TurnContext) -> None:
         activity = context.activity
-        letters = [a for a in activity.attachments or [] if _is_letter_attachment(a)]
+        attached = [a for a in activity.attachments or [] if _is_letter_attachment(a)]
         typed = without_mention(activity.text)
         words = typed.text.split()
-        if letters:
-            await self._read_attached(context, letters[0])
+        if attached:
+            await self._read_attached(context, attached[0])
             return
         if len(words) > 1 and words[0].lower() == "letter":
             pasted = typed.text.split(None, 1)[1]
@@ -177,19 +200,17 @@ class TeamsBot:
             await context.send_activity(message(help_text()))
         elif command.name == "letter":
             await context.send_activity(message(LETTER_HOW))
-        elif command.name == "list":
-            await self._list(context)
-        elif command.name == "show":
-            await self._show(context, command.visit or "")
-        elif command.name == "close":
-            await self._close(context, command.visit or "")
         else:
-            name = REOPEN if command.name == REOPEN else command.name
-            raise usecases.not_in_teams_yet(name)
+            await COMMANDS[command.name](self, context, command)
 
-    async def _list(self, context: TurnContext) -> None:
+    async def _new(self, context: TurnContext, command: Command) -> None:
         asker = await self.asker(context)
-        listing = await asyncio.to_thread(usecases.list_visits, engine=self.ctx.engine, asker=asker)
+        form = cards.visit_form_card(values={}, people=asker.people)
+        await context.send_activity(message("New visit", card=form))
+
+    async def _list(self, context: TurnContext, command: Command) -> None:
+        asker = await self.asker(context)
+        listing = await asyncio.to_thread(usecases.list_visits, self.ctx.core, asker=asker)
         card = cards.visit_list_card(
             summaries=listing.summaries,
             total=listing.total,
@@ -198,36 +219,57 @@ class TeamsBot:
         )
         await context.send_activity(message(f"{listing.total} open visits", card=card))
 
-    async def _show(self, context: TurnContext, reference: str) -> None:
+    async def _show(self, context: TurnContext, command: Command) -> None:
         asker = await self.asker(context)
-        shown = await asyncio.to_thread(
-            usecases.show_visit,
-            engine=self.ctx.engine,
-            asker=asker,
-            reference=reference,
-            now=self.ctx.now(),
-        )
+        shown = await self._ask(asker, visits.show_visit, reference=command.visit or "")
         card = cards.timeline_card(
             visit=shown.visit,
             milestones=shown.milestones,
             today=self.ctx.today(),
             calendar=self.ctx.calendar,
+            names=dict(asker.names),
+            people=asker.people,
         )
         await context.send_activity(message(f"Timeline for {shown.visit.reference}", card=card))
 
-    async def _close(self, context: TurnContext, reference: str) -> None:
+    async def _close(self, context: TurnContext, command: Command) -> None:
         asker = await self.asker(context)
-        visit = await asyncio.to_thread(
-            usecases.close_visit,
-            engine=self.ctx.engine,
-            asker=asker,
-            reference=reference,
-            now=self.ctx.now(),
-            defaults=self.ctx.defaults,
-        )
+        closed = await self._ask(asker, visits.close_visit, reference=command.visit or "")
         await context.send_activity(
-            message(f"Closed `{visit.reference}`: no more reminders will be posted for it.")
+            message(f"Closed `{closed.reference}`: no more reminders will be posted for it.")
         )
+
+    async def _export(self, context: TurnContext, command: Command) -> None:
+        asker = await self.asker(context)
+        exported = await self._ask(
+            asker,
+            export_visit,
+            reference=command.visit or "",
+            export_format=command.export_format or "csv",
+        )
+        # As in Slack, never into a conversation whose members may not see the visit: the
+        # visit's own conversation, or the asker's personal chat with the bot.
+        here = conversation_of(context.activity, asker.tenant_id)
+        if here.conversation_type != "personal" and here.channel_id != exported.visit.channel_id:
+            raise UserError(
+                f"I send the {exported.what} of `{exported.visit.reference}` only in its own "
+                "channel or chat, or in your personal chat with me: ask me there."
+            )
+        name = context.activity.from_property.name or asker.user_id
+        for part in export_messages(
+            content=exported.content,
+            filename=exported.filename,
+            comment=f"{name} asked for the {exported.what} of `{exported.visit.reference}`.",
+        ):
+            await context.send_activity(part)
+
+    async def _settings(self, context: TurnContext, command: Command) -> None:
+        asker = await self.asker(context)
+        shown = await self._ask(asker, visits.open_settings, reference=command.visit or "")
+        form = cards.settings_card(
+            shown=shown, fingerprint=visits.settings_now(shown), people=asker.people
+        )
+        await context.send_activity(message(f"Settings for {shown.visit.reference}", card=form))
 
     async def _read_attached(self, context: TurnContext, attached: Attachment) -> None:
         name, file_type, url = _attachment_file(attached)
@@ -304,13 +346,12 @@ class TeamsBot:
         )
         draft_id = await asyncio.to_thread(
             usecases.save_letter,
-            engine=self.ctx.engine,
+            self.ctx.core,
             asker=asker,
             facts=facts,
             filename=filename,
             conversation=conversation_of(activity, tenant),
             message_id=activity.id,
-            now=self.ctx.now(),
         )
         if draft_id is None:
             return None  # Teams delivered this very message twice: one preview
@@ -353,11 +394,16 @@ class TeamsBot:
         verb, data = action.get("verb"), action.get("data") or {}
         if verb not in cards.VERBS:
             raise UserError("That button is out of date. Send `help` for what I can do.")
+        if verb == cards.CREATE_VISIT and data.get("form") == "visit":
+            return await self._create_from_form(context, data)
         if verb in cards.DRAFT_VERBS:
             return await self._draft_verb(context, verb, data)
         if verb in usecases.TEAMS_VERBS:
             return await self._milestone_verb(context, verb, data)
-        raise usecases.not_in_teams_yet(verb)
+        if verb == cards.SAVE_SETTINGS:
+            return await self._save_settings(context, data)
+        # Change date and Waive come with issue 11's use cases: until then, as an unknown command.
+        raise UserError(f"I don't know `{verb}`. Try `help` for what I can do.")
 
     async def _milestone_verb(
         self, context: TurnContext, verb: str, data: dict[str, Any]
@@ -370,34 +416,35 @@ class TeamsBot:
             ) from None
         activity = context.activity
         asker = await self.asker(context)
-        message_key = str(data.get("messageKey") or "") or None
+        message_key = str(data.get("messageKey") or "")
+        reminder_id = None
+        if message_key.startswith("reminder:") and message_key[9:].isdigit():
+            reminder_id = int(message_key[9:])
         clicked = await asyncio.to_thread(
             usecases.click_milestone,
-            engine=self.ctx.engine,
+            self.ctx.core,
             asker=asker,
             verb=verb,
             milestone_id=milestone_id,
             # Teams sends a retried invoke with the same activity id: recorded once.
             key=f"teams:{activity.id or ''}:{verb}:{milestone_id}",
-            now=self.ctx.now(),
-            defaults=self.ctx.defaults,
-            message_key=message_key,
+            reminder_id=reminder_id,
             note=str(data.get("note") or data.get("reason") or "").strip() or None,
             owner_user_id=str(data.get("owner") or "") or None,
         )
-        names = await self._names(context)
+        names = dict(asker.names)
         today, calendar = self.ctx.today(), self.ctx.calendar
-        if clicked.reminder_id is not None:
+        if reminder_id is not None and clicked.reminder_kind:
             return cards.reminder_card(
                 visit=clicked.visit,
                 milestone=clicked.milestone,
-                kind=clicked.reminder_kind or "ahead",
-                reminder_id=clicked.reminder_id,
+                kind=clicked.reminder_kind,
+                reminder_id=reminder_id,
                 today=today,
                 calendar=calendar,
                 history=clicked.history,
                 names=names,
-                people=sorted(names.items(), key=lambda item: item[1]),
+                people=asker.people,
             )
         latest = cards.history_lines(clicked.history[-1:], names)
         return cards.timeline_card(
@@ -406,7 +453,7 @@ class TeamsBot:
             today=today,
             calendar=calendar,
             names=names,
-            people=sorted(names.items(), key=lambda item: item[1]),
+            people=asker.people,
             settled=f"Latest: {latest[0]}" if latest else None,
         )
 
@@ -422,61 +469,160 @@ class TeamsBot:
     async def _draft_verb(
         self, context: TurnContext, verb: str, data: dict[str, Any]
     ) -> cards.Card:
-        try:
-            draft_id = int(data["draftId"])
-        except (KeyError, TypeError, ValueError):
-            raise UserError("That button is out of date. Share the letter again.") from None
+        draft_id = _draft_of(data)
         asker = await self.asker(context)
         name = context.activity.from_property.name or asker.user_id
-        now, today, calendar = self.ctx.now(), self.ctx.today(), self.ctx.calendar
-        engine = self.ctx.engine
+        now, today, calendar, core = (
+            self.ctx.now(),
+            self.ctx.today(),
+            self.ctx.calendar,
+            self.ctx.core,
+        )
+        # The letter as read, for the card to show (and a clear answer if it is gone or taken).
+        review = await self._ask(asker, letters.review_draft, draft_id=draft_id)
         if verb == cards.EDIT_DATES:
-            facts = await asyncio.to_thread(
-                usecases.draft_facts, engine=engine, asker=asker, draft_id=draft_id
-            )
-            return cards.edit_dates_card(facts=facts, draft_id=draft_id)
-        if verb == cards.DISMISS:
-            facts = await asyncio.to_thread(
-                usecases.dismiss_draft, engine=engine, asker=asker, draft_id=draft_id, now=now
-            )
-            settled = cards.Settled(
-                who=name, deed="dismissed this letter: no visit was created", at=now
-            )
-            return cards.letter_preview_card(
-                facts=facts,
+            return cards.visit_form_card(
+                values=cards.visit_form_values(review.facts),
+                people=asker.people,
                 draft_id=draft_id,
-                today=today,
-                calendar=calendar,
-                settled=settled.line(),
+                facts=review.facts,
             )
-        if data.get("edited"):
-            raise usecases.not_in_teams_yet("Create visit with edited dates")
-        tenant = asker.tenant_id
-        created = await asyncio.to_thread(
-            usecases.create_visit_from_draft,
-            engine=engine,
-            asker=asker,
-            draft_id=draft_id,
-            conversation=conversation_of(context.activity, tenant),
-            now=now,
-            defaults=self.ctx.defaults,
-        )
-        timeline = cards.timeline_card(
-            visit=created.visit, milestones=created.milestones, today=today, calendar=calendar
-        )
-        await context.send_activity(
-            message(f"Timeline for {created.visit.reference}", card=timeline)
-        )
-        settled = cards.Settled(
-            who=name, deed=f"created visit `{created.visit.reference}` from this letter", at=now
-        )
+        if verb == cards.DISMISS:
+            await self._ask(asker, letters.dismiss_draft, draft_id=draft_id)
+            deed = "dismissed this letter: no visit was created"
+        else:
+            created = await asyncio.to_thread(
+                usecases.create_visit_from_draft,
+                core,
+                asker=asker,
+                draft_id=draft_id,
+                conversation=conversation_of(context.activity, asker.tenant_id),
+            )
+            await self._tell_created(context, created, asker)
+            deed = f"created visit `{created.timeline.visit.reference}` from this letter"
         return cards.letter_preview_card(
-            facts=created.facts,
+            facts=review.facts,
             draft_id=draft_id,
             today=today,
             calendar=calendar,
-            settled=settled.line(),
+            settled=cards.Settled(who=name, deed=deed, at=now).line(),
         )
+
+    async def _create_from_form(self, context: TurnContext, data: dict[str, Any]) -> cards.Card:
+        """Create visit on the visit form (`new`, or Edit dates): checked as Slack's modal is;
+        what to fix is shown on the form again, with what was entered."""
+        asker = await self.asker(context)
+        draft_id = _draft_of(data) if data.get("draftId") is not None else None
+        here = conversation_of(context.activity, asker.tenant_id)
+        values = forms.form_values(data)
+        facts = None
+        if draft_id is not None:
+            facts = (await self._ask(asker, letters.review_draft, draft_id=draft_id)).facts
+        try:
+            form = forms.visit_form(values, channel_id=here.channel_id)
+        except forms.FormErrors as error:
+            return cards.visit_form_card(
+                values=values,
+                people=asker.people,
+                draft_id=draft_id,
+                facts=facts,
+                errors=error.errors,
+            )
+        created = await asyncio.to_thread(
+            usecases.create_visit,
+            self.ctx.core,
+            asker=asker,
+            form=form,
+            conversation=here,
+            draft_id=draft_id,
+        )
+        await self._tell_created(context, created, asker)
+        name = context.activity.from_property.name or asker.user_id
+        visit = created.timeline.visit
+        deed = f"created visit `{visit.reference}`" + (" from this letter" if facts else "")
+        return cards.card(
+            [
+                cards.heading(cards.literal(visit_title(visit))),
+                cards.text_block(
+                    cards.Settled(who=name, deed=deed, at=self.ctx.now()).line(),
+                    weight="Bolder",
+                    color="Good",
+                ),
+            ]
+        )
+
+    async def _tell_created(
+        self, context: TurnContext, created: VisitCreated, asker: TeamsAsker
+    ) -> None:
+        """The new visit's timeline, in the conversation it was made in, for everyone there."""
+        visit = created.timeline.visit
+        timeline = cards.timeline_card(
+            visit=visit,
+            milestones=created.timeline.milestones,
+            today=self.ctx.today(),
+            calendar=self.ctx.calendar,
+            names=dict(asker.names),
+            people=asker.people,
+        )
+        await context.send_activity(message(f"Timeline for {visit.reference}", card=timeline))
+
+    async def _save_settings(self, context: TurnContext, data: dict[str, Any]) -> cards.Card:
+        asker = await self.asker(context)
+        try:
+            visit_id = int(data["visitId"])
+        except (KeyError, TypeError, ValueError):
+            raise UserError("That form is out of date. Send `settings <visit>` again.") from None
+        reference = str(data.get("reference") or "")
+        shown = await self._ask(asker, visits.open_settings, reference=reference)
+        values = forms.form_values(data)
+        try:
+            form = forms.settings_form(values, channel_id=shown.visit.channel_id)
+        except forms.FormErrors as error:
+            return cards.settings_card(
+                shown=shown,
+                fingerprint=str(data.get("shown") or ""),
+                people=asker.people,
+                values=values,
+                errors=error.errors,
+            )
+        saved = await self._ask(
+            asker,
+            visits.save_settings,
+            visit_id=visit_id,
+            form=form,
+            shown=str(data.get("shown") or "") or None,
+        )
+        summary = (
+            "unchanged: nothing to save"
+            if saved.change is None
+            else f"saved: {for_teams(saved.change, asker.names)}"
+        )
+        name = context.activity.from_property.name or asker.user_id
+        return cards.settings_card(
+            shown=shown,
+            fingerprint="",
+            settled=cards.Settled(
+                who=name, deed=f"changed the settings. Settings {summary}", at=self.ctx.now()
+            ).line(),
+        )
+
+
+COMMANDS: dict[str, Callable[[TeamsBot, TurnContext, Command], Awaitable[None]]] = {
+    "new": TeamsBot._new,
+    "list": TeamsBot._list,
+    "show": TeamsBot._show,
+    "close": TeamsBot._close,
+    "export": TeamsBot._export,
+    "settings": TeamsBot._settings,
+}
+"""The commands past help and letter: each a translation to one use case of the core."""
+
+
+def _draft_of(data: dict[str, Any]) -> int:
+    try:
+        return int(data["draftId"])
+    except (KeyError, TypeError, ValueError):
+        raise UserError("That button is out of date. Share the letter again.") from None
 
 
 async def _invoke_answer(context: TurnContext, body: dict[str, Any]) -> None:

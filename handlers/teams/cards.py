@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from handlers.core.results import HomeItem, VisitSummary
+from handlers.core.results import HomeItem, SettingsShown, VisitSummary
 from handlers.core.wording import (
     ACTION_NAMES,
     REMINDER_LEADS,
@@ -54,6 +54,7 @@ APPROVE = "approve"
 REJECT = "reject"
 CHANGE_DATE = "changeDate"
 WAIVE = "waive"
+SAVE_SETTINGS = "saveSettings"
 VERBS = (
     CREATE_VISIT,
     EDIT_DATES,
@@ -67,6 +68,7 @@ VERBS = (
     REJECT,
     CHANGE_DATE,
     WAIVE,
+    SAVE_SETTINGS,
 )
 DRAFT_VERBS = (CREATE_VISIT, EDIT_DATES, DISMISS)
 
@@ -229,33 +231,200 @@ def facts_line(facts: LetterFacts) -> str:
     return " · ".join(parts)
 
 
-def edit_dates_card(*, facts: LetterFacts, draft_id: int) -> Card:
-    """Edit dates: each date as a date input, then Create visit with the dates as corrected."""
-    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
-    title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
-    body: list[Element] = [heading(f"Check the dates: {literal(title)}")]
-    read = {m.kind.value: m.due.isoformat() for m in facts.milestones}
-    for kind_ in MilestoneKind:
+# --- Forms: a visit by hand or as checked, and a visit's settings -----------------------------
+
+FORM_FIELDS: dict[str, str] = {
+    "local_authority": "Local authority",
+    "visit_type": "Kind of visit",
+    "letter_date": "Letter date",
+    "visit_start": "First day of the visit",
+    "visit_end": "Last day of the visit",
+    **{f"due_{kind.value}": label for kind, label in MILESTONE_LABELS.items()},
+    "approvers": "Approvers (sign off replies and plans)",
+    "reminder_time": "Reminder time (London)",
+    "reminder_offsets": "Remind this many working days before",
+    "escalation": "Escalate overdue milestones to",
+}
+"""Each form field's label, by the id the Slack form gives it too (errors are keyed by it)."""
+
+
+def _form_errors(errors: dict[str, str] | None) -> list[Element]:
+    """What to fix, above the form, each under its field's label (Teams shows no error of ours
+    under an input): nothing was saved."""
+    if not errors:
+        return []
+    lines = [f"- {FORM_FIELDS.get(field, field)}: {literal(why)}" for field, why in errors.items()]
+    return [
+        {
+            "type": "Container",
+            "style": "attention",
+            "items": [text_block("**Nothing was saved. Please fix:**"), *map(text_block, lines)],
+        }
+    ]
+
+
+def _date_input(field: str, value: str, hint: str | None = None) -> list[Element]:
+    shown: list[Element] = [
+        {"type": "Input.Date", "id": field, "label": FORM_FIELDS[field], "value": value}
+    ]
+    if hint:
+        shown.append(subtle(literal(clip(hint, MAX_EVIDENCE))))
+    return shown
+
+
+def _people_input(
+    field: str, people: Sequence[tuple[str, str]], chosen: Sequence[str], *, many: bool
+) -> Element:
+    return {
+        "type": "Input.ChoiceSet",
+        "id": field,
+        "label": FORM_FIELDS[field],
+        "isMultiSelect": many,
+        "style": "filtered" if not many else "compact",
+        "value": ",".join(chosen),
+        "choices": [{"title": name, "value": user_id} for user_id, name in people[:100]],
+    }
+
+
+def visit_form_values(facts: LetterFacts) -> dict[str, str]:
+    """A letter's facts as the visit form's values ("Edit dates")."""
+    values = {
+        "local_authority": facts.local_authority or "",
+        "visit_type": str(facts.visit_type),
+        "letter_date": facts.letter_date.isoformat() if facts.letter_date else "",
+    }
+    values |= {f"due_{m.kind.value}": m.due.isoformat() for m in facts.milestones}
+    return values
+
+
+def visit_form_card(
+    *,
+    values: dict[str, str],
+    people: Sequence[tuple[str, str]] = (),
+    draft_id: int | None = None,
+    facts: LetterFacts | None = None,
+    errors: dict[str, str] | None = None,
+) -> Card:
+    """The one visit form, as Slack's: blank for `new`; for a letter ("Edit dates") its facts
+    filled in, each date editable with where it came from beside it. Create visit sends every
+    value back with `verb` createVisit (and the draft, when it is a letter's)."""
+    title = "New visit" if facts is None else "Check the dates"
+    body: list[Element] = [heading(title), *_form_errors(errors)]
+    if facts is not None and facts.warnings:
         body.append(
             {
-                "type": "Input.Date",
-                "id": f"due_{kind_.value}",
-                "label": MILESTONE_LABELS[kind_],
-                "value": read.get(kind_.value, ""),
+                "type": "Container",
+                "style": "warning",
+                "items": [
+                    text_block("**Please check**"),
+                    *(text_block(f"- {literal(warning)}") for warning in facts.warnings),
+                ],
             }
         )
-    return card(
-        body,
-        actions=[
-            execute(
-                "Create visit",
-                verb=CREATE_VISIT,
-                data={"draftId": draft_id, "edited": True},
-                style="positive",
-            ),
-            execute("Dismiss", verb=DISMISS, data={"draftId": draft_id}),
-        ],
+    body.append(
+        {
+            "type": "Input.Text",
+            "id": "local_authority",
+            "label": FORM_FIELDS["local_authority"],
+            "placeholder": "e.g. Fernleigh",
+            "maxLength": 100,
+            "value": values.get("local_authority", ""),
+        }
     )
+    body.append(
+        {
+            "type": "Input.ChoiceSet",
+            "id": "visit_type",
+            "label": FORM_FIELDS["visit_type"],
+            "value": values.get("visit_type", ""),
+            "choices": [
+                {"title": name, "value": str(kind)} for kind, name in VISIT_TYPE_NAMES.items()
+            ],
+        }
+    )
+    fields = ["letter_date"] if facts is not None else ["letter_date", "visit_start", "visit_end"]
+    for field in fields:
+        body += _date_input(field, values.get(field, ""))
+    stated = {m.kind: m for m in facts.milestones} if facts is not None else {}
+    for kind in MilestoneKind:
+        read = stated.get(kind)
+        hint = None
+        if read is not None:
+            hint = SOURCE_NAMES.get(read.source, read.source)
+            if read.evidence:
+                hint += ": " + " ".join(read.evidence.split())
+        elif facts is not None:
+            hint = "Not in the letter: leave empty, or pick a date."
+        body += _date_input(f"due_{kind.value}", values.get(f"due_{kind.value}", ""), hint)
+    if people:
+        chosen = [v for v in values.get("approvers", "").split(",") if v]
+        body.append(_people_input("approvers", people, chosen, many=True))
+    data: dict[str, Any] = {"form": "visit"}
+    actions = [execute("Create visit", verb=CREATE_VISIT, data=data, style="positive")]
+    if draft_id is not None:
+        data["draftId"] = draft_id
+        data["edited"] = True
+        actions.append(execute("Dismiss", verb=DISMISS, data={"draftId": draft_id}))
+    return card(body, actions=actions)
+
+
+def settings_card(
+    *,
+    shown: SettingsShown,
+    fingerprint: str,
+    people: Sequence[tuple[str, str]] = (),
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    settled: str | None = None,
+) -> Card:
+    """`settings <visit>`: when its reminders go, and who signs off and is told of what is late.
+    Its reminders stay in the conversation the visit was made in (Teams has no channel picker
+    without Graph). `fingerprint`: what the form showed, so a save made meanwhile by someone else
+    is not overwritten."""
+    visit = shown.visit
+    values = values or {
+        "reminder_time": shown.reminder_time,
+        "reminder_offsets": shown.reminder_offsets,
+        "approvers": ",".join(shown.approvers),
+        "escalation": shown.escalation_user_id or "",
+    }
+    body: list[Element] = [
+        heading(f"Settings: {literal(visit_title(visit))} (`{visit.reference}`)"),
+        subtle(visit_facts_line(visit)),
+        *_form_errors(errors),
+    ]
+    if settled:
+        body.append(text_block(settled, weight="Bolder", color="Good"))
+        return card(body)
+    body += [
+        {
+            "type": "Input.Text",
+            "id": "reminder_time",
+            "label": FORM_FIELDS["reminder_time"],
+            "maxLength": 5,
+            "value": values.get("reminder_time", ""),
+        },
+        subtle("24-hour clock, e.g. 09:00. Reminders are only posted on working days."),
+        {
+            "type": "Input.Text",
+            "id": "reminder_offsets",
+            "label": FORM_FIELDS["reminder_offsets"],
+            "maxLength": 40,
+            "value": values.get("reminder_offsets", ""),
+        },
+        subtle("Comma-separated working days before each due date, e.g. 5,2,1,0 (0 = on the day)."),
+    ]
+    known = dict(people)
+    chosen = [v for v in values.get("approvers", "").split(",") if v]
+    escalation = values.get("escalation", "")
+    # Someone already named but no longer in the conversation is still offered, by id.
+    everyone = [*people, *((p, p) for p in [*chosen, escalation] if p and p not in known)]
+    body.append(_people_input("approvers", everyone, chosen, many=True))
+    body.append(
+        _people_input("escalation", everyone, [escalation] if escalation else [], many=False)
+    )
+    data = {"visitId": visit.id, "reference": visit.reference, "shown": fingerprint}
+    return card(body, actions=[execute("Save", verb=SAVE_SETTINGS, data=data, style="positive")])
 
 
 # --- Timelines, lists and the Home equivalent -------------------------------------------------

@@ -10,6 +10,7 @@ parser (`handlers.core.commandline`), and its answers are the slash command's an
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import unescape
 
@@ -17,8 +18,6 @@ from handlers.core.commandline import Command, parse_command
 from handlers.core.errors import UserError
 from handlers.slack.blocks import HELP_TEXT
 
-# Teams' own verbs beyond the slash command's: reopening a closed visit.
-REOPEN = "reopen"
 _MENTION = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _SLACK_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
@@ -42,29 +41,22 @@ def without_mention(text: str | None) -> Typed:
 
 
 def read_command(text: str) -> Command:
-    """`show st-helens-2106` → Command("show", visit=…); `reopen <visit>` as Teams adds it.
-
-    A mistake is a UserError whose message is the slash command's, in Teams' words.
-    """
-    words = text.split()
-    if words and words[0].lower() == REOPEN:
-        try:
-            shown = parse_command(" ".join(["close", *words[1:]]))
-        except UserError as error:
-            raise UserError(for_teams(error.message.replace("close", REOPEN))) from None
-        return Command(REOPEN, visit=shown.visit)
+    """`show st-helens-2106` → Command("show", visit=…). A mistake is a UserError whose message
+    is the slash command's, in Teams' words."""
     try:
         return parse_command(text)
     except UserError as error:
         raise UserError(for_teams(error.message)) from None
 
 
-def for_teams(slack_text: str) -> str:
+def for_teams(slack_text: str, names: Mapping[str, str] | None = None) -> str:
     """An answer written for Slack, as Teams shows it: `/ofsted show` is `show` here, `*bold*` is
-    `**bold**`, a `<@U…>` mention is the person's id, and `&lt;` is `<` again."""
+    `**bold**`, a `<@U…>` mention is the person's display name (their id when the conversation
+    did not say it), and `&lt;` is `<` again."""
+    known = names or {}
     text = slack_text.replace("/ofsted ", "").replace("`/ofsted`", "`help`")
     text = _SLACK_BOLD.sub(r"**\1**", text)
-    text = _SLACK_MENTION.sub(r"\1", text)
+    text = _SLACK_MENTION.sub(lambda found: known.get(found[1], found[1]), text)
     for escaped, character in (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")):
         text = text.replace(escaped, character)
     return text
@@ -78,8 +70,6 @@ def help_text() -> str:
     for line in lines:
         if line.startswith("• "):
             shown.append("- " + line[2:])
-            if line.startswith("• `close <visit>`"):
-                shown.append("- `reopen <visit>`: reopen a closed visit")
         else:
             shown.append(("\n" if shown and shown[-1].startswith("- ") else "") + line)
     text = "\n".join(shown).replace("a channel I am in", "a channel or chat I am in")

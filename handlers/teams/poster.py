@@ -23,10 +23,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
+from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import ChannelServiceAdapter
 from sqlalchemy.engine import Engine
 
 from handlers.teams import cards
+from handlers.teams.members import ConversationMembers
 from handlers.teams.outgoing import message, post_to_conversation
 from scheduler.calendar import WorkingDayCalendar
 from scheduler.dispatcher import (
@@ -57,12 +59,14 @@ class TeamsPoster:
         calendar: WorkingDayCalendar,
         app_id: str | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        members: ConversationMembers | None = None,
     ) -> None:
         self.engine = engine
         self.adapter = adapter
         self.calendar = calendar
         self.app_id = app_id
         self.loop = loop
+        self.members = members or ConversationMembers()
 
     def post(self, notice: ReminderNotice) -> Posted:
         with read_scope(self.engine) as session:
@@ -71,21 +75,30 @@ class TeamsPoster:
             conversation_id = where.conversation_id if where is not None else ""
         if reference is None:
             raise PermanentPostError("this visit has no Teams conversation to post in")
-        card = cards.reminder_card(
-            visit=notice.visit,
-            milestone=notice.milestone,
-            kind=notice.kind,
-            reminder_id=notice.reminder_id,
-            today=notice.today,
-            calendar=self.calendar,
-        )
-        text = cards.reminder_text(
-            visit=notice.visit,
-            milestone=notice.milestone,
-            kind=notice.kind,
-            today=notice.today,
-            calendar=self.calendar,
-        )
+        channel = conversation_without_message(conversation_id)
+
+        async def reminder(conversations: Any) -> Activity:
+            # The people of the visit's conversation, to name owners by and to assign from.
+            names = await self.members.names(conversations, channel)
+            card = cards.reminder_card(
+                visit=notice.visit,
+                milestone=notice.milestone,
+                kind=notice.kind,
+                reminder_id=notice.reminder_id,
+                today=notice.today,
+                calendar=self.calendar,
+                names=names,
+                people=sorted(names.items(), key=lambda item: item[1].lower()),
+            )
+            text = cards.reminder_text(
+                visit=notice.visit,
+                milestone=notice.milestone,
+                kind=notice.kind,
+                today=notice.today,
+                calendar=self.calendar,
+            )
+            return message(text, card=card)
+
         try:
             activity_id = self._run(
                 post_to_conversation(
@@ -93,8 +106,8 @@ class TeamsPoster:
                     reference=reference,
                     app_id=self.app_id,
                     # A new post in the channel, not a reply in the thread it was made in.
-                    conversation_id=conversation_without_message(conversation_id),
-                    activity=message(text, card=card),
+                    conversation_id=channel,
+                    activity=reminder,
                 )
             )
         except aiohttp.ClientResponseError as error:

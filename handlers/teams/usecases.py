@@ -1,10 +1,11 @@
-"""The one place the Teams front end reaches the bot's use cases: everything it does to visits.
+"""Where the Teams front end meets the platform-free core (`handlers/core/`): who asks, where, and
+what a Teams conversation keeps with a visit.
 
-Each function here is what a Teams message or card click asks for, in plain values (who asks,
-which visit, when) with a plain result, or a `UserError` whose message is the answer. Milestone
-changes and creating a visit from a draft call the platform-free core (`handlers/core/`); list,
-show, close and the drafts' own answers still read storage here, in Teams' own words (issue 13
-repoints them), and nothing else in `handlers/teams/` touches the database.
+Every Teams command and card click is a translation: the activity read into the core's typed
+inputs (here and in `forms`), one core use case, its result drawn as a card (`cards`). What is
+Teams' own stays here: the person with the members of their tenant's conversations (looked up
+from the Bot Connector before asking), the conversation a new visit is kept with (for
+reminders), a letter attached in Teams, and a refusal said in Teams' words (names, not ids).
 
 All of them are synchronous (the database is): the activity handler runs them on a thread.
 """
@@ -12,40 +13,40 @@ All of them are synchronous (the database is): the activity handler runs them on
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from handlers.core import letters, visits
-from handlers.core.access import NOT_FOUND, Actor, Decision, VisitFacts, can_manage, can_see
+from handlers.core.access import Actor
 from handlers.core.context import CoreContext
-from handlers.core.errors import Refused, UserError
+from handlers.core.errors import UserError
 from handlers.core.milestones import MilestoneChange, Verb, change_milestone
 from handlers.core.people import Asker, KnownMembers
-from handlers.core.results import Refusal, VisitListing
-from handlers.core.visits import KeepWithVisit, visit_facts, visit_listing
+from handlers.core.results import MilestoneChanged, Refusal, VisitCreated, VisitListing
+from handlers.core.visits import KeepWithVisit, VisitForm, visible_to, visit_listing
 from handlers.slack.intake import SharedFile, facts_from_file
 from handlers.teams import cards
 from handlers.teams.messages import for_teams
 from scheduler.letters import LetterFacts
-from scheduler.planning import ReminderDefaults, replan_visit
-from storage import repo, teams
-from storage.db import read_scope, session_scope
-from storage.models import AuditEvent, LetterDraft, Milestone, Visit
+from storage import teams
+from storage.db import read_scope
+from storage.models import Visit
+
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
 class TeamsAsker:
     """The person asking, in their tenant, with the members of the conversations that hold its
-    visits (looked up from the Bot Connector by the front end before asking)."""
+    visits (looked up from the Bot Connector by the front end before asking), and the display
+    names of the conversation they asked in (to name people by)."""
 
     actor: Actor
     tenant_id: str
     members: Mapping[str, frozenset[str]]
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def user_id(self) -> str:
@@ -55,22 +56,15 @@ class TeamsAsker:
     def team_id(self) -> str:
         return self.actor.workspace.team_id
 
-    def channel_members(self, facts: VisitFacts) -> frozenset[str]:
-        return self.members.get(facts.channel_id or "", frozenset())
-
-    def sees(self, facts: VisitFacts) -> Decision:
-        return can_see(self.actor, facts, channel_members=self.channel_members(facts))
-
     @property
     def core(self) -> Asker:
         """The same person as the core's use cases take them."""
         return Asker(actor=self.actor, membership=KnownMembers(self.members))
 
-    def visible_to(self) -> repo.VisibleTo:
-        if self.actor.is_admin:
-            return repo.VisibleTo(team_id=self.team_id, user_id=self.user_id, channel_ids=None)
-        mine = frozenset(c for c, people in self.members.items() if self.user_id in people)
-        return repo.VisibleTo(team_id=self.team_id, user_id=self.user_id, channel_ids=mine)
+    @property
+    def people(self) -> list[tuple[str, str]]:
+        """(user id, name) of the conversation asked in, by name: what a form offers to pick."""
+        return sorted(self.names.items(), key=lambda item: item[1].lower())
 
 
 @dataclass(frozen=True)
@@ -90,83 +84,99 @@ class Conversation:
         return None if self.conversation_type == "personal" else self.conversation_id
 
 
-@dataclass(frozen=True)
-class ShownVisit:
-    visit: Visit
-    milestones: list[Milestone]
+def answered(result: Result | Refusal, asker: TeamsAsker) -> Result:
+    """A use case's result; its refusal raised as the answer, in Teams' words."""
+    if isinstance(result, Refusal):
+        raise UserError(for_teams(result.text, asker.names))
+    return result
 
 
-@dataclass(frozen=True)
-class CreatedVisit:
-    visit: Visit
-    milestones: list[Milestone]
-    facts: LetterFacts
-
-
-def conversations_to_ask_about(*, engine: Engine, tenant_id: str) -> dict[str, str]:
+def conversations_to_ask_about(*, engine: Any, tenant_id: str) -> dict[str, str]:
     """The channel conversations holding this tenant's visits, with their service URLs: whose
     members the front end looks up before asking anything that depends on who sees what."""
     with read_scope(engine) as session:
         return teams.tenant_conversations(session=session, tenant_id=tenant_id)
 
 
-def list_visits(*, engine: Engine, asker: TeamsAsker) -> VisitListing:
+def list_visits(ctx: CoreContext, *, asker: TeamsAsker) -> VisitListing:
     """`list`: the open visits this person may see, soonest next date first."""
-    with read_scope(engine) as session:
-        listing = visit_listing(session=session, visible_to=asker.visible_to())
+    with ctx.reading() as session:
+        listing = visit_listing(
+            session=session, visible_to=visible_to(session=session, asker=asker.core)
+        )
         session.expunge_all()
         return listing
 
 
-def show_visit(*, engine: Engine, asker: TeamsAsker, reference: str, now: datetime) -> ShownVisit:
-    """`show <visit>`: its timeline; to someone who may not see it, it does not exist (and the
-    attempt is in its audit log)."""
-    with _unit_of_work(engine) as session:
-        visit = _visible_visit(
-            session=session, asker=asker, reference=reference, attempt="visit_shown", now=now
+def kept_in(conversation: Conversation, ctx: CoreContext) -> KeepWithVisit:
+    """The conversation a new visit is kept with, in the visit's own unit of work: where its
+    reminders are posted (proactively, by its conversation reference)."""
+
+    def keep(session: Session, visit: Visit) -> None:
+        teams.save_visit_conversation(
+            session=session,
+            visit_id=visit.id or 0,
+            tenant_id=conversation.tenant_id,
+            conversation_id=conversation.conversation_id,
+            conversation_type=conversation.conversation_type,
+            service_url=conversation.service_url,
+            reference=conversation.reference,
+            now=ctx.now(),
         )
-        milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
-        session.expunge_all()
-    return ShownVisit(visit=visit, milestones=milestones)
+
+    return KeepWithVisit(channel_id=conversation.channel_id, keep=keep)
 
 
-def close_visit(
-    *, engine: Engine, asker: TeamsAsker, reference: str, now: datetime, defaults: ReminderDefaults
-) -> Visit:
-    """`close <visit>`: for its managers; no more reminders."""
-    with _unit_of_work(engine) as session:
-        visit = _visible_visit(
-            session=session, asker=asker, reference=reference, attempt="visit_closed", now=now
-        )
-        facts = visit_facts(session=session, visit=visit)
-        decision = can_manage(
-            asker.actor, facts, channel_members=asker.channel_members(facts), what="close"
-        )
-        if not decision:
-            raise _refuse(
-                session=session,
-                visit=visit,
-                asker=asker,
-                action="visit_closed",
-                decision=decision,
-                now=now,
-            )
-        if (
-            repo.close_visit(session=session, visit=visit, actor_user_id=asker.user_id, now=now)
-            is None
-        ):
-            raise UserError(f"`{visit.reference}` is closed already.")
-        replan_visit(session=session, visit=visit, defaults=defaults, now=now)
-        session.expunge(visit)
-    return visit
-
-
-def not_in_teams_yet(what: str) -> UserError:
-    """What a command the Teams front end cannot do yet answers (never silence)."""
-    return UserError(
-        f"`{what}` is not available in Teams yet: nothing was changed. Ask whoever looks after "
-        "this bot, or use it from Slack if your council has both."
+def create_visit_from_draft(
+    ctx: CoreContext, *, asker: TeamsAsker, draft_id: int, conversation: Conversation
+) -> VisitCreated:
+    """Create visit: the draft's facts as read, in the conversation the letter came to, once."""
+    created = visits.create_visit_from_draft(
+        ctx, asker=asker.core, draft_id=draft_id, keep_with_visit=kept_in(conversation, ctx)
     )
+    return answered(created, asker)
+
+
+def create_visit(
+    ctx: CoreContext,
+    *,
+    asker: TeamsAsker,
+    form: VisitForm,
+    conversation: Conversation,
+    draft_id: int | None = None,
+) -> VisitCreated:
+    """`new`, or a letter's dates as a person checked them: kept in this conversation."""
+    created = visits.create_visit(
+        ctx,
+        asker=asker.core,
+        form=form,
+        draft_id=draft_id,
+        keep_with_visit=kept_in(conversation, ctx),
+    )
+    return answered(created, asker)
+
+
+def save_letter(
+    ctx: CoreContext,
+    *,
+    asker: TeamsAsker,
+    facts: LetterFacts,
+    filename: str | None,
+    conversation: Conversation,
+    message_id: str | None,
+) -> int | None:
+    """Keep a letter's facts as a draft until someone presses Create visit; None when this very
+    message was read already (Teams delivered it twice)."""
+    saved = letters.save_draft(
+        ctx,
+        workspace=asker.actor.workspace,
+        facts=facts,
+        created_by=asker.user_id,
+        filename=filename,
+        visit_channel_id=conversation.conversation_id,
+        thread_ts=message_id,
+    )
+    return None if saved is None else saved.draft_id
 
 
 def read_attached_letter(
@@ -187,124 +197,22 @@ def read_pasted_letter(text: str) -> LetterFacts:
     return letters.facts_from_text(text)
 
 
-def save_letter(
-    *,
-    engine: Engine,
-    asker: TeamsAsker,
-    facts: LetterFacts,
-    filename: str | None,
-    conversation: Conversation,
-    message_id: str | None,
-    now: datetime,
-) -> int | None:
-    """Keep a letter's facts as a draft until someone presses Create visit; None when this very
-    message was read already (Teams delivered it twice)."""
-    with session_scope(engine) as session:
-        draft = repo.save_letter_draft(
-            session=session,
-            facts=facts.to_json(),
-            created_by=asker.user_id,
-            now=now,
-            filename=filename,
-            channel_id=conversation.conversation_id,
-            thread_ts=message_id,
-            team_id=asker.team_id,
-        )
-        return None if draft is None else draft.id
-
-
-def create_visit_from_draft(
-    *,
-    engine: Engine,
-    asker: TeamsAsker,
-    draft_id: int,
-    conversation: Conversation,
-    now: datetime,
-    defaults: ReminderDefaults,
-) -> CreatedVisit:
-    """Create visit: the draft's facts as read, in the conversation the letter came to, once."""
-
-    def keep_conversation(session: Session, visit: Visit) -> None:
-        teams.save_visit_conversation(
-            session=session,
-            visit_id=visit.id or 0,
-            tenant_id=conversation.tenant_id,
-            conversation_id=conversation.conversation_id,
-            conversation_type=conversation.conversation_type,
-            service_url=conversation.service_url,
-            reference=conversation.reference,
-            now=now,
-        )
-
-    created = visits.create_visit_from_draft(
-        CoreContext(engine=engine, defaults=defaults, clock=lambda: now),
-        asker=asker.core,
-        draft_id=draft_id,
-        keep_with_visit=KeepWithVisit(channel_id=conversation.channel_id, keep=keep_conversation),
-    )
-    if isinstance(created, Refusal):
-        raise UserError(_teams_names(for_teams(created.text)))
-    assert created.facts is not None  # made from a draft
-    return CreatedVisit(
-        visit=created.timeline.visit, milestones=created.timeline.milestones, facts=created.facts
-    )
-
-
-def dismiss_draft(
-    *, engine: Engine, asker: TeamsAsker, draft_id: int, now: datetime
-) -> LetterFacts:
-    """Dismiss: no visit; the draft's facts, for the card that says so."""
-    with session_scope(engine) as session:
-        draft = _resolve_draft(
-            session=session, asker=asker, draft_id=draft_id, status="dismissed", now=now
-        )
-        return LetterFacts.from_json(draft.facts)
-
-
-def draft_facts(*, engine: Engine, asker: TeamsAsker, draft_id: int) -> LetterFacts:
-    """Edit dates: the facts a pending draft holds."""
-    with read_scope(engine) as session:
-        draft = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=asker.team_id)
-        if draft is None:
-            raise UserError("I can't find that letter any more. Share it again.")
-        if draft.status != "pending":
-            raise UserError(_already(draft.status, draft.resolved_by))
-        return LetterFacts.from_json(draft.facts)
-
-
-@dataclass(frozen=True)
-class ClickedMilestone:
-    """A click on a milestone's button, done (or refused): what the updated card shows."""
-
-    visit: Visit
-    milestone: Milestone
-    milestones: list[Milestone]
-    history: list[AuditEvent]
-    reminder_id: int | None
-    reminder_kind: str | None
-
-
 def click_milestone(
+    ctx: CoreContext,
     *,
-    engine: Engine,
     asker: TeamsAsker,
     verb: str,
     milestone_id: int,
     key: str,
-    now: datetime,
-    defaults: ReminderDefaults,
-    message_key: str | None = None,
+    reminder_id: int | None = None,
     note: str | None = None,
     owner_user_id: str | None = None,
-) -> ClickedMilestone:
+) -> MilestoneChanged:
     """Acknowledge, Mark done, Snooze, Assign, Request sign-off, Approve, Reject: the core's
     change, with its checks, audit and idempotency (`key`: the same for a retry of this very
     click); a refusal is raised as the answer, in Teams' words."""
-    reminder_id = None
-    if message_key and message_key.startswith("reminder:") and message_key[9:].isdigit():
-        reminder_id = int(message_key[9:])
     changed = change_milestone(
-        CoreContext(engine=engine, defaults=defaults, clock=lambda: now),
+        ctx,
         asker=asker.core,
         change=MilestoneChange(
             verb=TEAMS_VERBS[verb],
@@ -316,16 +224,7 @@ def click_milestone(
         ),
         reminder_id=reminder_id,
     )
-    if isinstance(changed, Refusal):
-        raise UserError(_teams_names(for_teams(changed.text)))
-    return ClickedMilestone(
-        visit=changed.visit,
-        milestone=changed.milestone,
-        milestones=changed.milestones,
-        history=changed.history,
-        reminder_id=reminder_id if changed.reminder_kind else None,
-        reminder_kind=changed.reminder_kind,
-    )
+    return answered(changed, asker)
 
 
 TEAMS_VERBS = {
@@ -338,86 +237,3 @@ TEAMS_VERBS = {
     cards.REJECT: Verb.REJECT,
 }
 """The Teams verbs, as the core names them."""
-
-
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def _resolve_draft(
-    *, session: Session, asker: TeamsAsker, draft_id: int, status: str, now: datetime
-) -> LetterDraft:
-    """The pending draft, now created or dismissed by this person; once, whoever clicks first."""
-    draft = repo.get_letter_draft(session=session, draft_id=draft_id, team_id=asker.team_id)
-    if draft is None:
-        raise UserError("I can't find that letter any more. Share it again.")
-    if not repo.resolve_letter_draft(
-        session=session, draft_id=draft_id, status=status, actor_user_id=asker.user_id, now=now
-    ):
-        session.refresh(draft)
-        raise UserError(_already(draft.status, draft.resolved_by))
-    return draft
-
-
-def _already(status: str, resolved_by: str | None) -> str:
-    outcome = "made into a visit" if status == "created" else "dismissed"
-    return f"This letter was already {outcome} by {resolved_by or 'someone'}."
-
-
-def _no_such_visit(*, session: Session, reference: str, asker: TeamsAsker) -> UserError:
-    known = [
-        v.reference
-        for v in repo.list_open_visits(session=session, visible_to=asker.visible_to(), limit=5)
-    ]
-    hint = f" Open visits: {', '.join(f'`{r}`' for r in known)}." if known else ""
-    return UserError(f"I have no visit called `{reference[:60]}`.{hint} `list` shows them all.")
-
-
-def _visible_visit(
-    *, session: Session, asker: TeamsAsker, reference: str, attempt: str, now: datetime
-) -> Visit:
-    visit = repo.get_visit(session=session, reference=reference, team_id=asker.team_id)
-    if visit is None:
-        raise _no_such_visit(session=session, reference=reference, asker=asker)
-    decision = asker.sees(visit_facts(session=session, visit=visit))
-    if decision:
-        return visit
-    raise _refuse(
-        session=session, visit=visit, asker=asker, action=attempt, decision=decision, now=now
-    )
-
-
-def _refuse(
-    *,
-    session: Session,
-    visit: Visit,
-    asker: TeamsAsker,
-    action: str,
-    decision: Decision,
-    now: datetime,
-) -> Refused:
-    """Audit a refused attempt, and the plain answer to give: who can, or that it does not exist."""
-    repo.append_audit_event(
-        session=session,
-        visit_id=visit.id or 0,
-        milestone_id=None,
-        actor_user_id=asker.user_id,
-        action=action,
-        now=now,
-        outcome="refused",
-        note=decision.refusal,
-    )
-    if decision == NOT_FOUND:
-        return Refused(
-            _no_such_visit(session=session, reference=visit.reference, asker=asker).message
-        )
-    return Refused(_teams_names(decision.refusal or "You can't do that."))
-
-
-def _teams_names(refusal: str) -> str:
-    """The policy names people as Slack mentions (`<@id>`); Teams shows the id."""
-    return refusal.replace("<@", "").replace(">", "").replace("/ofsted ", "")
-
-
-def _unit_of_work(engine: Engine) -> AbstractContextManager[Session]:
-    """One unit of work; a `Refused` raised in it still commits the refusal's audit event."""
-    return CoreContext(engine=engine).session()

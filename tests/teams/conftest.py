@@ -9,22 +9,20 @@ returns a fixed token), since it is outside this machine.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiohttp import web
 from microsoft_agents.hosting.core.authorization import AnonymousTokenProvider
 from sqlalchemy.engine import Engine
 
 from bot.offline.connector import ConnectorStandIn, Member
+from bot.offline.connector.served import Served
 from handlers.teams.auth import TeamsSettings, anonymous_connections, trust_token_issuer
 from handlers.teams.bot import TeamsContext
 from handlers.teams.members import ConversationMembers
-from handlers.teams.server import MESSAGES_PATH, build_teams_app
+from handlers.teams.server import build_teams_app
 from storage.db import create_engine_for
 from storage.migrate import upgrade_database
 
@@ -45,34 +43,6 @@ class EntraStandIn(AnonymousTokenProvider):
         self, resource_url: str, scopes: list[str], force_refresh: bool = False
     ) -> str:
         return ENTRA_TOKEN
-
-
-class Served:
-    """An aiohttp application on 127.0.0.1, on its own event loop in a thread."""
-
-    def __init__(self, app: web.Application) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.runner = web.AppRunner(app)
-        self.thread = threading.Thread(target=self.loop.run_forever, name="teams-bot", daemon=True)
-        self.thread.start()
-        self.port = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(timeout=30)
-
-    async def _start(self) -> int:
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        return int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{MESSAGES_PATH}"
-
-    def close(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(timeout=30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
 
 
 class TeamsBotUnderTest:

@@ -82,7 +82,13 @@ CARDS = {
     "settled preview": cards.letter_preview_card(
         facts=FACTS, draft_id=1, today=TODAY, calendar=CALENDAR, settled="Alice created visit `x`."
     ),
-    "edit dates": cards.edit_dates_card(facts=FACTS, draft_id=1),
+    "edit dates": cards.visit_form_card(
+        values=cards.visit_form_values(FACTS), facts=FACTS, draft_id=1, people=PEOPLE
+    ),
+    "new visit": cards.visit_form_card(values={}, people=PEOPLE),
+    "new visit, to fix": cards.visit_form_card(
+        values={"local_authority": ""}, errors={"local_authority": "Enter the local authority."}
+    ),
     "timeline": cards.timeline_card(
         visit=FakeVisit(),
         milestones=[FakeMilestone(), REQUESTED, FakeMilestone(id=4, status="done")],
@@ -161,7 +167,14 @@ def test_every_button_is_an_action_execute_with_an_agreed_verb(name: str) -> Non
     buttons = executes(CARDS[name])
 
     assert all(b["verb"] in cards.VERBS for b in buttons)
-    assert all(("milestoneId" in b["data"]) != ("draftId" in b["data"]) for b in buttons)
+    # Each is about one thing: a milestone, a letter's draft, a visit's settings, or a new visit.
+    about = [
+        [key for key in ("milestoneId", "draftId", "visitId") if key in b["data"]] for b in buttons
+    ]
+    assert all(
+        len(keys) == 1 or (not keys and b["data"] == {"form": "visit"})
+        for keys, b in zip(about, buttons, strict=True)
+    )
 
 
 def test_the_validator_would_notice_a_broken_card() -> None:

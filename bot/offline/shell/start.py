@@ -167,8 +167,10 @@ def run_shell(
     demo: bool = False,
     database_url: str | None = None,
     environ: Mapping[str, str] | None = None,
+    teams: bool = False,
 ) -> int:
-    """Run the shell until quit or the end of input; the exit status.
+    """Run the shell until quit or the end of input; the exit status (`teams`: the Teams front
+    end against the Bot Connector stand-in, bot.offline.shell.teams).
 
     `input_lines`: the officer's lines (default: the terminal, or stdin echoed when piped);
     `out`: where to print (default stdout); `day` (`--date`): pin the bot's clock to 09:00
@@ -186,11 +188,17 @@ def run_shell(
         pinned = _pinned_day(day)
         if demo and pinned is None:
             pinned = DEMO_DATE
-        with started_shell(
+        opened: Any = started_shell
+        tour: Any = run_demo
+        if teams:
+            from bot.offline.shell.teams import run_teams_demo, started_teams_shell
+
+            opened, tour = started_teams_shell, run_teams_demo
+        with opened(
             output=output, ask=ask, day=pinned, database_url=database_url, environ=environ
         ) as session:
             if demo:
-                run_demo(session)
+                tour(session)
             session.run()
             output.note("Stopping the bot and the stand-in.")
     except ShellStartError as error:
