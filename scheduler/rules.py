@@ -128,6 +128,20 @@ NATURE_NAMES: dict[MilestoneNature, str] = {
 }
 
 
+def closing_note(*, kind: str, approval_status: str | None, passed_before: bool) -> str:
+    """What the audit log and the closing post say when a milestone closes by itself."""
+    if nature_of(kind) == MilestoneNature.EVENT:
+        if passed_before:
+            return "closed by itself: its day had passed before the visit was entered"
+        return "closed by itself: its day has passed"
+    decided = {
+        "approved": "the decision was signed off",
+        "requested": "the decision was still waiting for sign-off",
+        "rejected": "the decision's sign-off was rejected",
+    }.get(approval_status or "", "no decision was recorded, so no complaint was made")
+    return f"the window closed: {decided}"
+
+
 def nature_of(kind: str) -> MilestoneNature:
     """A milestone's nature from its kind; a kind added by hand is a task unless it says event."""
     if kind == CUSTOM_EVENT_KIND:

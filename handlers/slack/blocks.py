@@ -36,7 +36,15 @@ from handlers.core.wording import (
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.letters import LetterFacts
-from scheduler.rules import MILESTONE_LABELS, MilestoneKind
+from scheduler.rules import (
+    MILESTONE_LABELS,
+    NATURE_NAMES,
+    NATURES,
+    MilestoneKind,
+    MilestoneNature,
+    closing_note,
+    nature_of,
+)
 
 Block = dict[str, Any]
 
@@ -143,6 +151,7 @@ def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDa
         distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
     lines = [f"{mark} *{escape(milestone.label)}*: {word} {when} ({distance})"]
     details = [
+        NATURE_NAMES[nature_of(milestone.kind)],
         SOURCE_NAMES.get(milestone.source, milestone.source),
         f"owner {user(milestone.owner_user_id)}",
     ]
@@ -728,25 +737,72 @@ def reminder_blocks(
     today: date,
     calendar: WorkingDayCalendar,
     history: Sequence[EventLike] = (),
+    also: Sequence[MilestoneLike] = (),
 ) -> list[Block]:
-    lead = REMINDER_LEADS.get(kind, ":bell: Reminder")
+    lead = reminder_lead(kind, milestone)
     word = due_word(estimate=milestone.estimate).capitalize()
     if milestone.status in ("done", "waived"):
         state = f"*{milestone.status}*"
     else:
         state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    said = f"{word} *{format_long(milestone.due_date)}*: {state}."
+    what = nature_sentence(kind, milestone, visit)
     blocks: list[Block] = [
-        section(
-            f"{lead}: {_milestone_heading(milestone, visit)}\n"
-            f"{word} *{format_long(milestone.due_date)}*: {state}."
-        ),
+        section(f"{lead}: {_milestone_heading(milestone, visit)}\n{said}{what}"),
         context(milestone_line(milestone, today=today, calendar=calendar).split("\n", 1)[1]),
     ]
+    if also:
+        passed = "\n".join(
+            f"• *{escape(other.label)}*: {due_word(estimate=other.estimate)} "
+            f"{format_long(other.due_date)} "
+            f"({due_phrase(due=other.due_date, today=today, calendar=calendar)})"
+            for other in also
+        )
+        blocks.append(section(f"Also passed before I knew of this visit:\n{passed}"))
     lines = history_lines(history)
     if lines:
         blocks.append(context("\n".join(lines)))
     blocks.extend(milestone_buttons(milestone, message_key=message_key_for_reminder(reminder_id)))
     return blocks
+
+
+_NATURE_LEADS = {
+    (MilestoneNature.EVENT, "ahead"): ":mega: Coming up",
+    (MilestoneNature.EVENT, "catch_up"): ":mega: Coming up",
+    (MilestoneNature.EVENT, "due_day"): ":mega: Today",
+    (MilestoneNature.WINDOW, "ahead"): ":scales: Decision needed",
+    (MilestoneNature.WINDOW, "catch_up"): ":scales: Decision needed",
+    (MilestoneNature.WINDOW, "due_day"): ":scales: Decision needed today",
+}
+
+
+def reminder_lead(kind: str, milestone: MilestoneLike) -> str:
+    """ ":bell: Reminder", or what an event's or a decision window's reminder is called."""
+    if kind == "closing":
+        return ":lock: Closed"
+    nature = nature_of(milestone.kind)
+    return _NATURE_LEADS.get((nature, kind)) or REMINDER_LEADS.get(kind, ":bell: Reminder")
+
+
+def nature_sentence(kind: str, milestone: MilestoneLike, visit: VisitLike) -> str:
+    """What an event's day, a window's decision or an escalation with nobody to tell says."""
+    nature = NATURES.get(milestone.kind)
+    if kind == "closing":
+        note = closing_note(
+            kind=milestone.kind, approval_status=milestone.approval_status, passed_before=False
+        )
+        return f" {note[:1].upper()}{note[1:]}."
+    if kind == "due_day" and nature and nature.on_the_day:
+        return f" {nature.on_the_day[:1].upper()}{nature.on_the_day[1:]}."
+    if kind in ("ahead", "catch_up", "due_day") and nature and nature.decision:
+        return f" {nature.decision[:1].upper()}{nature.decision[1:]} before it closes."
+    if kind == "escalation" and not getattr(visit, "escalation_user_id", None):
+        creator = getattr(visit, "created_by", None)
+        return (
+            f" No escalation contact is set for this visit, so I told {user(creator)}, who "
+            "created it (`/ofsted settings` sets one)."
+        )
+    return ""
 
 
 def reminder_text(
@@ -757,7 +813,7 @@ def reminder_text(
     today: date,
     calendar: WorkingDayCalendar,
 ) -> str:
-    lead = REMINDER_LEADS.get(kind, "Reminder").split(" ", 1)[1]
+    lead = reminder_lead(kind, milestone).split(" ", 1)[1]
     return (
         f"{lead}: {escape(milestone.label)} "
         f"for {escape(visit.local_authority or visit.reference)}, "
