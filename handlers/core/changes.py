@@ -18,9 +18,9 @@ from handlers.core.context import Change, CoreContext
 from handlers.core.errors import UserError
 from handlers.core.milestones import CLOSED, find_milestone
 from handlers.core.people import Asker
-from handlers.core.results import MilestoneChanged
+from handlers.core.results import MilestoneChanged, MilestoneForm, Timeline
 from handlers.core.text import escape_mrkdwn as escape
-from handlers.core.visits import answers_refusals, find_visit, require_manager
+from handlers.core.visits import answers_refusals, find_visit, require_manager, timeline
 from handlers.core.wording import visit_already_changed_text
 from scheduler.dates import format_long
 from scheduler.rules import CUSTOM_EVENT_KIND, CUSTOM_TASK_KIND
@@ -74,6 +74,37 @@ def _unchanged(session: Session, milestone: Milestone, key: str) -> None:
         raise UserError(
             f"*{escape(milestone.label)}* is already as asked: nothing was changed."
         )
+
+
+@answers_refusals
+def open_change_form(
+    ctx: CoreContext, *, asker: Asker, milestone_id: int, action: str
+) -> MilestoneForm:
+    """Who may open the form behind "Change date…" or "Waive…" (`action`: the audited change it
+    leads to); who may submit it is asked again when it is submitted."""
+    with ctx.change() as unit:  # a refusal is written to the audit log
+        visit, milestone = _manageable(
+            unit, ctx, asker=asker, milestone_id=milestone_id, action=action
+        )
+        return MilestoneForm(visit=visit, milestone=milestone)
+
+
+@answers_refusals
+def open_add_form(ctx: CoreContext, *, asker: Asker, reference: str) -> Timeline:
+    """Who may open the form behind `/ofsted add <visit>`: the visit's managers, while it is
+    open."""
+    with ctx.session() as session:  # a refusal is written to the audit log
+        now = ctx.now()
+        visit = find_visit(
+            session=session, reference=reference, asker=asker, attempt="milestone_added", now=now
+        )
+        require_manager(
+            session=session, visit=visit, asker=asker, what="dates", action="milestone_added",
+            now=now,
+        )
+        if visit.status != "open":
+            raise UserError(CLOSED.format(reference=visit.reference))
+        return timeline(session=session, visit=visit)
 
 
 @answers_refusals

@@ -600,6 +600,8 @@ HELP_TEXT = """*ofsted-bot* keeps the dates after an Ofsted visit.
 • `/ofsted export <visit> csv` or `ics`: the audit trail, or the dates for Outlook
 • `/ofsted settings <visit>`: channel, reminder time and days, approvers
 • `/ofsted close <visit>`: close a visit when everything is done
+• `/ofsted reopen <visit>`: reopen a closed visit
+• `/ofsted add <visit>`: add a date of your own (a cabinet meeting, a briefing)
 A visit is named by its reference, such as `st-helens-2106` (see `/ofsted list`). \
 You can also share a letter's PDF or Word file in a channel I am in."""
 
@@ -681,9 +683,16 @@ def history_lines(events: Sequence[EventLike]) -> list[str]:
 
 
 def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Block]:
-    """The actions rows under a reminder: acknowledge, done, snooze, assign; sign-off if needed."""
+    """The actions rows under a reminder: acknowledge, done, snooze, assign, a menu of changes;
+    sign-off if needed. Once done or waived, only the menu that undoes it."""
     if milestone.status in ("done", "waived"):
-        return []
+        return [
+            {
+                "type": "actions",
+                "block_id": f"{message_key}:{milestone.id}",
+                "elements": [change_menu(milestone)],
+            }
+        ]
     value = str(milestone.id)
     owner_picker: dict[str, Any] = {
         "type": "users_select",
@@ -701,6 +710,7 @@ def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Blo
                 button("Mark done", action_id=MARK_DONE, value=value, style="primary"),
                 button("Snooze 1 working day", action_id=SNOOZE, value=value),
                 owner_picker,
+                change_menu(milestone),
             ],
         }
     ]
@@ -822,24 +832,153 @@ def reminder_text(
     )
 
 
-def milestone_menu(milestone: MilestoneLike) -> dict[str, Any] | None:
-    """The "⋯" menu on each line of a timeline (a section holds one element: five options)."""
-    if milestone.status in ("done", "waived"):
-        return None
+CHANGE_DATE = "milestone_change_date"
+CONFIRM_DATE = "milestone_confirm_date"
+WAIVE = "milestone_waive"
+UNDO = "milestone_undo"
+CHANGE_VERBS = (CHANGE_DATE, CONFIRM_DATE, WAIVE, UNDO)
+"""Menu options that change a milestone's dates or status after creation (for its managers)."""
+CHANGE_DATE_MODAL = "milestone_change_date_modal"
+WAIVE_MODAL = "milestone_waive_modal"
+ADD_MILESTONE_MODAL = "milestone_add_modal"
+
+
+def change_options(milestone: MilestoneLike) -> list[tuple[str, str]]:
+    """(text, value) of the options that change a milestone after creation: on a timeline's
+    menu and under a reminder."""
     value = str(milestone.id)
-    options = [
-        ("Acknowledge", f"{ACKNOWLEDGE}:{value}"),
-        ("Mark done…", f"{MARK_DONE}:{value}"),
-        ("Snooze 1 working day", f"{SNOOZE}:{value}"),
-        ("Assign owner…", f"{ASSIGN}:{value}"),
-    ]
-    if milestone.needs_approval:
-        options.append(("Sign-off…", f"{REQUEST_SIGN_OFF}:{value}"))
+    if milestone.status in ("done", "waived"):
+        undone = "Mark done" if milestone.status == "done" else "waive"
+        return [(f"Undo {undone}", f"{UNDO}:{value}")]
+    options = [("Change date…", f"{CHANGE_DATE}:{value}")]
+    if milestone.estimate:
+        options.append(("Confirm the expected date", f"{CONFIRM_DATE}:{value}"))
+    options.append(("Waive…", f"{WAIVE}:{value}"))
+    return options
+
+
+def _options(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [{"text": plain(text, 75), "value": value} for text, value in pairs]
+
+
+def milestone_menu(milestone: MilestoneLike) -> dict[str, Any] | None:
+    """The "Actions…" menu on each line of a timeline: a select, since it holds more than an
+    overflow's five options."""
+    value = str(milestone.id)
+    options: list[tuple[str, str]] = []
+    if milestone.status not in ("done", "waived"):
+        options = [
+            ("Acknowledge", f"{ACKNOWLEDGE}:{value}"),
+            ("Mark done…", f"{MARK_DONE}:{value}"),
+            ("Snooze 1 working day", f"{SNOOZE}:{value}"),
+            ("Assign owner…", f"{ASSIGN}:{value}"),
+        ]
+        if milestone.needs_approval:
+            options.append(("Sign-off…", f"{REQUEST_SIGN_OFF}:{value}"))
+    options += change_options(milestone)
+    return {
+        "type": "static_select",
+        "action_id": MILESTONE_MENU,
+        "placeholder": plain("Actions…", 150),
+        "options": _options(options),
+    }
+
+
+def change_menu(milestone: MilestoneLike) -> dict[str, Any]:
+    """Under a reminder: "⋯" with Change date…, Confirm the expected date, Waive…"""
     return {
         "type": "overflow",
         "action_id": MILESTONE_MENU,
-        "options": [{"text": plain(text, 75), "value": value_} for text, value_ in options],
+        "options": _options(change_options(milestone)),
     }
+
+
+def change_date_modal(
+    *, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]
+) -> dict[str, Any]:
+    """A new date and why: both dates and the reason go in the audit trail."""
+    word = due_word(estimate=milestone.estimate)
+    return _modal(
+        callback_id=CHANGE_DATE_MODAL,
+        title="Change date",
+        submit="Change date",
+        blocks=[
+            section(
+                f"{_milestone_heading(milestone, visit)}\n"
+                f"Now {word} {format_long(milestone.due_date)}."
+            ),
+            _date_input(
+                block_id="due", label="New date", initial=milestone.due_date, optional=False
+            ),
+            _text_input(
+                block_id="reason",
+                label="Why it moves",
+                multiline=True,
+                max_length=1000,
+                placeholder="e.g. Ofsted agreed an extension by email on 3 May",
+            ),
+        ],
+        metadata={"milestone_id": milestone.id, **origin},
+    )
+
+
+def waive_modal(
+    *, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]
+) -> dict[str, Any]:
+    return _modal(
+        callback_id=WAIVE_MODAL,
+        title="Waive",
+        submit="Waive",
+        blocks=[
+            section(
+                f"{_milestone_heading(milestone, visit)}\n"
+                "Waived, it is no longer reminded. *Undo* on its menu brings it back."
+            ),
+            _text_input(
+                block_id="reason",
+                label="Why nothing more is needed",
+                multiline=True,
+                max_length=1000,
+                placeholder="e.g. we will not complain: agreed with the DCS",
+            ),
+        ],
+        metadata={"milestone_id": milestone.id, **origin},
+    )
+
+
+def add_milestone_modal(*, visit: VisitLike) -> dict[str, Any]:
+    """`/ofsted add <visit>`: a date of the council's own."""
+    natures = [
+        {"text": plain("A task: reminded, and overdue if not done", 75), "value": "task"},
+        {"text": plain("An event: announced on the day, never overdue", 75), "value": "event"},
+    ]
+    return _modal(
+        callback_id=ADD_MILESTONE_MODAL,
+        title="Add a milestone",
+        submit="Add",
+        blocks=[
+            context(_visit_facts(visit)),
+            _text_input(
+                block_id="label",
+                label="What",
+                max_length=150,
+                placeholder="e.g. Cabinet approves the action plan",
+            ),
+            _date_input(block_id="due", label="Date", initial=None, optional=False),
+            {
+                "type": "input",
+                "block_id": "nature",
+                "label": plain("Kind"),
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": "choice",
+                    "options": natures,
+                    "initial_option": natures[0],
+                },
+            },
+        ],
+        metadata={"visit_id": visit.id, "reference": visit.reference},
+    )
 
 
 def done_modal(
