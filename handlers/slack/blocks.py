@@ -64,6 +64,7 @@ CREATE_FROM_DRAFT = "draft_create"
 EDIT_DRAFT = "draft_edit"
 DISMISS_DRAFT = "draft_dismiss"
 OPEN_VISIT = "visit_show"
+TRACK_AS_RECORD = "draft_track_as_record"
 
 
 # --- Small pieces -----------------------------------------------------------------------------
@@ -263,22 +264,34 @@ def letter_preview_blocks(
     if facts.warnings:
         bullet_list = "\n".join(f"• {escape(warning)}" for warning in facts.warnings)
         blocks.append(section(":warning: *Please check*\n" + bullet_list))
-    blocks.append(
-        {
-            "type": "actions",
-            "block_id": f"draft_{draft_id}",
-            "elements": [
-                button(
-                    "Create visit",
-                    action_id=CREATE_FROM_DRAFT,
-                    value=str(draft_id),
-                    style="primary",
-                ),
-                button("Edit dates", action_id=EDIT_DRAFT, value=str(draft_id)),
-                button("Dismiss", action_id=DISMISS_DRAFT, value=str(draft_id)),
-            ],
-        }
-    )
+    every_date_passed = bool(facts.milestones) and all(m.due < today for m in facts.milestones)
+    if every_date_passed:
+        latest = max(m.due for m in facts.milestones)
+        blocks.append(
+            section(
+                f":hourglass: Every date in this letter has passed (the latest was "
+                f"{format_long(latest)}). *Track as a record* keeps its dates and audit trail "
+                "without reminders; *Create visit* reminds you of what is still undone."
+            )
+        )
+    buttons = [
+        button(
+            "Create visit",
+            action_id=CREATE_FROM_DRAFT,
+            value=str(draft_id),
+            style=None if every_date_passed else "primary",
+        ),
+        button("Edit dates", action_id=EDIT_DRAFT, value=str(draft_id)),
+        button("Dismiss", action_id=DISMISS_DRAFT, value=str(draft_id)),
+    ]
+    if every_date_passed:
+        buttons.insert(
+            0,
+            button(
+                "Track as a record", action_id=TRACK_AS_RECORD, value=str(draft_id), style="primary"
+            ),
+        )
+    blocks.append({"type": "actions", "block_id": f"draft_{draft_id}", "elements": buttons})
     # The buttons are the point: keep them when cutting to the limit.
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         blocks = [*fit(blocks[:-1], limit=MAX_MESSAGE_BLOCKS - 1), blocks[-1]]

@@ -14,12 +14,14 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers.core import changes
+from handlers.core import changes, visits
 from handlers.core.commandline import Command
 from handlers.core.errors import UserError
 from handlers.core.results import MilestoneChanged, Refusal
 from handlers.slack import blocks
+from handlers.slack.actions import clicked_preview
 from handlers.slack.context import HandlerContext
+from handlers.slack.delivery import post_new_visit_timeline, settle_preview
 from handlers.slack.errors import answers_errors, unless_refused
 from handlers.slack.forms import FormErrors, choice_value, date_value, metadata, text_value
 from handlers.slack.milestones import Origin, redraw
@@ -167,6 +169,38 @@ def register(app: App, ctx: HandlerContext) -> None:
         )
 
     app.view(blocks.ADD_MILESTONE_MODAL)(ack=_check_added, lazy=[handle_added])
+
+    @answers_errors
+    def handle_track_as_record(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+        """ "Track as a record" on the preview of a letter whose every date has passed."""
+        try:
+            draft_id = int(body["actions"][0]["value"])
+        except (KeyError, ValueError):
+            raise UserError("That button is out of date. Share the letter again.") from None
+        created = unless_refused(
+            visits.create_visit_from_draft(
+                ctx,
+                asker=ctx.asker(body, client),
+                draft_id=draft_id,
+                clicked_preview=clicked_preview(body),
+                as_record=True,
+            )
+        )
+        user_id, visit = created.created_by, created.timeline.visit
+        settle_preview(
+            client,
+            created.preview,
+            f":file_cabinet: <@{user_id}> kept this letter as a record: `{visit.reference}`, "
+            "closed, with no reminders (`/ofsted reopen` brings it back).",
+        )
+        shown, text = blocks.timeline_of(
+            created.timeline, today=ctx.today(), calendar=ctx.calendar
+        )
+        post_new_visit_timeline(
+            client=client, timeline=shown, text=text, channel_id=visit.channel_id, user_id=user_id
+        )
+
+    app.action(blocks.TRACK_AS_RECORD)(ack=_acknowledge, lazy=[handle_track_as_record])
 
 
 def handle_add(

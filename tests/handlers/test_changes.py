@@ -64,9 +64,7 @@ def posted(bot, clock):
     dispatcher = build_dispatcher(settings=settings, engine=bot.engine, clock=clock)
     dispatcher.channel_interval = 0
     dispatcher.run_pass()
-    (survey,) = [
-        m for m in bot.slack.messages(CHANNEL) if "survey" in m["text"].lower()
-    ]
+    (survey,) = [m for m in bot.slack.messages(CHANNEL) if "survey" in m["text"].lower()]
     return survey
 
 
@@ -148,8 +146,9 @@ def test_a_date_change_is_audited_with_both_dates_and_replans_its_reminders(bot,
     ]
     # The reminder it came from is redrawn with the new date; the calendar entry is updated.
     bot.slack.wait_for(
-        lambda slack: "Wednesday 13 May 2026"
-        in all_text(slack.message(CHANNEL, posted["ts"])["blocks"])
+        lambda slack: (
+            "Wednesday 13 May 2026" in all_text(slack.message(CHANNEL, posted["ts"])["blocks"])
+        )
     )
     assert int(_ics_event(bot, "survey")["sequence"]) > sequence_before
 
@@ -165,9 +164,11 @@ def test_waive_then_undo_stops_then_restarts_the_reminders(bot, clock, posted):
     (waived,) = [e for e in bot.audit() if "→ waived" in (e.note or "")]
     assert waived.note == "status open → waived; Not needed for this visit"
     redrawn = bot.slack.wait_for(
-        lambda slack: (m := slack.message(CHANNEL, posted["ts"]))
-        and "milestone_undo:1" in str(m["blocks"])
-        and m
+        lambda slack: (
+            (m := slack.message(CHANNEL, posted["ts"]))
+            and "milestone_undo:1" in str(m["blocks"])
+            and m
+        )
     )
     _pick(bot, redrawn, "milestone_undo:1")
     bot.slack.wait_for(lambda slack: _milestone(bot, 1).status == "open" or None)
@@ -176,9 +177,7 @@ def test_waive_then_undo_stops_then_restarts_the_reminders(bot, clock, posted):
 
 def test_an_expected_date_stays_expected_everywhere_until_confirmed(bot, clock, posted):
     timeline = _timeline(bot)
-    assert "*Embargo lifts (publication)*: expected Friday 8 May 2026" in all_text(
-        timeline.blocks
-    )
+    assert "*Embargo lifts (publication)*: expected Friday 8 May 2026" in all_text(timeline.blocks)
     bot.driver.app_home_opened(user_id=OFFICER)
     home = bot.slack.wait_for(lambda slack: slack.home_views.get(OFFICER))
     assert "expected Friday 8 May 2026" in all_text(home["blocks"])

@@ -2,6 +2,7 @@
 late reminders say what is true the day they go out, escalation names who was told."""
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import icalendar
 import pytest
@@ -12,7 +13,8 @@ from bot.settings import Settings
 from scheduler.calendar import LONDON
 from scheduler.planning import ReminderDefaults, replan_visit
 from storage import repo
-from storage.models import Reminder
+from storage.models import LetterDraft, Reminder
+from tests.factories import pdf_from_text
 from tests.handlers.conftest import CHANNEL, OFFICER, TEAM, all_text
 
 # The 2021 covering letter: dated Tuesday 22 June 2021; complaint window closes 29 June,
@@ -203,3 +205,75 @@ def test_an_old_letter_entered_late_is_caught_up_in_one_post(bot, clock):
     with Session(bot.engine) as session:
         pending = session.exec(select(Reminder).where(Reminder.status == "pending")).all()
     assert pending, "the tasks are still chased from the next working day"
+
+
+# --- Old letters --------------------------------------------------------------------------------
+
+EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "bot"
+    / "examples"
+    / "focused-visit-final-report-cover.txt"
+).read_text()
+
+
+def _old_letter_preview(bot, clock):
+    """The example letter (28 April 2026) shared a year later: every date has passed."""
+    clock.now = datetime(2027, 5, 4, 9, 0, tzinfo=UTC)
+    bot.driver.share_file(
+        content=pdf_from_text(EXAMPLE), filename="letter.pdf", user_id=OFFICER, channel_id=CHANNEL
+    )
+
+    def find(slack):
+        return next(
+            (
+                m
+                for m in slack.messages(CHANNEL)
+                if m.get("thread_ts") and "Letter read" in all_text(m.get("blocks", []))
+            ),
+            None,
+        )
+
+    preview = bot.slack.wait_for(find, timeout=30)
+
+    def noted(_slack):
+        with Session(bot.engine) as session:
+            return session.exec(
+                select(LetterDraft).where(LetterDraft.preview_ts == preview["ts"])
+            ).first()
+
+    bot.slack.wait_for(noted, timeout=30)
+    return preview
+
+
+def test_an_old_letter_tracked_as_a_record_posts_nothing(bot, clock):
+    preview = _old_letter_preview(bot, clock)
+    shown = all_text(preview["blocks"])
+    assert "Every date in this letter has passed" in shown
+    buttons = [
+        e["text"]["text"]
+        for b in preview["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert buttons[0] == "Track as a record"
+    bot.driver.block_action(
+        user_id=OFFICER, action_id="draft_track_as_record", message=preview, channel_id=CHANNEL
+    )
+    bot.slack.wait_for(lambda slack: bot.visits() or None)
+    bot.slack.wait_for(
+        lambda slack: (
+            "kept this letter as a record"
+            in all_text((slack.message(CHANNEL, preview["ts"]) or {}).get("blocks", []))
+            or None
+        )
+    )
+    (visit,) = bot.visits()
+    assert visit.status == "closed"
+    assert "visit_kept_as_record" in [e.action for e in bot.audit()]
+    with Session(bot.engine) as session:
+        assert session.exec(select(Reminder).where(Reminder.status == "pending")).all() == []
+    # The next weeks' passes post nothing for it.
+    before = len(bot.slack.messages(CHANNEL))
+    _walk(bot, clock, _dispatcher(bot, clock), until=date(2027, 5, 14))
+    assert len(bot.slack.messages(CHANNEL)) == before
