@@ -23,7 +23,7 @@ from handlers.core.text import escape_mrkdwn as escape
 from handlers.core.visits import answers_refusals, find_visit, require_manager, timeline
 from handlers.core.wording import visit_already_changed_text
 from scheduler.dates import format_long
-from scheduler.rules import CUSTOM_EVENT_KIND, CUSTOM_TASK_KIND
+from scheduler.rules import CUSTOM_EVENT_KIND, CUSTOM_TASK_KIND, MilestoneNature, nature_of
 from storage import repo
 from storage.models import Milestone, Visit
 
@@ -173,6 +173,16 @@ def waive_milestone(
         if milestone.status not in ("open", "acknowledged"):
             raise UserError(
                 f"*{escape(milestone.label)}* is {milestone.status} already: nothing was changed."
+            )
+        if (
+            nature_of(milestone.kind) == MilestoneNature.WINDOW
+            and milestone.needs_approval
+            and milestone.approval_status != "approved"
+        ):
+            # Deciding not to complain is a decision like complaining: an approver signs it off.
+            raise UserError(
+                f"Not using *{escape(milestone.label)}* is a decision to sign off first: press "
+                "*Request sign-off*, and once an approver approves it, waive it."
             )
         event = repo.set_milestone_status(
             session=unit.session,

@@ -36,7 +36,13 @@ from handlers.core.text import escape_mrkdwn
 from handlers.core.wording import settings_fingerprint, visit_already_changed_text
 from scheduler.calendar import london_date
 from scheduler.letters import LetterFacts, checked_milestones
-from scheduler.rules import MilestoneKind, reminder_offsets_text, reminder_time_text
+from scheduler.rules import (
+    MilestoneKind,
+    MilestoneNature,
+    nature_of,
+    reminder_offsets_text,
+    reminder_time_text,
+)
 from storage import repo
 from storage.models import LetterDraft, Milestone, Visit
 
@@ -605,8 +611,11 @@ def home_items(
     rows = repo.list_open_milestones(
         session=session, visible_to=visible_to, due_on_or_before=horizon
     )
+    # An event or a decision window whose day has passed is never overdue: it closes by itself.
     overdue = [
-        HomeItem(visit, milestone) for visit, milestone in rows if milestone.due_date < today
+        HomeItem(visit, milestone)
+        for visit, milestone in rows
+        if milestone.due_date < today and nature_of(milestone.kind) == MilestoneNature.TASK
     ]
     due_soon = [
         HomeItem(visit, milestone) for visit, milestone in rows if milestone.due_date >= today

@@ -148,6 +148,8 @@ def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDa
     when = format_long(milestone.due_date)
     if milestone.status in ("done", "waived"):
         distance = milestone.status
+    elif milestone.due_date < today and nature_of(milestone.kind) != MilestoneNature.TASK:
+        distance = "passed: closes by itself"  # never overdue
     else:
         distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
     lines = [f"{mark} *{escape(milestone.label)}*: {word} {when} ({distance})"]

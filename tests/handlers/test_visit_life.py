@@ -277,3 +277,43 @@ def test_an_old_letter_tracked_as_a_record_posts_nothing(bot, clock):
     before = len(bot.slack.messages(CHANNEL))
     _walk(bot, clock, _dispatcher(bot, clock), until=date(2027, 5, 14))
     assert len(bot.slack.messages(CHANNEL)) == before
+
+
+def test_not_complaining_is_a_decision_signed_off_before_it_is_waived(bot, clock, letter_visit):
+    clock.now = datetime(2021, 6, 23, 9, 0, tzinfo=UTC)
+    _, before = bot.command(f"show {letter_visit}")
+    timeline = bot.next_response(before)
+    ephemeral = {
+        "type": "message",
+        "message_ts": "1.0",
+        "channel_id": CHANNEL,
+        "is_ephemeral": True,
+    }
+    bot.driver.block_action(
+        user_id=OFFICER,
+        action_id="milestone_menu",
+        value="milestone_waive:1",
+        message={"ts": "1.0", "blocks": timeline.blocks},
+        channel_id=CHANNEL,
+        container=ephemeral,
+    )
+    modal = bot.slack.wait_for(
+        lambda slack: next(
+            (v for v in slack.views.values() if v.get("callback_id") == "milestone_waive_modal"),
+            None,
+        )
+    )
+    before = len(bot.slack.ephemerals)
+    bot.driver.view_submission(
+        user_id=OFFICER, view=modal, values={"reason": {"text": "We will not complain"}}
+    )
+    bot.slack.wait_for(
+        lambda slack: (
+            any(
+                "a decision to sign off first" in (m.get("text") or "")
+                for m in [*slack.ephemerals[before:], *slack.messages(OFFICER)]
+            )
+            or None
+        )
+    )
+    assert {m.kind: m.status for m in bot.milestones()}["complaint_deadline"] == "open"
