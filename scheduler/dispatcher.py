@@ -339,7 +339,10 @@ class Dispatcher:
                 calendar=self.defaults.calendar,
                 escalate_after=self.defaults.escalate_after,
             )
-        if kind == ESCALATION and not (visit.escalation_user_id or visit.created_by):
+        if kind == ESCALATION and (
+            not (visit.escalation_user_id or visit.created_by) or _passed_before_known(milestone)
+        ):
+            # Nobody to tell; or late before the bot knew of it, which no escalation mends.
             kind = OVERDUE
         return kind, offset_days
 
