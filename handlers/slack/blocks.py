@@ -768,6 +768,8 @@ def reminder_blocks(
     word = due_word(estimate=milestone.estimate).capitalize()
     if milestone.status in ("done", "waived"):
         state = f"*{milestone.status}*"
+    elif kind == "closing":
+        state = "*closed*"
     else:
         state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
     said = f"{word} *{format_long(milestone.due_date)}*: {state}."
@@ -787,7 +789,10 @@ def reminder_blocks(
     lines = history_lines(history)
     if lines:
         blocks.append(context("\n".join(lines)))
-    blocks.extend(milestone_buttons(milestone, message_key=message_key_for_reminder(reminder_id)))
+    if kind != "closing":  # closed by itself: its timeline's menu can still undo it
+        blocks.extend(
+            milestone_buttons(milestone, message_key=message_key_for_reminder(reminder_id))
+        )
     return blocks
 
 
