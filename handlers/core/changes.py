@@ -9,8 +9,9 @@ with who can. Inputs are plain values (ids, dates, text), the same from Slack or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session
 
@@ -25,7 +26,7 @@ from handlers.core.wording import visit_already_changed_text
 from scheduler.dates import format_long
 from scheduler.rules import CUSTOM_EVENT_KIND, CUSTOM_TASK_KIND, MilestoneNature, nature_of
 from storage import repo
-from storage.models import Milestone, Visit
+from storage.models import AuditEvent, Milestone, Visit
 
 MAX_REASON = 1000
 MAX_LABEL = 150
@@ -107,35 +108,75 @@ def open_add_form(ctx: CoreContext, *, asker: Asker, reference: str) -> Timeline
         return timeline(session=session, visit=visit)
 
 
+Apply = Callable[[Session, Visit, Milestone, datetime], AuditEvent | None]
+"""One change of a milestone, made and audited (None: it was so already); it may refuse first."""
+
+
+def _changing(
+    ctx: CoreContext, *, asker: Asker, milestone_id: int, action: str, key: str, apply: Apply
+) -> MilestoneChanged:
+    """The one shape of every change here: check who asks, change, re-plan, redraw."""
+    with ctx.change() as unit:
+        visit, milestone = _manageable(
+            unit, ctx, asker=asker, milestone_id=milestone_id, action=action
+        )
+        if apply(unit.session, visit, milestone, ctx.now()) is None:
+            _unchanged(unit.session, milestone, key)
+        unit.touched(visit, milestone)
+    return _changed(ctx, visit, milestone)
+
+
+def _set_status(*, status: str, note: str, asker: Asker, key: str) -> Apply:
+    def apply(
+        session: Session, visit: Visit, milestone: Milestone, now: datetime
+    ) -> AuditEvent | None:
+        return repo.set_milestone_status(
+            session=session,
+            milestone=milestone,
+            status=status,
+            actor_user_id=asker.user_id,
+            now=now,
+            note=note,
+            idempotency_key=key,
+        )
+
+    return apply
+
+
 @answers_refusals
 def change_date(
     ctx: CoreContext, *, asker: Asker, milestone_id: int, new_date: date, reason: str, key: str
 ) -> MilestoneChanged:
     """Move a milestone's date (Ofsted agreed an extension, or gave the real publication day):
     both dates and the reason go in the audit log, its reminders are planned again from now."""
-    with ctx.change() as unit:
-        visit, milestone = _manageable(
-            unit, ctx, asker=asker, milestone_id=milestone_id, action="milestone_due_date_changed"
-        )
+
+    def apply(
+        session: Session, visit: Visit, milestone: Milestone, now: datetime
+    ) -> AuditEvent | None:
         why = _reason(reason, what="the date moves")
         if visit.letter_date and new_date < visit.letter_date:
             raise UserError(
                 f"{format_long(new_date)} is before the letter's date "
                 f"({format_long(visit.letter_date)}): pick a later date."
             )
-        event = repo.move_milestone_due_date(
-            session=unit.session,
+        return repo.move_milestone_due_date(
+            session=session,
             milestone=milestone,
             due_date=new_date,
             actor_user_id=asker.user_id,
-            now=ctx.now(),
+            now=now,
             note=why,
             idempotency_key=key,
         )
-        if event is None:
-            _unchanged(unit.session, milestone, key)
-        unit.touched(visit, milestone)
-    return _changed(ctx, visit, milestone)
+
+    return _changing(
+        ctx,
+        asker=asker,
+        milestone_id=milestone_id,
+        action="milestone_due_date_changed",
+        key=key,
+        apply=apply,
+    )
 
 
 @answers_refusals
@@ -143,21 +184,26 @@ def confirm_date(
     ctx: CoreContext, *, asker: Asker, milestone_id: int, key: str
 ) -> MilestoneChanged:
     """An expected date becomes a confirmed one (Ofsted named the publication day)."""
-    with ctx.change() as unit:
-        visit, milestone = _manageable(
-            unit, ctx, asker=asker, milestone_id=milestone_id, action="milestone_date_confirmed"
-        )
-        event = repo.confirm_milestone_date(
-            session=unit.session,
+
+    def apply(
+        session: Session, visit: Visit, milestone: Milestone, now: datetime
+    ) -> AuditEvent | None:
+        return repo.confirm_milestone_date(
+            session=session,
             milestone=milestone,
             actor_user_id=asker.user_id,
-            now=ctx.now(),
+            now=now,
             idempotency_key=key,
         )
-        if event is None:
-            _unchanged(unit.session, milestone, key)
-        unit.touched(visit, milestone)
-    return _changed(ctx, visit, milestone)
+
+    return _changing(
+        ctx,
+        asker=asker,
+        milestone_id=milestone_id,
+        action="milestone_date_confirmed",
+        key=key,
+        apply=apply,
+    )
 
 
 @answers_refusals
@@ -165,10 +211,10 @@ def waive_milestone(
     ctx: CoreContext, *, asker: Asker, milestone_id: int, reason: str, key: str
 ) -> MilestoneChanged:
     """Nothing more is needed for it ("we will not complain"): no more reminders."""
-    with ctx.change() as unit:
-        visit, milestone = _manageable(
-            unit, ctx, asker=asker, milestone_id=milestone_id, action="milestone_waived"
-        )
+
+    def apply(
+        session: Session, visit: Visit, milestone: Milestone, now: datetime
+    ) -> AuditEvent | None:
         why = _reason(reason, what="it is waived")
         if milestone.status not in ("open", "acknowledged"):
             raise UserError(
@@ -184,19 +230,17 @@ def waive_milestone(
                 f"Not using *{escape(milestone.label)}* is a decision to sign off first: press "
                 "*Request sign-off*, and once an approver approves it, waive it."
             )
-        event = repo.set_milestone_status(
-            session=unit.session,
-            milestone=milestone,
-            status="waived",
-            actor_user_id=asker.user_id,
-            now=ctx.now(),
-            note=why,
-            idempotency_key=key,
-        )
-        if event is None:
-            _unchanged(unit.session, milestone, key)
-        unit.touched(visit, milestone)
-    return _changed(ctx, visit, milestone)
+        waive = _set_status(status="waived", note=why, asker=asker, key=key)
+        return waive(session, visit, milestone, now)
+
+    return _changing(
+        ctx,
+        asker=asker,
+        milestone_id=milestone_id,
+        action="milestone_waived",
+        key=key,
+        apply=apply,
+    )
 
 
 @answers_refusals
@@ -204,27 +248,25 @@ def undo_milestone(
     ctx: CoreContext, *, asker: Asker, milestone_id: int, key: str
 ) -> MilestoneChanged:
     """Undo a Mark done (or a waive): the milestone is open again and reminded again."""
-    with ctx.change() as unit:
-        visit, milestone = _manageable(
-            unit, ctx, asker=asker, milestone_id=milestone_id, action="milestone_reopened"
-        )
+
+    def apply(
+        session: Session, visit: Visit, milestone: Milestone, now: datetime
+    ) -> AuditEvent | None:
         if milestone.status not in ("done", "waived"):
             raise UserError(
                 f"*{escape(milestone.label)}* is not done or waived: nothing was changed."
             )
-        event = repo.set_milestone_status(
-            session=unit.session,
-            milestone=milestone,
-            status="open",
-            actor_user_id=asker.user_id,
-            now=ctx.now(),
-            note="undone",
-            idempotency_key=key,
-        )
-        if event is None:
-            _unchanged(unit.session, milestone, key)
-        unit.touched(visit, milestone)
-    return _changed(ctx, visit, milestone)
+        reopen = _set_status(status="open", note="undone", asker=asker, key=key)
+        return reopen(session, visit, milestone, now)
+
+    return _changing(
+        ctx,
+        asker=asker,
+        milestone_id=milestone_id,
+        action="milestone_reopened",
+        key=key,
+        apply=apply,
+    )
 
 
 @answers_refusals
