@@ -22,7 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
-from handlers.slack import actions, commands, events, milestones, views
+from handlers.slack import actions, changes, commands, events, milestones, views
 from handlers.slack import mailbox as mail_previews
 from handlers.slack.context import HandlerContext, system_clock
 from handlers.slack.errors import BUSY
@@ -256,7 +256,8 @@ def build_app(
     )
     if work_queue is not None:
         app.middleware(make_room_or_answer_busy(work_queue))
-    for surface in (commands, actions, milestones, views, events, mail_previews):
+    # changes before milestones: its listener takes only its own options of the shared menu.
+    for surface in (commands, actions, changes, milestones, views, events, mail_previews):
         surface.register(app, context)
 
     @app.error

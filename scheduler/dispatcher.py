@@ -23,7 +23,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -32,6 +32,8 @@ from sqlmodel import Session
 
 from scheduler.calendar import london_date
 from scheduler.planning import ReminderDefaults, replan_milestone
+from scheduler.reminders import CATCH_UP, CLOSING, ESCALATION, OVERDUE, kind_on
+from scheduler.rules import MilestoneNature, closing_note, nature_of
 from storage import dispatch, repo
 from storage.db import session_scope
 from storage.models import OPEN_MILESTONE_STATUSES, Milestone, Reminder, Visit
@@ -52,6 +54,9 @@ class ReminderNotice:
     today: date
     visit: Visit
     milestone: Milestone
+    # Other milestones of the same visit said in the same post: dates that had passed before the
+    # bot knew of them are caught up in one post per visit, not one per milestone.
+    also: tuple[Milestone, ...] = ()
 
     @property
     def channel_id(self) -> str | None:
@@ -275,15 +280,20 @@ class Dispatcher:
                     )
                     report.cancelled += 1
                     continue
+                kind, offset_days = self._kind_today(reminder, milestone, visit, today)
                 notice = ReminderNotice(
                     reminder_id=claim.reminder_id,
-                    kind=reminder.kind,
-                    offset_days=reminder.offset_days,
+                    kind=kind,
+                    offset_days=offset_days,
                     due_at=reminder.due_at,
                     today=today,
                     visit=visit,
                     milestone=milestone,
                 )
+                if kind == CLOSING and _closes_silently(milestone):
+                    self._close(session, notice, silently=True)
+                    report.cancelled += 1
+                    continue
                 # Several reminders of one milestone due at once (the bot was down, or a visit was
                 # entered late): one post says it all, the latest; the others are superseded.
                 earlier = latest.get(milestone.id or 0)
@@ -302,12 +312,102 @@ class Dispatcher:
                     latest[milestone.id or 0] = newer
                 else:
                     latest[milestone.id or 0] = (claim, notice)
+            merged = self._caught_up_together(session, list(latest.values()), report)
+            for milestone_id, pair in merged.items():
+                if pair is None:
+                    del latest[milestone_id]
+                else:
+                    latest[milestone_id] = pair
             session.expunge_all()
         by_channel: dict[str, deque[tuple[dispatch.Claim, ReminderNotice]]] = {}
         for claim, notice in sorted(latest.values(), key=lambda pair: pair[1].due_at):
             channel = notice.channel_id or f"user:{notice.visit.created_by}"
             by_channel.setdefault(channel, deque()).append((claim, notice))
         return by_channel
+
+    def _kind_today(
+        self, reminder: Reminder, milestone: Milestone, visit: Visit, today: date
+    ) -> tuple[str, int]:
+        """A reminder posted late takes the kind of the day it is posted; "escalated" only when
+        there is someone to tell (the escalation contact, else the visit's creator)."""
+        kind, offset_days = reminder.kind, reminder.offset_days
+        if kind != CLOSING and london_date(reminder.due_at) < today:
+            kind, offset_days = kind_on(
+                day=today,
+                due=milestone.due_date,
+                nature=nature_of(milestone.kind),
+                calendar=self.defaults.calendar,
+                escalate_after=self.defaults.escalate_after,
+            )
+        if kind == ESCALATION and (
+            not (visit.escalation_user_id or visit.created_by) or _passed_before_known(milestone)
+        ):
+            # Nobody to tell; or late before the bot knew of it, which no escalation mends.
+            kind = OVERDUE
+        return kind, offset_days
+
+    def _caught_up_together(
+        self,
+        session: Session,
+        pairs: list[tuple[dispatch.Claim, ReminderNotice]],
+        report: PassReport,
+    ) -> dict[int, tuple[dispatch.Claim, ReminderNotice] | None]:
+        """One post per visit for the dates that had passed before the bot knew of them (an old
+        letter entered late) and the catch-ups due at once: the soonest speaks for the rest.
+        By milestone id: the post that now stands for it, or None where another one says it."""
+        by_visit: dict[int, list[tuple[dispatch.Claim, ReminderNotice]]] = {}
+        for pair in pairs:
+            notice = pair[1]
+            if notice.kind == CATCH_UP or (
+                notice.kind in (OVERDUE, ESCALATION) and _passed_before_known(notice.milestone)
+            ):
+                by_visit.setdefault(notice.visit.id or 0, []).append(pair)
+        changes: dict[int, tuple[dispatch.Claim, ReminderNotice] | None] = {}
+        for group in by_visit.values():
+            if len(group) < 2:
+                continue
+            group.sort(key=lambda pair: (pair[1].milestone.due_date, pair[1].milestone.id or 0))
+            (claim, first), rest = group[0], group[1:]
+            for other_claim, other in rest:
+                dispatch.cancel_claimed_reminder(
+                    session=session,
+                    reminder_id=other_claim.reminder_id,
+                    worker_id=self.worker_id,
+                    why=f"said in the visit's catching-up post, reminder {first.reminder_id}",
+                )
+                report.superseded += 1
+                changes[other.milestone.id or 0] = None
+            also = tuple(other.milestone for _, other in rest)
+            changes[first.milestone.id or 0] = (claim, replace(first, kind=CATCH_UP, also=also))
+        return changes
+
+    def _close(self, session: Session, notice: ReminderNotice, *, silently: bool) -> None:
+        """An event's day or a decision window has passed: the milestone closes, once."""
+        milestone = session.get(Milestone, notice.milestone.id)
+        if silently:
+            dispatch.mark_reminder_sent(
+                session=session,
+                reminder_id=notice.reminder_id,
+                worker_id=self.worker_id,
+                channel_id=notice.visit.channel_id or "",
+                message_ts="",
+                now=self.clock(),
+            )
+        if milestone is None or milestone.status not in OPEN_MILESTONE_STATUSES:
+            return
+        repo.set_milestone_status(
+            session=session,
+            milestone=milestone,
+            status="done",
+            actor_user_id=repo.SYSTEM_ACTOR,
+            now=self.clock(),
+            note=closing_note(
+                kind=milestone.kind,
+                approval_status=milestone.approval_status,
+                passed_before=_passed_before_known(milestone),
+            ),
+            idempotency_key=f"closing:{notice.reminder_id}",
+        )
 
     def _post_into(
         self,
@@ -393,11 +493,16 @@ class Dispatcher:
             tally.lost_claims += 1
             logger.error("reminder %s was posted but its claim had expired", notice.reminder_id)
             return
-        if notice.kind in ("due_day", "overdue", "escalation"):
-            # The next overdue reminder is planned only once this one is out.
-            milestone = session.get(Milestone, notice.milestone.id)
+        if notice.kind == CLOSING:
+            self._close(session, notice, silently=False)
+        if notice.kind in ("due_day", "overdue", "escalation") or notice.also:
+            # The next overdue reminder is planned only once this one is out (for each milestone
+            # a catching-up post spoke for).
             visit = session.get(Visit, notice.visit.id)
-            if milestone is not None and visit is not None:
+            for said in (notice.milestone, *notice.also):
+                milestone = session.get(Milestone, said.id)
+                if milestone is None or visit is None:
+                    continue
                 replan_milestone(
                     session=session,
                     visit=visit,
@@ -435,6 +540,18 @@ class Dispatcher:
             logger.exception(
                 "could not report the failure of reminder %s", attempt.notice.reminder_id
             )
+
+
+def _passed_before_known(milestone: Milestone) -> bool:
+    """Its date had passed before its schedule began (an old letter, a date moved back)."""
+    began = milestone.schedule_from or milestone.created_at
+    return milestone.due_date < london_date(began)
+
+
+def _closes_silently(milestone: Milestone) -> bool:
+    """An event closes without a word (it was announced on its day); so does anything whose day
+    had passed before the bot knew of it. A decision window says what was decided."""
+    return nature_of(milestone.kind) == MilestoneNature.EVENT or _passed_before_known(milestone)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from scheduler.calendar import ENGLAND_AND_WALES, WorkingDayCalendar, london_time
 from scheduler.reminders import plan_reminders
-from scheduler.rules import reminder_offsets_from, reminder_time_from
+from scheduler.rules import nature_of, reminder_offsets_from, reminder_time_from
 from storage import repo
 from storage.models import OPEN_MILESTONE_STATUSES, Milestone, Visit
 
@@ -66,7 +66,8 @@ def replan_milestone(
         calendar=defaults.calendar,
         escalate_after=defaults.escalate_after,
         snoozed_until=milestone.snoozed_until,
-        created_at=milestone.created_at,
+        created_at=milestone.schedule_from or milestone.created_at,
+        nature=nature_of(milestone.kind),
     )
     wanted = {(item.kind, item.due_at) for item in planned}
     quiet_until = (

@@ -15,6 +15,13 @@ The shape of a plan, for a milestone due on day D with offsets 5,2,1,0 at 09:00:
   the next one is planned: the dispatcher plans again once it has posted, so rows stay few;
 * a snooze silences everything before 09:00 on its day and reminds once then.
 
+That is a task's plan. An event (the embargo lift) or a decision window (the complaint window)
+is never overdue: in place of the overdue reminders it gets one "closing" at 09:00 on the first
+working day after its date, when it closes by itself (rules.NATURES says which is which). A
+milestone whose date had passed before its schedule began (an old letter entered late) gets
+one closing at once if it is an event or a window; a task is chased as overdue (the dispatcher
+makes one post of a visit's reminders for dates that passed before the bot knew of them).
+
 Every instant is at the reminder time on a working day, except a catch-up posted straight
 away, which is at the minute the milestone was created.
 """
@@ -32,13 +39,16 @@ from scheduler.calendar import (
     london_date,
     london_time,
 )
+from scheduler.rules import MilestoneNature
 
 AHEAD = "ahead"
 DUE_DAY = "due_day"
 CATCH_UP = "catch_up"
 OVERDUE = "overdue"
 ESCALATION = "escalation"
-REMINDER_KINDS = (AHEAD, DUE_DAY, CATCH_UP, OVERDUE, ESCALATION)
+CLOSING = "closing"
+"""An event's day or a decision window has passed: the milestone closes by itself, once."""
+REMINDER_KINDS = (AHEAD, DUE_DAY, CATCH_UP, OVERDUE, ESCALATION, CLOSING)
 """The same kinds, in the same order, as `storage.models.REMINDER_KINDS` (a test checks)."""
 
 PLANNED_STATUSES = ("open", "acknowledged")
@@ -73,6 +83,7 @@ def plan_reminders(
     escalate_after: int | None = DEFAULT_ESCALATE_AFTER,
     snoozed_until: date | None = None,
     created_at: datetime | None = None,
+    nature: str = MilestoneNature.TASK,
 ) -> list[PlannedReminder]:
     """The reminders still to come for one milestone, sorted by `due_at`, all after `now`
     except a catch-up due at once, which sits on the minute of `now` (or of `created_at`).
@@ -113,6 +124,15 @@ def plan_reminders(
         )
 
     start = now if created_at is None else created_at
+    task = nature == MilestoneNature.TASK
+    this_minute = _utc(now).replace(second=0, microsecond=0)
+    if due < london_date(start) and not task:
+        # Passed before anyone told the bot: it closes at once, never overdue. (A task passed
+        # so is chased as overdue below; the dispatcher makes one post of a visit's many.)
+        instant = _catch_up_at(start=start, reminder_time=reminder_time, calendar=calendar)
+        late = -calendar.working_days_between(due, london_date(instant))
+        passed = PlannedReminder(instant, CLOSING, late)
+        return [passed] if instant >= this_minute else []
     # The regular reminders, one per day: offsets 1 and 0 both land on the Friday before a
     # Saturday due date. The day, not the offset that led to it, says how many working days
     # are left, so both make one "due_day" reminder counting 0.
@@ -154,6 +174,18 @@ def plan_reminders(
         if silenced and snooze_day <= due and snooze_day not in _london_days(schedule):
             schedule.append(on(snooze_day, not_before))
 
+    if not task:
+        # Never overdue: it closes by itself on the first working day after its date.
+        closing_day = calendar.next_working_day(due + timedelta(days=1))
+        late = -calendar.working_days_between(due, closing_day)
+        schedule.append(PlannedReminder(at(closing_day), CLOSING, late))
+        planned = [
+            reminder
+            for reminder in schedule
+            if reminder.due_at > now or (reminder is catch_up and reminder.due_at >= this_minute)
+        ]
+        return sorted(planned, key=lambda reminder: reminder.due_at)
+
     # Overdue: only the next working day's reminder after now (and after any snooze).
     overdue_day = max(due + timedelta(days=1), london_date(now))
     if not_before is not None:
@@ -164,13 +196,32 @@ def plan_reminders(
     schedule.append(on(overdue_day, at(overdue_day)))
 
     # A catch-up posted straight away sits on the minute, a few seconds before `now`.
-    this_minute = _utc(now).replace(second=0, microsecond=0)
     planned = [
         reminder
         for reminder in schedule
         if reminder.due_at > now or (reminder is catch_up and reminder.due_at >= this_minute)
     ]
     return sorted(planned, key=lambda reminder: reminder.due_at)
+
+
+def kind_on(
+    *,
+    day: date,
+    due: date,
+    nature: str = MilestoneNature.TASK,
+    calendar: WorkingDayCalendar = ENGLAND_AND_WALES,
+    escalate_after: int | None = DEFAULT_ESCALATE_AFTER,
+) -> tuple[str, int]:
+    """The kind (and working-day count) of a reminder posted on `day`, whatever day it was
+    planned for: one posted late says what is true the day it goes out, so an overdue reminder
+    held up for three working days escalates, and an event's is a closing once its day passed."""
+    if day > due and nature != MilestoneNature.TASK:
+        return CLOSING, -calendar.working_days_between(due, day)
+    reminder = _reminder_on(
+        day=day, instant=datetime.min.replace(tzinfo=UTC), due=due, calendar=calendar,
+        escalate_after=escalate_after,
+    )
+    return reminder.kind, reminder.offset_days
 
 
 def _reminder_on(

@@ -72,6 +72,84 @@ NEEDS_SIGN_OFF: frozenset[MilestoneKind] = frozenset(
 )
 
 
+class MilestoneNature(enum.StrEnum):
+    """What kind of date a milestone is, which decides how it is reminded (DOMAIN.md 2 and 6)."""
+
+    TASK = "task"  # the council must do something by the date: reminded, overdue, escalated
+    EVENT = "event"  # happens by itself; the council prepares: reminded, announced, never overdue
+    WINDOW = "window"  # a decision to take before it closes; closes once, with what was decided
+
+
+@dataclass(frozen=True)
+class Nature:
+    nature: MilestoneNature
+    source: str
+    # What the day's announcement says, for an event ("the embargo lifts today: …").
+    on_the_day: str | None = None
+    # What must be decided before a window closes.
+    decision: str | None = None
+
+
+NATURES: dict[str, Nature] = {
+    MilestoneKind.FACTUAL_ACCURACY_DUE: Nature(
+        MilestoneNature.TASK,
+        "the council sends its comments within 5 working days (FE News 2020; DOMAIN.md 2)",
+    ),
+    MilestoneKind.SURVEY_DEADLINE: Nature(
+        MilestoneNature.TASK, "the council completes the survey by the stated date (2021 letter)"
+    ),
+    MilestoneKind.ACTION_PLAN_DRAFT_DUE: Nature(
+        MilestoneNature.TASK, "the council sends an early draft (2018 focused-visit letter)"
+    ),
+    MilestoneKind.ACTION_PLAN_FINAL_DUE: Nature(
+        MilestoneNature.TASK, "a written statement of action is due (SI 2007/462 reg 3)"
+    ),
+    MilestoneKind.EMBARGO_LIFT: Nature(
+        MilestoneNature.EVENT,
+        "Ofsted publishes; the embargo date is the publication date (2021 letter; DOMAIN.md 2)",
+        on_the_day="the embargo lifts today: the report may be shared",
+    ),
+    MilestoneKind.COMPLAINT_DEADLINE: Nature(
+        MilestoneNature.WINDOW,
+        "a formal complaint may be made by the end of the 5th working day; none is required "
+        "(2021 letter; FE News 2020)",
+        decision="decide whether to complain (not complaining is signed off too)",
+    ),
+}
+
+CUSTOM_EVENT_KIND = "custom_event"
+"""The kind of a milestone added by hand as an event; any other custom kind is a task."""
+CUSTOM_TASK_KIND = "custom_task"
+
+NATURE_NAMES: dict[MilestoneNature, str] = {
+    MilestoneNature.TASK: "task",
+    MilestoneNature.EVENT: "event",
+    MilestoneNature.WINDOW: "decision window",
+}
+
+
+def closing_note(*, kind: str, approval_status: str | None, passed_before: bool) -> str:
+    """What the audit log and the closing post say when a milestone closes by itself."""
+    if nature_of(kind) == MilestoneNature.EVENT:
+        if passed_before:
+            return "closed by itself: its day had passed before the visit was entered"
+        return "closed by itself: its day has passed"
+    decided = {
+        "approved": "the decision was signed off",
+        "requested": "the decision was still waiting for sign-off",
+        "rejected": "the decision's sign-off was rejected",
+    }.get(approval_status or "", "no decision was recorded, so no complaint was made")
+    return f"the window closed: {decided}"
+
+
+def nature_of(kind: str) -> MilestoneNature:
+    """A milestone's nature from its kind; a kind added by hand is a task unless it says event."""
+    if kind == CUSTOM_EVENT_KIND:
+        return MilestoneNature.EVENT
+    known = NATURES.get(kind)
+    return known.nature if known else MilestoneNature.TASK
+
+
 @dataclass(frozen=True)
 class MilestoneRule:
     """`working_days` after the letter date (day 0), for one kind of document."""

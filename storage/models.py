@@ -53,7 +53,7 @@ OPEN_MILESTONE_STATUSES = ("open", "acknowledged")
 MILESTONE_SOURCES = ("letter", "rule", "manual")
 APPROVAL_STATUSES = ("requested", "approved", "rejected")
 APPROVAL_DECISIONS = ("approved", "rejected")
-REMINDER_KINDS = ("ahead", "due_day", "catch_up", "overdue", "escalation")
+REMINDER_KINDS = ("ahead", "due_day", "catch_up", "overdue", "escalation", "closing")
 REMINDER_STATUSES = ("pending", "claimed", "sent", "failed", "cancelled")
 AUDIT_OUTCOMES = ("ok", "refused")
 UNOWNED = ""
@@ -145,6 +145,9 @@ class Milestone(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
     # "Snooze one working day": no reminder before this day's reminder time.
     snoozed_until: date | None = None
+    # When the current reminder schedule began: the moment the due date was last moved (None:
+    # at creation). Reminders that had passed by then are caught up, not posted one by one.
+    schedule_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -1193,3 +1193,139 @@ def list_milestone_events(
         .limit(limit)
     )
     return list(reversed(list(session.exec(statement))))
+
+
+# --- changes after creation (handlers.core.changes) --------------------------------------------
+
+
+def move_milestone_due_date(
+    *,
+    session: Session,
+    milestone: Milestone,
+    due_date: date,
+    actor_user_id: str,
+    now: datetime,
+    note: str | None = None,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """Move a milestone's date, audited with the old and the new; its reminder schedule starts
+    again from `now` (those already passed for the new date are caught up once)."""
+    lock_milestone(session=session, milestone=milestone)
+    event = _change_milestone(
+        session=session,
+        milestone=milestone,
+        field="due_date",
+        new=due_date,
+        action="milestone_due_date_changed",
+        description=f"date {milestone.due_date.isoformat()} → {due_date.isoformat()}",
+        actor_user_id=actor_user_id,
+        now=now,
+        note=note,
+        idempotency_key=idempotency_key,
+    )
+    if event is not None:
+        milestone.schedule_from = now
+        session.add(milestone)
+        session.flush()
+    return event
+
+
+def confirm_milestone_date(
+    *,
+    session: Session,
+    milestone: Milestone,
+    actor_user_id: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """An expected date becomes a confirmed one; None if it was confirmed already."""
+    lock_milestone(session=session, milestone=milestone)
+    return _change_milestone(
+        session=session,
+        milestone=milestone,
+        field="estimate",
+        new=False,
+        action="milestone_date_confirmed",
+        description=f"expected date {milestone.due_date.isoformat()} confirmed",
+        actor_user_id=actor_user_id,
+        now=now,
+        note=None,
+        idempotency_key=idempotency_key,
+    )
+
+
+def add_milestone(
+    *,
+    session: Session,
+    visit: Visit,
+    new: NewMilestone,
+    actor_user_id: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> Milestone:
+    """A milestone added to a visit after it was created, audited."""
+    _require_aware(now)
+    _check_new_milestone(new)
+    milestone = Milestone(
+        team_id=visit.team_id,
+        visit_id=_id(visit.id),
+        kind=new.kind,
+        label=new.label,
+        due_date=new.due_date,
+        owner_user_id=new.owner_user_id,
+        status="open",
+        source=new.source,
+        evidence=new.evidence,
+        rule=new.rule,
+        needs_approval=new.needs_approval,
+        estimate=new.estimate,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(milestone)
+    session.flush()
+    _record_transition(
+        session=session,
+        visit_id=_id(visit.id),
+        milestone_id=_id(milestone.id),
+        actor_user_id=actor_user_id,
+        action="milestone_added",
+        now=now,
+        note=f"{new.label}, {new.due_date.isoformat()}",
+        idempotency_key=idempotency_key,
+    )
+    return milestone
+
+
+def reopen_visit(
+    *,
+    session: Session,
+    visit: Visit,
+    actor_user_id: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> AuditEvent | None:
+    """Reopen a closed visit; None if it was open already (the twin of `close_visit`)."""
+    _require_aware(now)
+    lock_visit(session=session, visit_id=_id(visit.id))
+    if visit.status == "open" or _seen(session=session, key=idempotency_key):
+        return None
+    changed = session.execute(
+        update(Visit)
+        .where(col(Visit.id) == visit.id, col(Visit.status) == "closed")
+        .values(status="open", closed_at=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        session.refresh(visit)
+        return None
+    return _record_transition(
+        session=session,
+        visit_id=_id(visit.id),
+        milestone_id=None,
+        actor_user_id=actor_user_id,
+        action="visit_reopened",
+        now=now,
+        note="status closed → open",
+        idempotency_key=idempotency_key,
+    )

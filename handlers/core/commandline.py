@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from handlers.core.errors import UserError
 from handlers.core.text import escape_mrkdwn
 
-SUBCOMMANDS = ("help", "letter", "new", "list", "show", "export", "settings", "close")
-NEEDS_VISIT = {"show", "export", "settings", "close"}
+SUBCOMMANDS: tuple[str, ...] = ("help", "letter", "new", "list", "show", "export", "settings")
+SUBCOMMANDS += ("close", "reopen", "add")
+NEEDS_VISIT = {"show", "export", "settings", "close", "reopen", "add"}
 EXPORT_FORMATS = ("csv", "ics")
 # What storage.repo makes a reference of: ASCII letters and digits, dashes between words.
 _REFERENCE = re.compile(r"[a-z0-9][a-z0-9-]*")

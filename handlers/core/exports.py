@@ -21,6 +21,7 @@ from handlers.core.text import one_line
 from handlers.core.visits import answers_refusals, find_visit
 from handlers.core.wording import SOURCE_NAMES, VisitLike, due_word, visit_title
 from scheduler.calendar import LONDON
+from scheduler.rules import NATURE_NAMES, MilestoneNature, nature_of
 from storage import repo
 from storage.models import AuditEvent, Milestone
 
@@ -54,6 +55,13 @@ def audit_csv(
 def _spreadsheet_safe(text: str) -> str:
     # A note starting with = or + would run as a formula when the CSV is opened in Excel.
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+NATURE_MEANINGS = {
+    MilestoneNature.TASK: "the council must do it by this date",
+    MilestoneNature.EVENT: "happens by itself on this date; never overdue",
+    MilestoneNature.WINDOW: "a decision to take before this date; it closes by itself",
+}
 
 
 def milestone_uid(milestone: Milestone) -> str:
@@ -92,15 +100,17 @@ def _event(*, visit: VisitLike, milestone: Milestone, now: datetime) -> icalenda
     event.add("dtstart", milestone.due_date)
     event.add("dtend", milestone.due_date + timedelta(days=1))
     event.add("transp", "TRANSPARENT")
+    nature = nature_of(milestone.kind)
     description = [
         f"Visit {visit.reference}: {visit_title(visit)}",
+        f"Kind: {NATURE_NAMES[nature]} ({NATURE_MEANINGS[nature]})",
         f"Status: {milestone.status}",
         f"Source: {SOURCE_NAMES.get(milestone.source, milestone.source)}",
     ]
     if milestone.evidence:
         description.append(f"From the letter: {' '.join(milestone.evidence.split())}")
     event.add("description", "\n".join(description))
-    event.add("categories", ["Ofsted"])
+    event.add("categories", ["Ofsted", NATURE_NAMES[nature].capitalize()])
     if milestone.status == "waived":
         event.add("status", "CANCELLED")
     return event

@@ -34,8 +34,15 @@ from handlers.core.results import (
 )
 from handlers.core.text import escape_mrkdwn
 from handlers.core.wording import settings_fingerprint, visit_already_changed_text
+from scheduler.calendar import london_date
 from scheduler.letters import LetterFacts, checked_milestones
-from scheduler.rules import MilestoneKind, reminder_offsets_text, reminder_time_text
+from scheduler.rules import (
+    MilestoneKind,
+    MilestoneNature,
+    nature_of,
+    reminder_offsets_text,
+    reminder_time_text,
+)
 from storage import repo
 from storage.models import LetterDraft, Milestone, Visit
 
@@ -347,8 +354,12 @@ def create_visit_from_draft(
     draft_id: int,
     clicked_preview: tuple[str | None, str | None] | None = None,
     keep_with_visit: KeepWithVisit | None = None,
+    as_record: bool = False,
 ) -> VisitCreated:
     """ "Create visit" on a letter's preview: the letter's facts exactly as read.
+
+    `as_record` ("Track as a record", offered when every date has passed): the visit is kept
+    closed from the start, so nothing is reminded; `/ofsted reopen` brings it to life.
 
     `keep_with_visit`: what a front end stores with the new visit in the same unit of work, and
     which channel the visit is in when that is not the one the letter came to (Teams: the
@@ -375,9 +386,33 @@ def create_visit_from_draft(
         )
         if keep_with_visit is not None:
             keep_with_visit.keep(change.session, visit)
+        if as_record:
+            keep_as_record(change=change, visit=visit, facts=facts, asker=asker, now=now)
         return _created(
             change=change, visit=visit, draft=draft, asker=asker, clicked_preview=clicked_preview
         )
+
+
+def keep_as_record(
+    *, change: Change, visit: Visit, facts: LetterFacts, asker: Asker, now: datetime
+) -> None:
+    """A letter whose every date has passed, kept for the record: closed at once, no reminders."""
+    today = london_date(now)
+    if any(milestone.due >= today for milestone in facts.milestones):
+        raise UserError(
+            "Some of this letter's dates are still to come: press *Create visit* to be reminded."
+        )
+    repo.close_visit(session=change.session, visit=visit, actor_user_id=asker.user_id, now=now)
+    repo.append_audit_event(
+        session=change.session,
+        visit_id=visit.id or 0,
+        milestone_id=None,
+        actor_user_id=asker.user_id,
+        action="visit_kept_as_record",
+        now=now,
+        note="every date had passed: kept as a record, no reminders",
+    )
+    change.touched(visit)
 
 
 @dataclass(frozen=True)
@@ -583,8 +618,11 @@ def home_items(
     rows = repo.list_open_milestones(
         session=session, visible_to=visible_to, due_on_or_before=horizon
     )
+    # An event or a decision window whose day has passed is never overdue: it closes by itself.
     overdue = [
-        HomeItem(visit, milestone) for visit, milestone in rows if milestone.due_date < today
+        HomeItem(visit, milestone)
+        for visit, milestone in rows
+        if milestone.due_date < today and nature_of(milestone.kind) == MilestoneNature.TASK
     ]
     due_soon = [
         HomeItem(visit, milestone) for visit, milestone in rows if milestone.due_date >= today

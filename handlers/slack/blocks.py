@@ -36,7 +36,15 @@ from handlers.core.wording import (
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.letters import LetterFacts
-from scheduler.rules import MILESTONE_LABELS, MilestoneKind
+from scheduler.rules import (
+    MILESTONE_LABELS,
+    NATURE_NAMES,
+    NATURES,
+    MilestoneKind,
+    MilestoneNature,
+    closing_note,
+    nature_of,
+)
 
 Block = dict[str, Any]
 
@@ -56,6 +64,7 @@ CREATE_FROM_DRAFT = "draft_create"
 EDIT_DRAFT = "draft_edit"
 DISMISS_DRAFT = "draft_dismiss"
 OPEN_VISIT = "visit_show"
+TRACK_AS_RECORD = "draft_track_as_record"
 
 
 # --- Small pieces -----------------------------------------------------------------------------
@@ -139,10 +148,13 @@ def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDa
     when = format_long(milestone.due_date)
     if milestone.status in ("done", "waived"):
         distance = milestone.status
+    elif milestone.due_date < today and nature_of(milestone.kind) != MilestoneNature.TASK:
+        distance = "passed: closes by itself"  # never overdue
     else:
         distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
     lines = [f"{mark} *{escape(milestone.label)}*: {word} {when} ({distance})"]
     details = [
+        NATURE_NAMES[nature_of(milestone.kind)],
         SOURCE_NAMES.get(milestone.source, milestone.source),
         f"owner {user(milestone.owner_user_id)}",
     ]
@@ -254,22 +266,34 @@ def letter_preview_blocks(
     if facts.warnings:
         bullet_list = "\n".join(f"• {escape(warning)}" for warning in facts.warnings)
         blocks.append(section(":warning: *Please check*\n" + bullet_list))
-    blocks.append(
-        {
-            "type": "actions",
-            "block_id": f"draft_{draft_id}",
-            "elements": [
-                button(
-                    "Create visit",
-                    action_id=CREATE_FROM_DRAFT,
-                    value=str(draft_id),
-                    style="primary",
-                ),
-                button("Edit dates", action_id=EDIT_DRAFT, value=str(draft_id)),
-                button("Dismiss", action_id=DISMISS_DRAFT, value=str(draft_id)),
-            ],
-        }
-    )
+    every_date_passed = bool(facts.milestones) and all(m.due < today for m in facts.milestones)
+    if every_date_passed:
+        latest = max(m.due for m in facts.milestones)
+        blocks.append(
+            section(
+                f":hourglass: Every date in this letter has passed (the latest was "
+                f"{format_long(latest)}). *Track as a record* keeps its dates and audit trail "
+                "without reminders; *Create visit* reminds you of what is still undone."
+            )
+        )
+    buttons = [
+        button(
+            "Create visit",
+            action_id=CREATE_FROM_DRAFT,
+            value=str(draft_id),
+            style=None if every_date_passed else "primary",
+        ),
+        button("Edit dates", action_id=EDIT_DRAFT, value=str(draft_id)),
+        button("Dismiss", action_id=DISMISS_DRAFT, value=str(draft_id)),
+    ]
+    if every_date_passed:
+        buttons.insert(
+            0,
+            button(
+                "Track as a record", action_id=TRACK_AS_RECORD, value=str(draft_id), style="primary"
+            ),
+        )
+    blocks.append({"type": "actions", "block_id": f"draft_{draft_id}", "elements": buttons})
     # The buttons are the point: keep them when cutting to the limit.
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         blocks = [*fit(blocks[:-1], limit=MAX_MESSAGE_BLOCKS - 1), blocks[-1]]
@@ -591,6 +615,8 @@ HELP_TEXT = """*ofsted-bot* keeps the dates after an Ofsted visit.
 • `/ofsted export <visit> csv` or `ics`: the audit trail, or the dates for Outlook
 • `/ofsted settings <visit>`: channel, reminder time and days, approvers
 • `/ofsted close <visit>`: close a visit when everything is done
+• `/ofsted reopen <visit>`: reopen a closed visit
+• `/ofsted add <visit>`: add a date of your own (a cabinet meeting, a briefing)
 A visit is named by its reference, such as `st-helens-2106` (see `/ofsted list`). \
 You can also share a letter's PDF or Word file in a channel I am in."""
 
@@ -672,9 +698,16 @@ def history_lines(events: Sequence[EventLike]) -> list[str]:
 
 
 def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Block]:
-    """The actions rows under a reminder: acknowledge, done, snooze, assign; sign-off if needed."""
+    """The actions rows under a reminder: acknowledge, done, snooze, assign, a menu of changes;
+    sign-off if needed. Once done or waived, only the menu that undoes it."""
     if milestone.status in ("done", "waived"):
-        return []
+        return [
+            {
+                "type": "actions",
+                "block_id": f"{message_key}:{milestone.id}",
+                "elements": [change_menu(milestone)],
+            }
+        ]
     value = str(milestone.id)
     owner_picker: dict[str, Any] = {
         "type": "users_select",
@@ -692,6 +725,7 @@ def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Blo
                 button("Mark done", action_id=MARK_DONE, value=value, style="primary"),
                 button("Snooze 1 working day", action_id=SNOOZE, value=value),
                 owner_picker,
+                change_menu(milestone),
             ],
         }
     ]
@@ -728,25 +762,77 @@ def reminder_blocks(
     today: date,
     calendar: WorkingDayCalendar,
     history: Sequence[EventLike] = (),
+    also: Sequence[MilestoneLike] = (),
 ) -> list[Block]:
-    lead = REMINDER_LEADS.get(kind, ":bell: Reminder")
+    lead = reminder_lead(kind, milestone)
     word = due_word(estimate=milestone.estimate).capitalize()
     if milestone.status in ("done", "waived"):
         state = f"*{milestone.status}*"
+    elif kind == "closing":
+        state = "*closed*"
     else:
         state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    said = f"{word} *{format_long(milestone.due_date)}*: {state}."
+    what = nature_sentence(kind, milestone, visit)
     blocks: list[Block] = [
-        section(
-            f"{lead}: {_milestone_heading(milestone, visit)}\n"
-            f"{word} *{format_long(milestone.due_date)}*: {state}."
-        ),
+        section(f"{lead}: {_milestone_heading(milestone, visit)}\n{said}{what}"),
         context(milestone_line(milestone, today=today, calendar=calendar).split("\n", 1)[1]),
     ]
+    if also:
+        passed = "\n".join(
+            f"• *{escape(other.label)}*: {due_word(estimate=other.estimate)} "
+            f"{format_long(other.due_date)} "
+            f"({due_phrase(due=other.due_date, today=today, calendar=calendar)})"
+            for other in also
+        )
+        blocks.append(section(f"Also passed before I knew of this visit:\n{passed}"))
     lines = history_lines(history)
     if lines:
         blocks.append(context("\n".join(lines)))
-    blocks.extend(milestone_buttons(milestone, message_key=message_key_for_reminder(reminder_id)))
+    if kind != "closing":  # closed by itself: its timeline's menu can still undo it
+        blocks.extend(
+            milestone_buttons(milestone, message_key=message_key_for_reminder(reminder_id))
+        )
     return blocks
+
+
+_NATURE_LEADS = {
+    (MilestoneNature.EVENT, "ahead"): ":mega: Coming up",
+    (MilestoneNature.EVENT, "catch_up"): ":mega: Coming up",
+    (MilestoneNature.EVENT, "due_day"): ":mega: Today",
+    (MilestoneNature.WINDOW, "ahead"): ":scales: Decision needed",
+    (MilestoneNature.WINDOW, "catch_up"): ":scales: Decision needed",
+    (MilestoneNature.WINDOW, "due_day"): ":scales: Decision needed today",
+}
+
+
+def reminder_lead(kind: str, milestone: MilestoneLike) -> str:
+    """ ":bell: Reminder", or what an event's or a decision window's reminder is called."""
+    if kind == "closing":
+        return ":lock: Closed"
+    nature = nature_of(milestone.kind)
+    return _NATURE_LEADS.get((nature, kind)) or REMINDER_LEADS.get(kind, ":bell: Reminder")
+
+
+def nature_sentence(kind: str, milestone: MilestoneLike, visit: VisitLike) -> str:
+    """What an event's day, a window's decision or an escalation with nobody to tell says."""
+    nature = NATURES.get(milestone.kind)
+    if kind == "closing":
+        note = closing_note(
+            kind=milestone.kind, approval_status=milestone.approval_status, passed_before=False
+        )
+        return f" {note[:1].upper()}{note[1:]}."
+    if kind == "due_day" and nature and nature.on_the_day:
+        return f" {nature.on_the_day[:1].upper()}{nature.on_the_day[1:]}."
+    if kind in ("ahead", "catch_up", "due_day") and nature and nature.decision:
+        return f" {nature.decision[:1].upper()}{nature.decision[1:]} before it closes."
+    if kind == "escalation" and not getattr(visit, "escalation_user_id", None):
+        creator = getattr(visit, "created_by", None)
+        return (
+            f" No escalation contact is set for this visit, so I told {user(creator)}, who "
+            "created it (`/ofsted settings` sets one)."
+        )
+    return ""
 
 
 def reminder_text(
@@ -757,7 +843,7 @@ def reminder_text(
     today: date,
     calendar: WorkingDayCalendar,
 ) -> str:
-    lead = REMINDER_LEADS.get(kind, "Reminder").split(" ", 1)[1]
+    lead = reminder_lead(kind, milestone).split(" ", 1)[1]
     return (
         f"{lead}: {escape(milestone.label)} "
         f"for {escape(visit.local_authority or visit.reference)}, "
@@ -766,24 +852,153 @@ def reminder_text(
     )
 
 
-def milestone_menu(milestone: MilestoneLike) -> dict[str, Any] | None:
-    """The "⋯" menu on each line of a timeline (a section holds one element: five options)."""
-    if milestone.status in ("done", "waived"):
-        return None
+CHANGE_DATE = "milestone_change_date"
+CONFIRM_DATE = "milestone_confirm_date"
+WAIVE = "milestone_waive"
+UNDO = "milestone_undo"
+CHANGE_VERBS = (CHANGE_DATE, CONFIRM_DATE, WAIVE, UNDO)
+"""Menu options that change a milestone's dates or status after creation (for its managers)."""
+CHANGE_DATE_MODAL = "milestone_change_date_modal"
+WAIVE_MODAL = "milestone_waive_modal"
+ADD_MILESTONE_MODAL = "milestone_add_modal"
+
+
+def change_options(milestone: MilestoneLike) -> list[tuple[str, str]]:
+    """(text, value) of the options that change a milestone after creation: on a timeline's
+    menu and under a reminder."""
     value = str(milestone.id)
-    options = [
-        ("Acknowledge", f"{ACKNOWLEDGE}:{value}"),
-        ("Mark done…", f"{MARK_DONE}:{value}"),
-        ("Snooze 1 working day", f"{SNOOZE}:{value}"),
-        ("Assign owner…", f"{ASSIGN}:{value}"),
-    ]
-    if milestone.needs_approval:
-        options.append(("Sign-off…", f"{REQUEST_SIGN_OFF}:{value}"))
+    if milestone.status in ("done", "waived"):
+        undone = "Mark done" if milestone.status == "done" else "waive"
+        return [(f"Undo {undone}", f"{UNDO}:{value}")]
+    options = [("Change date…", f"{CHANGE_DATE}:{value}")]
+    if milestone.estimate:
+        options.append(("Confirm the expected date", f"{CONFIRM_DATE}:{value}"))
+    options.append(("Waive…", f"{WAIVE}:{value}"))
+    return options
+
+
+def _options(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [{"text": plain(text, 75), "value": value} for text, value in pairs]
+
+
+def milestone_menu(milestone: MilestoneLike) -> dict[str, Any] | None:
+    """The "Actions…" menu on each line of a timeline: a select, since it holds more than an
+    overflow's five options."""
+    value = str(milestone.id)
+    options: list[tuple[str, str]] = []
+    if milestone.status not in ("done", "waived"):
+        options = [
+            ("Acknowledge", f"{ACKNOWLEDGE}:{value}"),
+            ("Mark done…", f"{MARK_DONE}:{value}"),
+            ("Snooze 1 working day", f"{SNOOZE}:{value}"),
+            ("Assign owner…", f"{ASSIGN}:{value}"),
+        ]
+        if milestone.needs_approval:
+            options.append(("Sign-off…", f"{REQUEST_SIGN_OFF}:{value}"))
+    options += change_options(milestone)
+    return {
+        "type": "static_select",
+        "action_id": MILESTONE_MENU,
+        "placeholder": plain("Actions…", 150),
+        "options": _options(options),
+    }
+
+
+def change_menu(milestone: MilestoneLike) -> dict[str, Any]:
+    """Under a reminder: "⋯" with Change date…, Confirm the expected date, Waive…"""
     return {
         "type": "overflow",
         "action_id": MILESTONE_MENU,
-        "options": [{"text": plain(text, 75), "value": value_} for text, value_ in options],
+        "options": _options(change_options(milestone)),
     }
+
+
+def change_date_modal(
+    *, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]
+) -> dict[str, Any]:
+    """A new date and why: both dates and the reason go in the audit trail."""
+    word = due_word(estimate=milestone.estimate)
+    return _modal(
+        callback_id=CHANGE_DATE_MODAL,
+        title="Change date",
+        submit="Change date",
+        blocks=[
+            section(
+                f"{_milestone_heading(milestone, visit)}\n"
+                f"Now {word} {format_long(milestone.due_date)}."
+            ),
+            _date_input(
+                block_id="due", label="New date", initial=milestone.due_date, optional=False
+            ),
+            _text_input(
+                block_id="reason",
+                label="Why it moves",
+                multiline=True,
+                max_length=1000,
+                placeholder="e.g. Ofsted agreed an extension by email on 3 May",
+            ),
+        ],
+        metadata={"milestone_id": milestone.id, **origin},
+    )
+
+
+def waive_modal(
+    *, milestone: MilestoneLike, visit: VisitLike, origin: dict[str, Any]
+) -> dict[str, Any]:
+    return _modal(
+        callback_id=WAIVE_MODAL,
+        title="Waive",
+        submit="Waive",
+        blocks=[
+            section(
+                f"{_milestone_heading(milestone, visit)}\n"
+                "Waived, it is no longer reminded. *Undo* on its menu brings it back."
+            ),
+            _text_input(
+                block_id="reason",
+                label="Why nothing more is needed",
+                multiline=True,
+                max_length=1000,
+                placeholder="e.g. we will not complain: agreed with the DCS",
+            ),
+        ],
+        metadata={"milestone_id": milestone.id, **origin},
+    )
+
+
+def add_milestone_modal(*, visit: VisitLike) -> dict[str, Any]:
+    """`/ofsted add <visit>`: a date of the council's own."""
+    natures = [
+        {"text": plain("A task: reminded, and overdue if not done", 75), "value": "task"},
+        {"text": plain("An event: announced on the day, never overdue", 75), "value": "event"},
+    ]
+    return _modal(
+        callback_id=ADD_MILESTONE_MODAL,
+        title="Add a milestone",
+        submit="Add",
+        blocks=[
+            context(_visit_facts(visit)),
+            _text_input(
+                block_id="label",
+                label="What",
+                max_length=150,
+                placeholder="e.g. Cabinet approves the action plan",
+            ),
+            _date_input(block_id="due", label="Date", initial=None, optional=False),
+            {
+                "type": "input",
+                "block_id": "nature",
+                "label": plain("Kind"),
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": "choice",
+                    "options": natures,
+                    "initial_option": natures[0],
+                },
+            },
+        ],
+        metadata={"visit_id": visit.id, "reference": visit.reference},
+    )
 
 
 def done_modal(

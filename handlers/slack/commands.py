@@ -25,7 +25,7 @@ from handlers.core.commandline import Command, parse_command
 from handlers.core.exports import export_visit
 from handlers.core.people import Asker
 from handlers.core.visits import no_such_visit, visit_facts, visit_listing
-from handlers.slack import blocks
+from handlers.slack import blocks, changes
 from handlers.slack.blocks import Block
 from handlers.slack.context import HandlerContext
 from handlers.slack.delivery import send_export
@@ -341,4 +341,6 @@ SUBCOMMANDS = {
     "export": handle_export,
     "settings": handle_settings,
     "close": handle_close,
+    "reopen": changes.handle_reopen,
+    "add": changes.handle_add,
 }

@@ -52,6 +52,7 @@ class SlackPoster:
             reminder_id=notice.reminder_id,
             today=notice.today,
             calendar=self.calendar,
+            also=notice.also,
         )
         text = blocks.reminder_text(
             visit=notice.visit,
@@ -89,7 +90,9 @@ class SlackPoster:
         """
         people = [notice.milestone.owner_user_id]
         if notice.kind == "escalation":
-            people.append(notice.visit.escalation_user_id)
+            # Escalated means someone was told: the contact, else whoever created the visit (the
+            # message says so; the dispatcher posts it as overdue when there is neither).
+            people.append(notice.visit.escalation_user_id or notice.visit.created_by)
         for user_id in dict.fromkeys(person for person in people if person):
             try:
                 self.client.chat_postMessage(channel=user_id, text=text, blocks=shown)

@@ -459,8 +459,9 @@ def test_later_moves_the_clock_and_the_dispatcher_posts_the_reminders_then_due(t
     jumped = shown["later 5"]
     assert "The bot's clock is now Thursday 7 May 2026" in jumped
     assert jumped.count("Complaint window closes*") == 1
-    assert "Overdue: *Complaint window closes*" in jumped and "1 working day overdue" in jumped
-    assert "Reminder: *Embargo lifts (publication)*" in jumped and "2 working days left" in jumped
-    # The next working day, Friday 8 May, the overdue reminder comes again.
-    assert "Overdue: *Complaint window closes*" in shown["later"]
-    assert "2 working days overdue" in shown["later"]
+    # A decision window is never overdue: it closes, once, saying what was decided.
+    assert "Closed: *Complaint window closes*" in jumped and "no decision was recorded" in jumped
+    assert "Coming up: *Embargo lifts (publication)*" in jumped and "2 working days left" in jumped
+    # The next working day, Friday 8 May, nothing more is said of it.
+    assert "Complaint window" not in shown["later"]
+    assert "Embargo lifts" in shown["later"] and "1 working day left" in shown["later"]

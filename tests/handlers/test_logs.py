@@ -45,7 +45,7 @@ def _mark_survey_done_from_the_timeline(bot, reference: str, note: str) -> None:
     menu = next(
         b
         for b in timeline.blocks
-        if b.get("accessory", {}).get("type") == "overflow"
+        if b.get("accessory", {}).get("action_id") == "milestone_menu"
         and "survey" in b["text"]["text"].lower()
     )["accessory"]
     done = next(o for o in menu["options"] if o["value"].startswith("milestone_done:"))

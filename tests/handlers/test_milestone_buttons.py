@@ -164,7 +164,9 @@ def test_mark_done_asks_for_a_note_then_closes_the_reminder(bot, reminder):
         user_id=OFFICER, view=modal, values={"note": {"text": "Sent from the portal"}}
     )
     redrawn = _wait_redrawn(bot, survey["ts"], "*done*")
-    assert not [b for b in redrawn["blocks"] if b["type"] == "actions"]
+    # Only the menu that undoes it is left.
+    (row,) = [b for b in redrawn["blocks"] if b["type"] == "actions"]
+    assert [o["value"] for e in row["elements"] for o in e["options"]] == ["milestone_undo:1"]
     done = next(e for e in bot.audit() if e.milestone_id == 1)
     assert done.note == "status open → done; Sent from the portal"
     with Session(bot.engine) as session:
@@ -267,7 +269,7 @@ def test_the_timeline_menu_acknowledges_and_redraws_the_ephemeral_timeline(bot, 
     _, before = bot.command("show fernleigh-2604")
     timeline = bot.next_response(before)
     menu_block = next(
-        b for b in timeline.blocks if b.get("accessory", {}).get("type") == "overflow"
+        b for b in timeline.blocks if b.get("accessory", {}).get("action_id") == "milestone_menu"
     )
     ack_option = next(
         o for o in menu_block["accessory"]["options"] if o["value"].startswith("milestone_ack:")
@@ -303,7 +305,7 @@ def test_the_timeline_menu_assigns_an_owner_through_its_modal(bot, reminder):
     _, before = bot.command("show fernleigh-2604")
     timeline = bot.next_response(before)
     menu_block = next(
-        b for b in timeline.blocks if b.get("accessory", {}).get("type") == "overflow"
+        b for b in timeline.blocks if b.get("accessory", {}).get("action_id") == "milestone_menu"
     )
     assign = next(
         o for o in menu_block["accessory"]["options"] if o["value"].startswith("milestone_assign:")

@@ -74,7 +74,7 @@ def test_home_items_are_the_overdue_the_next_30_days_and_what_waits_on_me(bot_en
             approvers=[OFFICER],
             milestones=[
                 repo.NewMilestone(
-                    kind="complaint_deadline",
+                    kind="factual_accuracy_due",
                     label="Overdue",
                     due_date=date(2021, 6, 21),
                     source="letter",

@@ -265,7 +265,8 @@ def test_app_home_shows_overdue_due_soon_and_what_waits_on_me(bot, clock):
     overdue = shown[shown.index("Overdue") : shown.index("Due in the next 30 days")]
     soon = shown[shown.index("Due in the next 30 days") :]
     assert "Post-inspection survey due" in waiting and "you own it" in waiting
-    assert "Complaint window closes" in overdue and "1 working day overdue" in overdue
+    # A decision window is never overdue: it closes by itself, with what was decided.
+    assert "Complaint window closes" not in overdue and "Nothing is overdue" in overdue
     assert (
         "Embargo lifts" in soon and "Post-inspection survey due" not in soon
     )  # 20 August is beyond 30 days

@@ -67,7 +67,7 @@ def _visit(
     due: date,
     created: datetime,
     channel: str = CHANNEL,
-    kind: str = "complaint_deadline",
+    kind: str = "factual_accuracy_due",
     reference_hint: str = "Fernleigh",
 ):
     with Session(engine) as session:
@@ -83,7 +83,7 @@ def _visit(
             now=created,
             milestones=[
                 repo.NewMilestone(
-                    kind=kind, label="Complaint window closes", due_date=due, source="letter"
+                    kind=kind, label="Factual-accuracy comments due", due_date=due, source="letter"
                 )
             ],
         )

@@ -38,6 +38,10 @@ EMOJI = {
     "thumbsup": "👍",
     "-1": "👎",
     "thumbsdown": "👎",
+    "mega": "📣",
+    "scales": "⚖️",
+    "file_cabinet": "🗄️",
+    "arrows_counterclockwise": "🔄",
 }
 _EMOJI_RE = re.compile(r":([a-z0-9_+-]+):")
 _LINK_RE = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
