@@ -315,12 +315,18 @@ def adopt_unowned_rows(*, session: Session, team_id: str, enterprise_id: str | N
 
 
 def list_open_visits(
-    *, session: Session, visible_to: VisibleTo, limit: int | None = None
+    *,
+    session: Session,
+    visible_to: VisibleTo,
+    limit: int | None = None,
+    status: str = "open",
+    naming: str | None = None,
 ) -> list[Visit]:
     """The open visits this person may see, the one whose next open milestone falls soonest
     first; the first `limit`.
 
-    Visits with nothing left open come last, by reference.
+    Visits with nothing left open come last, by reference. `status="closed"`: the closed ones
+    instead, the latest closed first; `naming`: only those that name this person.
     """
     next_due = (
         select(
@@ -334,21 +340,51 @@ def list_open_visits(
     statement = (
         select(Visit)
         .outerjoin(next_due, next_due.c.visit_id == Visit.id)
-        .where(col(Visit.status) == "open", _visible(visible_to))
-        .order_by(next_due.c.next_due.is_(None), next_due.c.next_due, col(Visit.reference))
+        .where(*_listed(visible_to, status=status, naming=naming))
+        .order_by(
+            *(
+                (col(Visit.closed_at).desc(), col(Visit.reference))
+                if status == "closed"
+                else (next_due.c.next_due.is_(None), next_due.c.next_due, col(Visit.reference))
+            )
+        )
     )
     if limit is not None:
         statement = statement.limit(limit)
     return list(session.exec(statement))
 
 
-def count_open_visits(*, session: Session, visible_to: VisibleTo) -> int:
+def count_open_visits(
+    *, session: Session, visible_to: VisibleTo, status: str = "open", naming: str | None = None
+) -> int:
     """How many visits this person may see are open, for "…and N more" under a list cut short."""
     return session.exec(
         select(func.count())
         .select_from(Visit)
-        .where(col(Visit.status) == "open", _visible(visible_to))
+        .where(*_listed(visible_to, status=status, naming=naming))
     ).one()
+
+
+def _listed(
+    visible_to: VisibleTo, *, status: str, naming: str | None
+) -> list[ColumnElement[bool]]:
+    """A list's filter: the status asked for, what the person may see, and (`/ofsted list mine`)
+    the visits that name them: created, owner of a milestone, approver or escalation contact."""
+    where = [col(Visit.status) == status, _visible(visible_to)]
+    if naming is not None:
+        where.append(
+            or_(
+                col(Visit.created_by) == naming,
+                col(Visit.escalation_user_id) == naming,
+                col(Visit.id).in_(
+                    select(VisitApprover.visit_id).where(col(VisitApprover.user_id) == naming)
+                ),
+                col(Visit.id).in_(
+                    select(Milestone.visit_id).where(col(Milestone.owner_user_id) == naming)
+                ),
+            )
+        )
+    return where
 
 
 def list_approvers(*, session: Session, visit_id: int) -> list[str]:

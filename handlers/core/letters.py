@@ -8,6 +8,8 @@ reader to the draft's row and back: the row keeps their `to_json` form, read bac
 
 from __future__ import annotations
 
+import re
+
 from handlers.core.access import Workspace
 from handlers.core.context import CoreContext
 from handlers.core.errors import UserError
@@ -21,15 +23,23 @@ from scheduler.sandbox import read_document_bounded
 from storage import repo
 
 
+def not_a_letter(subject: str, error: NotAnOfstedLetter) -> str:
+    """ "That does not look like an Ofsted letter: it has no mention of …", one sentence: the
+    reader's reason says the same words again, so only what it found is kept."""
+    reason = str(error)
+    found = re.fullmatch(r"this does not look like an Ofsted letter[^(]*\((.*)\)", reason)
+    why = f"I found {found.group(1)}" if found else reason
+    return f"{subject} does not look like an Ofsted letter: {escape_mrkdwn(why)}."
+
+
 def facts_from_text(text: str) -> LetterFacts:
     """A pasted letter's facts, or a UserError that says what is wrong with it."""
     try:
         return read_letter(text)
     except NotAnOfstedLetter as error:
         raise UserError(
-            f"That does not look like an Ofsted letter: {escape_mrkdwn(str(error))}. Paste the "
-            "letter from its "
-            "date line down, or attach the PDF or Word file Ofsted sent."
+            f"{not_a_letter('That', error)} Paste the letter from its date line down, or attach "
+            "the PDF or Word file Ofsted sent."
         ) from None
 
 
@@ -38,14 +48,11 @@ def facts_from_document(data: bytes, *, filename: str) -> LetterFacts:
     try:
         text = read_document_bounded(data, filename=filename)
     except UnreadableDocument as error:
-        raise UserError(f"I could not read {escape_mrkdwn(str(error))}.") from None
+        raise UserError(f"I could not use that file: {escape_mrkdwn(str(error))}.") from None
     try:
         return read_letter(text)
     except NotAnOfstedLetter as error:
-        raise UserError(
-            f"{escape_mrkdwn(filename)} does not look like an Ofsted letter: "
-            f"{escape_mrkdwn(str(error))}."
-        ) from None
+        raise UserError(not_a_letter(escape_mrkdwn(filename), error)) from None
 
 
 def save_draft(

@@ -41,6 +41,7 @@ class VisitListing:
 
     summaries: list[VisitSummary]
     total: int
+    which: str = "open"  # or "closed", "mine" (`/ofsted list closed`, `/ofsted list mine`)
 
     @property
     def more(self) -> int:

@@ -544,15 +544,28 @@ def close_visit(ctx: CoreContext, *, asker: Asker, reference: str) -> VisitClose
 
 
 def visit_listing(
-    *, session: Session, visible_to: repo.VisibleTo, limit: int = LIST_LIMIT
+    *,
+    session: Session,
+    visible_to: repo.VisibleTo,
+    limit: int = LIST_LIMIT,
+    which: str = "open",
 ) -> VisitListing:
     """The first `limit` open visits this person may see, soonest next date first, cut in SQL:
-    with thousands open, loading them all to show a few dozen was most of the work."""
-    visits = repo.list_open_visits(session=session, visible_to=visible_to, limit=limit)
+    with thousands open, loading them all to show a few dozen was most of the work.
+
+    `which`: "open", "closed" (the latest closed first) or "mine" (open, naming this person).
+    """
+    status = "closed" if which == "closed" else "open"
+    naming = visible_to.user_id if which == "mine" else None
+    visits = repo.list_open_visits(
+        session=session, visible_to=visible_to, limit=limit, status=status, naming=naming
+    )
     total = (
         len(visits)
         if len(visits) < limit
-        else repo.count_open_visits(session=session, visible_to=visible_to)
+        else repo.count_open_visits(
+            session=session, visible_to=visible_to, status=status, naming=naming
+        )
     )
     upcoming = repo.next_open_milestones(
         session=session, visit_ids=[visit.id for visit in visits if visit.id is not None]
@@ -560,7 +573,7 @@ def visit_listing(
     summaries = [
         VisitSummary(visit=visit, next_milestone=upcoming.get(visit.id or 0)) for visit in visits
     ]
-    return VisitListing(summaries=summaries, total=total)
+    return VisitListing(summaries=summaries, total=total, which=which)
 
 
 def home_items(

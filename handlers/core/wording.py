@@ -109,6 +109,24 @@ ACTION_NAMES = {
     "reminder_failed": "could not post a reminder",
 }
 
+ATTEMPT_NAMES = {
+    "milestone_status_changed": "change its status",
+    "milestone_owner_changed": "change the owner",
+    "milestone_snoozed": "snooze it",
+    "milestone_ack": "acknowledge it",
+    "milestone_snooze": "snooze it",
+    "milestone_assign": "change the owner",
+    "approval_request": "ask for sign-off",
+    "approval_requested": "ask for sign-off",
+    "approval_approved": "approve it",
+    "approval_rejected": "reject it",
+    "visit_shown": "see the visit",
+    "visit_exported": "export the visit",
+    "visit_closed": "close the visit",
+    "settings_changed": "change the settings",
+}
+"""What a refused attempt tried to do: "<@U1> tried to approve it and was refused"."""
+
 
 def due_word(*, estimate: bool) -> str:
     """A computed or expected publication date is what usually happens, not a deadline

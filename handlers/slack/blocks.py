@@ -21,6 +21,7 @@ from handlers.core.text import escape_mrkdwn
 from handlers.core.visits import settings_now
 from handlers.core.wording import (
     ACTION_NAMES,
+    ATTEMPT_NAMES,
     REMINDER_LEADS,
     SOURCE_NAMES,
     STATUS_MARKS,
@@ -197,29 +198,48 @@ def timeline_of(
     return shown, timeline_text(visit=timeline.visit, milestones=timeline.milestones)
 
 
+LIST_TITLES = {"open": "Open visits", "closed": "Closed visits", "mine": "Your open visits"}
+EMPTY_LISTS = {
+    "open": "No open visits. Share an Ofsted letter in a channel I am in, or run "
+    "`/ofsted letter` or `/ofsted new` to add one.",
+    "closed": "No closed visits yet. `/ofsted list` shows the open ones.",
+    "mine": "No open visits name you: none you created, own a milestone of, approve or are "
+    "the escalation contact for. `/ofsted list` shows them all.",
+}
+
+
 def visit_list_blocks(
-    *, summaries: Sequence[VisitSummary], today: date, calendar: WorkingDayCalendar
+    *,
+    summaries: Sequence[VisitSummary],
+    today: date,
+    calendar: WorkingDayCalendar,
+    which: str = "open",
 ) -> list[Block]:
+    """One line a visit: its authority, type and letter date (two letters from one council are
+    told apart), its reference, and what comes next."""
     if not summaries:
-        return [
-            section(
-                "No open visits. Share an Ofsted letter in a channel I am in, or run "
-                "`/ofsted letter` or `/ofsted new` to add one."
-            )
-        ]
-    blocks: list[Block] = [header(f"Open visits ({len(summaries)})")]
+        return [section(EMPTY_LISTS.get(which, EMPTY_LISTS["open"]))]
+    blocks: list[Block] = [header(f"{LIST_TITLES.get(which, 'Visits')} ({len(summaries)})")]
     for summary in summaries:
         visit, upcoming = summary.visit, summary.next_milestone
-        if upcoming is None:
+        if visit.status == "closed":
+            next_text = "closed"
+        elif upcoming is None:
             next_text = "nothing left open"
         else:
             distance = due_phrase(due=upcoming.due_date, today=today, calendar=calendar)
             next_text = (
                 f"next: {escape(upcoming.label)}, {format_long(upcoming.due_date)} ({distance})"
             )
+        letter = (
+            f"letter of {format_long(visit.letter_date)}"
+            if visit.letter_date
+            else "letter date unknown"
+        )
         blocks.append(
             section(
-                f"*{escape(visit_title(visit))}* · `{escape(visit.reference)}`\n{next_text}",
+                f"*{escape(visit_title(visit))}* · {letter} · `{escape(visit.reference)}`\n"
+                f"{next_text}",
                 accessory=button("Show", action_id=OPEN_VISIT, value=visit.reference),
             )
         )
@@ -663,7 +683,7 @@ def history_lines(events: Sequence[EventLike]) -> list[str]:
         when = event.at.astimezone(LONDON)
         what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
         if event.outcome == "refused":
-            what = f"was refused: {what}"
+            what = f"tried to {ATTEMPT_NAMES.get(event.action, what)} and was refused"
         detail = f" ({escape(clip(event.note, 200))})" if event.note else ""
         lines.append(
             f"{user(event.actor_user_id)} {what}{detail}, {when:%H:%M} {format_long(when.date())}"
@@ -797,7 +817,7 @@ def done_modal(
             section(_milestone_heading(milestone, visit)),
             _text_input(
                 block_id="note",
-                label="Note (optional)",
+                label="Note",
                 optional=True,
                 multiline=True,
                 max_length=1000,
@@ -841,8 +861,9 @@ def sign_off_modal(
             },
             _text_input(
                 block_id="reason",
-                label="Reason (required to reject)",
+                label="Reason",
                 optional=True,
+                hint="Required to reject: say what to change.",
                 multiline=True,
                 max_length=1000,
             ),
