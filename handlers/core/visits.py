@@ -498,8 +498,16 @@ def save_settings(
             session=session,
             visit=visit,
             channel_id=form.channel_id,
-            reminder_time=form.reminder_time,
-            reminder_offsets=form.reminder_offsets,
+            reminder_time=_unless_default(
+                stored=visit.reminder_time,
+                saved=form.reminder_time,
+                default=reminder_time_text(ctx.defaults.reminder_time),
+            ),
+            reminder_offsets=_unless_default(
+                stored=visit.reminder_offsets,
+                saved=form.reminder_offsets,
+                default=reminder_offsets_text(ctx.defaults.offsets),
+            ),
             escalation_user_id=form.escalation_user_id,
             approvers=form.approvers,
             actor_user_id=asker.user_id,
@@ -509,6 +517,12 @@ def save_settings(
         return SettingsSaved(
             reference=visit.reference, change=None if event is None else event.note or ""
         )
+
+
+def _unless_default(*, stored: str | None, saved: str, default: str) -> str | None:
+    """A field the form showed with the default filled in and left alone stays the default:
+    not stored, and not logged as changed ("reminder days default → 5,2,1,0")."""
+    return None if stored is None and saved == default else saved
 
 
 @answers_refusals

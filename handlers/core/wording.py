@@ -127,6 +127,33 @@ ATTEMPT_NAMES = {
 }
 """What a refused attempt tried to do: "<@U1> tried to approve it and was refused"."""
 
+AUDIT_ACTIONS = {
+    "visit_created": "visit created",
+    "visit_closed": "visit closed",
+    "visit_reopened": "visit reopened",
+    "visit_shown": "visit shown",
+    "visit_exported": "visit exported",
+    "settings_changed": "settings changed",
+    "milestone_status_changed": "status changed",
+    "milestone_owner_changed": "owner changed",
+    "milestone_due_date_changed": "date changed",
+    "milestone_snoozed": "snoozed",
+    "milestone_ack": "acknowledge",
+    "milestone_snooze": "snooze",
+    "milestone_assign": "change owner",
+    "approval_request": "request sign-off",
+    "approval_requested": "sign-off requested",
+    "approval_approved": "approved",
+    "approval_rejected": "rejected",
+    "approval_reminded": "sign-off reminded",
+    "reminder_failed": "reminder not posted",
+}
+"""An audit action as the CSV an auditor reads says it; an action not listed is spelt out."""
+
+
+def audit_action(action: str) -> str:
+    return AUDIT_ACTIONS.get(action, action.replace("_", " "))
+
 
 def due_word(*, estimate: bool) -> str:
     """A computed or expected publication date is what usually happens, not a deadline
