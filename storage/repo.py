@@ -533,6 +533,7 @@ def save_letter_draft(
     thread_ts: str | None = None,
     team_id: str = UNOWNED,
     enterprise_id: str | None = None,
+    content_hash: str | None = None,
 ) -> LetterDraft | None:
     """Keep a letter's facts while a person checks them; nothing is a visit yet.
 
@@ -550,6 +551,7 @@ def save_letter_draft(
         thread_ts=thread_ts,
         status="pending",
         created_at=now,
+        content_hash=content_hash,
     )
     try:
         with session.begin_nested():
@@ -1229,3 +1231,49 @@ def list_milestone_events(
         .limit(limit)
     )
     return list(reversed(list(session.exec(statement))))
+
+
+# --- one visit per letter -------------------------------------------------------------------
+
+
+def visit_of_document(*, session: Session, team_id: str, content_hash: str) -> Visit | None:
+    """The visit made from a draft of this very document (by content hash), in this workspace."""
+    statement = (
+        select(Visit)
+        .join(LetterDraft, col(LetterDraft.visit_id) == Visit.id)
+        .where(
+            col(LetterDraft.team_id) == team_id,
+            col(LetterDraft.content_hash) == content_hash,
+            col(Visit.team_id) == team_id,
+        )
+        .order_by(col(Visit.id))
+        .limit(1)
+    )
+    return session.exec(statement).first()
+
+
+def visits_of_authority(
+    *, session: Session, team_id: str, local_authority: str
+) -> list[Visit]:
+    """The workspace's visits to this authority (its name compared case-insensitively), oldest
+    first: where a letter already tracked, or a report's visit, is looked for."""
+    statement = (
+        select(Visit)
+        .where(
+            col(Visit.team_id) == team_id,
+            func.lower(col(Visit.local_authority)) == local_authority.strip().lower(),
+        )
+        .order_by(col(Visit.id))
+    )
+    return list(session.exec(statement))
+
+
+def draft_of_visit(*, session: Session, visit_id: int) -> LetterDraft | None:
+    """The draft a visit was made from (who shared its letter, and when), if it was."""
+    statement = (
+        select(LetterDraft)
+        .where(col(LetterDraft.visit_id) == visit_id)
+        .order_by(col(LetterDraft.id))
+        .limit(1)
+    )
+    return session.exec(statement).first()

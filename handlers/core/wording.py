@@ -107,6 +107,7 @@ ACTION_NAMES = {
     "approval_approved": "approved it",
     "approval_rejected": "rejected it",
     "reminder_failed": "could not post a reminder",
+    "report_attached": "attached a report",
 }
 
 ATTEMPT_NAMES = {
@@ -147,6 +148,7 @@ AUDIT_ACTIONS = {
     "approval_rejected": "rejected",
     "approval_reminded": "sign-off reminded",
     "reminder_failed": "reminder not posted",
+    "report_attached": "report attached",
 }
 """An audit action as the CSV an auditor reads says it; an action not listed is spelt out."""
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from handlers.core.letters import ReportAttached, TrackedLetter
 from handlers.core.milestones import Verb
 from handlers.core.results import HomeItem, SettingsShown, Timeline, VisitSummary
 from handlers.core.text import escape_mrkdwn
@@ -57,6 +58,7 @@ CREATE_FROM_DRAFT = "draft_create"
 EDIT_DRAFT = "draft_edit"
 DISMISS_DRAFT = "draft_dismiss"
 OPEN_VISIT = "visit_show"
+TRACK_ANYWAY = "draft_track_anyway"
 
 
 # --- Small pieces -----------------------------------------------------------------------------
@@ -257,7 +259,12 @@ def letter_preview_blocks(
     title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
     blocks: list[Block] = [header(f"Letter read: {title}"), context(_facts_line(facts))]
     if not facts.milestones:
-        blocks.append(section("I found no deadlines in this letter."))
+        blocks.append(
+            section(
+                "I found no deadlines in this document: a report has none of its own. Share "
+                "the covering letter to track its dates, or add them by hand."
+            )
+        )
     for milestone in facts.milestones:
         due = milestone.due
         text = (
@@ -274,18 +281,22 @@ def letter_preview_blocks(
     if facts.warnings:
         bullet_list = "\n".join(f"• {escape(warning)}" for warning in facts.warnings)
         blocks.append(section(":warning: *Please check*\n" + bullet_list))
+    # A report has no deadlines of its own: it is never made a visit as it stands, but its
+    # dates can still be entered by hand ("Add dates").
+    create = [
+        button("Create visit", action_id=CREATE_FROM_DRAFT, value=str(draft_id), style="primary")
+    ]
     blocks.append(
         {
             "type": "actions",
             "block_id": f"draft_{draft_id}",
             "elements": [
+                *(create if facts.milestones else []),
                 button(
-                    "Create visit",
-                    action_id=CREATE_FROM_DRAFT,
+                    "Edit dates" if facts.milestones else "Add dates",
+                    action_id=EDIT_DRAFT,
                     value=str(draft_id),
-                    style="primary",
                 ),
-                button("Edit dates", action_id=EDIT_DRAFT, value=str(draft_id)),
                 button("Dismiss", action_id=DISMISS_DRAFT, value=str(draft_id)),
             ],
         }
@@ -294,6 +305,43 @@ def letter_preview_blocks(
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         blocks = [*fit(blocks[:-1], limit=MAX_MESSAGE_BLOCKS - 1), blocks[-1]]
     return blocks
+
+
+def already_tracked_blocks(*, tracked: TrackedLetter, draft_id: int) -> list[Block]:
+    """ "This letter is already tracked as `st-helens-2106` (shared by @Priya on 22 June): open
+    it · track it anyway", for a letter shared again."""
+    what = {
+        "document": "This letter is already tracked",
+        "letter": "A letter from the same authority, of the same visit type and date, is "
+        "already tracked",
+    }.get(tracked.why, "This is already tracked")
+    by = f" by {user(tracked.shared_by)}" if tracked.shared_by else ""
+    return [
+        section(
+            f"{what} as `{escape(tracked.reference)}` ({escape(tracked.title)}, shared{by} on "
+            f"{format_long(tracked.shared_on)}): open it, or track this one as well."
+        ),
+        {
+            "type": "actions",
+            "block_id": f"draft_{draft_id}",
+            "elements": [
+                button("Open it", action_id=OPEN_VISIT, value=tracked.reference, style="primary"),
+                button("Track it anyway", action_id=TRACK_ANYWAY, value=str(draft_id)),
+                button("Dismiss", action_id=DISMISS_DRAFT, value=str(draft_id)),
+            ],
+        },
+    ]
+
+
+def report_attached_blocks(*, attached: ReportAttached, filename: str | None) -> list[Block]:
+    return [
+        section(
+            f"{escape(filename or 'This report')} is the report of `{escape(attached.reference)}` "
+            f"({escape(attached.title)}): I kept it with that visit, and made no new one. It "
+            "has no deadlines of its own.",
+            accessory=button("Open it", action_id=OPEN_VISIT, value=attached.reference),
+        )
+    ]
 
 
 def _facts_line(facts: LetterFacts) -> str:
