@@ -27,6 +27,7 @@ from handlers.slack.context import HandlerContext, system_clock
 from handlers.slack.errors import BUSY
 from handlers.slack.members import ChannelMembers
 from handlers.slack.poster import SlackPoster
+from handlers.slack.signoffs import SignOffChaser
 from scheduler.dispatcher import Dispatcher
 from scheduler.planning import ReminderDefaults
 from storage.changes import ReadCache, change_watch_for
@@ -303,10 +304,15 @@ def build_dispatcher(
 ) -> Dispatcher:
     """The reminder dispatcher, posting through its own Web API client."""
     defaults = reminder_defaults(settings)
-    return Dispatcher(
+    client = posting_client(settings)
+    dispatcher = Dispatcher(
         engine=engine,
-        poster=SlackPoster(client=posting_client(settings), calendar=defaults.calendar),
+        poster=SlackPoster(client=client, calendar=defaults.calendar),
         clock=clock,
         defaults=defaults,
         lease=timedelta(seconds=settings.dispatch_lease),
     )
+    dispatcher.side_passes.append(
+        SignOffChaser(engine=engine, client=client, calendar=defaults.calendar)
+    )
+    return dispatcher

@@ -1277,3 +1277,35 @@ def draft_of_visit(*, session: Session, visit_id: int) -> LetterDraft | None:
         .limit(1)
     )
     return session.exec(statement).first()
+
+
+# --- sign-off: what it waits on ---------------------------------------------------------------
+
+
+def latest_approvals(*, session: Session, milestone_ids: Sequence[int]) -> dict[int, Approval]:
+    """Each milestone's latest sign-off request (decided or not), by milestone id."""
+    if not milestone_ids:
+        return {}
+    rows = session.exec(
+        select(Approval)
+        .where(col(Approval.milestone_id).in_(list(milestone_ids)))
+        .order_by(col(Approval.milestone_id), col(Approval.id))
+    )
+    return {row.milestone_id: row for row in rows}
+
+
+def waiting_sign_offs(*, session: Session) -> list[tuple[Approval, Milestone, Visit]]:
+    """Every sign-off requested and not yet decided, on an open milestone of an open visit."""
+    statement = (
+        select(Approval, Milestone, Visit)
+        .join(Milestone, col(Milestone.id) == Approval.milestone_id)
+        .join(Visit, col(Visit.id) == Milestone.visit_id)
+        .where(
+            col(Approval.decision).is_(None),
+            col(Milestone.approval_status) == "requested",
+            col(Milestone.status).in_(OPEN_MILESTONE_STATUSES),
+            col(Visit.status) == "open",
+        )
+        .order_by(col(Approval.id))
+    )
+    return [(approval, milestone, visit) for approval, milestone, visit in session.exec(statement)]

@@ -33,7 +33,11 @@ from handlers.core.results import (
     VisitSummary,
 )
 from handlers.core.text import escape_mrkdwn
-from handlers.core.wording import settings_fingerprint, visit_already_changed_text
+from handlers.core.wording import (
+    settings_fingerprint,
+    sign_off_text,
+    visit_already_changed_text,
+)
 from scheduler.letters import LetterFacts, checked_milestones
 from scheduler.rules import MilestoneKind, reminder_offsets_text, reminder_time_text
 from storage import repo
@@ -218,8 +222,18 @@ def refuse(
 
 
 def timeline(*, session: Session, visit: Visit) -> Timeline:
+    milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
+    decided = repo.latest_approvals(
+        session=session, milestone_ids=[m.id for m in milestones if m.id and m.needs_approval]
+    )
     return Timeline(
-        visit=visit, milestones=repo.list_milestones(session=session, visit_id=visit.id or 0)
+        visit=visit,
+        milestones=milestones,
+        sign_offs={
+            milestone_id: sign_off_text(approval)
+            for milestone_id, approval in decided.items()
+            if approval.decision
+        },
     )
 
 

@@ -235,3 +235,22 @@ def _done_first(event: EventLike, deed: str) -> str:
         f"{format_long(when.date())}; "
         "nothing was changed."
     )
+
+
+class ApprovalLike(Protocol):
+    decision: str | None
+    decided_by: str | None
+    decided_at: Any
+    reason: str | None
+
+
+def sign_off_text(approval: ApprovalLike) -> str:
+    """A decided sign-off as a timeline shows it: "rejected by <@U1> on Tuesday 12 May 2026:
+    the plan misses the front door"."""
+    when = (
+        f" on {format_long(approval.decided_at.astimezone(LONDON).date())}"
+        if approval.decided_at
+        else ""
+    )
+    reason = f": {escape(' '.join(approval.reason.split()))}" if approval.reason else ""
+    return f"{approval.decision} by {user(approval.decided_by)}{when}{reason}"

@@ -11,7 +11,7 @@ text through `escape` (handlers.core.text.escape_mrkdwn) once, so Slack shows it
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -161,17 +161,20 @@ def timeline_blocks(
     milestones: Sequence[MilestoneLike],
     today: date,
     calendar: WorkingDayCalendar,
+    sign_offs: Mapping[int, str] | None = None,
 ) -> list[Block]:
-    """A visit's timeline: what is due when, from where, and who owns it."""
+    """A visit's timeline: what is due when, from where, and who owns it; each decided
+    sign-off with its reason (`sign_offs`)."""
     blocks: list[Block] = [header(visit_title(visit)), context(_visit_facts(visit))]
     if not milestones:
         blocks.append(section("No milestones yet."))
     key = message_key_for_timeline(visit.id or 0)
     for milestone in milestones:
-        line: Block = section(
-            milestone_line(milestone, today=today, calendar=calendar),
-            block_id=f"{key}:{milestone.id}",
-        )
+        text = milestone_line(milestone, today=today, calendar=calendar)
+        decided = (sign_offs or {}).get(milestone.id or 0)
+        if decided:
+            text += f"\nSign-off {clip(decided, 500)}"
+        line: Block = section(text, block_id=f"{key}:{milestone.id}")
         menu = milestone_menu(milestone) if visit.status == "open" else None
         if menu:
             line["accessory"] = menu
@@ -195,7 +198,11 @@ def timeline_of(
 ) -> tuple[list[Block], str]:
     """A visit's timeline as Block Kit, and the notification text that goes with it."""
     shown = timeline_blocks(
-        visit=timeline.visit, milestones=timeline.milestones, today=today, calendar=calendar
+        visit=timeline.visit,
+        milestones=timeline.milestones,
+        today=today,
+        calendar=calendar,
+        sign_offs=timeline.sign_offs,
     )
     return shown, timeline_text(visit=timeline.visit, milestones=timeline.milestones)
 
@@ -877,47 +884,117 @@ def done_modal(
 
 
 def sign_off_modal(
-    *, milestone: MilestoneLike, visit: VisitLike, decision: str | None, origin: dict[str, Any]
+    *,
+    milestone: MilestoneLike,
+    visit: VisitLike,
+    decision: str | None,
+    origin: dict[str, Any],
+    may_decide: bool = True,
 ) -> dict[str, Any]:
-    """Approve or reject (a reason is required to reject), or ask for sign-off."""
-    options = [
-        {"text": plain("Approve", 75), "value": "approved"},
-        {"text": plain("Reject", 75), "value": "rejected"},
-    ]
-    if milestone.approval_status != "requested":
-        options.insert(
-            0, {"text": plain("Ask the approvers to sign off", 75), "value": "requested"}
+    """Only what this person can do now: ask for sign-off (none asked, or the last was
+    rejected), or approve or reject (an approver who did not ask, while it is requested); with
+    nothing to do, the form says why and has no Save."""
+    status = milestone.approval_status
+    # Reject pressed on a message: its form, whatever happened since (a decision made
+    # meanwhile is answered, plainly, when the form is submitted).
+    if status == "requested" or (decision == "rejected" and may_decide):
+        options = (
+            [
+                {"text": plain("Approve", 75), "value": "approved"},
+                {"text": plain("Reject", 75), "value": "rejected"},
+            ]
+            if may_decide
+            else []
+        )
+    elif status == "approved":
+        options = []
+    else:
+        options = [{"text": plain("Ask the approvers to sign off", 75), "value": "requested"}]
+    heading = section(
+        f"{_milestone_heading(milestone, visit)}\nSign-off: {status or 'not requested'}"
+    )
+    if not options:
+        why = (
+            "It is signed off: there is nothing more to do."
+            if status == "approved"
+            else "It is waiting for an approver's decision: the approvers have been asked, and "
+            "only an approver who did not ask can approve or reject it."
+        )
+        return _modal(
+            callback_id=SIGN_OFF_MODAL,
+            title="Sign-off",
+            submit=None,
+            blocks=[heading, context(why)],
+            metadata={"milestone_id": milestone.id, **origin},
         )
     element: dict[str, Any] = {"type": "radio_buttons", "action_id": "choice", "options": options}
     chosen = next((o for o in options if o["value"] == decision), None)
-    if chosen:
-        element["initial_option"] = chosen
-    return _modal(
-        callback_id=SIGN_OFF_MODAL,
-        title="Sign-off",
-        submit="Save",
-        blocks=[
-            section(
-                f"{_milestone_heading(milestone, visit)}\n"
-                f"Sign-off: {milestone.approval_status or 'not requested'}"
-            ),
-            {
-                "type": "input",
-                "block_id": "decision",
-                "label": plain("Decision"),
-                "element": element,
-            },
+    if chosen or len(options) == 1:
+        element["initial_option"] = chosen or options[0]
+    fields: list[Block] = [
+        heading,
+        {"type": "input", "block_id": "decision", "label": plain("Decision"), "element": element},
+    ]
+    if any(o["value"] == "rejected" for o in options):
+        fields.append(
             _text_input(
                 block_id="reason",
                 label="Reason",
                 optional=True,
-                hint="Required to reject: say what to change.",
                 multiline=True,
                 max_length=1000,
-            ),
-        ],
+                hint="Required to reject: say what to change.",
+            )
+        )
+    return _modal(
+        callback_id=SIGN_OFF_MODAL,
+        title="Sign-off",
+        submit="Ask" if options[0]["value"] == "requested" else "Save",
+        blocks=fields,
         metadata={"milestone_id": milestone.id, **origin},
     )
+
+
+def message_key_for_sign_off(milestone_id: int) -> str:
+    return f"signoff:{milestone_id}"
+
+
+def sign_off_request_blocks(
+    *,
+    visit: VisitLike,
+    milestone: MilestoneLike,
+    requested_by: str | None,
+    decided: str | None = None,
+    chasing: bool = False,
+) -> list[Block]:
+    """The direct message an approver gets: the milestone, who asks, Approve and Reject; once
+    decided, the decision and its reason instead of the buttons."""
+    lead = ":hourglass: Still waiting for your sign-off" if chasing else ":pencil: Sign-off asked"
+    asked = f" by {user(requested_by)}" if requested_by else ""
+    word = due_word(estimate=milestone.estimate)
+    blocks: list[Block] = [
+        section(
+            f"{lead}{asked}: {_milestone_heading(milestone, visit)}\n"
+            f"{word.capitalize()} {format_long(milestone.due_date)}."
+        )
+    ]
+    if decided:
+        blocks.append(section(f"Sign-off {clip(decided, 1000)}."))
+    elif milestone.approval_status == "requested":
+        value = str(milestone.id)
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"{message_key_for_sign_off(milestone.id or 0)}:sign_off",
+                "elements": [
+                    button("Approve", action_id=APPROVE, value=value, style="primary"),
+                    button("Reject", action_id=REJECT, value=value, style="danger"),
+                ],
+            }
+        )
+    else:
+        blocks.append(context(f"Sign-off: {milestone.approval_status or 'not requested'}."))
+    return blocks
 
 
 def assign_modal(
