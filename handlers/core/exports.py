@@ -20,7 +20,15 @@ from handlers.core.people import Asker, Names
 from handlers.core.results import ExportFile
 from handlers.core.text import one_line
 from handlers.core.visits import answers_refusals, find_visit
-from handlers.core.wording import SOURCE_NAMES, VisitLike, audit_action, due_word, visit_title
+from handlers.core.wording import (
+    PERSON_ID,
+    SOURCE_NAMES,
+    VisitLike,
+    audit_action,
+    due_word,
+    nobody_for_none,
+    visit_title,
+)
 from scheduler.calendar import LONDON
 from storage import repo
 from storage.models import AuditEvent, Milestone
@@ -35,8 +43,7 @@ AUDIT_COLUMNS = (
     "outcome",
     "note",
 )
-_PERSON_ID = re.compile(r"\b[UW][A-Z0-9]{6,}\b")
-"""A Slack user id in an audit note ("owner none → U01QAOFFICER")."""
+
 PRODUCT_ID = "-//ofsted-bot//Ofsted deadlines//EN"
 
 
@@ -74,15 +81,10 @@ def audit_csv(
                 _spreadsheet_safe(name_of(event.actor_user_id) or ""),
                 audit_action(event.action),
                 event.outcome,
-                _spreadsheet_safe(_PERSON_ID.sub(named, _plain_note(event.note or ""))),
+                _spreadsheet_safe(PERSON_ID.sub(named, nobody_for_none(event.note or ""))),
             )
         )
     return buffer.getvalue()
-
-
-def _plain_note(note: str) -> str:
-    # "owner none → U1": nobody, as a person would say it.
-    return re.sub(r"\bnone\b(?= →)|(?<=→ )none\b", "nobody", note)
 
 
 def _spreadsheet_safe(text: str) -> str:

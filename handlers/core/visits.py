@@ -34,6 +34,7 @@ from handlers.core.results import (
 )
 from handlers.core.text import escape_mrkdwn
 from handlers.core.wording import (
+    people_mentioned,
     settings_fingerprint,
     sign_off_text,
     visit_already_changed_text,
@@ -529,7 +530,8 @@ def save_settings(
         )
         change.touched(visit)
         return SettingsSaved(
-            reference=visit.reference, change=None if event is None else event.note or ""
+            reference=visit.reference,
+            change=None if event is None else people_mentioned(event.note or ""),
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, Protocol
@@ -254,3 +255,18 @@ def sign_off_text(approval: ApprovalLike) -> str:
     )
     reason = f": {escape(' '.join(approval.reason.split()))}" if approval.reason else ""
     return f"{approval.decision} by {user(approval.decided_by)}{when}{reason}"
+
+
+PERSON_ID = re.compile(r"\b[UW][A-Z0-9]{6,}\b")
+"""A Slack user id in an audit note ("owner none → U01QAOFFICER")."""
+
+
+def nobody_for_none(note: str) -> str:
+    """ "owner none → U1": nobody, as a person would say it."""
+    return re.sub(r"\bnone\b(?= →)|(?<=→ )none\b", "nobody", note)
+
+
+def people_mentioned(note: str) -> str:
+    """An audit note as a message says it: people as mentions, "none" as nobody
+    ("approvers none → U02DCS" → "approvers nobody → <@U02DCS>")."""
+    return PERSON_ID.sub(lambda found: f"<@{found.group(0)}>", nobody_for_none(note))

@@ -969,7 +969,7 @@ def sign_off_request_blocks(
 ) -> list[Block]:
     """The direct message an approver gets: the milestone, who asks, Approve and Reject; once
     decided, the decision and its reason instead of the buttons."""
-    lead = ":hourglass: Still waiting for your sign-off" if chasing else ":pencil: Sign-off asked"
+    lead = ":hourglass: Still waiting for your sign-off" if chasing else ":memo: Sign-off asked"
     asked = f" by {user(requested_by)}" if requested_by else ""
     word = due_word(estimate=milestone.estimate)
     blocks: list[Block] = [
