@@ -144,6 +144,14 @@ def register(app: App, ctx: HandlerContext) -> None:
             # An ephemeral message (a `/ofsted show` answer) can only be redrawn through its
             # response_url.
             respond(text=text, blocks=shown, replace_original=True)
+        elif changed.history and (origin.channel_id or changed.visit.channel_id):
+            # A form sent from an answer only its reader saw: nothing to redraw, so say it is done.
+            done = blocks.history_lines(changed.history[:1])[0]
+            client.chat_postEphemeral(
+                channel=origin.channel_id or changed.visit.channel_id or "",
+                user=change.user_id,
+                text=f":white_check_mark: Done: {done}.",
+            )
 
     def change_from(
         body: dict[str, Any], verb: str, value: str, owner_user_id: str | None = None

@@ -199,3 +199,45 @@ def test_the_sign_off_form_offers_only_what_can_be_done_now():
     assert "only an approver who did not ask" in all_text(waiting["blocks"])
     done = form("approved", True)
     assert choices(done) == [] and "signed off" in all_text(done["blocks"])
+
+
+def test_the_sign_off_form_sent_from_a_timeline_is_confirmed(bot, reminder):  # noqa: F811
+    _, before = bot.command("show fernleigh-2604")
+    timeline = bot.next_response(before)
+    menu_block = next(
+        b
+        for b in timeline.blocks
+        if b.get("accessory", {}).get("type") == "overflow" and b["block_id"].endswith(":2")
+    )
+    sign_off = next(
+        o for o in menu_block["accessory"]["options"] if o["value"].startswith("approval_request:")
+    )
+    bot.driver.block_action(
+        user_id=OFFICER,
+        action_id="milestone_menu",
+        value=sign_off["value"],
+        block_id=menu_block["block_id"],
+        message={"ts": "1.0", "blocks": timeline.blocks},
+        channel_id=CHANNEL,
+        container={
+            "type": "message",
+            "message_ts": "1.0",
+            "channel_id": CHANNEL,
+            "is_ephemeral": True,
+        },
+    )
+    modal = bot.slack.wait_for(
+        lambda slack: next(
+            (v for v in slack.views.values() if v.get("callback_id") == "milestone_sign_off_modal"),
+            None,
+        )
+    )
+    assert choices(modal) == ["requested"]
+    bot.driver.view_submission(
+        user_id=OFFICER, view=modal, values={"decision": {"choice": "requested"}}
+    )
+    done = bot.slack.wait_for(
+        lambda slack: next((e for e in slack.ephemerals if "Done:" in e.get("text", "")), None)
+    )
+    assert done["text"].startswith(f":white_check_mark: Done: <@{OFFICER}> asked for sign-off")
+    dm_to(bot, APPROVER, "asks you to sign off")
