@@ -33,8 +33,9 @@ PROMPT = "ofsted> "
 EXPORTS_FOLDER = "exports"
 
 HELP = """Commands:
-  /ofsted …        a slash command, as in Slack: /ofsted help, /ofsted list, /ofsted new,
-                   /ofsted letter, /ofsted show <visit>, /ofsted export <visit> csv
+  /ofsted …        a slash command, as in Slack: /ofsted help, /ofsted list (closed, mine),
+                   /ofsted new, /ofsted letter, /ofsted show <visit>,
+                   /ofsted export <visit> csv (saved under ./exports/)
   share PATH       share a letter (.txt, .pdf or .docx) in #ofsted-visits
   home             open the bot's Home tab
   press N, or N    press button N (buttons are numbered as they are shown: [1] Create visit)
