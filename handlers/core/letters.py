@@ -130,6 +130,7 @@ class TrackedLetter:
     shared_on: date
     why: str
     report: bool
+    closed: bool = False
 
 
 def tracked_letter(
@@ -159,6 +160,7 @@ def tracked_letter(
             shared_on=london_date(shared_at),
             why=why,
             report=is_report(facts),
+            closed=visit.status == "closed",
         )
 
 

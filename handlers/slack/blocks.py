@@ -326,7 +326,8 @@ def already_tracked_blocks(*, tracked: TrackedLetter, draft_id: int) -> list[Blo
     return [
         section(
             f"{what} as `{escape(tracked.reference)}` ({escape(tracked.title)}, shared{by} on "
-            f"{format_long(tracked.shared_on)}): open it, or track this one as well."
+            f"{format_long(tracked.shared_on)}"
+            f"{', now closed' if tracked.closed else ''}): open it, or track this one as well."
         ),
         {
             "type": "actions",

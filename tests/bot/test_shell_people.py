@@ -96,3 +96,28 @@ def test_letter_json_into_a_closed_pipe_ends_quietly():
     )
     assert result.stdout == "{\n"
     assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr
+
+
+def test_as_lets_the_officer_try_an_approval_from_the_approvers_direct_message(tmp_path):
+    status, output = shell(
+        tmp_path,
+        f"share {EXAMPLE}",
+        "press 1",
+        "/ofsted settings saxonford-2604",
+        "",
+        "",
+        "",
+        "Dana",
+        "",
+        "press 11",  # Request sign-off, on the catching-up reminder of the complaint window
+        "as Dana press 18",  # Approve, in the direct message Dana was sent
+        "quit",
+    )
+    assert status == 0
+    shown = steps(output)
+    requested = shown["press 11"]
+    assert "ofsted-bot in a DM to Dana Clarke:" in requested
+    assert "[18] Approve   [19] Reject" in requested
+    approved = shown["as Dana press 18"]
+    assert "Sign-off approved by @Dana Clarke." in approved
+    assert "✅ @Dana Clarke approved *Complaint window closes* (`saxonford-2604`)." in approved
