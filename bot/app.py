@@ -28,6 +28,7 @@ from handlers.slack.context import HandlerContext, system_clock
 from handlers.slack.errors import BUSY
 from handlers.slack.members import ChannelMembers
 from handlers.slack.poster import SlackPoster
+from handlers.slack.signoffs import SignOffChaser
 from scheduler.dispatcher import Dispatcher
 from scheduler.planning import ReminderDefaults
 from storage.changes import ReadCache, change_watch_for
@@ -308,11 +309,16 @@ def build_dispatcher(
     from bot.teams import teams_poster
 
     defaults = reminder_defaults(settings)
-    slack = SlackPoster(client=posting_client(settings), calendar=defaults.calendar)
-    return Dispatcher(
+    client = posting_client(settings)
+    slack = SlackPoster(client=client, calendar=defaults.calendar)
+    dispatcher = Dispatcher(
         engine=engine,
         poster=teams_poster(settings=settings, engine=engine, slack=slack),
         clock=clock,
         defaults=defaults,
         lease=timedelta(seconds=settings.dispatch_lease),
     )
+    dispatcher.side_passes.append(
+        SignOffChaser(engine=engine, client=client, calendar=defaults.calendar)
+    )
+    return dispatcher

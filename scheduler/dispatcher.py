@@ -130,6 +130,9 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff
         self._pass_lock = threading.Lock()
+        # Other work on the same clock and pass (chasing sign-offs: handlers.slack.signoffs),
+        # each given the pass's time; one failing is logged and does not stop the reminders.
+        self.side_passes: list[Callable[[datetime], object]] = []
 
     # --- one pass ---------------------------------------------------------------------------
 
@@ -137,6 +140,11 @@ class Dispatcher:
         """Claim and post everything due now; passes in one process never overlap."""
         with self._pass_lock:
             report = PassReport()
+            for side_pass in self.side_passes:
+                try:
+                    side_pass(self.clock())
+                except Exception:
+                    logger.exception("a side pass of the dispatcher failed")
             while True:
                 now = self.clock()
                 with session_scope(self.engine) as session:

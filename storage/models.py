@@ -258,6 +258,8 @@ class LetterDraft(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     resolved_by: str | None = None
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # SHA-256 of the document as shared (migration 0010): the same file again is recognised.
+    content_hash: str | None = Field(default=None, index=True)
 
 
 # The audit log is append-only in the database itself: triggers refuse UPDATE, DELETE (and, on

@@ -315,12 +315,18 @@ def adopt_unowned_rows(*, session: Session, team_id: str, enterprise_id: str | N
 
 
 def list_open_visits(
-    *, session: Session, visible_to: VisibleTo, limit: int | None = None
+    *,
+    session: Session,
+    visible_to: VisibleTo,
+    limit: int | None = None,
+    status: str = "open",
+    naming: str | None = None,
 ) -> list[Visit]:
     """The open visits this person may see, the one whose next open milestone falls soonest
     first; the first `limit`.
 
-    Visits with nothing left open come last, by reference.
+    Visits with nothing left open come last, by reference. `status="closed"`: the closed ones
+    instead, the latest closed first; `naming`: only those that name this person.
     """
     next_due = (
         select(
@@ -334,21 +340,51 @@ def list_open_visits(
     statement = (
         select(Visit)
         .outerjoin(next_due, next_due.c.visit_id == Visit.id)
-        .where(col(Visit.status) == "open", _visible(visible_to))
-        .order_by(next_due.c.next_due.is_(None), next_due.c.next_due, col(Visit.reference))
+        .where(*_listed(visible_to, status=status, naming=naming))
+        .order_by(
+            *(
+                (col(Visit.closed_at).desc(), col(Visit.reference))
+                if status == "closed"
+                else (next_due.c.next_due.is_(None), next_due.c.next_due, col(Visit.reference))
+            )
+        )
     )
     if limit is not None:
         statement = statement.limit(limit)
     return list(session.exec(statement))
 
 
-def count_open_visits(*, session: Session, visible_to: VisibleTo) -> int:
+def count_open_visits(
+    *, session: Session, visible_to: VisibleTo, status: str = "open", naming: str | None = None
+) -> int:
     """How many visits this person may see are open, for "…and N more" under a list cut short."""
     return session.exec(
         select(func.count())
         .select_from(Visit)
-        .where(col(Visit.status) == "open", _visible(visible_to))
+        .where(*_listed(visible_to, status=status, naming=naming))
     ).one()
+
+
+def _listed(
+    visible_to: VisibleTo, *, status: str, naming: str | None
+) -> list[ColumnElement[bool]]:
+    """A list's filter: the status asked for, what the person may see, and (`/ofsted list mine`)
+    the visits that name them: created, owner of a milestone, approver or escalation contact."""
+    where = [col(Visit.status) == status, _visible(visible_to)]
+    if naming is not None:
+        where.append(
+            or_(
+                col(Visit.created_by) == naming,
+                col(Visit.escalation_user_id) == naming,
+                col(Visit.id).in_(
+                    select(VisitApprover.visit_id).where(col(VisitApprover.user_id) == naming)
+                ),
+                col(Visit.id).in_(
+                    select(Milestone.visit_id).where(col(Milestone.owner_user_id) == naming)
+                ),
+            )
+        )
+    return where
 
 
 def list_approvers(*, session: Session, visit_id: int) -> list[str]:
@@ -497,6 +533,7 @@ def save_letter_draft(
     thread_ts: str | None = None,
     team_id: str = UNOWNED,
     enterprise_id: str | None = None,
+    content_hash: str | None = None,
 ) -> LetterDraft | None:
     """Keep a letter's facts while a person checks them; nothing is a visit yet.
 
@@ -514,6 +551,7 @@ def save_letter_draft(
         thread_ts=thread_ts,
         status="pending",
         created_at=now,
+        content_hash=content_hash,
     )
     try:
         with session.begin_nested():
@@ -1329,3 +1367,80 @@ def reopen_visit(
         note="status closed → open",
         idempotency_key=idempotency_key,
     )
+
+# --- one visit per letter -------------------------------------------------------------------
+
+
+def visit_of_document(*, session: Session, team_id: str, content_hash: str) -> Visit | None:
+    """The visit made from a draft of this very document (by content hash), in this workspace."""
+    statement = (
+        select(Visit)
+        .join(LetterDraft, col(LetterDraft.visit_id) == Visit.id)
+        .where(
+            col(LetterDraft.team_id) == team_id,
+            col(LetterDraft.content_hash) == content_hash,
+            col(Visit.team_id) == team_id,
+        )
+        .order_by(col(Visit.id))
+        .limit(1)
+    )
+    return session.exec(statement).first()
+
+
+def visits_of_authority(
+    *, session: Session, team_id: str, local_authority: str
+) -> list[Visit]:
+    """The workspace's visits to this authority (its name compared case-insensitively), oldest
+    first: where a letter already tracked, or a report's visit, is looked for."""
+    statement = (
+        select(Visit)
+        .where(
+            col(Visit.team_id) == team_id,
+            func.lower(col(Visit.local_authority)) == local_authority.strip().lower(),
+        )
+        .order_by(col(Visit.id))
+    )
+    return list(session.exec(statement))
+
+
+def draft_of_visit(*, session: Session, visit_id: int) -> LetterDraft | None:
+    """The draft a visit was made from (who shared its letter, and when), if it was."""
+    statement = (
+        select(LetterDraft)
+        .where(col(LetterDraft.visit_id) == visit_id)
+        .order_by(col(LetterDraft.id))
+        .limit(1)
+    )
+    return session.exec(statement).first()
+
+
+# --- sign-off: what it waits on ---------------------------------------------------------------
+
+
+def latest_approvals(*, session: Session, milestone_ids: Sequence[int]) -> dict[int, Approval]:
+    """Each milestone's latest sign-off request (decided or not), by milestone id."""
+    if not milestone_ids:
+        return {}
+    rows = session.exec(
+        select(Approval)
+        .where(col(Approval.milestone_id).in_(list(milestone_ids)))
+        .order_by(col(Approval.milestone_id), col(Approval.id))
+    )
+    return {row.milestone_id: row for row in rows}
+
+
+def waiting_sign_offs(*, session: Session) -> list[tuple[Approval, Milestone, Visit]]:
+    """Every sign-off requested and not yet decided, on an open milestone of an open visit."""
+    statement = (
+        select(Approval, Milestone, Visit)
+        .join(Milestone, col(Milestone.id) == Approval.milestone_id)
+        .join(Visit, col(Visit.id) == Milestone.visit_id)
+        .where(
+            col(Approval.decision).is_(None),
+            col(Milestone.approval_status) == "requested",
+            col(Milestone.status).in_(OPEN_MILESTONE_STATUSES),
+            col(Visit.status) == "open",
+        )
+        .order_by(col(Approval.id))
+    )
+    return [(approval, milestone, visit) for approval, milestone, visit in session.exec(statement)]

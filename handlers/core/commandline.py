@@ -12,6 +12,9 @@ SUBCOMMANDS: tuple[str, ...] = ("help", "letter", "new", "list", "show", "export
 SUBCOMMANDS += ("close", "reopen", "add")
 NEEDS_VISIT = {"show", "export", "settings", "close", "reopen", "add"}
 EXPORT_FORMATS = ("csv", "ics")
+LIST_FILTERS = ("open", "closed", "mine")
+"""`/ofsted list` (open visits), `/ofsted list closed`, `/ofsted list mine` (open visits that
+name me: I created it, own a milestone, approve or am its escalation contact)."""
 # What storage.repo makes a reference of: ASCII letters and digits, dashes between words.
 _REFERENCE = re.compile(r"[a-z0-9][a-z0-9-]*")
 
@@ -21,6 +24,7 @@ class Command:
     name: str
     visit: str | None = None
     export_format: str | None = None
+    list_filter: str = "open"
 
 
 def parse_command(text: str) -> Command:
@@ -34,6 +38,13 @@ def parse_command(text: str) -> Command:
         raise UserError(
             f"I don't know `/ofsted {_shown(words[0])}`. Try `/ofsted help` for what I can do."
         )
+    if name == "list" and len(arguments) == 1 and arguments[0].lower() in LIST_FILTERS:
+        return Command(name, list_filter=arguments[0].lower())
+    if name == "list" and arguments:
+        raise UserError(
+            "`/ofsted list` shows the open visits; `/ofsted list closed` the closed ones, and "
+            "`/ofsted list mine` the open ones that name you."
+        )
     if name not in NEEDS_VISIT:
         if arguments:
             raise UserError(f"`/ofsted {name}` takes nothing after it: try just `/ofsted {name}`.")
@@ -44,7 +55,6 @@ def parse_command(text: str) -> Command:
             f"Which visit? Use `/ofsted {name} <visit>{suffix}`, for example "
             f"`/ofsted {name} st-helens-2106{suffix}`. `/ofsted list` shows each visit's reference."
         )
-    visit = arguments[0].lower()
     if name == "export":
         if len(arguments) != 2 or arguments[1].lower() not in EXPORT_FORMATS:
             raise UserError(
@@ -54,7 +64,8 @@ def parse_command(text: str) -> Command:
         return Command(name, visit=_reference(arguments[0]), export_format=arguments[1].lower())
     if len(arguments) > 1:
         raise UserError(
-            f"`/ofsted {name}` takes one visit reference, such as `/ofsted {name} {_shown(visit)}`."
+            f"`/ofsted {name}` takes one visit reference, such as "
+            f"`/ofsted {name} {_shown('-'.join(arguments).lower())}`."
         )
     return Command(name, visit=_reference(arguments[0]))
 

@@ -9,31 +9,66 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import icalendar
 
 from handlers.core.context import CoreContext
-from handlers.core.people import Asker
+from handlers.core.people import Asker, Names
 from handlers.core.results import ExportFile
 from handlers.core.text import one_line
 from handlers.core.visits import answers_refusals, find_visit
-from handlers.core.wording import SOURCE_NAMES, VisitLike, due_word, visit_title
+from handlers.core.wording import (
+    PERSON_ID,
+    SOURCE_NAMES,
+    VisitLike,
+    audit_action,
+    due_word,
+    nobody_for_none,
+    visit_title,
+)
 from scheduler.calendar import LONDON
 from scheduler.rules import NATURE_NAMES, MilestoneNature, nature_of
 from storage import repo
 from storage.models import AuditEvent, Milestone
 
-AUDIT_COLUMNS = ("time (London)", "visit", "milestone", "who", "action", "outcome", "note")
+AUDIT_COLUMNS = (
+    "time (London)",
+    "visit",
+    "milestone",
+    "who",
+    "name",
+    "action",
+    "outcome",
+    "note",
+)
+
 PRODUCT_ID = "-//ofsted-bot//Ofsted deadlines//EN"
 
 
 def audit_csv(
-    *, visit: VisitLike, events: Sequence[AuditEvent], milestones: Sequence[Milestone]
+    *,
+    visit: VisitLike,
+    events: Sequence[AuditEvent],
+    milestones: Sequence[Milestone],
+    names: Names | None = None,
 ) -> str:
-    """The audit trail, oldest first, with times in London as the officers read them."""
+    """The audit trail, oldest first, with times in London as the officers read them: who by
+    Slack ID and by name, the action in plain words, and people in notes by name too."""
     labels = {milestone.id: milestone.label for milestone in milestones}
+    known: dict[str, str | None] = {}
+
+    def name_of(user_id: str) -> str | None:
+        if user_id not in known:
+            known[user_id] = names.name_of(user_id) if names is not None and user_id else None
+        return known[user_id]
+
+    def named(match: re.Match[str]) -> str:
+        name = name_of(match.group(0))
+        return f"{name} ({match.group(0)})" if name else match.group(0)
+
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(AUDIT_COLUMNS)
@@ -44,9 +79,10 @@ def audit_csv(
                 visit.reference,
                 labels.get(event.milestone_id, "") if event.milestone_id else "",
                 event.actor_user_id,
-                event.action,
+                _spreadsheet_safe(name_of(event.actor_user_id) or ""),
+                audit_action(event.action),
                 event.outcome,
-                _spreadsheet_safe(event.note or ""),
+                _spreadsheet_safe(PERSON_ID.sub(named, nobody_for_none(event.note or ""))),
             )
         )
     return buffer.getvalue()
@@ -137,7 +173,9 @@ def export_visit(
         milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
         if export_format == "csv":
             events = repo.list_audit_events(session=session, visit_id=visit.id or 0)
-            content = audit_csv(visit=visit, events=events, milestones=milestones).encode()
+            content = audit_csv(
+                visit=visit, events=events, milestones=milestones, names=asker.names
+            ).encode()
             what = "audit trail"
         else:
             content = milestones_ics(visit=visit, milestones=milestones, now=ctx.now())

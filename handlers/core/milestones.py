@@ -19,7 +19,7 @@ from handlers.core.access import NOT_FOUND, Decision, can_act, can_decide_signof
 from handlers.core.context import CoreContext
 from handlers.core.errors import Refused, UserError
 from handlers.core.people import Asker
-from handlers.core.results import MilestoneChanged, MilestoneForm
+from handlers.core.results import MilestoneChanged, MilestoneForm, SignOffNews
 from handlers.core.text import escape_mrkdwn as escape
 from handlers.core.visits import answers_refusals, refuse, visit_facts
 from handlers.core.wording import already_decided_text
@@ -130,7 +130,18 @@ def open_milestone_form(
                 now=ctx.now(),
                 hidden=NO_SUCH_MILESTONE,
             )
-        return MilestoneForm(visit=visit, milestone=milestone)
+        may_decide = False
+        if verb == Verb.REQUEST_SIGN_OFF and milestone.approval_status == "requested":
+            may_decide = bool(
+                may_change(
+                    session=session,
+                    visit=visit,
+                    milestone=milestone,
+                    verb=Verb.APPROVE,
+                    asker=asker,
+                )
+            )
+        return MilestoneForm(visit=visit, milestone=milestone, may_decide=may_decide)
 
 
 @answers_refusals
@@ -186,7 +197,33 @@ def change_milestone(
             milestones=repo.list_milestones(session=session, visit_id=visit.id or 0),
             history=repo.list_milestone_events(session=session, milestone_id=milestone.id or 0),
             reminder_kind=reminder.kind if reminder else None,
+            sign_off=(
+                sign_off_news(session=session, visit=visit, milestone=milestone)
+                if change.verb in SIGN_OFF_VERBS
+                else None
+            ),
         )
+
+
+SIGN_OFF_VERBS = frozenset({Verb.REQUEST_SIGN_OFF, Verb.APPROVE, Verb.REJECT})
+
+
+def sign_off_news(*, session: Session, visit: Visit, milestone: Milestone) -> SignOffNews | None:
+    """Who to tell about the milestone's latest sign-off: the approvers who may decide it (not
+    whoever asked), whoever asked, and the decision and its reason once made."""
+    approval = repo.latest_approvals(session=session, milestone_ids=[milestone.id or 0]).get(
+        milestone.id or 0
+    )
+    if approval is None:
+        return None
+    approvers = repo.list_approvers(session=session, visit_id=visit.id or 0)
+    return SignOffNews(
+        approvers=tuple(a for a in approvers if a != approval.requested_by),
+        requested_by=approval.requested_by,
+        decision=approval.decision,
+        decided_by=approval.decided_by,
+        reason=approval.reason,
+    )
 
 
 class _Common(TypedDict):

@@ -41,12 +41,32 @@ class KnownMembers:
         return self.of(channel_id)
 
 
+class Names(Protocol):
+    """People's names as the chat platform knows them (Slack: users.info), kept a while."""
+
+    def name_of(self, user_id: str) -> str | None:
+        """The person's display name, or None when the platform does not say."""
+        ...
+
+
+@dataclass(frozen=True)
+class KnownNames:
+    """Names given up front: for tests, and a front end that has them to hand."""
+
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def name_of(self, user_id: str) -> str | None:
+        return self.names.get(user_id)
+
+
 @dataclass(frozen=True)
 class Asker:
-    """The person asking, with the means to find out which channels they are in."""
+    """The person asking, with the means to find out which channels they are in, and what
+    people are called (for an audit trail a person reads)."""
 
     actor: Actor
     membership: Membership
+    names: Names = field(default_factory=KnownNames)
 
     @property
     def user_id(self) -> str:

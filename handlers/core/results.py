@@ -41,6 +41,7 @@ class VisitListing:
 
     summaries: list[VisitSummary]
     total: int
+    which: str = "open"  # or "closed", "mine" (`/ofsted list closed`, `/ofsted list mine`)
 
     @property
     def more(self) -> int:
@@ -63,6 +64,9 @@ class Timeline:
 
     visit: Visit
     milestones: list[Milestone]
+    # Each decided sign-off, said as a person reads it: milestone id → "rejected by <@U1> on
+    # Tuesday 12 May 2026: the plan misses the front door".
+    sign_offs: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,20 @@ class MilestoneForm:
 
     visit: Visit
     milestone: Milestone
+    # Whether this person may approve or reject now (the Sign-off form offers only that).
+    may_decide: bool = False
+
+
+@dataclass(frozen=True)
+class SignOffNews:
+    """Who to tell about a sign-off just requested or decided: its approvers (less whoever
+    asked), whoever asked, and the decision with its reason."""
+
+    approvers: tuple[str, ...]
+    requested_by: str | None
+    decision: str | None = None  # "approved" / "rejected"; None for a request
+    decided_by: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,3 +158,4 @@ class MilestoneChanged:
     milestones: list[Milestone]  # the visit's, for a timeline
     history: list[AuditEvent] = field(default_factory=list)  # the milestone's latest events
     reminder_kind: str | None = None  # of the reminder the change came from, if one
+    sign_off: SignOffNews | None = None  # a sign-off requested or decided: who to tell

@@ -33,7 +33,12 @@ from handlers.core.results import (
     VisitSummary,
 )
 from handlers.core.text import escape_mrkdwn
-from handlers.core.wording import settings_fingerprint, visit_already_changed_text
+from handlers.core.wording import (
+    people_mentioned,
+    settings_fingerprint,
+    sign_off_text,
+    visit_already_changed_text,
+)
 from scheduler.calendar import london_date
 from scheduler.letters import LetterFacts, checked_milestones
 from scheduler.rules import (
@@ -225,8 +230,18 @@ def refuse(
 
 
 def timeline(*, session: Session, visit: Visit) -> Timeline:
+    milestones = repo.list_milestones(session=session, visit_id=visit.id or 0)
+    decided = repo.latest_approvals(
+        session=session, milestone_ids=[m.id for m in milestones if m.id and m.needs_approval]
+    )
     return Timeline(
-        visit=visit, milestones=repo.list_milestones(session=session, visit_id=visit.id or 0)
+        visit=visit,
+        milestones=milestones,
+        sign_offs={
+            milestone_id: sign_off_text(approval)
+            for milestone_id, approval in decided.items()
+            if approval.decision
+        },
     )
 
 
@@ -540,8 +555,16 @@ def save_settings(
             session=session,
             visit=visit,
             channel_id=form.channel_id,
-            reminder_time=form.reminder_time,
-            reminder_offsets=form.reminder_offsets,
+            reminder_time=_unless_default(
+                stored=visit.reminder_time,
+                saved=form.reminder_time,
+                default=reminder_time_text(ctx.defaults.reminder_time),
+            ),
+            reminder_offsets=_unless_default(
+                stored=visit.reminder_offsets,
+                saved=form.reminder_offsets,
+                default=reminder_offsets_text(ctx.defaults.offsets),
+            ),
             escalation_user_id=form.escalation_user_id,
             approvers=form.approvers,
             actor_user_id=asker.user_id,
@@ -549,8 +572,15 @@ def save_settings(
         )
         change.touched(visit)
         return SettingsSaved(
-            reference=visit.reference, change=None if event is None else event.note or ""
+            reference=visit.reference,
+            change=None if event is None else people_mentioned(event.note or ""),
         )
+
+
+def _unless_default(*, stored: str | None, saved: str, default: str) -> str | None:
+    """A field the form showed with the default filled in and left alone stays the default:
+    not stored, and not logged as changed ("reminder days default → 5,2,1,0")."""
+    return None if stored is None and saved == default else saved
 
 
 @answers_refusals
@@ -586,15 +616,28 @@ def close_visit(ctx: CoreContext, *, asker: Asker, reference: str) -> VisitClose
 
 
 def visit_listing(
-    *, session: Session, visible_to: repo.VisibleTo, limit: int = LIST_LIMIT
+    *,
+    session: Session,
+    visible_to: repo.VisibleTo,
+    limit: int = LIST_LIMIT,
+    which: str = "open",
 ) -> VisitListing:
     """The first `limit` open visits this person may see, soonest next date first, cut in SQL:
-    with thousands open, loading them all to show a few dozen was most of the work."""
-    visits = repo.list_open_visits(session=session, visible_to=visible_to, limit=limit)
+    with thousands open, loading them all to show a few dozen was most of the work.
+
+    `which`: "open", "closed" (the latest closed first) or "mine" (open, naming this person).
+    """
+    status = "closed" if which == "closed" else "open"
+    naming = visible_to.user_id if which == "mine" else None
+    visits = repo.list_open_visits(
+        session=session, visible_to=visible_to, limit=limit, status=status, naming=naming
+    )
     total = (
         len(visits)
         if len(visits) < limit
-        else repo.count_open_visits(session=session, visible_to=visible_to)
+        else repo.count_open_visits(
+            session=session, visible_to=visible_to, status=status, naming=naming
+        )
     )
     upcoming = repo.next_open_milestones(
         session=session, visit_ids=[visit.id for visit in visits if visit.id is not None]
@@ -602,7 +645,7 @@ def visit_listing(
     summaries = [
         VisitSummary(visit=visit, next_milestone=upcoming.get(visit.id or 0)) for visit in visits
     ]
-    return VisitListing(summaries=summaries, total=total)
+    return VisitListing(summaries=summaries, total=total, which=which)
 
 
 def home_items(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, Protocol
@@ -107,7 +108,54 @@ ACTION_NAMES = {
     "approval_approved": "approved it",
     "approval_rejected": "rejected it",
     "reminder_failed": "could not post a reminder",
+    "report_attached": "attached a report",
 }
+
+ATTEMPT_NAMES = {
+    "milestone_status_changed": "change its status",
+    "milestone_owner_changed": "change the owner",
+    "milestone_snoozed": "snooze it",
+    "milestone_ack": "acknowledge it",
+    "milestone_snooze": "snooze it",
+    "milestone_assign": "change the owner",
+    "approval_request": "ask for sign-off",
+    "approval_requested": "ask for sign-off",
+    "approval_approved": "approve it",
+    "approval_rejected": "reject it",
+    "visit_shown": "see the visit",
+    "visit_exported": "export the visit",
+    "visit_closed": "close the visit",
+    "settings_changed": "change the settings",
+}
+"""What a refused attempt tried to do: "<@U1> tried to approve it and was refused"."""
+
+AUDIT_ACTIONS = {
+    "visit_created": "visit created",
+    "visit_closed": "visit closed",
+    "visit_reopened": "visit reopened",
+    "visit_shown": "visit shown",
+    "visit_exported": "visit exported",
+    "settings_changed": "settings changed",
+    "milestone_status_changed": "status changed",
+    "milestone_owner_changed": "owner changed",
+    "milestone_due_date_changed": "date changed",
+    "milestone_snoozed": "snoozed",
+    "milestone_ack": "acknowledge",
+    "milestone_snooze": "snooze",
+    "milestone_assign": "change owner",
+    "approval_request": "request sign-off",
+    "approval_requested": "sign-off requested",
+    "approval_approved": "approved",
+    "approval_rejected": "rejected",
+    "approval_reminded": "sign-off reminded",
+    "reminder_failed": "reminder not posted",
+    "report_attached": "report attached",
+}
+"""An audit action as the CSV an auditor reads says it; an action not listed is spelt out."""
+
+
+def audit_action(action: str) -> str:
+    return AUDIT_ACTIONS.get(action, action.replace("_", " "))
 
 
 def due_word(*, estimate: bool) -> str:
@@ -188,3 +236,37 @@ def _done_first(event: EventLike, deed: str) -> str:
         f"{format_long(when.date())}; "
         "nothing was changed."
     )
+
+
+class ApprovalLike(Protocol):
+    decision: str | None
+    decided_by: str | None
+    decided_at: Any
+    reason: str | None
+
+
+def sign_off_text(approval: ApprovalLike) -> str:
+    """A decided sign-off as a timeline shows it: "rejected by <@U1> on Tuesday 12 May 2026:
+    the plan misses the front door"."""
+    when = (
+        f" on {format_long(approval.decided_at.astimezone(LONDON).date())}"
+        if approval.decided_at
+        else ""
+    )
+    reason = f": {escape(' '.join(approval.reason.split()))}" if approval.reason else ""
+    return f"{approval.decision} by {user(approval.decided_by)}{when}{reason}"
+
+
+PERSON_ID = re.compile(r"\b[UW][A-Z0-9]{6,}\b")
+"""A Slack user id in an audit note ("owner none → U01QAOFFICER")."""
+
+
+def nobody_for_none(note: str) -> str:
+    """ "owner none → U1": nobody, as a person would say it."""
+    return re.sub(r"\bnone\b(?= →)|(?<=→ )none\b", "nobody", note)
+
+
+def people_mentioned(note: str) -> str:
+    """An audit note as a message says it: people as mentions, "none" as nobody
+    ("approvers none → U02DCS" → "approvers nobody → <@U02DCS>")."""
+    return PERSON_ID.sub(lambda found: f"<@{found.group(0)}>", nobody_for_none(note))

@@ -78,7 +78,23 @@ def register(app: App, ctx: HandlerContext) -> None:
             f"<@{dismissed.dismissed_by}> dismissed this letter: no visit was created.",
         )
 
+    @answers_errors
+    def handle_track_anyway(*, body: dict[str, Any], client: WebClient, **_: Any) -> None:
+        """ "Track it anyway" on a letter already tracked: its preview, with Create visit."""
+        draft = unless_refused(
+            letters.review_draft(ctx, asker=ctx.asker(body, client), draft_id=_draft_id(body))
+        )
+        preview = blocks.letter_preview_blocks(
+            facts=draft.facts, draft_id=draft.draft_id, today=ctx.today(), calendar=ctx.calendar
+        )
+        where = clicked_preview(body)
+        if where is not None:
+            client.chat_update(
+                channel=where[0], ts=where[1], text="Please check its dates.", blocks=preview
+            )
+
     app.action(blocks.OPEN_VISIT)(ack=acknowledge, lazy=[handle_show_visit])
+    app.action(blocks.TRACK_ANYWAY)(ack=acknowledge, lazy=[handle_track_anyway])
     app.action(blocks.CREATE_FROM_DRAFT)(ack=acknowledge, lazy=[handle_create_from_draft])
     app.action(blocks.EDIT_DRAFT)(ack=acknowledge, lazy=[handle_edit_draft])
     app.action(blocks.DISMISS_DRAFT)(ack=acknowledge, lazy=[handle_dismiss_draft])

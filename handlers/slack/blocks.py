@@ -11,16 +11,18 @@ text through `escape` (handlers.core.text.escape_mrkdwn) once, so Slack shows it
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from handlers.core.letters import ReportAttached, TrackedLetter
 from handlers.core.milestones import Verb
 from handlers.core.results import HomeItem, SettingsShown, Timeline, VisitSummary
 from handlers.core.text import escape_mrkdwn
 from handlers.core.visits import settings_now
 from handlers.core.wording import (
     ACTION_NAMES,
+    ATTEMPT_NAMES,
     REMINDER_LEADS,
     SOURCE_NAMES,
     STATUS_MARKS,
@@ -65,6 +67,7 @@ EDIT_DRAFT = "draft_edit"
 DISMISS_DRAFT = "draft_dismiss"
 OPEN_VISIT = "visit_show"
 TRACK_AS_RECORD = "draft_track_as_record"
+TRACK_ANYWAY = "draft_track_anyway"
 
 
 # --- Small pieces -----------------------------------------------------------------------------
@@ -170,17 +173,20 @@ def timeline_blocks(
     milestones: Sequence[MilestoneLike],
     today: date,
     calendar: WorkingDayCalendar,
+    sign_offs: Mapping[int, str] | None = None,
 ) -> list[Block]:
-    """A visit's timeline: what is due when, from where, and who owns it."""
+    """A visit's timeline: what is due when, from where, and who owns it; each decided
+    sign-off with its reason (`sign_offs`)."""
     blocks: list[Block] = [header(visit_title(visit)), context(_visit_facts(visit))]
     if not milestones:
         blocks.append(section("No milestones yet."))
     key = message_key_for_timeline(visit.id or 0)
     for milestone in milestones:
-        line: Block = section(
-            milestone_line(milestone, today=today, calendar=calendar),
-            block_id=f"{key}:{milestone.id}",
-        )
+        text = milestone_line(milestone, today=today, calendar=calendar)
+        decided = (sign_offs or {}).get(milestone.id or 0)
+        if decided:
+            text += f"\nSign-off {clip(decided, 500)}"
+        line: Block = section(text, block_id=f"{key}:{milestone.id}")
         menu = milestone_menu(milestone) if visit.status == "open" else None
         if menu:
             line["accessory"] = menu
@@ -204,34 +210,57 @@ def timeline_of(
 ) -> tuple[list[Block], str]:
     """A visit's timeline as Block Kit, and the notification text that goes with it."""
     shown = timeline_blocks(
-        visit=timeline.visit, milestones=timeline.milestones, today=today, calendar=calendar
+        visit=timeline.visit,
+        milestones=timeline.milestones,
+        today=today,
+        calendar=calendar,
+        sign_offs=timeline.sign_offs,
     )
     return shown, timeline_text(visit=timeline.visit, milestones=timeline.milestones)
 
 
+LIST_TITLES = {"open": "Open visits", "closed": "Closed visits", "mine": "Your open visits"}
+EMPTY_LISTS = {
+    "open": "No open visits. Share an Ofsted letter in a channel I am in, or run "
+    "`/ofsted letter` or `/ofsted new` to add one.",
+    "closed": "No closed visits yet. `/ofsted list` shows the open ones.",
+    "mine": "No open visits name you: none you created, own a milestone of, approve or are "
+    "the escalation contact for. `/ofsted list` shows them all.",
+}
+
+
 def visit_list_blocks(
-    *, summaries: Sequence[VisitSummary], today: date, calendar: WorkingDayCalendar
+    *,
+    summaries: Sequence[VisitSummary],
+    today: date,
+    calendar: WorkingDayCalendar,
+    which: str = "open",
 ) -> list[Block]:
+    """One line a visit: its authority, type and letter date (two letters from one council are
+    told apart), its reference, and what comes next."""
     if not summaries:
-        return [
-            section(
-                "No open visits. Share an Ofsted letter in a channel I am in, or run "
-                "`/ofsted letter` or `/ofsted new` to add one."
-            )
-        ]
-    blocks: list[Block] = [header(f"Open visits ({len(summaries)})")]
+        return [section(EMPTY_LISTS.get(which, EMPTY_LISTS["open"]))]
+    blocks: list[Block] = [header(f"{LIST_TITLES.get(which, 'Visits')} ({len(summaries)})")]
     for summary in summaries:
         visit, upcoming = summary.visit, summary.next_milestone
-        if upcoming is None:
+        if visit.status == "closed":
+            next_text = "closed"
+        elif upcoming is None:
             next_text = "nothing left open"
         else:
             distance = due_phrase(due=upcoming.due_date, today=today, calendar=calendar)
             next_text = (
                 f"next: {escape(upcoming.label)}, {format_long(upcoming.due_date)} ({distance})"
             )
+        letter = (
+            f"letter of {format_long(visit.letter_date)}"
+            if visit.letter_date
+            else "letter date unknown"
+        )
         blocks.append(
             section(
-                f"*{escape(visit_title(visit))}* · `{escape(visit.reference)}`\n{next_text}",
+                f"*{escape(visit_title(visit))}* · {letter} · `{escape(visit.reference)}`\n"
+                f"{next_text}",
                 accessory=button("Show", action_id=OPEN_VISIT, value=visit.reference),
             )
         )
@@ -249,7 +278,12 @@ def letter_preview_blocks(
     title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
     blocks: list[Block] = [header(f"Letter read: {title}"), context(_facts_line(facts))]
     if not facts.milestones:
-        blocks.append(section("I found no deadlines in this letter."))
+        blocks.append(
+            section(
+                "I found no deadlines in this document: a report has none of its own. Share "
+                "the covering letter to track its dates, or add them by hand."
+            )
+        )
     for milestone in facts.milestones:
         due = milestone.due
         text = (
@@ -276,16 +310,26 @@ def letter_preview_blocks(
                 "without reminders; *Create visit* reminds you of what is still undone."
             )
         )
+    # A report has no deadlines of its own: it is never made a visit as it stands, but its
+    # dates can still be entered by hand ("Add dates").
     buttons = [
         button(
-            "Create visit",
-            action_id=CREATE_FROM_DRAFT,
+            "Edit dates" if facts.milestones else "Add dates",
+            action_id=EDIT_DRAFT,
             value=str(draft_id),
-            style=None if every_date_passed else "primary",
         ),
-        button("Edit dates", action_id=EDIT_DRAFT, value=str(draft_id)),
         button("Dismiss", action_id=DISMISS_DRAFT, value=str(draft_id)),
     ]
+    if facts.milestones:
+        buttons.insert(
+            0,
+            button(
+                "Create visit",
+                action_id=CREATE_FROM_DRAFT,
+                value=str(draft_id),
+                style=None if every_date_passed else "primary",
+            ),
+        )
     if every_date_passed:
         buttons.insert(
             0,
@@ -298,6 +342,44 @@ def letter_preview_blocks(
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         blocks = [*fit(blocks[:-1], limit=MAX_MESSAGE_BLOCKS - 1), blocks[-1]]
     return blocks
+
+
+def already_tracked_blocks(*, tracked: TrackedLetter, draft_id: int) -> list[Block]:
+    """ "This letter is already tracked as `st-helens-2106` (shared by @Priya on 22 June): open
+    it · track it anyway", for a letter shared again."""
+    what = {
+        "document": "This letter is already tracked",
+        "letter": "A letter from the same authority, of the same visit type and date, is "
+        "already tracked",
+    }.get(tracked.why, "This is already tracked")
+    by = f" by {user(tracked.shared_by)}" if tracked.shared_by else ""
+    return [
+        section(
+            f"{what} as `{escape(tracked.reference)}` ({escape(tracked.title)}, shared{by} on "
+            f"{format_long(tracked.shared_on)}"
+            f"{', now closed' if tracked.closed else ''}): open it, or track this one as well."
+        ),
+        {
+            "type": "actions",
+            "block_id": f"draft_{draft_id}",
+            "elements": [
+                button("Open it", action_id=OPEN_VISIT, value=tracked.reference, style="primary"),
+                button("Track it anyway", action_id=TRACK_ANYWAY, value=str(draft_id)),
+                button("Dismiss", action_id=DISMISS_DRAFT, value=str(draft_id)),
+            ],
+        },
+    ]
+
+
+def report_attached_blocks(*, attached: ReportAttached, filename: str | None) -> list[Block]:
+    return [
+        section(
+            f"{escape(filename or 'This report')} is the report of `{escape(attached.reference)}` "
+            f"({escape(attached.title)}): I kept it with that visit, and made no new one. It "
+            "has no deadlines of its own.",
+            accessory=button("Open it", action_id=OPEN_VISIT, value=attached.reference),
+        )
+    ]
 
 
 def _facts_line(facts: LetterFacts) -> str:
@@ -689,7 +771,7 @@ def history_lines(events: Sequence[EventLike]) -> list[str]:
         when = event.at.astimezone(LONDON)
         what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
         if event.outcome == "refused":
-            what = f"was refused: {what}"
+            what = f"tried to {ATTEMPT_NAMES.get(event.action, what)} and was refused"
         detail = f" ({escape(clip(event.note, 200))})" if event.note else ""
         lines.append(
             f"{user(event.actor_user_id)} {what}{detail}, {when:%H:%M} {format_long(when.date())}"
@@ -1012,7 +1094,7 @@ def done_modal(
             section(_milestone_heading(milestone, visit)),
             _text_input(
                 block_id="note",
-                label="Note (optional)",
+                label="Note",
                 optional=True,
                 multiline=True,
                 max_length=1000,
@@ -1024,46 +1106,117 @@ def done_modal(
 
 
 def sign_off_modal(
-    *, milestone: MilestoneLike, visit: VisitLike, decision: str | None, origin: dict[str, Any]
+    *,
+    milestone: MilestoneLike,
+    visit: VisitLike,
+    decision: str | None,
+    origin: dict[str, Any],
+    may_decide: bool = True,
 ) -> dict[str, Any]:
-    """Approve or reject (a reason is required to reject), or ask for sign-off."""
-    options = [
-        {"text": plain("Approve", 75), "value": "approved"},
-        {"text": plain("Reject", 75), "value": "rejected"},
-    ]
-    if milestone.approval_status != "requested":
-        options.insert(
-            0, {"text": plain("Ask the approvers to sign off", 75), "value": "requested"}
+    """Only what this person can do now: ask for sign-off (none asked, or the last was
+    rejected), or approve or reject (an approver who did not ask, while it is requested); with
+    nothing to do, the form says why and has no Save."""
+    status = milestone.approval_status
+    # Reject pressed on a message: its form, whatever happened since (a decision made
+    # meanwhile is answered, plainly, when the form is submitted).
+    if status == "requested" or (decision == "rejected" and may_decide):
+        options = (
+            [
+                {"text": plain("Approve", 75), "value": "approved"},
+                {"text": plain("Reject", 75), "value": "rejected"},
+            ]
+            if may_decide
+            else []
+        )
+    elif status == "approved":
+        options = []
+    else:
+        options = [{"text": plain("Ask the approvers to sign off", 75), "value": "requested"}]
+    heading = section(
+        f"{_milestone_heading(milestone, visit)}\nSign-off: {status or 'not requested'}"
+    )
+    if not options:
+        why = (
+            "It is signed off: there is nothing more to do."
+            if status == "approved"
+            else "It is waiting for an approver's decision: the approvers have been asked, and "
+            "only an approver who did not ask can approve or reject it."
+        )
+        return _modal(
+            callback_id=SIGN_OFF_MODAL,
+            title="Sign-off",
+            submit=None,
+            blocks=[heading, context(why)],
+            metadata={"milestone_id": milestone.id, **origin},
         )
     element: dict[str, Any] = {"type": "radio_buttons", "action_id": "choice", "options": options}
     chosen = next((o for o in options if o["value"] == decision), None)
-    if chosen:
-        element["initial_option"] = chosen
-    return _modal(
-        callback_id=SIGN_OFF_MODAL,
-        title="Sign-off",
-        submit="Save",
-        blocks=[
-            section(
-                f"{_milestone_heading(milestone, visit)}\n"
-                f"Sign-off: {milestone.approval_status or 'not requested'}"
-            ),
-            {
-                "type": "input",
-                "block_id": "decision",
-                "label": plain("Decision"),
-                "element": element,
-            },
+    if chosen or len(options) == 1:
+        element["initial_option"] = chosen or options[0]
+    fields: list[Block] = [
+        heading,
+        {"type": "input", "block_id": "decision", "label": plain("Decision"), "element": element},
+    ]
+    if any(o["value"] == "rejected" for o in options):
+        fields.append(
             _text_input(
                 block_id="reason",
-                label="Reason (required to reject)",
+                label="Reason",
                 optional=True,
                 multiline=True,
                 max_length=1000,
-            ),
-        ],
+                hint="Required to reject: say what to change.",
+            )
+        )
+    return _modal(
+        callback_id=SIGN_OFF_MODAL,
+        title="Sign-off",
+        submit="Ask" if options[0]["value"] == "requested" else "Save",
+        blocks=fields,
         metadata={"milestone_id": milestone.id, **origin},
     )
+
+
+def message_key_for_sign_off(milestone_id: int) -> str:
+    return f"signoff:{milestone_id}"
+
+
+def sign_off_request_blocks(
+    *,
+    visit: VisitLike,
+    milestone: MilestoneLike,
+    requested_by: str | None,
+    decided: str | None = None,
+    chasing: bool = False,
+) -> list[Block]:
+    """The direct message an approver gets: the milestone, who asks, Approve and Reject; once
+    decided, the decision and its reason instead of the buttons."""
+    lead = ":hourglass: Still waiting for your sign-off" if chasing else ":memo: Sign-off asked"
+    asked = f" by {user(requested_by)}" if requested_by else ""
+    word = due_word(estimate=milestone.estimate)
+    blocks: list[Block] = [
+        section(
+            f"{lead}{asked}: {_milestone_heading(milestone, visit)}\n"
+            f"{word.capitalize()} {format_long(milestone.due_date)}."
+        )
+    ]
+    if decided:
+        blocks.append(section(f"Sign-off {clip(decided, 1000)}."))
+    elif milestone.approval_status == "requested":
+        value = str(milestone.id)
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"{message_key_for_sign_off(milestone.id or 0)}:sign_off",
+                "elements": [
+                    button("Approve", action_id=APPROVE, value=value, style="primary"),
+                    button("Reject", action_id=REJECT, value=value, style="danger"),
+                ],
+            }
+        )
+    else:
+        blocks.append(context(f"Sign-off: {milestone.approval_status or 'not requested'}."))
+    return blocks
 
 
 def assign_modal(

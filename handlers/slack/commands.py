@@ -193,30 +193,49 @@ def read_list(*, ctx: HandlerContext, asker: Asker, command: Command, today: dat
         def read() -> ReadAnswer:
             with ctx.reading() as session:
                 return list_answer(
-                    session=session, visible_to=shown_to, today=today, calendar=ctx.calendar
+                    session=session,
+                    visible_to=shown_to,
+                    today=today,
+                    calendar=ctx.calendar,
+                    which=command.list_filter,
                 )
 
-        return kept_or_read(ctx, ("list", today, shown_to), read, lambda kept: kept)
+        key = ("list", today, shown_to, command.list_filter)
+        return kept_or_read(ctx, key, read, lambda kept: kept)
 
     return kept_or_read(ctx, ("channels", asker.team_id), read_channels, answer)
 
 
 def list_answer(
-    *, session: Session, visible_to: repo.VisibleTo, today: date, calendar: WorkingDayCalendar
+    *,
+    session: Session,
+    visible_to: repo.VisibleTo,
+    today: date,
+    calendar: WorkingDayCalendar,
+    which: str = "open",
 ) -> ReadAnswer:
-    """The soonest open visits; when there are more, the count and how to reach any of them."""
-    listing = visit_listing(session=session, visible_to=visible_to)
-    shown = blocks.visit_list_blocks(summaries=listing.summaries, today=today, calendar=calendar)
+    """The soonest open visits (or the closed ones, or mine); when there are more, the count and
+    how to reach any of them."""
+    listing = visit_listing(session=session, visible_to=visible_to, which=which)
+    shown = blocks.visit_list_blocks(
+        summaries=listing.summaries, today=today, calendar=calendar, which=which
+    )
+    title = blocks.LIST_TITLES.get(which, "Visits")
     if listing.more:
+        later = {
+            "closed": "closed visits, closed earlier",
+            "mine": "of yours, whose next dates come later",
+        }.get(which, "open visits, whose next dates come later")
         shown = [
-            blocks.header(f"Open visits ({listing.total:,})"),
+            blocks.header(f"{title} ({listing.total:,})"),
             *shown[1:],
             blocks.context(
-                f"…and {listing.more:,} more open visits, whose next dates come later. "
+                f"…and {listing.more:,} more {later}. "
                 "`/ofsted show <visit>` opens any of them by its reference."
             ),
         ]
-    return ReadAnswer.of(text=f"{listing.total} open visits", shown=shown)
+    counted = {"closed": "closed visits", "mine": "open visits that name you"}
+    return ReadAnswer.of(text=f"{listing.total} {counted.get(which, 'open visits')}", shown=shown)
 
 
 ShownVisit = tuple[int, VisitFacts, ReadAnswer] | None

@@ -10,7 +10,13 @@ from slack_sdk import WebClient
 
 from handlers.core.context import CoreContext, system_clock
 from handlers.core.people import Asker
-from handlers.slack.members import ChannelMembers, SlackMembership, actor_from
+from handlers.slack.members import (
+    ChannelMembers,
+    SlackMembership,
+    SlackNames,
+    UserNames,
+    actor_from,
+)
 
 __all__ = ["HandlerContext", "system_clock"]
 
@@ -22,10 +28,12 @@ class HandlerContext(CoreContext):
     # default, so a context made without settings sends the token nowhere.
     file_origins: tuple[str, ...] = ()
     members: ChannelMembers = field(default_factory=ChannelMembers)
+    names: UserNames = field(default_factory=UserNames)
 
     def asker(self, body: dict[str, Any], client: WebClient) -> Asker:
         """Who sent this request, and the means to check which channels they are in."""
         return Asker(
             actor=actor_from(body, admins=self.admins),
             membership=SlackMembership(client=client, members=self.members),
+            names=SlackNames(client=client, names=self.names),
         )

@@ -14,7 +14,7 @@ from handlers.core.letters import already_previewed
 from handlers.slack import blocks
 from handlers.slack.context import HandlerContext
 from handlers.slack.errors import answers_errors
-from handlers.slack.intake import SharedFile, facts_from_file, save_and_preview
+from handlers.slack.intake import SharedFile, read_shared_file, save_and_preview
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,10 @@ def register(app: App, ctx: HandlerContext) -> None:
         channel_id, message_ts = event["channel"], event["ts"]
         if already_previewed(ctx, channel_id=channel_id, message_ts=message_ts):
             return  # Slack delivered this event again: it has its preview already
-        facts = facts_from_file(letters[0], token=ctx.bot_token, origins=ctx.file_origins)
+        facts, content_hash = read_shared_file(
+            letters[0], token=ctx.bot_token, origins=ctx.file_origins
+        )
+        asker = ctx.asker(body, client)
         save_and_preview(
             ctx=ctx,
             client=client,
@@ -60,7 +63,9 @@ def register(app: App, ctx: HandlerContext) -> None:
             visit_channel_id=channel_id,
             preview_channel_id=channel_id,
             thread_ts=message_ts,
-            workspace=ctx.asker(body, client).actor.workspace,
+            workspace=asker.actor.workspace,
+            asker=asker,
+            content_hash=content_hash,
         )
 
     app.event("app_home_opened")(ack=acknowledge, lazy=[handle_app_home_opened])

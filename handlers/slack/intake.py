@@ -23,7 +23,15 @@ from slack_sdk import WebClient
 
 from handlers.core.access import Workspace
 from handlers.core.errors import UserError
-from handlers.core.letters import facts_from_document, record_preview, save_draft
+from handlers.core.letters import (
+    attach_report,
+    document_hash,
+    facts_from_document,
+    record_preview,
+    save_draft,
+    tracked_letter,
+)
+from handlers.core.people import Asker
 from handlers.core.text import escape_mrkdwn
 from handlers.slack import blocks
 from handlers.slack.context import HandlerContext
@@ -71,12 +79,19 @@ def facts_from_file(
     file: SharedFile, *, token: str | None, origins: tuple[str, ...]
 ) -> LetterFacts:
     """Download a shared file with the bot's token (from Slack's hosts only) and read it."""
+    return read_shared_file(file, token=token, origins=origins)[0]
+
+
+def read_shared_file(
+    file: SharedFile, *, token: str | None, origins: tuple[str, ...]
+) -> tuple[LetterFacts, str]:
+    """A shared file's facts and its content hash (the same document shared again is known)."""
     if file.size > MAX_DOCUMENT_BYTES:
         raise UserError(
             f"{escape_mrkdwn(file.name)} is too large to be a letter ({file.size // 1_000_000} MB)."
         )
     data = download(file.url, token=token, origins=origins, filename=escape_mrkdwn(file.name))
-    return facts_from_document(data, filename=file.name)
+    return facts_from_document(data, filename=file.name), document_hash(data)
 
 
 def download(
@@ -242,12 +257,40 @@ def save_and_preview(
     preview_channel_id: str,
     workspace: Workspace,
     thread_ts: str | None = None,
+    asker: Asker | None = None,
+    content_hash: str | None = None,
 ) -> None:
     """Keep the letter's facts as a draft and show them, with Create / Edit dates / Dismiss.
 
     Nothing becomes a visit until a person confirms. A draft already made for the same shared
-    message (Slack delivered the event twice) is not previewed again.
+    message (Slack delivered the event twice) is not previewed again. A letter already tracked
+    (`asker` given: as they may see it) says so instead, with "Open it" and "Track it anyway";
+    a report of a visit already tracked is kept with that visit.
     """
+    tracked = (
+        tracked_letter(ctx, asker=asker, facts=facts, content_hash=content_hash)
+        if asker is not None
+        else None
+    )
+    if asker is not None and tracked is not None and tracked.report:
+        attached = attach_report(
+            ctx,
+            asker=asker,
+            tracked=tracked,
+            facts=facts,
+            filename=filename,
+            channel_id=visit_channel_id,
+            thread_ts=thread_ts,
+            content_hash=content_hash,
+        )
+        if attached is not None:
+            client.chat_postMessage(
+                channel=preview_channel_id,
+                thread_ts=thread_ts,
+                text=f"Kept with `{attached.reference}`: it is that visit's report.",
+                blocks=blocks.report_attached_blocks(attached=attached, filename=filename),
+            )
+        return
     saved = save_draft(
         ctx,
         workspace=workspace,
@@ -256,17 +299,20 @@ def save_and_preview(
         filename=filename,
         visit_channel_id=visit_channel_id,
         thread_ts=thread_ts,
+        content_hash=content_hash,
     )
     if saved is None:
         return
-    preview = blocks.letter_preview_blocks(
-        facts=facts, draft_id=saved.draft_id, today=ctx.today(), calendar=ctx.calendar
-    )
+    if tracked is not None:
+        shown = blocks.already_tracked_blocks(tracked=tracked, draft_id=saved.draft_id)
+        text = f"This letter is already tracked as `{tracked.reference}`."
+    else:
+        shown = blocks.letter_preview_blocks(
+            facts=facts, draft_id=saved.draft_id, today=ctx.today(), calendar=ctx.calendar
+        )
+        text = f"I read {escape_mrkdwn(filename or 'the letter')}: please check its dates."
     posted = client.chat_postMessage(
-        channel=preview_channel_id,
-        thread_ts=thread_ts,
-        text=f"I read {escape_mrkdwn(filename or 'the letter')}: please check its dates.",
-        blocks=preview,
+        channel=preview_channel_id, thread_ts=thread_ts, text=text, blocks=shown
     )
     record_preview(
         ctx,

@@ -134,6 +134,68 @@ class ChannelMembers:
             self._kept.pop(channel_id, None)
 
 
+NAMES_KEPT_SECONDS = 3600.0
+NAME_UNKNOWN_KEPT_SECONDS = 60.0
+
+
+class UserNames:
+    """People's names from `users.info` (scope `users:read`), kept an hour each: an audit
+    export names everyone in it, and a name changes rarely. Someone Slack will not describe
+    (deleted, another workspace) has no name, and is asked about again in a minute."""
+
+    def __init__(
+        self,
+        *,
+        kept_seconds: float = NAMES_KEPT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._kept_seconds = kept_seconds
+        self._clock = clock
+        self._kept: dict[str, tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def name_of(self, client: WebClient, user_id: str) -> str | None:
+        now = self._clock()
+        with self._lock:
+            kept = self._kept.get(user_id)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        name, keep_for = self._ask(client, user_id)
+        with self._lock:
+            if len(self._kept) > 10_000:  # bounded: start again
+                self._kept.clear()
+            self._kept[user_id] = (now + keep_for, name)
+        return name
+
+    def _ask(self, client: WebClient, user_id: str) -> tuple[str | None, float]:
+        try:
+            user = client.users_info(user=user_id).get("user") or {}
+        except SlackApiError as error:
+            logger.warning(
+                "could not read the name of %s: %s", user_id, error.response.get("error")
+            )
+            return None, NAME_UNKNOWN_KEPT_SECONDS
+        profile = user.get("profile") or {}
+        name = (
+            profile.get("real_name")
+            or user.get("real_name")
+            or profile.get("display_name")
+            or user.get("name")
+        )
+        return (str(name) if name else None), self._kept_seconds
+
+
+@dataclass(frozen=True)
+class SlackNames:
+    """The core's `Names`, answered by Slack through the kept `UserNames`."""
+
+    client: WebClient
+    names: UserNames
+
+    def name_of(self, user_id: str) -> str | None:
+        return self.names.name_of(self.client, user_id)
+
+
 @dataclass(frozen=True)
 class SlackMembership:
     """The core's `Membership`, answered by Slack through the kept `ChannelMembers`."""

@@ -16,10 +16,12 @@ from slack_sdk import WebClient
 
 from handlers.core.milestones import MilestoneChange, Verb, change_milestone, open_milestone_form
 from handlers.core.results import MilestoneChanged
+from handlers.core.wording import user
 from handlers.slack import blocks
 from handlers.slack.context import HandlerContext
 from handlers.slack.errors import answers_errors, unless_refused
 from handlers.slack.forms import FormErrors, choice_value, metadata, text_value, user_value
+from handlers.slack.signoffs import tell_sign_off
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Origin:
         block_id = str(body["actions"][0].get("block_id") or "")
         key = (
             ":".join(block_id.split(":")[:2])
-            if block_id.startswith(("reminder:", "timeline:"))
+            if block_id.startswith(("reminder:", "timeline:", "signoff:"))
             else None
         )
         return cls(
@@ -91,6 +93,19 @@ def redraw(
         return shown, blocks.reminder_text(
             visit=visit, milestone=milestone, kind=kind, today=ctx.today(), calendar=ctx.calendar
         )
+    if key.startswith("signoff:"):
+        news = changed.sign_off
+        decided = None
+        if news is not None and news.decision:
+            reason = f": {' '.join(news.reason.split())}" if news.reason else ""
+            decided = f"{news.decision} by {user(news.decided_by)}{reason}"
+        shown = blocks.sign_off_request_blocks(
+            visit=visit,
+            milestone=milestone,
+            requested_by=news.requested_by if news else None,
+            decided=decided,
+        )
+        return shown, f"Sign-off: {milestone.approval_status or 'not requested'}"
     if key.startswith("timeline:"):
         shown = blocks.timeline_blocks(
             visit=visit, milestones=changed.milestones, today=ctx.today(), calendar=ctx.calendar
@@ -118,6 +133,7 @@ def register(app: App, ctx: HandlerContext) -> None:
                 ctx, asker=ctx.asker(body, client), change=change, reminder_id=origin.reminder_id
             )
         )
+        tell_sign_off(client=client, changed=changed, origin=origin)
         drawn = redraw(ctx=ctx, changed=changed, origin=origin)
         if drawn is None:
             return
@@ -128,6 +144,14 @@ def register(app: App, ctx: HandlerContext) -> None:
             # An ephemeral message (a `/ofsted show` answer) can only be redrawn through its
             # response_url.
             respond(text=text, blocks=shown, replace_original=True)
+        elif changed.history and (origin.channel_id or changed.visit.channel_id):
+            # A form sent from an answer only its reader saw: nothing to redraw, so say it is done.
+            done = blocks.history_lines(changed.history[:1])[0]
+            client.chat_postEphemeral(
+                channel=origin.channel_id or changed.visit.channel_id or "",
+                user=change.user_id,
+                text=f":white_check_mark: Done: {done}.",
+            )
 
     def change_from(
         body: dict[str, Any], verb: str, value: str, owner_user_id: str | None = None
@@ -199,7 +223,11 @@ def register(app: App, ctx: HandlerContext) -> None:
         else:
             decision = "rejected" if verb == blocks.REJECT else None
             view = blocks.sign_off_modal(
-                milestone=milestone, visit=visit, decision=decision, origin=meta
+                milestone=milestone,
+                visit=visit,
+                decision=decision,
+                origin=meta,
+                may_decide=opened.may_decide or verb == blocks.REJECT,
             )
         client.views_open(trigger_id=body["trigger_id"], view=view)
 

@@ -27,7 +27,7 @@ from handlers.slack.forms import (
     read_visit_form,
     text_value,
 )
-from handlers.slack.intake import SharedFile, facts_from_file, save_and_preview
+from handlers.slack.intake import SharedFile, read_shared_file, save_and_preview
 from scheduler.letters import LetterFacts
 
 NO_LETTER = "Attach the letter, or paste its text here."
@@ -75,8 +75,11 @@ def register(app: App, ctx: HandlerContext) -> None:
         # to a channel until someone decides to.
         asker = ctx.asker(body, client)
         submitted = letter_submission(_state(body))
+        content_hash: str | None = None
         if isinstance(submitted, SharedFile):
-            facts = facts_from_file(submitted, token=ctx.bot_token, origins=ctx.file_origins)
+            facts, content_hash = read_shared_file(
+                submitted, token=ctx.bot_token, origins=ctx.file_origins
+            )
             filename: str | None = submitted.name
         else:
             facts, filename = submitted, None
@@ -89,6 +92,8 @@ def register(app: App, ctx: HandlerContext) -> None:
             visit_channel_id=metadata(body["view"]).get("channel_id"),
             preview_channel_id=direct_message_channel(client=client, user_id=asker.user_id),
             workspace=asker.actor.workspace,
+            asker=asker,
+            content_hash=content_hash,
         )
 
     app.view(blocks.LETTER_MODAL)(ack=checking(letter_submission), lazy=[handle_letter_submitted])

@@ -447,7 +447,9 @@ def test_the_demo_runs_to_the_end_with_stdin_closed(tmp_path):
     assert "Saxonford: focused visit" in timeline
     assert "Complaint window closes*: due Wednesday 6 May 2026 (4 working days left)" in timeline
     assert "saxonford-2604" in shown.split(f"{PROMPT}/ofsted list")[1]
-    assert (tmp_path / "demo.db").exists()
+    # The tour's council goes into a database of its own, thrown away: not the one `serve` uses.
+    assert "a database of its own, thrown away when you leave" in shown
+    assert not (tmp_path / "demo.db").exists() and not (tmp_path / "ofsted-bot.db").exists()
 
 
 def test_later_moves_the_clock_and_the_dispatcher_posts_the_reminders_then_due(tmp_path):

@@ -441,10 +441,10 @@ def test_refusals_are_in_the_audit_export(bot, visit):
     bot.slack.wait_for(lambda slack: len(refused(bot)) == 4)
     rows = audit_csv(bot)
     assert [(r["who"], r["action"], r["outcome"]) for r in rows if r["outcome"] == "refused"] == [
-        (MEMBER, "settings_changed", "refused"),
-        (MEMBER, "visit_closed", "refused"),
-        (OUTSIDER, "milestone_ack", "refused"),
-        (OUTSIDER, "visit_shown", "refused"),
+        (MEMBER, "settings changed", "refused"),
+        (MEMBER, "visit closed", "refused"),
+        (OUTSIDER, "acknowledge", "refused"),
+        (OUTSIDER, "visit shown", "refused"),
     ]
     assert "Only this visit's managers can close it" in rows[-3]["note"]
 

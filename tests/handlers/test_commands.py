@@ -31,7 +31,7 @@ def test_help_lists_every_command(bot):
         ("show", "Which visit?"),
         ("export st-helens-2106", "Say which export"),
         ("export st-helens-2106 pdf", "Say which export"),
-        ("list everything", "takes nothing after it"),
+        ("list everything", "`/ofsted list closed` the closed ones"),
         ("show nowhere-9999", "I have no visit called `nowhere-9999`"),
         ("close nowhere-9999", "I have no visit called"),
     ],

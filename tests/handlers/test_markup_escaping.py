@@ -204,7 +204,12 @@ def _drive_every_surface(bot, clock, reference: str) -> None:
     )
     preview = bot.slack.wait_for(
         lambda slack: next(
-            (m for m in slack.messages(CHANNEL) if m.get("thread_ts") and m.get("blocks")), None
+            (
+                m
+                for m in slack.messages(CHANNEL)
+                if m.get("thread_ts") and "Letter read" in json.dumps(m.get("blocks"))
+            ),
+            None,
         )
     )
     bot.driver.block_action(

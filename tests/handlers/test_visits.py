@@ -130,7 +130,7 @@ def test_export_csv_uploads_the_audit_trail(bot):
     assert upload.filename == "ofsted-st-helens-2106-audit-20210623.csv"
     assert CHANNEL in upload.channels
     rows = list(csv.DictReader(io.StringIO(upload.content.decode())))
-    assert [row["action"] for row in rows] == ["visit_created", "visit_closed"]
+    assert [row["action"] for row in rows] == ["visit created", "visit closed"]
     assert rows[0]["time (London)"] == "2021-06-23 09:00:00 BST"
     assert rows[1]["who"] == OFFICER
 

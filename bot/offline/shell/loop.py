@@ -30,15 +30,19 @@ from scheduler.calendar import ENGLAND_AND_WALES, london_date, london_time
 from scheduler.dates import format_long
 
 PROMPT = "ofsted> "
+EXPORTS_FOLDER = "exports"
 
 HELP = """Commands:
-  /ofsted …        a slash command, as in Slack: /ofsted help, /ofsted list, /ofsted new,
-                   /ofsted letter, /ofsted show <visit>, /ofsted export <visit> csv
+  /ofsted …        a slash command, as in Slack: /ofsted help, /ofsted list (closed, mine),
+                   /ofsted new, /ofsted letter, /ofsted show <visit>,
+                   /ofsted export <visit> csv (saved under ./exports/)
   share PATH       share a letter (.txt, .pdf or .docx) in #ofsted-visits
   home             open the bot's Home tab
   press N, or N    press button N (buttons are numbered as they are shown: [1] Create visit)
   later [N]        move the bot's clock on N working days (default 1), to reminder time,
                    and post the reminders then due
+  as NAME [COMMAND] act as another member (Priya, Dana, Sam, Lee; "as me" to come back),
+                   for one command or until the next "as": to try approvals
   help             this list
   quit             leave (also exit, or Ctrl-D)
 In a form the bot opens: Enter keeps the value in [brackets] or skips an optional field;
@@ -101,6 +105,7 @@ class ShellSession:
         self.targets: dict[int, Target] = {}
         self.seen = Seen()
         self.log_lines: list[str] = []
+        self.saved_files: set[str] = set()
         self._log_lock = threading.Lock()
 
     # -- names --------------------------------------------------------------------------
@@ -170,6 +175,8 @@ class ShellSession:
                 self.press(verb)
             elif verb.lower() == "later":
                 self.later(rest)
+            elif verb.lower() == "as":
+                return self.act_as(rest)
             else:
                 self.output.error(f"I don't know '{verb}'. Type help for what you can do.")
                 return True
@@ -200,10 +207,47 @@ class ShellSession:
         if self.clock is None or self.dispatcher is None:
             self.output.error("The clock cannot be moved in this session.")
             return
-        days = int(text) if text.strip().isdigit() else 1
+        typed = text.strip()
+        if typed and not (typed.isdigit() and int(typed) > 0):
+            self.output.error(
+                f"later takes a whole number of working days, 1 or more, such as later 3 "
+                f"(not '{typed[:20]}'): the clock did not move."
+            )
+            return
+        days = int(typed) if typed else 1
         day = ENGLAND_AND_WALES.add_working_days(london_date(self.clock()), days)
         self.clock.jump_to(london_time(day, self.dispatcher.defaults.reminder_time))
         self.output.note(f"The bot's clock is now {format_long(day)}, the time reminders go out.")
+
+    # -- who the officer is -----------------------------------------------------------------
+
+    def person_named(self, name: str) -> str | None:
+        """The member a name, first name or id means ("Priya", "priya shah", "U01QAOFFICER")."""
+        wanted = name.strip().strip("@").lower()
+        if wanted in ("me", "you", "myself", SHELL_USER.lower()):
+            return SHELL_USER
+        for user_id, real_name in self.people.items():
+            if wanted in (user_id.lower(), real_name.lower(), real_name.split()[0].lower()):
+                return user_id
+        return None
+
+    def act_as(self, text: str) -> bool:
+        """`as Priya` acts as Priya from now on; `as Priya press 3` for that one command."""
+        name, _, command = text.partition(" ")
+        person = self.person_named(name) if name else None
+        if person is None:
+            known = ", ".join(sorted(n.split()[0] for n in self.people.values()))
+            self.output.error(f"as whom? Name a member ({known}), or 'as me' to be yourself again.")
+            return True
+        if not command.strip():
+            self.user_id = person
+            self.output.note(f"You are now acting as {self.user_name(person)} ({person}).")
+            return True
+        before, self.user_id = self.user_id, person
+        try:
+            return self.do(command)
+        finally:
+            self.user_id = before
 
     # -- what the officer does -----------------------------------------------------------
 
@@ -422,6 +466,22 @@ class ShellSession:
         )
         self._remember(rendered, surface=surface, channel_id=channel_id, ts=message.get("ts"))
         self.output.lines(rendered.lines)
+        if message.get("bot_id") or message.get("user") != self.user_id:
+            for info in message.get("files") or []:
+                self._save_file(str(info.get("id", "")), str(info.get("name") or "export"))
+
+    def _save_file(self, file_id: str, name: str) -> None:
+        """A file the bot sent (an export) is saved under ./exports/, as a download would be."""
+        content = self._file_content(file_id)
+        if content is None or file_id in self.saved_files:
+            return
+        folder = self.cwd / EXPORTS_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / Path(name).name
+        path.write_bytes(content)
+        self.saved_files.add(file_id)
+        shown = path.relative_to(self.cwd) if path.is_relative_to(self.cwd) else path
+        self.output.note(f"Saved {name} to {shown}.")
 
     def _remember(
         self, rendered: Rendered, *, surface: str, channel_id: str | None, ts: str | None

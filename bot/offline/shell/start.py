@@ -8,8 +8,10 @@ import logging
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -22,6 +24,7 @@ from bot.offline.shell.terminal import Ask, Output, scripted_input, terminal_inp
 from bot.offline.shell.tour import DEMO_DATE, run_demo
 from bot.offline.standin import SlackDriver, SlackStandIn
 from bot.offline.standin.directory import DEFAULT_CHANNELS
+from scheduler.calendar import london_date
 from scheduler.dates import format_long
 
 SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL")
@@ -188,13 +191,23 @@ def run_shell(
         pinned = _pinned_day(day)
         if demo and pinned is None:
             pinned = DEMO_DATE
+        throw_away = contextlib.ExitStack()
+        if demo and database_url is None:
+            # The tour's fictional council must not land in the database `serve` uses, nor
+            # twice in the same one: unless told which database, the demo has one of its own.
+            folder = throw_away.enter_context(tempfile.TemporaryDirectory(prefix="ofsted-demo-"))
+            database_url = f"sqlite:///{Path(folder) / 'demo.db'}"
+            output.note(
+                "The tour uses a database of its own, thrown away when you leave "
+                "(--database URL keeps it)."
+            )
         opened: Any = started_shell
         tour: Any = run_demo
         if teams:
             from bot.offline.shell.teams import run_teams_demo, started_teams_shell
 
             opened, tour = started_teams_shell, run_teams_demo
-        with opened(
+        with throw_away, opened(
             output=output, ask=ask, day=pinned, database_url=database_url, environ=environ
         ) as session:
             if demo:
@@ -226,6 +239,11 @@ def _banner(output: Output, *, settings: Any, day: date | None, ignored: Sequenc
     )
     if day is not None:
         output.say(f"The bot's clock starts at 09:00 on {format_long(day)} (London).")
+    else:
+        output.say(
+            f"The bot's clock is this computer's: {format_long(london_date(datetime.now(UTC)))} "
+            "(London); `later` moves it on."
+        )
     if ignored:
         output.note(f"Slack settings in the environment ({', '.join(ignored)}) are ignored here.")
     output.say("Type help for commands, quit to leave.")

@@ -27,6 +27,7 @@ REQUIRED_ARGUMENTS: dict[str, dict[str, str]] = {
     "views.publish": {"user_id": INVALID, "view": INVALID},
     "files.getUploadURLExternal": {"filename": INVALID, "length": INVALID},
     "files.completeUploadExternal": {"files": INVALID},
+    "users.info": {"user": "user_not_found"},
 }
 
 

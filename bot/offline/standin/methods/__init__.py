@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.offline.standin.arguments import Args
-from bot.offline.standin.methods import auth, chat, conversations, files, views
+from bot.offline.standin.methods import auth, chat, conversations, files, users, views
 from bot.offline.standin.workspace import Workspace
 
 Method = Callable[[Workspace, Args], dict[str, Any]]
@@ -21,4 +21,5 @@ METHODS: dict[str, Method] = {
     **conversations.METHODS,
     **views.METHODS,
     **files.METHODS,
+    **users.METHODS,
 }
