@@ -109,15 +109,15 @@ def test_as_lets_the_officer_try_an_approval_from_the_approvers_direct_message(t
         "",
         "Dana",
         "",
-        "press 11",  # Request sign-off, on the catching-up reminder of the complaint window
-        "as Dana press 18",  # Approve, in the direct message Dana was sent
+        "press 12",  # Request sign-off, on the reminder asking for the complaint decision
+        "as Dana press 20",  # Approve, in the direct message Dana was sent
         "quit",
     )
     assert status == 0
     shown = steps(output)
-    requested = shown["press 11"]
+    requested = shown["press 12"]
     assert "ofsted-bot in a DM to Dana Clarke:" in requested
-    assert "[18] Approve   [19] Reject" in requested
-    approved = shown["as Dana press 18"]
+    assert "[20] Approve   [21] Reject" in requested.split("in a DM to Dana Clarke:")[1]
+    approved = shown["as Dana press 20"]
     assert "Sign-off approved by @Dana Clarke." in approved
     assert "✅ @Dana Clarke approved *Complaint window closes* (`saxonford-2604`)." in approved

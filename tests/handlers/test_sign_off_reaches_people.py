@@ -207,7 +207,8 @@ def test_the_sign_off_form_sent_from_a_timeline_is_confirmed(bot, reminder):  # 
     menu_block = next(
         b
         for b in timeline.blocks
-        if b.get("accessory", {}).get("type") == "overflow" and b["block_id"].endswith(":2")
+        if b.get("accessory", {}).get("action_id") == "milestone_menu"
+        and b["block_id"].endswith(":2")
     )
     sign_off = next(
         o for o in menu_block["accessory"]["options"] if o["value"].startswith("approval_request:")

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -27,7 +28,6 @@ from sqlmodel import Session, select
 
 from bot.mailbox import build_watcher
 from bot.settings import Settings
-from handlers.core.context import system_clock
 from scheduler.mailbox.imap import ImapAddress, ImapMailbox
 from scheduler.mailbox.watcher import MailboxWatcher
 from storage.mail import MailMessage
@@ -197,6 +197,18 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     return environment
 
 
+# The mailed letters are dated Tuesday 28 April 2026: the watcher's clock starts the next
+# morning (09:00 London) and runs on, so leases and back-off still see time pass, while the
+# letters' dates stay ahead of it whenever the tests run (past them, a preview would offer
+# "Track as a record").
+DAY_AFTER_THE_LETTERS = datetime(2026, 4, 29, 8, 0, tzinfo=UTC)
+
+
+def running_from(start: datetime) -> Callable[[], datetime]:
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
 @dataclass
 class Watching:
     watcher: MailboxWatcher
@@ -217,7 +229,9 @@ def watch(slack: Any, folders: Folders, bot_engine: Any) -> Iterator[Any]:
                 address=ImapAddress.from_url(settings.mailbox_url or ""),
                 password=folders.server.password, done_folder=folders.done, use_idle=False,
             )
-        watcher = build_watcher(settings, bot_engine, clock=system_clock, mailbox=mailbox)
+        watcher = build_watcher(
+            settings, bot_engine, clock=running_from(DAY_AFTER_THE_LETTERS), mailbox=mailbox
+        )
         stop = threading.Event()
         thread = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
         thread.start()

@@ -12,9 +12,15 @@ import pytest
 
 from bot.mailbox import build_watcher
 from bot.settings import Settings
-from handlers.core.context import system_clock
 from tests.handlers.conftest import CHANNEL, SIGNING_SECRET, all_text
-from tests.mailbox.conftest import letter_mail, mail_posts, mail_rows, previews
+from tests.mailbox.conftest import (
+    DAY_AFTER_THE_LETTERS,
+    letter_mail,
+    mail_posts,
+    mail_rows,
+    previews,
+    running_from,
+)
 from tests.mailbox.graph_standin import GraphStandIn
 
 ADDRESS = "letters@saxonford.example.gov.uk"
@@ -43,7 +49,7 @@ def graph_watch(slack, graph, bot_engine) -> Iterator[Any]:
             microsoft_app_password=graph.client_secret, microsoft_graph_url=graph.graph_url,
             microsoft_login_url=graph.base_url, mailbox_ca_file=str(graph.ca_file),
         )
-        watcher = build_watcher(settings, bot_engine, clock=system_clock)
+        watcher = build_watcher(settings, bot_engine, clock=running_from(DAY_AFTER_THE_LETTERS))
         stop = threading.Event()
         thread = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
         thread.start()
