@@ -42,6 +42,9 @@ class Core:
     limiter: ChannelRateLimiter | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     calls: list[RecordedCall] = field(default_factory=list)
+    # Calls held by a delay before they take effect: a call is recorded only once answered, so
+    # a test that stops a client inside a slow call waits for it here.
+    held: list[str] = field(default_factory=list)
     listeners: list[Callable[[RecordedCall | RecordedResponse], None]] = field(default_factory=list)
 
 
@@ -81,6 +84,8 @@ def _answer_with_faults(
     with core.lock:
         delay, after_effect = core.faults.delay_for(method)
     if delay and not after_effect:
+        with core.lock:
+            core.held.append(method)
         time.sleep(delay)
     with core.lock:
         failure = core.faults.failure_for(method)

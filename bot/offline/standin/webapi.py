@@ -172,6 +172,11 @@ class SlackStandIn:
     def calls_to(self, method: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.method == method]
 
+    def held_calls_to(self, method: str) -> int:
+        """How many calls to `method` a delay (`delay_next`) has held before they took effect."""
+        with self._core.lock:
+            return self._core.held.count(method)
+
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """A conversation's messages oldest first, thread replies included, metadata kept.
         `channel` may be a user id, meaning the app's DM with that person."""
