@@ -39,6 +39,8 @@ COMMANDS = [
     ("export", "The audit trail or the dates for Outlook: export <visit> csv|ics"),
     ("settings", "Channel, reminder time and days, approvers: settings <visit>"),
     ("close", "Close a visit when everything is done: close <visit>"),
+    ("reopen", "Reopen a closed visit: reopen <visit>"),
+    ("add", "Add a date of your own to a visit: add <visit>"),
 ]
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 

@@ -21,13 +21,13 @@ from microsoft_agents.activity import Activity, Attachment, InvokeResponse
 from microsoft_agents.hosting.core import TurnContext
 from sqlalchemy.engine import Engine
 
-from handlers.core import letters, visits
+from handlers.core import changes, letters, visits
 from handlers.core.access import Actor, Workspace
 from handlers.core.commandline import Command
 from handlers.core.context import CoreContext
 from handlers.core.errors import UserError
 from handlers.core.exports import export_visit
-from handlers.core.results import Refusal, VisitCreated
+from handlers.core.results import MilestoneChanged, Refusal, VisitCreated
 from handlers.core.wording import visit_title
 from handlers.slack.intake import file_origin
 from handlers.teams import cards, forms, usecases
@@ -239,6 +239,21 @@ class TeamsBot:
             message(f"Closed `{closed.reference}`: no more reminders will be posted for it.")
         )
 
+    async def _reopen(self, context: TurnContext, command: Command) -> None:
+        asker = await self.asker(context)
+        reopened = await self._ask(asker, changes.reopen_visit, reference=command.visit or "")
+        await context.send_activity(
+            message(f"Reopened `{reopened.reference}`: its open milestones are reminded again.")
+        )
+
+    async def _add(self, context: TurnContext, command: Command) -> None:
+        """`add <visit>`: the form for a date of the council's own (managers only, while open)."""
+        asker = await self.asker(context)
+        shown = await self._ask(asker, changes.open_add_form, reference=command.visit or "")
+        form = cards.add_milestone_card(visit=shown.visit)
+        title = f"Add a milestone to {shown.visit.reference}"
+        await context.send_activity(message(title, card=form))
+
     async def _export(self, context: TurnContext, command: Command) -> None:
         asker = await self.asker(context)
         exported = await self._ask(
@@ -402,8 +417,9 @@ class TeamsBot:
             return await self._milestone_verb(context, verb, data)
         if verb == cards.SAVE_SETTINGS:
             return await self._save_settings(context, data)
-        # Change date and Waive come with issue 11's use cases: until then, as an unknown command.
-        raise UserError(f"I don't know `{verb}`. Try `help` for what I can do.")
+        if verb == cards.ADD_MILESTONE:
+            return await self._add_milestone(context, data)
+        return await self._change_verb(context, verb, data)
 
     async def _milestone_verb(
         self, context: TurnContext, verb: str, data: dict[str, Any]
@@ -416,10 +432,7 @@ class TeamsBot:
             ) from None
         activity = context.activity
         asker = await self.asker(context)
-        message_key = str(data.get("messageKey") or "")
-        reminder_id = None
-        if message_key.startswith("reminder:") and message_key[9:].isdigit():
-            reminder_id = int(message_key[9:])
+        reminder_id = _reminder_of(data)
         clicked = await asyncio.to_thread(
             usecases.click_milestone,
             self.ctx.core,
@@ -432,29 +445,106 @@ class TeamsBot:
             note=str(data.get("note") or data.get("reason") or "").strip() or None,
             owner_user_id=str(data.get("owner") or "") or None,
         )
+        return self._redrawn(clicked, asker, reminder_id=reminder_id, kind=clicked.reminder_kind)
+
+    def _redrawn(
+        self,
+        changed: MilestoneChanged,
+        asker: TeamsAsker,
+        *,
+        reminder_id: int | None,
+        kind: str | None,
+    ) -> cards.Card:
+        """The card a click came from, drawn again: the reminder (with who did what since), or
+        the visit's timeline ending with the latest change."""
         names = dict(asker.names)
         today, calendar = self.ctx.today(), self.ctx.calendar
-        if reminder_id is not None and clicked.reminder_kind:
+        if reminder_id is not None and kind:
             return cards.reminder_card(
-                visit=clicked.visit,
-                milestone=clicked.milestone,
-                kind=clicked.reminder_kind,
+                visit=changed.visit,
+                milestone=changed.milestone,
+                kind=kind,
                 reminder_id=reminder_id,
                 today=today,
                 calendar=calendar,
-                history=clicked.history,
+                history=changed.history,
                 names=names,
                 people=asker.people,
             )
-        latest = cards.history_lines(clicked.history[-1:], names)
+        latest = cards.history_lines(changed.history[-1:], names)
         return cards.timeline_card(
-            visit=clicked.visit,
-            milestones=clicked.milestones,
+            visit=changed.visit,
+            milestones=changed.milestones,
             today=today,
             calendar=calendar,
             names=names,
             people=asker.people,
             settled=f"Latest: {latest[0]}" if latest else None,
+        )
+
+    async def _change_verb(
+        self, context: TurnContext, verb: str, data: dict[str, Any]
+    ) -> cards.Card:
+        """Change date, Waive, Confirm date, Undo: a manager's change of a milestone, through
+        the core's `changes` (which checks who asks, audits, and plans its reminders again)."""
+        try:
+            milestone_id = int(data["milestoneId"])
+        except (KeyError, TypeError, ValueError):
+            raise UserError(
+                "That button is out of date. Send `show <visit>` for the timeline."
+            ) from None
+        asker = await self.asker(context)
+        # Teams sends a retried invoke with the same activity id: recorded once.
+        key = f"teams:{context.activity.id or ''}:{verb}:{milestone_id}"
+        inputs: dict[str, Any] = {"milestone_id": milestone_id, "key": key}
+        use_case: Callable[..., MilestoneChanged | Refusal]
+        if verb == cards.CHANGE_DATE:
+            new_date = forms.date_input(data.get("due"))
+            if new_date is None:
+                raise UserError("Pick the new date, then press Change date again.")
+            use_case = changes.change_date
+            inputs |= {"new_date": new_date, "reason": str(data.get("reason") or "")}
+        elif verb == cards.WAIVE:
+            use_case = changes.waive_milestone
+            inputs |= {"reason": str(data.get("reason") or "")}
+        elif verb == cards.CONFIRM_DATE:
+            use_case = changes.confirm_date
+        elif verb == cards.UNDO:
+            use_case = changes.undo_milestone
+        else:
+            raise UserError(f"I don't know `{verb}`. Try `help` for what I can do.")
+        changed = await self._ask(asker, use_case, **inputs)
+        reminder_id = _reminder_of(data)
+        kind = str(data.get("kind") or "") or None
+        return self._redrawn(changed, asker, reminder_id=reminder_id, kind=kind)
+
+    async def _add_milestone(self, context: TurnContext, data: dict[str, Any]) -> cards.Card:
+        asker = await self.asker(context)
+        due = forms.date_input(data.get("due"))
+        if due is None:
+            raise UserError("Pick the milestone's date, then press Add again.")
+        added = await self._ask(
+            asker,
+            changes.add_milestone,
+            reference=str(data.get("reference") or ""),
+            label=str(data.get("label") or ""),
+            due=due,
+            event=data.get("nature") == "event",
+            key=f"teams:{context.activity.id or ''}:{cards.ADD_MILESTONE}",
+        )
+        name = context.activity.from_property.name or asker.user_id
+        return cards.timeline_card(
+            visit=added.visit,
+            milestones=added.milestones,
+            today=self.ctx.today(),
+            calendar=self.ctx.calendar,
+            names=dict(asker.names),
+            people=asker.people,
+            settled=cards.Settled(
+                who=name,
+                deed=f"added **{cards.literal(added.milestone.label)}**",
+                at=self.ctx.now(),
+            ).line(),
         )
 
     async def _names(self, context: TurnContext) -> dict[str, str]:
@@ -612,10 +702,20 @@ COMMANDS: dict[str, Callable[[TeamsBot, TurnContext, Command], Awaitable[None]]]
     "list": TeamsBot._list,
     "show": TeamsBot._show,
     "close": TeamsBot._close,
+    "reopen": TeamsBot._reopen,
+    "add": TeamsBot._add,
     "export": TeamsBot._export,
     "settings": TeamsBot._settings,
 }
 """The commands past help and letter: each a translation to one use case of the core."""
+
+
+def _reminder_of(data: dict[str, Any]) -> int | None:
+    """The reminder a button is on (its card is redrawn as a reminder), if it is on one."""
+    message_key = str(data.get("messageKey") or "")
+    if message_key.startswith("reminder:") and message_key[9:].isdigit():
+        return int(message_key[9:])
+    return None
 
 
 def _draft_of(data: dict[str, Any]) -> int:

@@ -54,6 +54,9 @@ APPROVE = "approve"
 REJECT = "reject"
 CHANGE_DATE = "changeDate"
 WAIVE = "waive"
+CONFIRM_DATE = "confirmDate"
+UNDO = "undo"
+ADD_MILESTONE = "addMilestone"
 SAVE_SETTINGS = "saveSettings"
 VERBS = (
     CREATE_VISIT,
@@ -68,6 +71,9 @@ VERBS = (
     REJECT,
     CHANGE_DATE,
     WAIVE,
+    CONFIRM_DATE,
+    UNDO,
+    ADD_MILESTONE,
     SAVE_SETTINGS,
 )
 DRAFT_VERBS = (CREATE_VISIT, EDIT_DATES, DISMISS)
@@ -488,7 +494,7 @@ def timeline_card(
             text_block(milestone_line(milestone, today=today, calendar=calendar)),
             subtle(milestone_details(milestone, names=names)),
         ]
-        if visit.status == "open" and milestone.status not in ("done", "waived"):
+        if visit.status == "open":
             items.append(
                 {
                     "type": "ActionSet",
@@ -592,12 +598,13 @@ def milestone_actions(
     manage: bool = False,
     message_key: str | None = None,
 ) -> list[Element]:
-    """Acknowledge, Mark done, Snooze, Assign (and sign-off); Change date and Waive on timelines,
-    for the managers. `people`: (user id, name) of the conversation, to assign from."""
-    if milestone.status in ("done", "waived"):
-        return []
+    """Acknowledge, Mark done, Snooze, Assign (and sign-off); Change date, Confirm the expected
+    date and Waive on timelines, for the managers, and Undo once it is done or waived. `people`:
+    (user id, name) of the conversation, to assign from."""
     key = {"messageKey": message_key} if message_key else {}
     data = milestone_data(milestone, **key)
+    if milestone.status in ("done", "waived"):
+        return [execute("Undo", verb=UNDO, data=data)] if manage else []
     actions: list[Element] = [
         execute("Acknowledge", verb=ACKNOWLEDGE, data=data),
         show_card(
@@ -669,13 +676,18 @@ def milestone_actions(
                     {
                         "type": "Input.Text",
                         "id": "reason",
-                        "label": "Why (optional)",
-                        "maxLength": 500,
+                        "label": "Why it moves",
+                        "placeholder": "e.g. Ofsted agreed an extension",
+                        "isRequired": True,
+                        "errorMessage": "Say why, so the audit trail shows it.",
+                        "maxLength": 1000,
                     },
                 ],
                 actions=[execute("Change date", verb=CHANGE_DATE, data=data)],
             )
         )
+        if milestone.estimate:
+            actions.append(execute("Confirm the expected date", verb=CONFIRM_DATE, data=data))
         actions.append(
             show_card(
                 "Waive",
@@ -693,6 +705,44 @@ def milestone_actions(
             )
         )
     return actions
+
+
+def add_milestone_card(*, visit: VisitLike) -> Card:
+    """`add <visit>`: a date of the council's own (a cabinet meeting, a briefing), as Slack's
+    form asks it: what, when, and whether it is a task or an event."""
+    body: list[Element] = [
+        heading(f"Add a milestone: {literal(visit_title(visit))}"),
+        subtle(visit_facts_line(visit)),
+        {
+            "type": "Input.Text",
+            "id": "label",
+            "label": "What",
+            "placeholder": "e.g. Cabinet approves the action plan",
+            "isRequired": True,
+            "errorMessage": "Give the milestone a name.",
+            "maxLength": 150,
+        },
+        {
+            "type": "Input.Date",
+            "id": "due",
+            "label": "Date",
+            "isRequired": True,
+            "errorMessage": "Pick the date.",
+        },
+        {
+            "type": "Input.ChoiceSet",
+            "id": "nature",
+            "label": "Kind",
+            "style": "expanded",
+            "value": "task",
+            "choices": [
+                {"title": "A task: reminded, and overdue if not done", "value": "task"},
+                {"title": "An event: announced on the day, never overdue", "value": "event"},
+            ],
+        },
+    ]
+    data = {"visitId": visit.id, "reference": visit.reference}
+    return card(body, actions=[execute("Add", verb=ADD_MILESTONE, data=data, style="positive")])
 
 
 def history_lines(events: Sequence[EventLike], names: dict[str, str] | None = None) -> list[str]:
