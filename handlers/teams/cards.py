@@ -20,7 +20,6 @@ from typing import Any
 from handlers.core.results import HomeItem, SettingsShown, VisitSummary
 from handlers.core.wording import (
     ACTION_NAMES,
-    REMINDER_LEADS,
     SOURCE_NAMES,
     STATUS_MARKS,
     VISIT_TYPE_NAMES,
@@ -31,10 +30,18 @@ from handlers.core.wording import (
     due_word,
     visit_title,
 )
+from handlers.slack.blocks import nature_sentence, reminder_lead
+from handlers.teams.messages import for_teams
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.letters import LetterFacts, MilestoneFact
-from scheduler.rules import MILESTONE_LABELS, MilestoneKind
+from scheduler.rules import (
+    MILESTONE_LABELS,
+    NATURE_NAMES,
+    MilestoneKind,
+    MilestoneNature,
+    nature_of,
+)
 
 Card = dict[str, Any]
 Element = dict[str, Any]
@@ -441,6 +448,8 @@ def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDa
     word = due_word(estimate=milestone.estimate)
     if milestone.status in ("done", "waived"):
         distance = milestone.status
+    elif milestone.due_date < today and nature_of(milestone.kind) != MilestoneNature.TASK:
+        distance = "passed: closes by itself"  # an event or a window is never overdue
     else:
         distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
     when = format_long(milestone.due_date)
@@ -449,6 +458,7 @@ def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDa
 
 def milestone_details(milestone: MilestoneLike, *, names: dict[str, str] | None = None) -> str:
     details = [
+        NATURE_NAMES[nature_of(milestone.kind)],
         SOURCE_NAMES.get(milestone.source, milestone.source),
         f"owner {person(milestone.owner_user_id, names)}",
     ]
@@ -768,30 +778,66 @@ def reminder_card(
     history: Sequence[EventLike] = (),
     names: dict[str, str] | None = None,
     people: Sequence[tuple[str, str]] = (),
+    also: Sequence[MilestoneLike] = (),
 ) -> Card:
-    """A reminder: what is due, when, how far away in working days; who did what since; buttons."""
-    lead = REMINDER_LEADS.get(kind, ":bell: Reminder").split(" ", 1)[1]
+    """A reminder in the Slack reminder's words (its lead and sentence by the milestone's nature:
+    an event announced on its day, a decision window closing once, an escalation to the creator
+    when nobody is named for it): what is due, when, how far away in working days, who did what
+    since, and its buttons (none once a window or an event has closed by itself)."""
+    lead = _plain_lead(kind, milestone)
     word = due_word(estimate=milestone.estimate).capitalize()
     if milestone.status in ("done", "waived"):
         state = f"**{milestone.status}**"
+    elif kind == "closing":
+        state = "**closed**"
     else:
         state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    sentence = for_teams(nature_sentence(kind, milestone, visit), names)
     body: list[Element] = [
         text_block(
             f"**{lead}**: **{literal(milestone.label)}** · "
             f"{literal(visit_title(visit))} (`{visit.reference}`)",
             color="Attention" if kind in ("overdue", "escalation") else "Default",
         ),
-        text_block(f"{word} **{format_long(milestone.due_date)}**: {state}."),
+        text_block(f"{word} **{format_long(milestone.due_date)}**: {state}.{sentence}"),
         subtle(milestone_details(milestone, names=names)),
     ]
+    if also:
+        passed = [
+            f"- **{literal(other.label)}**: {due_word(estimate=other.estimate)} "
+            f"{format_long(other.due_date)} "
+            f"({due_phrase(due=other.due_date, today=today, calendar=calendar)})"
+            for other in also
+        ]
+        body.append(text_block("Also passed before I knew of this visit:\n" + "\n".join(passed)))
     lines = history_lines(history, names)
     if lines:
         body.append(
             {"type": "Container", "separator": True, "items": [subtle(line) for line in lines]}
         )
+    if kind == "closing":  # closed by itself: the timeline's Undo can still open it again
+        return card(body)
     actions = milestone_actions(milestone, people=people, message_key=f"reminder:{reminder_id}")
     return card(body, actions=actions)
+
+
+def mentioning(shown: Card, *, user_id: str, name: str, why: str = "Escalated to") -> Card:
+    """The card ending with an @mention of someone, which Teams notifies them of (a mention in a
+    card is its text `<at>name</at>` and an entity naming whom it means)."""
+    tag = f"<at>{literal(name)}</at>"
+    entity = {"type": "mention", "text": tag, "mentioned": {"id": user_id, "name": name}}
+    msteams = {**shown.get("msteams", {})}
+    msteams["entities"] = [*msteams.get("entities", []), entity]
+    return {
+        **shown,
+        "body": [*shown["body"], text_block(f"{why} {tag}.", weight="Bolder")],
+        "msteams": msteams,
+    }
+
+
+def _plain_lead(kind: str, milestone: MilestoneLike) -> str:
+    """The reminder's lead as Slack words it, without Slack's emoji ("Decision needed today")."""
+    return reminder_lead(kind, milestone).split(" ", 1)[1]
 
 
 def reminder_text(
@@ -803,10 +849,14 @@ def reminder_text(
     calendar: WorkingDayCalendar,
 ) -> str:
     """The notification line that goes with a reminder card (what a phone's banner shows)."""
-    lead = REMINDER_LEADS.get(kind, ":bell: Reminder").split(" ", 1)[1]
-    distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    distance = (
+        "closed"  # closed by itself: never "overdue"
+        if kind == "closing"
+        else due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    )
     return (
-        f"{lead}: {milestone.label} for {visit.local_authority or visit.reference}, "
+        f"{_plain_lead(kind, milestone)}: {milestone.label} for "
+        f"{visit.local_authority or visit.reference}, "
         f"{format_long(milestone.due_date)} ({distance})"
     )
 

@@ -89,7 +89,14 @@ class TeamsPoster:
                 calendar=self.calendar,
                 names=names,
                 people=sorted(names.items(), key=lambda item: item[1].lower()),
+                also=notice.also,
             )
+            if notice.kind == "escalation":
+                # Escalated means someone was told: the contact, else whoever created the visit,
+                # mentioned so that Teams notifies them (Slack sends them a direct message).
+                told = notice.visit.escalation_user_id or notice.visit.created_by
+                if told:
+                    card = cards.mentioning(card, user_id=told, name=names.get(told, told))
             text = cards.reminder_text(
                 visit=notice.visit,
                 milestone=notice.milestone,
