@@ -20,6 +20,7 @@ from typing import Any
 from handlers.core.results import HomeItem, SettingsShown, VisitSummary
 from handlers.core.wording import (
     ACTION_NAMES,
+    ATTEMPT_NAMES,
     SOURCE_NAMES,
     STATUS_MARKS,
     VISIT_TYPE_NAMES,
@@ -761,7 +762,7 @@ def history_lines(events: Sequence[EventLike], names: dict[str, str] | None = No
     for event in events:
         what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
         if event.outcome == "refused":
-            what = f"was refused: {what}"
+            what = f"tried to {ATTEMPT_NAMES.get(event.action, what)} and was refused"
         detail = f" ({literal(clip(event.note, 200))})" if event.note else ""
         lines.append(f"{person(event.actor_user_id, names)} {what}{detail}, {at_time(event.at)}")
     return lines

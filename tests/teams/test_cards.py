@@ -215,3 +215,12 @@ def test_history_names_who_did_what_and_when() -> None:
         "29:alice changed the status (status open → acknowledged), 09:05 Wednesday 29 April 2026"
         in shown
     )
+
+
+def test_a_refused_attempt_is_said_in_plain_words() -> None:
+    refused = FakeEvent(actor_user_id="29:carol", action="approval_approved", outcome="refused")
+
+    [line] = cards.history_lines([refused], {"29:carol": "Carol Outsider"})
+
+    assert line.startswith("Carol Outsider tried to approve it and was refused")
+    assert "was refused:" not in line
