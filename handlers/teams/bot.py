@@ -36,7 +36,6 @@ from handlers.teams.messages import for_teams, help_text, read_command, without_
 from handlers.teams.outgoing import export_messages, message, post_to_conversation
 from handlers.teams.usecases import Conversation, TeamsAsker, answered
 from scheduler.calendar import WorkingDayCalendar, london_date
-from scheduler.letters import LetterFacts
 from scheduler.planning import ReminderDefaults
 from storage.teams import conversation_without_message, teams_workspace
 
@@ -191,8 +190,9 @@ class TeamsBot:
             return
         if len(words) > 1 and words[0].lower() == "letter":
             pasted = typed.text.split(None, 1)[1]
+            asker = await self.asker(context)
             self._read_in_background(
-                context, lambda: usecases.read_pasted_letter(pasted), filename=None
+                context, asker, lambda: usecases.read_pasted_letter(pasted), filename=None
             )
             return
         command = read_command(typed.text)
@@ -295,21 +295,31 @@ class TeamsBot:
                 "Attach the letter again."
             )
 
-        def read() -> LetterFacts:
+        def read() -> usecases.LetterRead:
             return usecases.read_attached_letter(
                 name=name, file_type=file_type, url=url, allowed_origin=origin
             )
 
-        self._read_in_background(context, read, filename=name)
+        # Who asks (with the members of the conversations they see) is looked up in the turn:
+        # whether the letter is tracked already is answered as they may see it.
+        asker = await self.asker(context)
+        self._read_in_background(context, asker, read, filename=name)
 
     def _read_in_background(
-        self, context: TurnContext, read: Callable[[], LetterFacts], *, filename: str | None
+        self,
+        context: TurnContext,
+        asker: TeamsAsker,
+        read: Callable[[], usecases.LetterRead],
+        *,
+        filename: str | None,
     ) -> None:
         """Reading a letter can take many seconds (a PDF, in the sandbox), and Teams waits about
         15 s for the answer to its POST: the activity is answered at once, and the preview follows
         as a post of its own in the same chat or thread."""
         adapter = context.adapter
-        task = asyncio.create_task(self._preview_later(adapter, context.activity, read, filename))
+        task = asyncio.create_task(
+            self._preview_later(adapter, context.activity, asker, read, filename)
+        )
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 
@@ -317,13 +327,14 @@ class TeamsBot:
         self,
         adapter: Any,
         activity: Activity,
-        read: Callable[[], LetterFacts],
+        asker: TeamsAsker,
+        read: Callable[[], usecases.LetterRead],
         filename: str | None,
     ) -> None:
         reply: Activity | None
         try:
-            facts = await asyncio.to_thread(read)
-            reply = await self._preview(activity, facts=facts, filename=filename)
+            letter = await asyncio.to_thread(read)
+            reply = await self._preview(activity, asker, letter=letter, filename=filename)
         except UserError as error:
             reply = message(error.message)
         except Exception:
@@ -345,33 +356,44 @@ class TeamsBot:
             logger.exception("could not send a letter's preview to Teams")
 
     async def _preview(
-        self, activity: Activity, *, facts: LetterFacts, filename: str | None
+        self,
+        activity: Activity,
+        asker: TeamsAsker,
+        *,
+        letter: usecases.LetterRead,
+        filename: str | None,
     ) -> Activity | None:
-        """The letter kept as a draft, and its preview; None if this message was read already."""
-        tenant = tenant_of(activity)
-        if not tenant:
-            raise UserError(NO_TENANT)
-        asker = TeamsAsker(
-            actor=Actor(
-                workspace=Workspace(team_id=teams_workspace(tenant)),
-                user_id=activity.from_property.id,
-            ),
-            tenant_id=tenant,
-            members={},
-        )
-        draft_id = await asyncio.to_thread(
+        """The letter kept as a draft, and its preview (or, as in Slack: that it is tracked
+        already, or a report kept with its visit); None if this message was read already."""
+        kept = await asyncio.to_thread(
             usecases.save_letter,
             self.ctx.core,
             asker=asker,
-            facts=facts,
+            read=letter,
             filename=filename,
-            conversation=conversation_of(activity, tenant),
+            conversation=conversation_of(activity, asker.tenant_id),
             message_id=activity.id,
         )
-        if draft_id is None:
+        if kept is None:
             return None  # Teams delivered this very message twice: one preview
+        if kept.report is not None:
+            card = cards.report_attached_card(attached=kept.report, filename=filename)
+            return message(
+                f"Kept with `{kept.report.reference}`: it is that visit's report.", card=card
+            )
+        draft_id = kept.draft_id or 0
+        if kept.tracked is not None:
+            card = cards.already_tracked_card(
+                tracked=kept.tracked, draft_id=draft_id, names=dict(asker.names)
+            )
+            return message(
+                f"This letter is already tracked as `{kept.tracked.reference}`.", card=card
+            )
         card = cards.letter_preview_card(
-            facts=facts, draft_id=draft_id, today=self.ctx.today(), calendar=self.ctx.calendar
+            facts=letter.facts,
+            draft_id=draft_id,
+            today=self.ctx.today(),
+            calendar=self.ctx.calendar,
         )
         return message(f"I read {filename or 'the letter'}: please check its dates.", card=card)
 
@@ -394,6 +416,11 @@ class TeamsBot:
                 {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": SOMETHING_WENT_WRONG},
             )
             return
+        if isinstance(updated, str):  # an answer to the one who clicked; the card stays as it is
+            await _invoke_answer(
+                context, {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": updated}
+            )
+            return
         await _invoke_answer(
             context, {"statusCode": 200, "type": cards.CONTENT_TYPE, "value": updated}
         )
@@ -402,7 +429,7 @@ class TeamsBot:
             replaced.id = context.activity.reply_to_id
             await context.update_activity(replaced)
 
-    async def _card_verb(self, context: TurnContext) -> cards.Card:
+    async def _card_verb(self, context: TurnContext) -> cards.Card | str:
         activity = context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action") or {}
@@ -419,6 +446,17 @@ class TeamsBot:
             return await self._save_settings(context, data)
         if verb == cards.ADD_MILESTONE:
             return await self._add_milestone(context, data)
+        if verb == cards.OPEN_VISIT:
+            return await self._open_visit(context, data)
+        if verb == cards.TRACK_ANYWAY:
+            asker = await self.asker(context)
+            review = await self._ask(asker, letters.review_draft, draft_id=_draft_of(data))
+            return cards.letter_preview_card(
+                facts=review.facts,
+                draft_id=review.draft_id,
+                today=self.ctx.today(),
+                calendar=self.ctx.calendar,
+            )
         return await self._change_verb(context, verb, data)
 
     async def _milestone_verb(
@@ -481,6 +519,13 @@ class TeamsBot:
             people=asker.people,
             settled=f"Latest: {latest[0]}" if latest else None,
         )
+
+    async def _open_visit(self, context: TurnContext, data: dict[str, Any]) -> str:
+        """Open it, on a letter tracked already: the visit's timeline, posted as `show` posts
+        it; the card asking stays, so Track it anyway and Dismiss are still there."""
+        reference = str(data.get("reference") or "")
+        await self._show(context, Command("show", visit=reference))
+        return f"Here is `{reference}`."
 
     async def _change_verb(
         self, context: TurnContext, verb: str, data: dict[str, Any]

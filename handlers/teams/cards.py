@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from handlers.core.letters import ReportAttached, TrackedLetter
 from handlers.core.results import HomeItem, SettingsShown, VisitSummary
 from handlers.core.wording import (
     ACTION_NAMES,
@@ -65,6 +66,8 @@ WAIVE = "waive"
 CONFIRM_DATE = "confirmDate"
 UNDO = "undo"
 ADD_MILESTONE = "addMilestone"
+OPEN_VISIT = "openVisit"
+TRACK_ANYWAY = "trackAnyway"
 SAVE_SETTINGS = "saveSettings"
 VERBS = (
     CREATE_VISIT,
@@ -82,6 +85,8 @@ VERBS = (
     CONFIRM_DATE,
     UNDO,
     ADD_MILESTONE,
+    OPEN_VISIT,
+    TRACK_ANYWAY,
     SAVE_SETTINGS,
 )
 DRAFT_VERBS = (CREATE_VISIT, EDIT_DATES, DISMISS)
@@ -182,7 +187,12 @@ def letter_preview_card(
     title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
     body: list[Element] = [heading(f"Letter read: {literal(title)}"), subtle(facts_line(facts))]
     if not facts.milestones:
-        body.append(text_block("I found no deadlines in this letter."))
+        body.append(
+            text_block(
+                "I found no deadlines in this document: a report has none of its own. Send the "
+                "covering letter to track its dates, or add them by hand."
+            )
+        )
     for milestone in facts.milestones:
         body.append(_preview_date(milestone, today=today, calendar=calendar))
     if facts.warnings:
@@ -200,6 +210,16 @@ def letter_preview_card(
         body.append(text_block(settled, weight="Bolder", color="Good"))
         return card(body)
     data = {"draftId": draft_id}
+    if not facts.milestones:
+        # A report has no deadlines of its own: never a visit as it stands, but its dates can
+        # still be entered by hand.
+        return card(
+            body,
+            actions=[
+                execute("Add dates", verb=EDIT_DATES, data=data),
+                execute("Dismiss", verb=DISMISS, data=data),
+            ],
+        )
     return card(
         body,
         actions=[
@@ -207,6 +227,54 @@ def letter_preview_card(
             execute("Edit dates", verb=EDIT_DATES, data=data),
             execute("Dismiss", verb=DISMISS, data=data),
         ],
+    )
+
+
+def already_tracked_card(
+    *, tracked: TrackedLetter, draft_id: int, names: dict[str, str] | None = None
+) -> Card:
+    """A letter shared again: the visit that tracks it (who shared it, when), Open it, Track it
+    anyway (its preview, with Create visit), Dismiss."""
+    what = {
+        "document": "This letter is already tracked",
+        "letter": "A letter from the same authority, of the same visit type and date, is "
+        "already tracked",
+    }.get(tracked.why, "This is already tracked")
+    by = f" by {person(tracked.shared_by, names)}" if tracked.shared_by else ""
+    closed = ", now closed" if tracked.closed else ""
+    body = [
+        text_block(
+            f"{what} as `{tracked.reference}` ({literal(tracked.title)}, shared{by} on "
+            f"{format_long(tracked.shared_on)}{closed}): open it, or track this one as well."
+        )
+    ]
+    data = {"draftId": draft_id}
+    return card(
+        body,
+        actions=[
+            execute(
+                "Open it",
+                verb=OPEN_VISIT,
+                data={"reference": tracked.reference},
+                style="positive",
+            ),
+            execute("Track it anyway", verb=TRACK_ANYWAY, data=data),
+            execute("Dismiss", verb=DISMISS, data=data),
+        ],
+    )
+
+
+def report_attached_card(*, attached: ReportAttached, filename: str | None) -> Card:
+    """A report of a visit already tracked: kept with that visit, and no new one made."""
+    return card(
+        [
+            text_block(
+                f"{literal(filename or 'This report')} is the report of `{attached.reference}` "
+                f"({literal(attached.title)}): I kept it with that visit, and made no new one. "
+                "It has no deadlines of its own."
+            )
+        ],
+        actions=[execute("Open it", verb=OPEN_VISIT, data={"reference": attached.reference})],
     )
 
 
