@@ -483,6 +483,15 @@ class TeamsBot:
             note=str(data.get("note") or data.get("reason") or "").strip() or None,
             owner_user_id=str(data.get("owner") or "") or None,
         )
+        if clicked.sign_off is not None:
+            news = cards.sign_off_news_card(
+                visit=clicked.visit,
+                milestone=clicked.milestone,
+                news=clicked.sign_off,
+                names=dict(asker.names),
+            )
+            if news is not None:
+                await context.send_activity(message(card=news))
         return self._redrawn(clicked, asker, reminder_id=reminder_id, kind=clicked.reminder_kind)
 
     def _redrawn(

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from handlers.core.letters import ReportAttached, TrackedLetter
-from handlers.core.results import HomeItem, SettingsShown, VisitSummary
+from handlers.core.results import HomeItem, SettingsShown, SignOffNews, VisitSummary
 from handlers.core.wording import (
     ACTION_NAMES,
     ATTEMPT_NAMES,
@@ -890,18 +890,59 @@ def reminder_card(
     return card(body, actions=actions)
 
 
-def mentioning(shown: Card, *, user_id: str, name: str, why: str = "Escalated to") -> Card:
-    """The card ending with an @mention of someone, which Teams notifies them of (a mention in a
-    card is its text `<at>name</at>` and an entity naming whom it means)."""
+def mention(user_id: str, name: str) -> tuple[str, Element]:
+    """An @mention in a card, which Teams notifies the person of: its text `<at>name</at>` and
+    the entity naming whom it means."""
     tag = f"<at>{literal(name)}</at>"
-    entity = {"type": "mention", "text": tag, "mentioned": {"id": user_id, "name": name}}
+    return tag, {"type": "mention", "text": tag, "mentioned": {"id": user_id, "name": name}}
+
+
+def with_mentions(shown: Card, entities: Sequence[Element]) -> Card:
     msteams = {**shown.get("msteams", {})}
-    msteams["entities"] = [*msteams.get("entities", []), entity]
-    return {
-        **shown,
-        "body": [*shown["body"], text_block(f"{why} {tag}.", weight="Bolder")],
-        "msteams": msteams,
-    }
+    msteams["entities"] = [*msteams.get("entities", []), *entities]
+    return {**shown, "msteams": msteams}
+
+
+def mentioning(shown: Card, *, user_id: str, name: str, why: str = "Escalated to") -> Card:
+    """The card ending with an @mention of someone (`why` them)."""
+    tag, entity = mention(user_id, name)
+    ended = {**shown, "body": [*shown["body"], text_block(f"{why} {tag}.", weight="Bolder")]}
+    return with_mentions(ended, [entity])
+
+
+def sign_off_news_card(
+    *,
+    visit: VisitLike,
+    milestone: MilestoneLike,
+    news: SignOffNews,
+    names: dict[str, str] | None = None,
+) -> Card | None:
+    """Who a sign-off concerns, told in the conversation with an @mention (Slack sends them a
+    direct message): the approvers, when it is asked for; whoever asked, when it is decided.
+    None when there is nobody to tell."""
+    known = names or {}
+    label = f"**{literal(milestone.label)}** (`{visit.reference}`)"
+    asker = person(news.requested_by, known)
+    if news.decision is None:
+        if not news.approvers:
+            return card(
+                [
+                    text_block(
+                        f"{asker} asked for sign-off on {label}, but the visit has no other "
+                        f"approver to ask: add one with `settings {visit.reference}`."
+                    )
+                ]
+            )
+        tags, entities = zip(*(mention(a, known.get(a, a)) for a in news.approvers), strict=True)
+        said = f"{', '.join(tags)}: {asker} asks you to sign off {label}. Approve or Reject it "
+        said += "on the visit's timeline (`show " + visit.reference + "`)."
+        return with_mentions(card([text_block(said)]), entities)
+    if not news.requested_by or news.requested_by == news.decided_by:
+        return None
+    tag, entity = mention(news.requested_by, known.get(news.requested_by, news.requested_by))
+    reason = f": {literal(' '.join(news.reason.split()))}" if news.reason else "."
+    decided = f"{person(news.decided_by, known)} {news.decision} {label}{reason}"
+    return with_mentions(card([text_block(f"{tag}: {decided}")]), [entity])
 
 
 def _plain_lead(kind: str, milestone: MilestoneLike) -> str:

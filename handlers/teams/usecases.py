@@ -189,9 +189,7 @@ def save_letter(
     when it is tracked already). None when this very message was read already (Teams delivered
     it twice)."""
     facts, content_hash = read.facts, read.content_hash
-    tracked = letters.tracked_letter(
-        ctx, asker=asker.core, facts=facts, content_hash=content_hash
-    )
+    tracked = letters.tracked_letter(ctx, asker=asker.core, facts=facts, content_hash=content_hash)
     if tracked is not None and tracked.report:
         attached = letters.attach_report(
             ctx,
@@ -217,9 +215,7 @@ def save_letter(
     return None if saved is None else LetterKept(draft_id=saved.draft_id, tracked=tracked)
 
 
-def read_attached_letter(
-    *, name: str, file_type: str, url: str, allowed_origin: str
-) -> LetterRead:
+def read_attached_letter(*, name: str, file_type: str, url: str, allowed_origin: str) -> LetterRead:
     """A letter attached in Teams, downloaded from `allowed_origin` only and read within the same
     bounds as a file shared in Slack (handlers.slack.intake, scheduler.sandbox)."""
     shared = SharedFile(id="", name=name, filetype=file_type.lower(), size=0, url=url)
