@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.engine import Engine
 
     from bot.settings import Settings
@@ -232,6 +234,18 @@ def teams_poster(*, settings: Settings, engine: Engine, slack: Poster) -> Poster
             app_id=teams.microsoft_app_id,
         ),
     )
+
+
+def teams_side_passes(*, poster: Poster, engine: Engine) -> list[Callable[[datetime], int]]:
+    """What the dispatcher runs for Teams visits besides their reminders: chasing sign-offs that
+    wait (in the visit's conversation, as Slack's chaser does in direct messages)."""
+    from handlers.teams.poster import PlatformPoster, TeamsPoster
+    from handlers.teams.signoffs import TeamsSignOffChaser
+
+    teams = poster.teams if isinstance(poster, PlatformPoster) else None
+    if not isinstance(teams, TeamsPoster):
+        return []
+    return [TeamsSignOffChaser(engine=engine, poster=teams, calendar=teams.calendar)]
 
 
 def run_serve_teams(

@@ -1,19 +1,12 @@
 """Teams reminders in the words the Slack reminders use for each nature of milestone: a decision
 window asks for a decision and closes once, by itself; an event is announced; an overdue task
-escalated to whoever created the visit mentions them, so that Teams tells them. A sign-off
-waiting in a Teams visit is never chased through Slack."""
+escalated to whoever created the visit mentions them, so that Teams tells them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, select
-
-from bot.app import build_dispatcher
-from bot.offline.standin import SlackStandIn
-from bot.settings import Settings
-from storage.models import AuditEvent
 from tests.teams.conftest import DAY_AFTER_LETTER, TeamsBotUnderTest
 from tests.teams.test_letters_and_visits import IN_CHANNEL, actions, attach_letter, click, texts
 from tests.teams.test_reminders import SlackPosterStandIn, dispatcher_at
@@ -101,25 +94,3 @@ def test_an_escalation_with_no_contact_mentions_whoever_created_the_visit(
             "mentioned": {"id": "29:alice", "name": "Alice Officer"},
         }
     ]
-
-
-def test_a_teams_sign_off_is_not_chased_through_slack(teams_bot: TeamsBotUnderTest) -> None:
-    a_visit(teams_bot)
-    [timeline] = teams_bot.say("show saxonford-2604", **IN_CHANNEL)
-    click(teams_bot, timeline, "requestSignOff", **IN_CHANNEL)
-
-    with SlackStandIn() as slack:
-        settings = Settings(slack_bot_token=slack.token, slack_api_url=slack.api_url)
-        dispatcher = build_dispatcher(
-            settings=settings, engine=teams_bot.engine, clock=lambda: at_nine(5)
-        )
-        dispatcher.channel_interval = 0
-        dispatcher.run_pass()
-        sent_to_slack = slack.messages("29:alice") + slack.messages("C01VISITS")
-
-    assert sent_to_slack == []
-    with Session(teams_bot.engine) as session:
-        chased = session.exec(
-            select(AuditEvent).where(AuditEvent.action == "approval_reminded")
-        ).all()
-        assert chased == []
