@@ -462,12 +462,7 @@ class TeamsBot:
     async def _milestone_verb(
         self, context: TurnContext, verb: str, data: dict[str, Any]
     ) -> cards.Card:
-        try:
-            milestone_id = int(data["milestoneId"])
-        except (KeyError, TypeError, ValueError):
-            raise UserError(
-                "That button is out of date. Send `show <visit>` for the timeline."
-            ) from None
+        milestone_id = _milestone_of(data)
         activity = context.activity
         asker = await self.asker(context)
         reminder_id = _reminder_of(data)
@@ -541,12 +536,7 @@ class TeamsBot:
     ) -> cards.Card:
         """Change date, Waive, Confirm date, Undo: a manager's change of a milestone, through
         the core's `changes` (which checks who asks, audits, and plans its reminders again)."""
-        try:
-            milestone_id = int(data["milestoneId"])
-        except (KeyError, TypeError, ValueError):
-            raise UserError(
-                "That button is out of date. Send `show <visit>` for the timeline."
-            ) from None
+        milestone_id = _milestone_of(data)
         asker = await self.asker(context)
         # Teams sends a retried invoke with the same activity id: recorded once.
         key = f"teams:{context.activity.id or ''}:{verb}:{milestone_id}"
@@ -762,6 +752,15 @@ COMMANDS: dict[str, Callable[[TeamsBot, TurnContext, Command], Awaitable[None]]]
     "settings": TeamsBot._settings,
 }
 """The commands past help and letter: each a translation to one use case of the core."""
+
+
+def _milestone_of(data: dict[str, Any]) -> int:
+    try:
+        return int(data["milestoneId"])
+    except (KeyError, TypeError, ValueError):
+        raise UserError(
+            "That button is out of date. Send `show <visit>` for the timeline."
+        ) from None
 
 
 def _reminder_of(data: dict[str, Any]) -> int | None:

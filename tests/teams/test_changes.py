@@ -37,22 +37,7 @@ def press_first(
         for a in actions(shown.cards if isinstance(shown, Recorded) else shown)
         if a["verb"] == verb
     ][which]
-    invoke = bot.connector.activity(
-        activity_type="invoke",
-        name="adaptiveCard/action",
-        user_id=user_id,
-        value={
-            "action": {
-                "type": "Action.Execute",
-                "verb": verb,
-                "data": {**button["data"], **(inputs or {})},
-            }
-        },
-        reply_to_id="timeline-message-1",
-        **IN_CHANNEL,
-    )
-    status, answer = bot.send(invoke)
-    assert status == 200
+    answer = click(bot, shown, verb, user_id=user_id, inputs=inputs, which=which, **IN_CHANNEL)
     return int(button["data"]["milestoneId"]), answer
 
 

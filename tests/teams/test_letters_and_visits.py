@@ -85,15 +85,21 @@ def click(
     *,
     user_id: str = "29:alice",
     inputs: dict[str, str] | None = None,
+    which: int | None = None,
     **where: Any,
 ) -> Any:
     """Press `verb` on a posted card (or a card answered to an earlier click), with a form's
-    `inputs` filled in: Teams merges them into the button's data."""
-    [button] = [
+    `inputs` filled in: Teams merges them into the button's data. `which`: of the buttons with
+    that verb (one per milestone on a timeline); else the card must have only one."""
+    found = [
         a
         for a in actions(shown.cards if isinstance(shown, Recorded) else shown)
         if a["verb"] == verb
     ]
+    if which is None:
+        [button] = found
+    else:
+        button = found[which]
     invoke = bot.connector.activity(
         activity_type="invoke",
         name="adaptiveCard/action",
