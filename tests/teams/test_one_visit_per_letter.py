@@ -18,6 +18,7 @@ from tests.teams.test_letters_and_visits import (
     EXAMPLE,
     IN_CHANNEL,
     actions,
+    attach_file,
     attach_letter,
     click,
     texts,
@@ -32,19 +33,7 @@ REPORT = (
 
 
 def attach(bot: TeamsBotUnderTest, name: str, content: bytes) -> Recorded:
-    url = bot.connector.add_file(name, content)
-    attachment = {
-        "contentType": "application/vnd.microsoft.teams.file.download.info",
-        "name": name,
-        "content": {"downloadUrl": url, "uniqueId": name, "fileType": "txt"},
-    }
-    before = len(bot.connector.calls())
-    status, _ = bot.send(
-        bot.connector.activity(text="<at>ofsted-bot</at>", attachments=[attachment], **IN_CHANNEL)
-    )
-    assert status in (200, 202)
-    [answer] = bot.connector.wait_for(before + 1)[before:]
-    return answer
+    return attach_file(bot, name, content, **IN_CHANNEL)
 
 
 def buttons(shown: Recorded | dict[str, Any]) -> list[str]:
