@@ -24,7 +24,7 @@ from handlers.core.context import CoreContext
 from handlers.core.errors import UserError
 from handlers.core.letters import ReportAttached, TrackedLetter
 from handlers.core.milestones import MilestoneChange, Verb, change_milestone
-from handlers.core.people import Asker, KnownMembers
+from handlers.core.people import Asker, KnownMembers, KnownNames
 from handlers.core.results import MilestoneChanged, Refusal, VisitCreated, VisitListing
 from handlers.core.visits import KeepWithVisit, VisitForm, visible_to, visit_listing
 from handlers.slack.intake import SharedFile, read_shared_file
@@ -59,8 +59,13 @@ class TeamsAsker:
 
     @property
     def core(self) -> Asker:
-        """The same person as the core's use cases take them."""
-        return Asker(actor=self.actor, membership=KnownMembers(self.members))
+        """The same person as the core's use cases take them, with the display names of the
+        conversation they asked in (an export's audit trail names people by them)."""
+        return Asker(
+            actor=self.actor,
+            membership=KnownMembers(self.members),
+            names=KnownNames(dict(self.names)),
+        )
 
     @property
     def people(self) -> list[tuple[str, str]]:

@@ -142,6 +142,7 @@ def test_export_is_sent_in_the_visits_channel_or_a_personal_chat_only(
     )
 
     assert csv.text.startswith("Alice asked for the audit trail of `saxonford-2604`.")
+    assert ",29:alice,Alice Officer," in csv.text  # people by name, as the channel knows them
     assert "visit created" in csv.text and "```" in csv.text
     assert "BEGIN:VCALENDAR" in ics.text and ".ics`" in ics.text
     assert elsewhere.text.startswith("I send the dates")
