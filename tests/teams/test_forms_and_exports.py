@@ -166,9 +166,7 @@ def test_a_manager_reopens_a_closed_visit_and_others_are_refused(
     [again] = teams_bot.say("reopen saxonford-2604", **IN_CHANNEL)
 
     assert refused.text.startswith("Only this visit's managers")
-    assert reopened.text == (
-        "Reopened `saxonford-2604`: its open milestones are reminded again."
-    )
+    assert reopened.text == ("Reopened `saxonford-2604`: its open milestones are reminded again.")
     assert "already reopened `saxonford-2604`" in again.text
     with Session(teams_bot.engine) as session:
         assert session.exec(select(Visit)).one().status == "open"
