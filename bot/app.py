@@ -306,14 +306,15 @@ def build_dispatcher(
 ) -> Dispatcher:
     """The reminder dispatcher: Slack visits' reminders through its own Web API client, Teams'
     through the Bot Connector (one database may hold both)."""
-    from bot.teams import teams_poster
+    from bot.teams import teams_poster, teams_side_passes
 
     defaults = reminder_defaults(settings)
     client = posting_client(settings)
     slack = SlackPoster(client=client, calendar=defaults.calendar)
+    poster = teams_poster(settings=settings, engine=engine, slack=slack)
     dispatcher = Dispatcher(
         engine=engine,
-        poster=teams_poster(settings=settings, engine=engine, slack=slack),
+        poster=poster,
         clock=clock,
         defaults=defaults,
         lease=timedelta(seconds=settings.dispatch_lease),
@@ -321,4 +322,5 @@ def build_dispatcher(
     dispatcher.side_passes.append(
         SignOffChaser(engine=engine, client=client, calendar=defaults.calendar)
     )
+    dispatcher.side_passes.extend(teams_side_passes(poster=poster, engine=engine))
     return dispatcher

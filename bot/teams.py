@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.engine import Engine
 
     from bot.settings import Settings
@@ -39,6 +41,8 @@ COMMANDS = [
     ("export", "The audit trail or the dates for Outlook: export <visit> csv|ics"),
     ("settings", "Channel, reminder time and days, approvers: settings <visit>"),
     ("close", "Close a visit when everything is done: close <visit>"),
+    ("reopen", "Reopen a closed visit: reopen <visit>"),
+    ("add", "Add a date of your own to a visit: add <visit>"),
 ]
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
@@ -230,6 +234,18 @@ def teams_poster(*, settings: Settings, engine: Engine, slack: Poster) -> Poster
             app_id=teams.microsoft_app_id,
         ),
     )
+
+
+def teams_side_passes(*, poster: Poster, engine: Engine) -> list[Callable[[datetime], int]]:
+    """What the dispatcher runs for Teams visits besides their reminders: chasing sign-offs that
+    wait (in the visit's conversation, as Slack's chaser does in direct messages)."""
+    from handlers.teams.poster import PlatformPoster, TeamsPoster
+    from handlers.teams.signoffs import TeamsSignOffChaser
+
+    teams = poster.teams if isinstance(poster, PlatformPoster) else None
+    if not isinstance(teams, TeamsPoster):
+        return []
+    return [TeamsSignOffChaser(engine=engine, poster=teams, calendar=teams.calendar)]
 
 
 def run_serve_teams(

@@ -24,6 +24,7 @@ from scheduler.calendar import WorkingDayCalendar, london_date
 from scheduler.signoffs import WaitingSignOff, chase_key, sign_offs_to_chase
 from storage import repo
 from storage.db import session_scope
+from storage.teams import is_teams_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,8 @@ class SignOffChaser:
                         requested_at=approval.requested_at,
                     )
                     for approval, milestone, visit in waiting
+                    # A Teams visit's approvers are not Slack users: Teams chases its own.
+                    if not is_teams_workspace(visit.team_id)
                 ),
                 now=now,
                 calendar=self.calendar,

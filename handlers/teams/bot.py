@@ -21,13 +21,13 @@ from microsoft_agents.activity import Activity, Attachment, InvokeResponse
 from microsoft_agents.hosting.core import TurnContext
 from sqlalchemy.engine import Engine
 
-from handlers.core import letters, visits
+from handlers.core import changes, letters, visits
 from handlers.core.access import Actor, Workspace
 from handlers.core.commandline import Command
 from handlers.core.context import CoreContext
 from handlers.core.errors import UserError
 from handlers.core.exports import export_visit
-from handlers.core.results import Refusal, VisitCreated
+from handlers.core.results import MilestoneChanged, Refusal, VisitCreated
 from handlers.core.wording import visit_title
 from handlers.slack.intake import file_origin
 from handlers.teams import cards, forms, usecases
@@ -36,7 +36,6 @@ from handlers.teams.messages import for_teams, help_text, read_command, without_
 from handlers.teams.outgoing import export_messages, message, post_to_conversation
 from handlers.teams.usecases import Conversation, TeamsAsker, answered
 from scheduler.calendar import WorkingDayCalendar, london_date
-from scheduler.letters import LetterFacts
 from scheduler.planning import ReminderDefaults
 from storage.teams import conversation_without_message, teams_workspace
 
@@ -191,8 +190,9 @@ class TeamsBot:
             return
         if len(words) > 1 and words[0].lower() == "letter":
             pasted = typed.text.split(None, 1)[1]
+            asker = await self.asker(context)
             self._read_in_background(
-                context, lambda: usecases.read_pasted_letter(pasted), filename=None
+                context, asker, lambda: usecases.read_pasted_letter(pasted), filename=None
             )
             return
         command = read_command(typed.text)
@@ -239,6 +239,21 @@ class TeamsBot:
             message(f"Closed `{closed.reference}`: no more reminders will be posted for it.")
         )
 
+    async def _reopen(self, context: TurnContext, command: Command) -> None:
+        asker = await self.asker(context)
+        reopened = await self._ask(asker, changes.reopen_visit, reference=command.visit or "")
+        await context.send_activity(
+            message(f"Reopened `{reopened.reference}`: its open milestones are reminded again.")
+        )
+
+    async def _add(self, context: TurnContext, command: Command) -> None:
+        """`add <visit>`: the form for a date of the council's own (managers only, while open)."""
+        asker = await self.asker(context)
+        shown = await self._ask(asker, changes.open_add_form, reference=command.visit or "")
+        form = cards.add_milestone_card(visit=shown.visit)
+        title = f"Add a milestone to {shown.visit.reference}"
+        await context.send_activity(message(title, card=form))
+
     async def _export(self, context: TurnContext, command: Command) -> None:
         asker = await self.asker(context)
         exported = await self._ask(
@@ -280,21 +295,31 @@ class TeamsBot:
                 "Attach the letter again."
             )
 
-        def read() -> LetterFacts:
+        def read() -> usecases.LetterRead:
             return usecases.read_attached_letter(
                 name=name, file_type=file_type, url=url, allowed_origin=origin
             )
 
-        self._read_in_background(context, read, filename=name)
+        # Who asks (with the members of the conversations they see) is looked up in the turn:
+        # whether the letter is tracked already is answered as they may see it.
+        asker = await self.asker(context)
+        self._read_in_background(context, asker, read, filename=name)
 
     def _read_in_background(
-        self, context: TurnContext, read: Callable[[], LetterFacts], *, filename: str | None
+        self,
+        context: TurnContext,
+        asker: TeamsAsker,
+        read: Callable[[], usecases.LetterRead],
+        *,
+        filename: str | None,
     ) -> None:
         """Reading a letter can take many seconds (a PDF, in the sandbox), and Teams waits about
         15 s for the answer to its POST: the activity is answered at once, and the preview follows
         as a post of its own in the same chat or thread."""
         adapter = context.adapter
-        task = asyncio.create_task(self._preview_later(adapter, context.activity, read, filename))
+        task = asyncio.create_task(
+            self._preview_later(adapter, context.activity, asker, read, filename)
+        )
         self._reading.add(task)
         task.add_done_callback(self._reading.discard)
 
@@ -302,13 +327,14 @@ class TeamsBot:
         self,
         adapter: Any,
         activity: Activity,
-        read: Callable[[], LetterFacts],
+        asker: TeamsAsker,
+        read: Callable[[], usecases.LetterRead],
         filename: str | None,
     ) -> None:
         reply: Activity | None
         try:
-            facts = await asyncio.to_thread(read)
-            reply = await self._preview(activity, facts=facts, filename=filename)
+            letter = await asyncio.to_thread(read)
+            reply = await self._preview(activity, asker, letter=letter, filename=filename)
         except UserError as error:
             reply = message(error.message)
         except Exception:
@@ -330,33 +356,44 @@ class TeamsBot:
             logger.exception("could not send a letter's preview to Teams")
 
     async def _preview(
-        self, activity: Activity, *, facts: LetterFacts, filename: str | None
+        self,
+        activity: Activity,
+        asker: TeamsAsker,
+        *,
+        letter: usecases.LetterRead,
+        filename: str | None,
     ) -> Activity | None:
-        """The letter kept as a draft, and its preview; None if this message was read already."""
-        tenant = tenant_of(activity)
-        if not tenant:
-            raise UserError(NO_TENANT)
-        asker = TeamsAsker(
-            actor=Actor(
-                workspace=Workspace(team_id=teams_workspace(tenant)),
-                user_id=activity.from_property.id,
-            ),
-            tenant_id=tenant,
-            members={},
-        )
-        draft_id = await asyncio.to_thread(
+        """The letter kept as a draft, and its preview (or, as in Slack: that it is tracked
+        already, or a report kept with its visit); None if this message was read already."""
+        kept = await asyncio.to_thread(
             usecases.save_letter,
             self.ctx.core,
             asker=asker,
-            facts=facts,
+            read=letter,
             filename=filename,
-            conversation=conversation_of(activity, tenant),
+            conversation=conversation_of(activity, asker.tenant_id),
             message_id=activity.id,
         )
-        if draft_id is None:
+        if kept is None:
             return None  # Teams delivered this very message twice: one preview
+        if kept.report is not None:
+            card = cards.report_attached_card(attached=kept.report, filename=filename)
+            return message(
+                f"Kept with `{kept.report.reference}`: it is that visit's report.", card=card
+            )
+        draft_id = kept.draft_id or 0
+        if kept.tracked is not None:
+            card = cards.already_tracked_card(
+                tracked=kept.tracked, draft_id=draft_id, names=dict(asker.names)
+            )
+            return message(
+                f"This letter is already tracked as `{kept.tracked.reference}`.", card=card
+            )
         card = cards.letter_preview_card(
-            facts=facts, draft_id=draft_id, today=self.ctx.today(), calendar=self.ctx.calendar
+            facts=letter.facts,
+            draft_id=draft_id,
+            today=self.ctx.today(),
+            calendar=self.ctx.calendar,
         )
         return message(f"I read {filename or 'the letter'}: please check its dates.", card=card)
 
@@ -379,6 +416,11 @@ class TeamsBot:
                 {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": SOMETHING_WENT_WRONG},
             )
             return
+        if isinstance(updated, str):  # an answer to the one who clicked; the card stays as it is
+            await _invoke_answer(
+                context, {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": updated}
+            )
+            return
         await _invoke_answer(
             context, {"statusCode": 200, "type": cards.CONTENT_TYPE, "value": updated}
         )
@@ -387,7 +429,7 @@ class TeamsBot:
             replaced.id = context.activity.reply_to_id
             await context.update_activity(replaced)
 
-    async def _card_verb(self, context: TurnContext) -> cards.Card:
+    async def _card_verb(self, context: TurnContext) -> cards.Card | str:
         activity = context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action") or {}
@@ -402,24 +444,28 @@ class TeamsBot:
             return await self._milestone_verb(context, verb, data)
         if verb == cards.SAVE_SETTINGS:
             return await self._save_settings(context, data)
-        # Change date and Waive come with issue 11's use cases: until then, as an unknown command.
-        raise UserError(f"I don't know `{verb}`. Try `help` for what I can do.")
+        if verb == cards.ADD_MILESTONE:
+            return await self._add_milestone(context, data)
+        if verb == cards.OPEN_VISIT:
+            return await self._open_visit(context, data)
+        if verb == cards.TRACK_ANYWAY:
+            asker = await self.asker(context)
+            review = await self._ask(asker, letters.review_draft, draft_id=_draft_of(data))
+            return cards.letter_preview_card(
+                facts=review.facts,
+                draft_id=review.draft_id,
+                today=self.ctx.today(),
+                calendar=self.ctx.calendar,
+            )
+        return await self._change_verb(context, verb, data)
 
     async def _milestone_verb(
         self, context: TurnContext, verb: str, data: dict[str, Any]
     ) -> cards.Card:
-        try:
-            milestone_id = int(data["milestoneId"])
-        except (KeyError, TypeError, ValueError):
-            raise UserError(
-                "That button is out of date. Send `show <visit>` for the timeline."
-            ) from None
+        milestone_id = _milestone_of(data)
         activity = context.activity
         asker = await self.asker(context)
-        message_key = str(data.get("messageKey") or "")
-        reminder_id = None
-        if message_key.startswith("reminder:") and message_key[9:].isdigit():
-            reminder_id = int(message_key[9:])
+        reminder_id = _reminder_of(data)
         clicked = await asyncio.to_thread(
             usecases.click_milestone,
             self.ctx.core,
@@ -432,29 +478,117 @@ class TeamsBot:
             note=str(data.get("note") or data.get("reason") or "").strip() or None,
             owner_user_id=str(data.get("owner") or "") or None,
         )
-        names = dict(asker.names)
-        today, calendar = self.ctx.today(), self.ctx.calendar
-        if reminder_id is not None and clicked.reminder_kind:
-            return cards.reminder_card(
+        if clicked.sign_off is not None:
+            news = cards.sign_off_news_card(
                 visit=clicked.visit,
                 milestone=clicked.milestone,
-                kind=clicked.reminder_kind,
+                news=clicked.sign_off,
+                names=dict(asker.names),
+            )
+            if news is not None:
+                await context.send_activity(message(card=news))
+        return self._redrawn(clicked, asker, reminder_id=reminder_id, kind=clicked.reminder_kind)
+
+    def _redrawn(
+        self,
+        changed: MilestoneChanged,
+        asker: TeamsAsker,
+        *,
+        reminder_id: int | None,
+        kind: str | None,
+    ) -> cards.Card:
+        """The card a click came from, drawn again: the reminder (with who did what since), or
+        the visit's timeline ending with the latest change."""
+        names = dict(asker.names)
+        today, calendar = self.ctx.today(), self.ctx.calendar
+        if reminder_id is not None and kind:
+            return cards.reminder_card(
+                visit=changed.visit,
+                milestone=changed.milestone,
+                kind=kind,
                 reminder_id=reminder_id,
                 today=today,
                 calendar=calendar,
-                history=clicked.history,
+                history=changed.history,
                 names=names,
                 people=asker.people,
             )
-        latest = cards.history_lines(clicked.history[-1:], names)
+        latest = cards.history_lines(changed.history[-1:], names)
         return cards.timeline_card(
-            visit=clicked.visit,
-            milestones=clicked.milestones,
+            visit=changed.visit,
+            milestones=changed.milestones,
             today=today,
             calendar=calendar,
             names=names,
             people=asker.people,
             settled=f"Latest: {latest[0]}" if latest else None,
+        )
+
+    async def _open_visit(self, context: TurnContext, data: dict[str, Any]) -> str:
+        """Open it, on a letter tracked already: the visit's timeline, posted as `show` posts
+        it; the card asking stays, so Track it anyway and Dismiss are still there."""
+        reference = str(data.get("reference") or "")
+        await self._show(context, Command("show", visit=reference))
+        return f"Here is `{reference}`."
+
+    async def _change_verb(
+        self, context: TurnContext, verb: str, data: dict[str, Any]
+    ) -> cards.Card:
+        """Change date, Waive, Confirm date, Undo: a manager's change of a milestone, through
+        the core's `changes` (which checks who asks, audits, and plans its reminders again)."""
+        milestone_id = _milestone_of(data)
+        asker = await self.asker(context)
+        # Teams sends a retried invoke with the same activity id: recorded once.
+        key = f"teams:{context.activity.id or ''}:{verb}:{milestone_id}"
+        inputs: dict[str, Any] = {"milestone_id": milestone_id, "key": key}
+        use_case: Callable[..., MilestoneChanged | Refusal]
+        if verb == cards.CHANGE_DATE:
+            new_date = forms.date_input(data.get("due"))
+            if new_date is None:
+                raise UserError("Pick the new date, then press Change date again.")
+            use_case = changes.change_date
+            inputs |= {"new_date": new_date, "reason": str(data.get("reason") or "")}
+        elif verb == cards.WAIVE:
+            use_case = changes.waive_milestone
+            inputs |= {"reason": str(data.get("reason") or "")}
+        elif verb == cards.CONFIRM_DATE:
+            use_case = changes.confirm_date
+        elif verb == cards.UNDO:
+            use_case = changes.undo_milestone
+        else:
+            raise UserError(f"I don't know `{verb}`. Try `help` for what I can do.")
+        changed = await self._ask(asker, use_case, **inputs)
+        reminder_id = _reminder_of(data)
+        kind = str(data.get("kind") or "") or None
+        return self._redrawn(changed, asker, reminder_id=reminder_id, kind=kind)
+
+    async def _add_milestone(self, context: TurnContext, data: dict[str, Any]) -> cards.Card:
+        asker = await self.asker(context)
+        due = forms.date_input(data.get("due"))
+        if due is None:
+            raise UserError("Pick the milestone's date, then press Add again.")
+        added = await self._ask(
+            asker,
+            changes.add_milestone,
+            reference=str(data.get("reference") or ""),
+            label=str(data.get("label") or ""),
+            due=due,
+            event=data.get("nature") == "event",
+            key=f"teams:{context.activity.id or ''}:{cards.ADD_MILESTONE}",
+        )
+        name = context.activity.from_property.name or asker.user_id
+        return cards.timeline_card(
+            visit=added.visit,
+            milestones=added.milestones,
+            today=self.ctx.today(),
+            calendar=self.ctx.calendar,
+            names=dict(asker.names),
+            people=asker.people,
+            settled=cards.Settled(
+                who=name,
+                deed=f"added **{cards.literal(added.milestone.label)}**",
+                at=self.ctx.now(),
+            ).line(),
         )
 
     async def _names(self, context: TurnContext) -> dict[str, str]:
@@ -612,10 +746,29 @@ COMMANDS: dict[str, Callable[[TeamsBot, TurnContext, Command], Awaitable[None]]]
     "list": TeamsBot._list,
     "show": TeamsBot._show,
     "close": TeamsBot._close,
+    "reopen": TeamsBot._reopen,
+    "add": TeamsBot._add,
     "export": TeamsBot._export,
     "settings": TeamsBot._settings,
 }
 """The commands past help and letter: each a translation to one use case of the core."""
+
+
+def _milestone_of(data: dict[str, Any]) -> int:
+    try:
+        return int(data["milestoneId"])
+    except (KeyError, TypeError, ValueError):
+        raise UserError(
+            "That button is out of date. Send `show <visit>` for the timeline."
+        ) from None
+
+
+def _reminder_of(data: dict[str, Any]) -> int | None:
+    """The reminder a button is on (its card is redrawn as a reminder), if it is on one."""
+    message_key = str(data.get("messageKey") or "")
+    if message_key.startswith("reminder:") and message_key[9:].isdigit():
+        return int(message_key[9:])
+    return None
 
 
 def _draft_of(data: dict[str, Any]) -> int:

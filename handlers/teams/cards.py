@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from handlers.core.results import HomeItem, SettingsShown, VisitSummary
+from handlers.core.letters import ReportAttached, TrackedLetter
+from handlers.core.results import HomeItem, SettingsShown, SignOffNews, VisitSummary
 from handlers.core.wording import (
     ACTION_NAMES,
-    REMINDER_LEADS,
+    ATTEMPT_NAMES,
     SOURCE_NAMES,
     STATUS_MARKS,
     VISIT_TYPE_NAMES,
@@ -31,10 +32,18 @@ from handlers.core.wording import (
     due_word,
     visit_title,
 )
+from handlers.slack.blocks import nature_sentence, reminder_lead
+from handlers.teams.messages import for_teams
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.letters import LetterFacts, MilestoneFact
-from scheduler.rules import MILESTONE_LABELS, MilestoneKind
+from scheduler.rules import (
+    MILESTONE_LABELS,
+    NATURE_NAMES,
+    MilestoneKind,
+    MilestoneNature,
+    nature_of,
+)
 
 Card = dict[str, Any]
 Element = dict[str, Any]
@@ -54,6 +63,11 @@ APPROVE = "approve"
 REJECT = "reject"
 CHANGE_DATE = "changeDate"
 WAIVE = "waive"
+CONFIRM_DATE = "confirmDate"
+UNDO = "undo"
+ADD_MILESTONE = "addMilestone"
+OPEN_VISIT = "openVisit"
+TRACK_ANYWAY = "trackAnyway"
 SAVE_SETTINGS = "saveSettings"
 VERBS = (
     CREATE_VISIT,
@@ -68,6 +82,11 @@ VERBS = (
     REJECT,
     CHANGE_DATE,
     WAIVE,
+    CONFIRM_DATE,
+    UNDO,
+    ADD_MILESTONE,
+    OPEN_VISIT,
+    TRACK_ANYWAY,
     SAVE_SETTINGS,
 )
 DRAFT_VERBS = (CREATE_VISIT, EDIT_DATES, DISMISS)
@@ -168,7 +187,12 @@ def letter_preview_card(
     title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
     body: list[Element] = [heading(f"Letter read: {literal(title)}"), subtle(facts_line(facts))]
     if not facts.milestones:
-        body.append(text_block("I found no deadlines in this letter."))
+        body.append(
+            text_block(
+                "I found no deadlines in this document: a report has none of its own. Send the "
+                "covering letter to track its dates, or add them by hand."
+            )
+        )
     for milestone in facts.milestones:
         body.append(_preview_date(milestone, today=today, calendar=calendar))
     if facts.warnings:
@@ -186,6 +210,16 @@ def letter_preview_card(
         body.append(text_block(settled, weight="Bolder", color="Good"))
         return card(body)
     data = {"draftId": draft_id}
+    if not facts.milestones:
+        # A report has no deadlines of its own: never a visit as it stands, but its dates can
+        # still be entered by hand.
+        return card(
+            body,
+            actions=[
+                execute("Add dates", verb=EDIT_DATES, data=data),
+                execute("Dismiss", verb=DISMISS, data=data),
+            ],
+        )
     return card(
         body,
         actions=[
@@ -193,6 +227,54 @@ def letter_preview_card(
             execute("Edit dates", verb=EDIT_DATES, data=data),
             execute("Dismiss", verb=DISMISS, data=data),
         ],
+    )
+
+
+def already_tracked_card(
+    *, tracked: TrackedLetter, draft_id: int, names: dict[str, str] | None = None
+) -> Card:
+    """A letter shared again: the visit that tracks it (who shared it, when), Open it, Track it
+    anyway (its preview, with Create visit), Dismiss."""
+    what = {
+        "document": "This letter is already tracked",
+        "letter": "A letter from the same authority, of the same visit type and date, is "
+        "already tracked",
+    }.get(tracked.why, "This is already tracked")
+    by = f" by {person(tracked.shared_by, names)}" if tracked.shared_by else ""
+    closed = ", now closed" if tracked.closed else ""
+    body = [
+        text_block(
+            f"{what} as `{tracked.reference}` ({literal(tracked.title)}, shared{by} on "
+            f"{format_long(tracked.shared_on)}{closed}): open it, or track this one as well."
+        )
+    ]
+    data = {"draftId": draft_id}
+    return card(
+        body,
+        actions=[
+            execute(
+                "Open it",
+                verb=OPEN_VISIT,
+                data={"reference": tracked.reference},
+                style="positive",
+            ),
+            execute("Track it anyway", verb=TRACK_ANYWAY, data=data),
+            execute("Dismiss", verb=DISMISS, data=data),
+        ],
+    )
+
+
+def report_attached_card(*, attached: ReportAttached, filename: str | None) -> Card:
+    """A report of a visit already tracked: kept with that visit, and no new one made."""
+    return card(
+        [
+            text_block(
+                f"{literal(filename or 'This report')} is the report of `{attached.reference}` "
+                f"({literal(attached.title)}): I kept it with that visit, and made no new one. "
+                "It has no deadlines of its own."
+            )
+        ],
+        actions=[execute("Open it", verb=OPEN_VISIT, data={"reference": attached.reference})],
     )
 
 
@@ -435,6 +517,8 @@ def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDa
     word = due_word(estimate=milestone.estimate)
     if milestone.status in ("done", "waived"):
         distance = milestone.status
+    elif milestone.due_date < today and nature_of(milestone.kind) != MilestoneNature.TASK:
+        distance = "passed: closes by itself"  # an event or a window is never overdue
     else:
         distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
     when = format_long(milestone.due_date)
@@ -443,6 +527,7 @@ def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDa
 
 def milestone_details(milestone: MilestoneLike, *, names: dict[str, str] | None = None) -> str:
     details = [
+        NATURE_NAMES[nature_of(milestone.kind)],
         SOURCE_NAMES.get(milestone.source, milestone.source),
         f"owner {person(milestone.owner_user_id, names)}",
     ]
@@ -488,7 +573,7 @@ def timeline_card(
             text_block(milestone_line(milestone, today=today, calendar=calendar)),
             subtle(milestone_details(milestone, names=names)),
         ]
-        if visit.status == "open" and milestone.status not in ("done", "waived"):
+        if visit.status == "open":
             items.append(
                 {
                     "type": "ActionSet",
@@ -592,12 +677,13 @@ def milestone_actions(
     manage: bool = False,
     message_key: str | None = None,
 ) -> list[Element]:
-    """Acknowledge, Mark done, Snooze, Assign (and sign-off); Change date and Waive on timelines,
-    for the managers. `people`: (user id, name) of the conversation, to assign from."""
-    if milestone.status in ("done", "waived"):
-        return []
+    """Acknowledge, Mark done, Snooze, Assign (and sign-off); Change date, Confirm the expected
+    date and Waive on timelines, for the managers, and Undo once it is done or waived. `people`:
+    (user id, name) of the conversation, to assign from."""
     key = {"messageKey": message_key} if message_key else {}
     data = milestone_data(milestone, **key)
+    if milestone.status in ("done", "waived"):
+        return [execute("Undo", verb=UNDO, data=data)] if manage else []
     actions: list[Element] = [
         execute("Acknowledge", verb=ACKNOWLEDGE, data=data),
         show_card(
@@ -669,13 +755,18 @@ def milestone_actions(
                     {
                         "type": "Input.Text",
                         "id": "reason",
-                        "label": "Why (optional)",
-                        "maxLength": 500,
+                        "label": "Why it moves",
+                        "placeholder": "e.g. Ofsted agreed an extension",
+                        "isRequired": True,
+                        "errorMessage": "Say why, so the audit trail shows it.",
+                        "maxLength": 1000,
                     },
                 ],
                 actions=[execute("Change date", verb=CHANGE_DATE, data=data)],
             )
         )
+        if milestone.estimate:
+            actions.append(execute("Confirm the expected date", verb=CONFIRM_DATE, data=data))
         actions.append(
             show_card(
                 "Waive",
@@ -695,13 +786,51 @@ def milestone_actions(
     return actions
 
 
+def add_milestone_card(*, visit: VisitLike) -> Card:
+    """`add <visit>`: a date of the council's own (a cabinet meeting, a briefing), as Slack's
+    form asks it: what, when, and whether it is a task or an event."""
+    body: list[Element] = [
+        heading(f"Add a milestone: {literal(visit_title(visit))}"),
+        subtle(visit_facts_line(visit)),
+        {
+            "type": "Input.Text",
+            "id": "label",
+            "label": "What",
+            "placeholder": "e.g. Cabinet approves the action plan",
+            "isRequired": True,
+            "errorMessage": "Give the milestone a name.",
+            "maxLength": 150,
+        },
+        {
+            "type": "Input.Date",
+            "id": "due",
+            "label": "Date",
+            "isRequired": True,
+            "errorMessage": "Pick the date.",
+        },
+        {
+            "type": "Input.ChoiceSet",
+            "id": "nature",
+            "label": "Kind",
+            "style": "expanded",
+            "value": "task",
+            "choices": [
+                {"title": "A task: reminded, and overdue if not done", "value": "task"},
+                {"title": "An event: announced on the day, never overdue", "value": "event"},
+            ],
+        },
+    ]
+    data = {"visitId": visit.id, "reference": visit.reference}
+    return card(body, actions=[execute("Add", verb=ADD_MILESTONE, data=data, style="positive")])
+
+
 def history_lines(events: Sequence[EventLike], names: dict[str, str] | None = None) -> list[str]:
     """Who did what, when, as the card shows it after each click."""
     lines = []
     for event in events:
         what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
         if event.outcome == "refused":
-            what = f"was refused: {what}"
+            what = f"tried to {ATTEMPT_NAMES.get(event.action, what)} and was refused"
         detail = f" ({literal(clip(event.note, 200))})" if event.note else ""
         lines.append(f"{person(event.actor_user_id, names)} {what}{detail}, {at_time(event.at)}")
     return lines
@@ -718,30 +847,107 @@ def reminder_card(
     history: Sequence[EventLike] = (),
     names: dict[str, str] | None = None,
     people: Sequence[tuple[str, str]] = (),
+    also: Sequence[MilestoneLike] = (),
 ) -> Card:
-    """A reminder: what is due, when, how far away in working days; who did what since; buttons."""
-    lead = REMINDER_LEADS.get(kind, ":bell: Reminder").split(" ", 1)[1]
+    """A reminder in the Slack reminder's words (its lead and sentence by the milestone's nature:
+    an event announced on its day, a decision window closing once, an escalation to the creator
+    when nobody is named for it): what is due, when, how far away in working days, who did what
+    since, and its buttons (none once a window or an event has closed by itself)."""
+    lead = _plain_lead(kind, milestone)
     word = due_word(estimate=milestone.estimate).capitalize()
     if milestone.status in ("done", "waived"):
         state = f"**{milestone.status}**"
+    elif kind == "closing":
+        state = "**closed**"
     else:
         state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    sentence = for_teams(nature_sentence(kind, milestone, visit), names)
     body: list[Element] = [
         text_block(
             f"**{lead}**: **{literal(milestone.label)}** · "
             f"{literal(visit_title(visit))} (`{visit.reference}`)",
             color="Attention" if kind in ("overdue", "escalation") else "Default",
         ),
-        text_block(f"{word} **{format_long(milestone.due_date)}**: {state}."),
+        text_block(f"{word} **{format_long(milestone.due_date)}**: {state}.{sentence}"),
         subtle(milestone_details(milestone, names=names)),
     ]
+    if also:
+        passed = [
+            f"- **{literal(other.label)}**: {due_word(estimate=other.estimate)} "
+            f"{format_long(other.due_date)} "
+            f"({due_phrase(due=other.due_date, today=today, calendar=calendar)})"
+            for other in also
+        ]
+        body.append(text_block("Also passed before I knew of this visit:\n" + "\n".join(passed)))
     lines = history_lines(history, names)
     if lines:
         body.append(
             {"type": "Container", "separator": True, "items": [subtle(line) for line in lines]}
         )
+    if kind == "closing":  # closed by itself: the timeline's Undo can still open it again
+        return card(body)
     actions = milestone_actions(milestone, people=people, message_key=f"reminder:{reminder_id}")
     return card(body, actions=actions)
+
+
+def mention(user_id: str, name: str) -> tuple[str, Element]:
+    """An @mention in a card, which Teams notifies the person of: its text `<at>name</at>` and
+    the entity naming whom it means."""
+    tag = f"<at>{literal(name)}</at>"
+    return tag, {"type": "mention", "text": tag, "mentioned": {"id": user_id, "name": name}}
+
+
+def with_mentions(shown: Card, entities: Sequence[Element]) -> Card:
+    msteams = {**shown.get("msteams", {})}
+    msteams["entities"] = [*msteams.get("entities", []), *entities]
+    return {**shown, "msteams": msteams}
+
+
+def mentioning(shown: Card, *, user_id: str, name: str, why: str = "Escalated to") -> Card:
+    """The card ending with an @mention of someone (`why` them)."""
+    tag, entity = mention(user_id, name)
+    ended = {**shown, "body": [*shown["body"], text_block(f"{why} {tag}.", weight="Bolder")]}
+    return with_mentions(ended, [entity])
+
+
+def sign_off_news_card(
+    *,
+    visit: VisitLike,
+    milestone: MilestoneLike,
+    news: SignOffNews,
+    names: dict[str, str] | None = None,
+) -> Card | None:
+    """Who a sign-off concerns, told in the conversation with an @mention (Slack sends them a
+    direct message): the approvers, when it is asked for; whoever asked, when it is decided.
+    None when there is nobody to tell."""
+    known = names or {}
+    label = f"**{literal(milestone.label)}** (`{visit.reference}`)"
+    asker = person(news.requested_by, known)
+    if news.decision is None:
+        if not news.approvers:
+            return card(
+                [
+                    text_block(
+                        f"{asker} asked for sign-off on {label}, but the visit has no other "
+                        f"approver to ask: add one with `settings {visit.reference}`."
+                    )
+                ]
+            )
+        tags, entities = zip(*(mention(a, known.get(a, a)) for a in news.approvers), strict=True)
+        said = f"{', '.join(tags)}: {asker} asks you to sign off {label}. Approve or Reject it "
+        said += "on the visit's timeline (`show " + visit.reference + "`)."
+        return with_mentions(card([text_block(said)]), entities)
+    if not news.requested_by or news.requested_by == news.decided_by:
+        return None
+    tag, entity = mention(news.requested_by, known.get(news.requested_by, news.requested_by))
+    reason = f": {literal(' '.join(news.reason.split()))}" if news.reason else "."
+    decided = f"{person(news.decided_by, known)} {news.decision} {label}{reason}"
+    return with_mentions(card([text_block(f"{tag}: {decided}")]), [entity])
+
+
+def _plain_lead(kind: str, milestone: MilestoneLike) -> str:
+    """The reminder's lead as Slack words it, without Slack's emoji ("Decision needed today")."""
+    return reminder_lead(kind, milestone).split(" ", 1)[1]
 
 
 def reminder_text(
@@ -753,10 +959,14 @@ def reminder_text(
     calendar: WorkingDayCalendar,
 ) -> str:
     """The notification line that goes with a reminder card (what a phone's banner shows)."""
-    lead = REMINDER_LEADS.get(kind, ":bell: Reminder").split(" ", 1)[1]
-    distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    distance = (
+        "closed"  # closed by itself: never "overdue"
+        if kind == "closing"
+        else due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    )
     return (
-        f"{lead}: {milestone.label} for {visit.local_authority or visit.reference}, "
+        f"{_plain_lead(kind, milestone)}: {milestone.label} for "
+        f"{visit.local_authority or visit.reference}, "
         f"{format_long(milestone.due_date)} ({distance})"
     )
 

@@ -10,12 +10,13 @@ shape a Slack view's state has, so there is one set of checks and one wording fo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from handlers.core.visits import SettingsForm, VisitForm
 from handlers.slack.forms import FormErrors, State, read_settings_form, read_visit_form
 
-__all__ = ["FormErrors", "form_values", "settings_form", "visit_form"]
+__all__ = ["FormErrors", "date_input", "form_values", "settings_form", "visit_form"]
 
 _TEXTS = ("local_authority", "reminder_time", "reminder_offsets")
 _CHOICES = ("visit_type",)
@@ -56,3 +57,11 @@ def visit_form(values: Mapping[str, str], *, channel_id: str | None) -> VisitFor
 def settings_form(values: Mapping[str, str], *, channel_id: str | None) -> SettingsForm:
     """`settings <visit>`: its reminders stay in `channel_id`, the visit's own conversation."""
     return read_settings_form(_as_state(values, channel_id=channel_id))
+
+
+def date_input(value: Any) -> date | None:
+    """An `Input.Date`'s value (`2026-05-20`); None when it is empty or not a date."""
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        return None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -69,15 +69,7 @@ class TeamsPoster:
         self.members = members or ConversationMembers()
 
     def post(self, notice: ReminderNotice) -> Posted:
-        with read_scope(self.engine) as session:
-            where = get_visit_conversation(session=session, visit_id=notice.visit.id or 0)
-            reference = dict(where.reference) if where is not None else None
-            conversation_id = where.conversation_id if where is not None else ""
-        if reference is None:
-            raise PermanentPostError("this visit has no Teams conversation to post in")
-        channel = conversation_without_message(conversation_id)
-
-        async def reminder(conversations: Any) -> Activity:
+        async def reminder(conversations: Any, channel: str) -> Activity:
             # The people of the visit's conversation, to name owners by and to assign from.
             names = await self.members.names(conversations, channel)
             card = cards.reminder_card(
@@ -89,7 +81,14 @@ class TeamsPoster:
                 calendar=self.calendar,
                 names=names,
                 people=sorted(names.items(), key=lambda item: item[1].lower()),
+                also=notice.also,
             )
+            if notice.kind == "escalation":
+                # Escalated means someone was told: the contact, else whoever created the visit,
+                # mentioned so that Teams notifies them (Slack sends them a direct message).
+                told = notice.visit.escalation_user_id or notice.visit.created_by
+                if told:
+                    card = cards.mentioning(card, user_id=told, name=names.get(told, told))
             text = cards.reminder_text(
                 visit=notice.visit,
                 milestone=notice.milestone,
@@ -99,6 +98,24 @@ class TeamsPoster:
             )
             return message(text, card=card)
 
+        return self.post_to_visit(notice.visit.id or 0, reminder)
+
+    def post_to_visit(
+        self, visit_id: int, build: Callable[[Any, str], Awaitable[Activity]]
+    ) -> Posted:
+        """A new post in a Teams visit's conversation: `build(conversations, channel)` makes it
+        in the proactive turn (it may ask the connector who is there)."""
+        with read_scope(self.engine) as session:
+            where = get_visit_conversation(session=session, visit_id=visit_id)
+            reference = dict(where.reference) if where is not None else None
+            conversation_id = where.conversation_id if where is not None else ""
+        if reference is None:
+            raise PermanentPostError("this visit has no Teams conversation to post in")
+        channel = conversation_without_message(conversation_id)
+
+        async def made(conversations: Any) -> Activity:
+            return await build(conversations, channel)
+
         try:
             activity_id = self._run(
                 post_to_conversation(
@@ -107,7 +124,7 @@ class TeamsPoster:
                     app_id=self.app_id,
                     # A new post in the channel, not a reply in the thread it was made in.
                     conversation_id=channel,
-                    activity=reminder,
+                    activity=made,
                 )
             )
         except aiohttp.ClientResponseError as error:

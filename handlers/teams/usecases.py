@@ -22,11 +22,12 @@ from handlers.core import letters, visits
 from handlers.core.access import Actor
 from handlers.core.context import CoreContext
 from handlers.core.errors import UserError
+from handlers.core.letters import ReportAttached, TrackedLetter
 from handlers.core.milestones import MilestoneChange, Verb, change_milestone
-from handlers.core.people import Asker, KnownMembers
+from handlers.core.people import Asker, KnownMembers, KnownNames
 from handlers.core.results import MilestoneChanged, Refusal, VisitCreated, VisitListing
 from handlers.core.visits import KeepWithVisit, VisitForm, visible_to, visit_listing
-from handlers.slack.intake import SharedFile, facts_from_file
+from handlers.slack.intake import SharedFile, read_shared_file
 from handlers.teams import cards
 from handlers.teams.messages import for_teams
 from scheduler.letters import LetterFacts
@@ -58,8 +59,13 @@ class TeamsAsker:
 
     @property
     def core(self) -> Asker:
-        """The same person as the core's use cases take them."""
-        return Asker(actor=self.actor, membership=KnownMembers(self.members))
+        """The same person as the core's use cases take them, with the display names of the
+        conversation they asked in (an export's audit trail names people by them)."""
+        return Asker(
+            actor=self.actor,
+            membership=KnownMembers(self.members),
+            names=KnownNames(dict(self.names)),
+        )
 
     @property
     def people(self) -> list[tuple[str, str]]:
@@ -156,17 +162,51 @@ def create_visit(
     return answered(created, asker)
 
 
+@dataclass(frozen=True)
+class LetterRead:
+    """A letter as read, with its content hash (the same document shared again is known)."""
+
+    facts: LetterFacts
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class LetterKept:
+    """What became of a letter read in Teams: a draft to preview (`tracked`: the visit that
+    already tracks it, to say so instead), or a report kept with its visit (`report`)."""
+
+    draft_id: int | None = None
+    tracked: TrackedLetter | None = None
+    report: ReportAttached | None = None
+
+
 def save_letter(
     ctx: CoreContext,
     *,
     asker: TeamsAsker,
-    facts: LetterFacts,
+    read: LetterRead,
     filename: str | None,
     conversation: Conversation,
     message_id: str | None,
-) -> int | None:
-    """Keep a letter's facts as a draft until someone presses Create visit; None when this very
-    message was read already (Teams delivered it twice)."""
+) -> LetterKept | None:
+    """One visit per letter, as in Slack: a report of a visit already tracked is kept with it;
+    anything else is kept as a draft until someone presses Create visit (or Track it anyway,
+    when it is tracked already). None when this very message was read already (Teams delivered
+    it twice)."""
+    facts, content_hash = read.facts, read.content_hash
+    tracked = letters.tracked_letter(ctx, asker=asker.core, facts=facts, content_hash=content_hash)
+    if tracked is not None and tracked.report:
+        attached = letters.attach_report(
+            ctx,
+            asker=asker.core,
+            tracked=tracked,
+            facts=facts,
+            filename=filename,
+            channel_id=conversation.conversation_id,
+            thread_ts=message_id,
+            content_hash=content_hash,
+        )
+        return None if attached is None else LetterKept(report=attached)
     saved = letters.save_draft(
         ctx,
         workspace=asker.actor.workspace,
@@ -175,26 +215,26 @@ def save_letter(
         filename=filename,
         visit_channel_id=conversation.conversation_id,
         thread_ts=message_id,
+        content_hash=content_hash,
     )
-    return None if saved is None else saved.draft_id
+    return None if saved is None else LetterKept(draft_id=saved.draft_id, tracked=tracked)
 
 
-def read_attached_letter(
-    *, name: str, file_type: str, url: str, allowed_origin: str
-) -> LetterFacts:
+def read_attached_letter(*, name: str, file_type: str, url: str, allowed_origin: str) -> LetterRead:
     """A letter attached in Teams, downloaded from `allowed_origin` only and read within the same
     bounds as a file shared in Slack (handlers.slack.intake, scheduler.sandbox)."""
     shared = SharedFile(id="", name=name, filetype=file_type.lower(), size=0, url=url)
     if not shared.looks_like_a_letter:
         raise UserError(f"{name} is not a PDF, Word or text file: attach the letter Ofsted sent.")
     try:
-        return facts_from_file(shared, token=None, origins=(allowed_origin,))
+        facts, content_hash = read_shared_file(shared, token=None, origins=(allowed_origin,))
     except UserError as error:
         raise UserError(error.message.replace("Slack", "Teams")) from None
+    return LetterRead(facts=facts, content_hash=content_hash)
 
 
-def read_pasted_letter(text: str) -> LetterFacts:
-    return letters.facts_from_text(text)
+def read_pasted_letter(text: str) -> LetterRead:
+    return LetterRead(facts=letters.facts_from_text(text), content_hash=letters.document_hash(text))
 
 
 def click_milestone(

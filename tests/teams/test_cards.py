@@ -194,11 +194,12 @@ def test_a_reminder_has_the_buttons_of_slacks() -> None:
     ]
 
 
-def test_the_timeline_offers_change_date_and_waive_and_nothing_on_what_is_done() -> None:
+def test_the_timeline_offers_change_date_and_waive_and_only_undo_on_what_is_done() -> None:
     verbs = [b["verb"] for b in executes(CARDS["timeline"])]
 
     assert verbs.count("changeDate") == 2 and verbs.count("waive") == 2
-    assert all(b["data"]["milestoneId"] != 4 for b in executes(CARDS["timeline"]))
+    done = [b["verb"] for b in executes(CARDS["timeline"]) if b["data"]["milestoneId"] == 4]
+    assert done == ["undo"]
 
 
 def test_what_a_person_wrote_is_shown_not_read_as_markdown() -> None:
@@ -214,3 +215,12 @@ def test_history_names_who_did_what_and_when() -> None:
         "29:alice changed the status (status open → acknowledged), 09:05 Wednesday 29 April 2026"
         in shown
     )
+
+
+def test_a_refused_attempt_is_said_in_plain_words() -> None:
+    refused = FakeEvent(actor_user_id="29:carol", action="approval_approved", outcome="refused")
+
+    [line] = cards.history_lines([refused], {"29:carol": "Carol Outsider"})
+
+    assert line.startswith("Carol Outsider tried to approve it and was refused")
+    assert "was refused:" not in line

@@ -142,7 +142,8 @@ def test_export_is_sent_in_the_visits_channel_or_a_personal_chat_only(
     )
 
     assert csv.text.startswith("Alice asked for the audit trail of `saxonford-2604`.")
-    assert "visit_created" in csv.text and "```" in csv.text
+    assert ",29:alice,Alice Officer," in csv.text  # people by name, as the channel knows them
+    assert "visit created" in csv.text and "```" in csv.text
     assert "BEGIN:VCALENDAR" in ics.text and ".ics`" in ics.text
     assert elsewhere.text.startswith("I send the dates")
     assert "BEGIN" not in elsewhere.text
@@ -152,7 +153,46 @@ def _channel() -> dict[str, str]:
     return {"conversation_type": "channel"}
 
 
-def test_reopen_is_answered_as_an_unknown_command(teams_bot: TeamsBotUnderTest) -> None:
-    [reply] = teams_bot.say("reopen saxonford-2604")
+def test_a_manager_reopens_a_closed_visit_and_others_are_refused(
+    teams_bot: TeamsBotUnderTest,
+) -> None:
+    made_in_channel(teams_bot)
+    teams_bot.say("close saxonford-2604", **IN_CHANNEL)
 
-    assert reply.text == "I don't know `reopen`. Try `help` for what I can do."
+    [refused] = teams_bot.say("reopen saxonford-2604", user_id="29:bob", **IN_CHANNEL)
+    with Session(teams_bot.engine) as session:
+        assert session.exec(select(Visit)).one().status == "closed"
+    [reopened] = teams_bot.say("reopen saxonford-2604", **IN_CHANNEL)
+    [again] = teams_bot.say("reopen saxonford-2604", **IN_CHANNEL)
+
+    assert refused.text.startswith("Only this visit's managers")
+    assert reopened.text == ("Reopened `saxonford-2604`: its open milestones are reminded again.")
+    assert "already reopened `saxonford-2604`" in again.text
+    with Session(teams_bot.engine) as session:
+        assert session.exec(select(Visit)).one().status == "open"
+
+
+def test_add_puts_a_date_of_the_councils_own_on_the_timeline(
+    teams_bot: TeamsBotUnderTest,
+) -> None:
+    made_in_channel(teams_bot)
+    [refused] = teams_bot.say("add saxonford-2604", user_id="29:bob", **IN_CHANNEL)
+    [form] = teams_bot.say("add saxonford-2604", **IN_CHANNEL)
+    assert refused.text.startswith("Only this visit's managers")
+
+    answer = submit(
+        teams_bot,
+        form.cards[0],
+        "addMilestone",
+        {"label": "Cabinet approves the plan", "due": "2026-06-10", "nature": "event"},
+        **IN_CHANNEL,
+    )
+
+    shown = " ".join(texts(answer["value"]))
+    assert "Alice added **Cabinet approves the plan**" in shown
+    assert "**Cabinet approves the plan**: due Wednesday 10 June 2026" in shown
+    with Session(teams_bot.engine) as session:
+        added = session.exec(
+            select(Milestone).where(Milestone.label == "Cabinet approves the plan")
+        ).one()
+        assert (added.kind, added.source) == ("custom_event", "manual")

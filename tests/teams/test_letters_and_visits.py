@@ -63,19 +63,25 @@ def actions(node: Any) -> list[dict[str, Any]]:
 
 
 def attach_letter(bot: TeamsBotUnderTest, **where: Any) -> Recorded:
-    url = bot.connector.add_file("saxonford-final-report.txt", EXAMPLE.read_bytes())
+    return attach_file(bot, "saxonford-final-report.txt", EXAMPLE.read_bytes(), **where)
+
+
+def attach_file(bot: TeamsBotUnderTest, name: str, content: bytes, **where: Any) -> Recorded:
+    """Attach a file to a message to the bot (as Teams sends it: its download info), and return
+    the bot's answer."""
+    url = bot.connector.add_file(name, content)
     attachment = {
         "contentType": "application/vnd.microsoft.teams.file.download.info",
-        "name": "saxonford-final-report.txt",
-        "content": {"downloadUrl": url, "uniqueId": "1", "fileType": "txt"},
+        "name": name,
+        "content": {"downloadUrl": url, "uniqueId": name, "fileType": "txt"},
     }
     before = len(bot.connector.calls())
     status, _ = bot.send(
         bot.connector.activity(text="<at>ofsted-bot</at>", attachments=[attachment], **where)
     )
     assert status in (200, 202)
-    [preview] = bot.connector.wait_for(before + 1)[before:]
-    return preview
+    [answer] = bot.connector.wait_for(before + 1)[before:]
+    return answer
 
 
 def click(
@@ -85,15 +91,21 @@ def click(
     *,
     user_id: str = "29:alice",
     inputs: dict[str, str] | None = None,
+    which: int | None = None,
     **where: Any,
 ) -> Any:
     """Press `verb` on a posted card (or a card answered to an earlier click), with a form's
-    `inputs` filled in: Teams merges them into the button's data."""
-    [button] = [
+    `inputs` filled in: Teams merges them into the button's data. `which`: of the buttons with
+    that verb (one per milestone on a timeline); else the card must have only one."""
+    found = [
         a
         for a in actions(shown.cards if isinstance(shown, Recorded) else shown)
         if a["verb"] == verb
     ]
+    if which is None:
+        [button] = found
+    else:
+        button = found[which]
     invoke = bot.connector.activity(
         activity_type="invoke",
         name="adaptiveCard/action",

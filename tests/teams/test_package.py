@@ -54,6 +54,8 @@ def test_the_package_holds_a_1_17_manifest_with_the_bot_and_its_commands(tmp_pat
         "export",
         "settings",
         "close",
+        "reopen",
+        "add",
     ]
     assert all(len(c["description"]) <= 128 for c in bot["commandLists"][0]["commands"])
     assert manifest["validDomains"] == ["bot.council.example"]

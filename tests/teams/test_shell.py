@@ -44,8 +44,11 @@ def test_the_teams_shell_tours_a_letter_into_a_visit_and_takes_a_form(tmp_path: 
     assert "Open visits (1)" in shown
     assert "You created visit `fernleigh`" in shown
     assert "[1] Create visit" in shown and "[2] Edit dates" in shown
-    assert "**Overdue**: **Complaint window closes** · Saxonford" in shown  # reminders, later
-    assert "**Reminder**: **Complaint window closes** · Fernleigh" in shown
+    # Reminders, later, in the words of the milestone's nature: a window closes once, by itself.
+    assert "**Closed**: **Complaint window closes** · Saxonford" in shown
+    assert "The window closed: no decision was recorded, so no complaint was made." in shown
+    assert "**Decision needed**: **Complaint window closes** · Fernleigh" in shown
+    assert "**Coming up**: **Embargo lifts (publication)** · Saxonford" in shown
 
 
 def test_a_card_is_text_with_its_buttons_numbered_where_they_stand() -> None:
