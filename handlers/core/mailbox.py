@@ -2,8 +2,8 @@
 
 Platform-free: the chat it is posted to is a `MailChannel` handed in (Slack's is
 handlers/slack/mailbox.py). Reading uses the same reader and bounds as a shared file (a child
-process with memory and time limits), and the same letter reader. Nothing becomes a visit here:
-a draft waits for a person to press Create visit or Attach to an existing visit.
+process with memory and time limits), and the same letter reader. No visit is made here: a draft
+waits for a person to press Create visit or Attach to an existing visit.
 
 Posting once: every message posted for a mail carries a marker (`mail_<row id>`). A process that
 died after posting and before noting it leaves the marker in the channel, and whoever finishes

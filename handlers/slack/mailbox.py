@@ -145,23 +145,31 @@ class SlackMailChannel:
         self, *, marker: str, envelope: Envelope, letter: LetterInMail, tracked: TrackedLetter,
         draft_id: int,
     ) -> str:
+        text = f"This letter is already tracked as `{escape_mrkdwn(tracked.reference)}`."
         shown = blocks.already_tracked_blocks(tracked=tracked, draft_id=draft_id)
-        posted = self.client.chat_postMessage(
-            channel=self.channel_id,
-            text=f"This letter is already tracked as `{escape_mrkdwn(tracked.reference)}`.",
-            blocks=[*mail_lines(marker=marker, envelope=envelope, letter=letter), *shown],
-            unfurl_links=False,
-        )
-        return self._with_others(str(posted["ts"]), letter)
+        return self._post_about(letter, marker=marker, envelope=envelope, text=text, shown=shown)
 
     def post_report_kept(
         self, *, marker: str, envelope: Envelope, letter: LetterInMail, attached: ReportAttached
     ) -> str:
         filename = letter.letter.filename if letter.letter else None
+        text = f"Kept with `{escape_mrkdwn(attached.reference)}`: it is that visit's report."
         shown = blocks.report_attached_blocks(attached=attached, filename=filename)
+        return self._post_about(letter, marker=marker, envelope=envelope, text=text, shown=shown)
+
+    def _post_about(
+        self,
+        letter: LetterInMail,
+        *,
+        marker: str,
+        envelope: Envelope,
+        text: str,
+        shown: list[dict[str, Any]],
+    ) -> str:
+        """What a shared file would get, under the lines that name the mail."""
         posted = self.client.chat_postMessage(
             channel=self.channel_id,
-            text=f"Kept with `{escape_mrkdwn(attached.reference)}`: it is that visit's report.",
+            text=text,
             blocks=[*mail_lines(marker=marker, envelope=envelope, letter=letter), *shown],
             unfurl_links=False,
         )
