@@ -190,3 +190,23 @@ def test_a_mailed_document_without_deadlines_is_not_offered_create_visit(slack, 
     preview = slack.wait_for(lambda s: next(iter(previews(s)), None), timeout=30)
     assert "I found no deadlines in this document" in all_text(preview["blocks"])
     assert buttons(preview) == ["Add dates", "Attach to an existing visit", "Dismiss"]
+
+
+def test_a_report_whose_answer_failed_to_post_is_kept_once_when_tried_again(
+    slack, folders, watch, bot_engine
+):
+    reference = _ashcombe_visit(bot_engine)
+    slack.fail_next("chat.postMessage", status=500, times=3)  # more than the client's retries
+    folders.deliver(_report_mail())
+    watch(mailbox_interval=1.0)
+    answer = slack.wait_for(lambda s: next(iter(mail_posts(s)), None), timeout=60)
+    assert f"is the report of `{reference}`" in all_text(answer["blocks"])
+    slack.wait_for(lambda _: folders.count(folders.done) == 1, timeout=10)
+    time.sleep(1.5)  # another reading: nothing more
+    assert len(slack.calls_to("chat.postMessage")) == 4  # three refused, then the answer
+    assert len(mail_posts(slack)) == 1
+    with Session(bot_engine) as session:
+        assert len(session.exec(select(LetterDraft)).all()) == 1
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "report_attached"))
+        assert len(events.all()) == 1
+    assert [row.outcome for row in mail_rows(bot_engine)] == ["attached"]
