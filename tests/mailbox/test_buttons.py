@@ -31,8 +31,9 @@ def _created(bot) -> None:
 def test_create_visit_from_a_mailed_letter_and_the_letter_mailed_again_is_tracked(
     bot, folders, watch
 ):
+    letter = (("Saxonford letter.pdf", pdf_from_text(EXAMPLE)),)
     watch()
-    folders.deliver(letter_mail(subject="Final report letter"))
+    folders.deliver(letter_mail(subject="Final report letter", attachments=letter))
     preview = bot.slack.wait_for(lambda s: next(iter(previews(s)), None), timeout=30)
     _click(bot, preview, "draft_create")
     _created(bot)
@@ -40,7 +41,7 @@ def test_create_visit_from_a_mailed_letter_and_the_letter_mailed_again_is_tracke
     assert visit.local_authority == "Saxonford" and visit.channel_id == CHANNEL
 
     # The same file again, in a mail of its own (another Message-ID).
-    folders.deliver(letter_mail(subject="Final report letter (resent)"))
+    folders.deliver(letter_mail(subject="Final report letter (resent)", attachments=letter))
     # (The first preview was replaced by what became of it: only the answer is a mail post.)
     answer = bot.slack.wait_for(lambda s: next(iter(mail_posts(s)), None), timeout=30)
     shown = all_text(answer["blocks"])
