@@ -13,18 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Text, UniqueConstraint, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import LetterDraft, Visit, one_of_sql
+from storage.models import one_of_sql
 from storage.types import UTCDateTime
 
 MAIL_STATUSES = ("claimed", "done", "ignored")
-MAIL_OUTCOMES = ("previewed", "refused", "duplicate", "ignored")
+# "duplicate": a letter already tracked; "attached": a report kept with its tracked visit.
+MAIL_OUTCOMES = ("previewed", "refused", "duplicate", "attached", "ignored")
 
 
 class MailMessage(SQLModel, table=True):
@@ -49,8 +50,6 @@ class MailMessage(SQLModel, table=True):
     outcome: str | None = None
     claimed_by: str | None = None
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # The letter's text, normalised and hashed: the same letter sent again is found by it.
-    fingerprint: str | None = Field(default=None, index=True)
     draft_id: int | None = Field(default=None, foreign_key="letter_drafts.id")
     posted_channel_id: str | None = None
     posted_ts: str | None = None
@@ -161,12 +160,12 @@ def record_ignored(*, session: Session, arrival: Arrival, now: datetime) -> bool
     return True
 
 
-def attach_draft(*, session: Session, row_id: int, draft_id: int, fingerprint: str | None) -> None:
-    """Tie the message to the draft made from it, in the draft's own unit of work."""
+def attach_draft(*, session: Session, row_id: int, draft_id: int) -> None:
+    """Tie the message to the draft made from it."""
     session.execute(
         update(MailMessage)
         .where(col(MailMessage.id) == row_id)
-        .values(draft_id=draft_id, fingerprint=fingerprint)
+        .values(draft_id=draft_id)
         .execution_options(synchronize_session=False)
     )
 
@@ -197,44 +196,6 @@ def finish_message(
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def earlier_with_fingerprint(
-    *, session: Session, fingerprint: str, before_id: int, team_id: str
-) -> MailMessage | None:
-    """An earlier message that carried the same letter, previewed and not dismissed."""
-    statement = (
-        select(MailMessage)
-        .join(LetterDraft, col(LetterDraft.id) == col(MailMessage.draft_id))
-        .where(
-            col(MailMessage.fingerprint) == fingerprint,
-            col(MailMessage.id) != before_id,
-            col(LetterDraft.team_id) == team_id,
-            col(LetterDraft.status) != "dismissed",
-        )
-        .order_by(col(MailMessage.id))
-    )
-    return session.exec(statement).first()
-
-
-def find_visit_for_letter(
-    *,
-    session: Session,
-    team_id: str,
-    local_authority: str | None,
-    letter_date: date | None,
-    visit_type: str | None,
-) -> Visit | None:
-    """A visit already made from a letter of this authority, date and kind."""
-    if not (local_authority and letter_date and visit_type):
-        return None
-    statement = select(Visit).where(
-        col(Visit.team_id) == team_id,
-        col(Visit.local_authority) == local_authority,
-        col(Visit.letter_date) == letter_date,
-        col(Visit.visit_type) == visit_type,
-    )
-    return session.exec(statement.order_by(col(Visit.id))).first()
 
 
 def list_messages(*, session: Session, mailbox: str) -> Sequence[MailMessage]:

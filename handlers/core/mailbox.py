@@ -2,22 +2,28 @@
 
 Platform-free: the chat it is posted to is a `MailChannel` handed in (Slack's is
 handlers/slack/mailbox.py). Reading uses the same reader and bounds as a shared file (a child
-process with memory and time limits), and the same letter reader. Nothing becomes a visit here:
-a draft waits for a person to press Create visit or Attach to an existing visit.
+process with memory and time limits), and the same letter reader. No visit is made here: a draft
+waits for a person to press Create visit or Attach to an existing visit.
 
 Posting once: every message posted for a mail carries a marker (`mail_<row id>`). A process that
 died after posting and before noting it leaves the marker in the channel, and whoever finishes
 the message finds it there instead of posting again.
 
-Duplicates (the minimum of the one-visit-per-letter rule, until it has a home of its own): a
-letter whose authority, date and visit type are those of a visit already tracked, or whose text
-is that of a letter already previewed from this mailbox and not dismissed, is answered as a
-duplicate and not previewed for creation.
+One visit per letter: the rule a shared file follows (handlers.core.letters.tracked_letter),
+with the content hash of the attachment's bytes (of the mail's text, for a letter in the body).
+A letter already tracked, mailed or shared, is answered "already tracked as `ref`" with Open it,
+Track it anyway and Dismiss; a report of a tracked visit is kept with that visit
+(`attach_report`), never a new one; a document without deadlines is never offered Create visit.
+The mailbox asks as the bot that posts in MAILBOX_CHANNEL: it sees every visit of that workspace
+(as an administrator does), since the letter came to the council, not to one person.
+
+The draft made from a mail is keyed by the channel and the mail's marker (its `thread_ts`), as a
+shared file's is by its message: a process that takes a message over finds the draft, or the
+report already kept, that the one before it made, and does not make another.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,11 +32,20 @@ from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
-from handlers.core.access import Workspace
+from handlers.core.access import Actor, Workspace
 from handlers.core.context import CoreContext
 from handlers.core.errors import UserError
-from handlers.core.people import Asker
+from handlers.core.letters import (
+    ReportAttached,
+    TrackedLetter,
+    attach_report,
+    document_hash,
+    save_draft,
+    tracked_letter,
+)
+from handlers.core.people import Asker, KnownMembers
 from handlers.core.visits import answers_refusals, find_visit, take_draft, visible_to
+from handlers.core.wording import visit_title
 from scheduler.calendar import ENGLAND_AND_WALES, WorkingDayCalendar
 from scheduler.documents import UnreadableDocument
 from scheduler.letters import LetterFacts, NotAnOfstedLetter, read_letter
@@ -40,6 +55,7 @@ from scheduler.sandbox import read_document_bounded
 from storage import mail as mail_store
 from storage import repo
 from storage.db import session_scope
+from storage.models import LetterDraft, Visit
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +86,8 @@ class LetterInMail:
     others: tuple[Attachment, ...]
     # Attachments that could not be read, said under the preview.
     notes: tuple[str, ...]
-    fingerprint: str
+    # handlers.core.letters.document_hash of the letter's file (or of the mail's text).
+    content_hash: str
 
 
 @dataclass(frozen=True)
@@ -81,15 +98,9 @@ class NoLetter:
     outcome: str = "refused"
 
 
-def fingerprint(text: str) -> str:
-    """The letter's text, case and spacing folded, hashed: the same letter whatever the file."""
-    return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class _Read:
     attachment: Attachment
-    text: str
     rank: tuple[int, int]
     facts: LetterFacts
 
@@ -114,7 +125,7 @@ def read_mail(
             unread.append(attachment)
             continue
         rank = (int(facts.document_kind in _LETTER_KINDS), len(facts.milestones))
-        letters.append(_Read(attachment, text, rank, facts))
+        letters.append(_Read(attachment, rank, facts))
     if letters:
         chosen = max(letters, key=lambda found: found.rank)
         others = tuple(
@@ -127,7 +138,7 @@ def read_mail(
             letter=chosen.attachment,
             others=others,
             notes=tuple(notes),
-            fingerprint=fingerprint(chosen.text),
+            content_hash=document_hash(chosen.attachment.data),
         )
     if mail.body.strip():
         try:
@@ -140,7 +151,7 @@ def read_mail(
                 letter=None,
                 others=tuple(documents),
                 notes=tuple(notes),
-                fingerprint=fingerprint(mail.body),
+                content_hash=document_hash(mail.body),
             )
     if notes:
         return NoLetter(" ".join(notes) + " No visit can be made from this message.")
@@ -173,9 +184,36 @@ class MailChannel(Protocol):
         self, *, marker: str, envelope: Envelope, letter: LetterInMail, draft_id: int
     ) -> str: ...
 
+    def post_tracked(
+        self, *, marker: str, envelope: Envelope, letter: LetterInMail, tracked: TrackedLetter,
+        draft_id: int,
+    ) -> str:
+        """The answer a letter shared again gets: already tracked, Open it / Track it anyway."""
+        ...
+
+    def post_report_kept(
+        self, *, marker: str, envelope: Envelope, letter: LetterInMail, attached: ReportAttached
+    ) -> str: ...
+
     def post_answer(self, *, marker: str, envelope: Envelope, text: str) -> str: ...
 
     def post_notice(self, *, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """What became of a mailed letter: a draft waiting for a person (a preview, or the "already
+    tracked" answer when `tracked`), or a report kept with its visit (`attached`)."""
+
+    draft_id: int
+    tracked: TrackedLetter | None = None
+    attached: ReportAttached | None = None
+
+    @property
+    def outcome(self) -> str:
+        if self.attached is not None:
+            return "attached"
+        return "duplicate" if self.tracked is not None else "previewed"
 
 
 @dataclass
@@ -189,6 +227,19 @@ class MailLetters:
     calendar: WorkingDayCalendar = ENGLAND_AND_WALES
     read: Reader = field(default=read_bounded)
 
+    @property
+    def core(self) -> CoreContext:
+        return CoreContext(engine=self.engine, clock=self.clock)
+
+    @property
+    def asker(self) -> Asker:
+        """The bot, reading the council's mail for MAILBOX_CHANNEL: it may see every visit of
+        its workspace, to say which one a letter is tracked as."""
+        return Asker(
+            actor=Actor(workspace=self.workspace, user_id=MAILBOX_ACTOR, is_admin=True),
+            membership=KnownMembers(),
+        )
+
     def __call__(self, *, row_id: int, envelope: Envelope, mail: Mail | None) -> str:
         marker = f"mail_{row_id}"
         with session_scope(self.engine) as session:
@@ -197,7 +248,7 @@ class MailLetters:
                 raise LookupError(f"mail message {row_id} is not recorded")
             if row.posted_ts:  # posted by a process that died before it could say so
                 return "previewed" if row.draft_id else "refused"
-            draft_id, claimed_at = row.draft_id, row.created_at
+            claimed_at = row.created_at
         if mail is None:
             found: LetterInMail | NoLetter = NoLetter(
                 "It is too large to download (more than 60 MB): nothing to preview. "
@@ -205,71 +256,105 @@ class MailLetters:
             )
         else:
             found = read_mail(mail, calendar=self.calendar, read=self.read)
-        if isinstance(found, LetterInMail) and draft_id is None:
-            duplicate = self._duplicate(found, row_id=row_id)
-            if duplicate is not None:
-                found = NoLetter(duplicate, outcome="duplicate")
         if isinstance(found, NoLetter):
             ts = self.channel.find_posted(
                 marker=marker, since=claimed_at
             ) or self.channel.post_answer(marker=marker, envelope=envelope, text=found.reason)
             self._note_posted(row_id, ts)
             return found.outcome
-        if draft_id is None:
-            draft_id = self._save_draft(row_id, found)
-        ts = self.channel.find_posted(marker=marker, since=claimed_at) or self.channel.post_preview(
-            marker=marker, envelope=envelope, letter=found, draft_id=draft_id
+        kept = self._keep(found, row_id=row_id, marker=marker)
+        ts = self.channel.find_posted(marker=marker, since=claimed_at) or self._post(
+            kept, marker=marker, envelope=envelope, letter=found
         )
-        self._note_posted(row_id, ts, draft_id=draft_id)
-        return "previewed"
+        self._note_posted(row_id, ts, draft_id=None if kept.attached else kept.draft_id)
+        return kept.outcome
 
-    def _duplicate(self, letter: LetterInMail, *, row_id: int) -> str | None:
-        facts = letter.facts
-        with session_scope(self.engine) as session:
-            visit = mail_store.find_visit_for_letter(
-                session=session,
-                team_id=self.workspace.team_id,
-                local_authority=facts.local_authority,
-                letter_date=facts.letter_date,
-                visit_type=facts.visit_type.value,
-            )
-            if visit is not None:
-                return (
-                    f"This letter is already tracked as visit `{visit.reference}`: one visit per "
-                    "letter, so there is nothing new to create."
-                )
-            earlier = mail_store.earlier_with_fingerprint(
-                session=session,
-                fingerprint=letter.fingerprint,
-                before_id=row_id,
-                team_id=self.workspace.team_id,
-            )
-            if earlier is not None:
-                when = (earlier.received_at or earlier.created_at).strftime("%d %B %Y %H:%M UTC")
-                return (
-                    f"The same letter came before (“{earlier.subject}”, received {when}) and was "
-                    "previewed here: use that preview."
-                )
-        return None
-
-    def _save_draft(self, row_id: int, letter: LetterInMail) -> int:
-        with session_scope(self.engine) as session:
-            draft = repo.save_letter_draft(
-                session=session,
-                facts=letter.facts.to_json(),
-                created_by=MAILBOX_ACTOR,
-                now=self.clock(),
-                filename=letter.letter.filename if letter.letter else None,
+    def _keep(self, letter: LetterInMail, *, row_id: int, marker: str) -> _Kept:
+        """The letter's draft, or the report kept with its visit: made once per message, and
+        found again by a process that takes the message over."""
+        before = self._draft_of(marker)
+        if before is not None:
+            return self._kept_before(before, letter)
+        tracked = tracked_letter(
+            self.core, asker=self.asker, facts=letter.facts, content_hash=letter.content_hash
+        )
+        filename = letter.letter.filename if letter.letter else None
+        attached: ReportAttached | None = None
+        if tracked is not None and tracked.report:
+            attached = attach_report(
+                self.core,
+                asker=self.asker,
+                tracked=tracked,
+                facts=letter.facts,
+                filename=filename,
                 channel_id=self.channel.channel_id,
-                team_id=self.workspace.team_id,
-                enterprise_id=self.workspace.enterprise_id,
+                thread_ts=marker,
+                content_hash=letter.content_hash,
+            )
+            saved_id = None if attached is None else self._record_draft(row_id, marker)
+        else:
+            saved = save_draft(
+                self.core,
+                workspace=self.workspace,
+                facts=letter.facts,
+                created_by=MAILBOX_ACTOR,
+                filename=filename,
+                visit_channel_id=self.channel.channel_id,
+                thread_ts=marker,
+                content_hash=letter.content_hash,
+            )
+            saved_id = None if saved is None else self._record_draft(row_id, marker)
+        if saved_id is None:  # another process made it meanwhile
+            made = self._draft_of(marker)
+            if made is None:
+                raise RuntimeError("the letter's draft was not saved")
+            return self._kept_before(made, letter)
+        return _Kept(draft_id=saved_id, tracked=tracked, attached=attached)
+
+    def _kept_before(self, draft: LetterDraft, letter: LetterInMail) -> _Kept:
+        if draft.resolved_by == MAILBOX_ACTOR and draft.visit_id is not None:
+            with session_scope(self.engine) as session:
+                visit = session.get(Visit, draft.visit_id)
+                if visit is not None:
+                    attached = ReportAttached(reference=visit.reference, title=visit_title(visit))
+                    return _Kept(draft_id=draft.id or 0, attached=attached)
+        tracked = tracked_letter(
+            self.core, asker=self.asker, facts=letter.facts, content_hash=letter.content_hash
+        )
+        return _Kept(draft_id=draft.id or 0, tracked=tracked)
+
+    def _draft_of(self, marker: str) -> LetterDraft | None:
+        with session_scope(self.engine) as session:
+            return repo.find_letter_draft_for_message(
+                session=session, channel_id=self.channel.channel_id, thread_ts=marker
+            )
+
+    def _record_draft(self, row_id: int, marker: str) -> int:
+        with session_scope(self.engine) as session:
+            draft = repo.find_letter_draft_for_message(
+                session=session, channel_id=self.channel.channel_id, thread_ts=marker
             )
             if draft is None or draft.id is None:
                 raise RuntimeError("the letter's draft was not saved")
-            mail_store.attach_draft(
-                session=session, row_id=row_id, draft_id=draft.id, fingerprint=letter.fingerprint
-            )
+            mail_store.attach_draft(session=session, row_id=row_id, draft_id=draft.id)
             return draft.id
+
+    def _post(self, kept: _Kept, *, marker: str, envelope: Envelope, letter: LetterInMail) -> str:
+        if kept.attached is not None:
+            return self.channel.post_report_kept(
+                marker=marker, envelope=envelope, letter=letter, attached=kept.attached
+            )
+        if kept.tracked is not None:
+            return self.channel.post_tracked(
+                marker=marker,
+                envelope=envelope,
+                letter=letter,
+                tracked=kept.tracked,
+                draft_id=kept.draft_id,
+            )
+        return self.channel.post_preview(
+            marker=marker, envelope=envelope, letter=letter, draft_id=kept.draft_id
+        )
 
     def _note_posted(self, row_id: int, ts: str, *, draft_id: int | None = None) -> None:
         with session_scope(self.engine) as session:

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from handlers.core.letters import ReportAttached, TrackedLetter
+from handlers.core.mailbox import MAILBOX_ACTOR
 from handlers.core.milestones import Verb
 from handlers.core.results import HomeItem, SettingsShown, Timeline, VisitSummary
 from handlers.core.text import escape_mrkdwn
@@ -353,6 +354,8 @@ def already_tracked_blocks(*, tracked: TrackedLetter, draft_id: int) -> list[Blo
         "already tracked",
     }.get(tracked.why, "This is already tracked")
     by = f" by {user(tracked.shared_by)}" if tracked.shared_by else ""
+    if tracked.shared_by == MAILBOX_ACTOR:  # a letter that came by email: no person to name
+        by = " by email"
     return [
         section(
             f"{what} as `{escape(tracked.reference)}` ({escape(tracked.title)}, shared{by} on "

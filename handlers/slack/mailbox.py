@@ -17,6 +17,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from handlers.core.errors import UserError
+from handlers.core.letters import ReportAttached, TrackedLetter
 from handlers.core.mailbox import LetterInMail, attach_choices, attach_to_visit
 from handlers.core.text import escape_mrkdwn
 from handlers.slack import blocks
@@ -50,6 +51,22 @@ def received_line(envelope: Envelope) -> str:
     return f":email: From *{sender}*: “{subject}”, {when}"
 
 
+def mail_lines(*, marker: str, envelope: Envelope, letter: LetterInMail) -> list[dict[str, Any]]:
+    """The lines above whatever a mailed letter gets: the mail (carrying the marker), the file
+    the letter was read from, what came with it, and what could not be read."""
+    lines = [{**blocks.context(received_line(envelope)), "block_id": marker}]
+    if letter.letter is not None:
+        lines.append(blocks.context(f"Read from {escape_mrkdwn(letter.letter.filename)}"))
+    else:
+        lines.append(blocks.context("Read from the text of the mail"))
+    if letter.others:
+        names = ", ".join(escape_mrkdwn(other.filename) for other in letter.others)
+        lines.append(blocks.context(f":paperclip: Also attached (in the thread): {names}"))
+    for note in letter.notes:
+        lines.append(blocks.context(f":warning: {escape_mrkdwn(note)}"))
+    return lines
+
+
 def mail_preview_blocks(
     *,
     marker: str,
@@ -64,24 +81,16 @@ def mail_preview_blocks(
     )
     actions = preview[-1]
     elements = list(actions["elements"])
+    # Next to Create visit, its alternative; a document with no deadlines has no Create visit.
+    ids = [element.get("action_id") for element in elements]
     elements.insert(
-        1,
+        ids.index(blocks.CREATE_FROM_DRAFT) + 1 if blocks.CREATE_FROM_DRAFT in ids else 1,
         blocks.button(
             "Attach to an existing visit", action_id=ATTACH_TO_VISIT, value=str(draft_id)
         ),
     )
-    extra: list[dict[str, Any]] = []
-    if letter.letter is not None:
-        extra.append(blocks.context(f"Read from {escape_mrkdwn(letter.letter.filename)}"))
-    else:
-        extra.append(blocks.context("Read from the text of the mail"))
-    if letter.others:
-        names = ", ".join(escape_mrkdwn(other.filename) for other in letter.others)
-        extra.append(blocks.context(f":paperclip: Also attached (in the thread): {names}"))
-    for note in letter.notes:
-        extra.append(blocks.context(f":warning: {escape_mrkdwn(note)}"))
-    first = {**blocks.context(received_line(envelope)), "block_id": marker}
-    body = blocks.fit([first, *extra, *preview[:-1]], limit=blocks.MAX_MESSAGE_BLOCKS - 1)
+    lines = mail_lines(marker=marker, envelope=envelope, letter=letter)
+    body = blocks.fit([*lines, *preview[:-1]], limit=blocks.MAX_MESSAGE_BLOCKS - 1)
     return [*body, {**actions, "elements": elements}]
 
 
@@ -130,7 +139,44 @@ class SlackMailChannel:
             blocks=preview,
             unfurl_links=False,
         )
-        ts = str(posted["ts"])
+        return self._with_others(str(posted["ts"]), letter)
+
+    def post_tracked(
+        self, *, marker: str, envelope: Envelope, letter: LetterInMail, tracked: TrackedLetter,
+        draft_id: int,
+    ) -> str:
+        text = f"This letter is already tracked as `{escape_mrkdwn(tracked.reference)}`."
+        shown = blocks.already_tracked_blocks(tracked=tracked, draft_id=draft_id)
+        return self._post_about(letter, marker=marker, envelope=envelope, text=text, shown=shown)
+
+    def post_report_kept(
+        self, *, marker: str, envelope: Envelope, letter: LetterInMail, attached: ReportAttached
+    ) -> str:
+        filename = letter.letter.filename if letter.letter else None
+        text = f"Kept with `{escape_mrkdwn(attached.reference)}`: it is that visit's report."
+        shown = blocks.report_attached_blocks(attached=attached, filename=filename)
+        return self._post_about(letter, marker=marker, envelope=envelope, text=text, shown=shown)
+
+    def _post_about(
+        self,
+        letter: LetterInMail,
+        *,
+        marker: str,
+        envelope: Envelope,
+        text: str,
+        shown: list[dict[str, Any]],
+    ) -> str:
+        """What a shared file would get, under the lines that name the mail."""
+        posted = self.client.chat_postMessage(
+            channel=self.channel_id,
+            text=text,
+            blocks=[*mail_lines(marker=marker, envelope=envelope, letter=letter), *shown],
+            unfurl_links=False,
+        )
+        return self._with_others(str(posted["ts"]), letter)
+
+    def _with_others(self, ts: str, letter: LetterInMail) -> str:
+        """The documents sent with the letter, in the thread of what was posted about it."""
         if letter.others:
             try:
                 self.client.files_upload_v2(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlmodel import Session, select
 
-from storage.models import LetterDraft
+from storage import repo
+from storage.models import AuditEvent, LetterDraft, Visit
 from tests.factories import pdf_from_text
-from tests.handlers.conftest import CHANNEL, all_text
+from tests.handlers.conftest import CHANNEL, OFFICER, TEAM, all_text
 from tests.hostile import pdf_bomb
 from tests.mailbox.conftest import (
     EXAMPLE,
@@ -19,6 +22,12 @@ from tests.mailbox.conftest import (
     mail_rows,
     previews,
 )
+
+# The front matter of an inspection report: no deadlines of its own.
+REPORT_FILE = (
+    Path(__file__).resolve().parents[1] / "scheduler" / "letters"
+    / "ilacs-report-front-matter-ashcombe.txt"
+).read_bytes()
 
 
 def test_a_letter_emailed_as_a_pdf_is_previewed_within_one_polling_interval(
@@ -37,7 +46,8 @@ def test_a_letter_emailed_as_a_pdf_is_previewed_within_one_polling_interval(
     assert "Saxonford focused visit: final report" in shown
     assert "received" in shown
     assert "Saxonford" in shown and "Wednesday 6 May 2026" in shown
-    assert buttons(preview) == [
+    # (After "Track as a record" once every date in the letter has passed.)
+    assert buttons(preview)[-4:] == [
         "Create visit", "Attach to an existing visit", "Edit dates", "Dismiss"
     ]
     # Moved to the done folder once previewed; nothing deleted or flagged \Deleted.
@@ -137,13 +147,66 @@ def test_the_same_message_delivered_twice_is_previewed_once(slack, folders, watc
     assert len(mail_rows(bot_engine)) == 1
 
 
-def test_the_same_letter_sent_again_is_answered_as_a_duplicate(slack, folders, watch):
-    folders.deliver(letter_mail(subject="First"))
-    folders.deliver(letter_mail(subject="Sent again"))
+def _report_mail():
+    return letter_mail(subject="Ashcombe report", attachments=(("report.txt", REPORT_FILE),))
+
+
+def _ashcombe_visit(engine) -> str:
+    """A tracked inspection of Ashcombe, 4 to 15 March 2024: the report below is its report."""
+    with Session(engine) as session:
+        visit = repo.create_visit(
+            session=session, team_id=TEAM, local_authority="Ashcombe",
+            visit_type="standard_inspection", letter_date=date(2024, 3, 20),
+            visit_dates=[date(2024, 3, 4), date(2024, 3, 15)], inspectors=[],
+            created_by=OFFICER, channel_id=CHANNEL, now=datetime(2024, 3, 20, 9, tzinfo=UTC),
+            milestones=[],
+        )
+        session.commit()
+        return visit.reference
+
+
+def test_a_report_mailed_for_a_tracked_visit_is_kept_with_it(slack, folders, watch, bot_engine):
+    reference = _ashcombe_visit(bot_engine)
+    folders.deliver(_report_mail())
     watch()
-    slack.wait_for(lambda s: len(mail_posts(s)) == 2, timeout=30)
-    first, second = mail_posts(slack)
-    assert "Letter read" in all_text(first["blocks"])
-    shown = all_text(second["blocks"])
-    assert "Sent again" in shown and "The same letter came before" in shown and "First" in shown
-    assert buttons(second) == []
+    answer = slack.wait_for(lambda s: next(iter(mail_posts(s)), None), timeout=30)
+    shown = all_text(answer["blocks"])
+    assert f"report.txt is the report of `{reference}`" in shown and "made no new one" in shown
+    assert buttons(answer) == []  # Open it is beside the text, not a button row
+    slack.wait_for(lambda _: folders.count(folders.done) == 1, timeout=10)
+    with Session(bot_engine) as session:
+        [draft] = session.exec(select(LetterDraft)).all()
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "report_attached"))
+        assert [event.note for event in events] == ["report.txt"]
+        assert session.exec(select(Visit)).all()[0].reference == reference
+        assert len(session.exec(select(Visit)).all()) == 1
+    assert (draft.status, draft.resolved_by) == ("created", "mailbox")
+    assert [row.outcome for row in mail_rows(bot_engine)] == ["attached"]
+
+
+def test_a_mailed_document_without_deadlines_is_not_offered_create_visit(slack, folders, watch):
+    folders.deliver(_report_mail())
+    watch()
+    preview = slack.wait_for(lambda s: next(iter(previews(s)), None), timeout=30)
+    assert "I found no deadlines in this document" in all_text(preview["blocks"])
+    assert buttons(preview) == ["Add dates", "Attach to an existing visit", "Dismiss"]
+
+
+def test_a_report_whose_answer_failed_to_post_is_kept_once_when_tried_again(
+    slack, folders, watch, bot_engine
+):
+    reference = _ashcombe_visit(bot_engine)
+    slack.fail_next("chat.postMessage", status=500, times=3)  # more than the client's retries
+    folders.deliver(_report_mail())
+    watch(mailbox_interval=1.0)
+    answer = slack.wait_for(lambda s: next(iter(mail_posts(s)), None), timeout=60)
+    assert f"is the report of `{reference}`" in all_text(answer["blocks"])
+    slack.wait_for(lambda _: folders.count(folders.done) == 1, timeout=10)
+    time.sleep(1.5)  # another reading: nothing more
+    assert len(slack.calls_to("chat.postMessage")) == 4  # three refused, then the answer
+    assert len(mail_posts(slack)) == 1
+    with Session(bot_engine) as session:
+        assert len(session.exec(select(LetterDraft)).all()) == 1
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "report_attached"))
+        assert len(events.all()) == 1
+    assert [row.outcome for row in mail_rows(bot_engine)] == ["attached"]

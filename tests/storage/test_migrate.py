@@ -136,7 +136,7 @@ def test_fresh_database_starts_without_revision_and_ends_at_head(fresh_database_
 
         upgrade_database(engine=engine)
 
-        assert current_revision(engine=engine) == head_revision() == "0011"
+        assert current_revision(engine=engine) == head_revision() == "0012"
     finally:
         engine.dispose()
 
