@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from handlers.core.text import escape_mrkdwn as escape
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
-from scheduler.rules import VisitType
+from scheduler.rules import NATURE_NAMES, MilestoneNature, VisitType, nature_of
 
 VISIT_TYPE_NAMES: dict[str, str] = {
     VisitType.FOCUSED_VISIT: "Focused visit",
@@ -270,3 +271,106 @@ def people_mentioned(note: str) -> str:
     """An audit note as a message says it: people as mentions, "none" as nobody
     ("approvers none → U02DCS" → "approvers nobody → <@U02DCS>")."""
     return PERSON_ID.sub(lambda found: f"<@{found.group(0)}>", nobody_for_none(note))
+
+
+# --- Wording both front ends show, marked up each its own way -----------------------------------
+
+
+@dataclass(frozen=True)
+class Markup:
+    """How a front end marks up the shared wording: Slack's mrkdwn or Teams' Markdown differ in
+    escaping, bold, code spans and how a person or a channel is shown, not in the words."""
+
+    escape: Callable[[str], str]  # text someone wrote, made safe to show
+    code: Callable[[str], str]  # a reference, in a code span
+    strong: Callable[[str], str]  # bold
+    person: Callable[[str | None], str]  # someone, or "nobody yet"
+    channel: Callable[[str], str] | None = None  # None: this front end does not show channels
+
+
+def at_time(moment: datetime) -> str:
+    """ "14:05 3 December 2026", in London."""
+    when = moment.astimezone(LONDON)
+    return f"{when:%H:%M} {format_long(when.date())}"
+
+
+def visit_facts_line(visit: VisitLike, markup: Markup) -> str:
+    """A visit's reference, letter and visit dates, inspectors, channel and whether closed."""
+    parts = [f"Reference {markup.code(visit.reference)}"]
+    if visit.letter_date:
+        parts.append(f"letter {format_long(visit.letter_date)}")
+    if visit.visit_start:
+        if visit.visit_end and visit.visit_end != visit.visit_start:
+            parts.append(
+                f"visit {format_long(visit.visit_start)} to {format_long(visit.visit_end)}"
+            )
+        else:
+            parts.append(f"visit {format_long(visit.visit_start)}")
+    if visit.inspectors:
+        parts.append("inspectors " + markup.escape(", ".join(visit.inspectors)))
+    if visit.channel_id and markup.channel:
+        parts.append(f"channel {markup.channel(visit.channel_id)}")
+    if visit.status == "closed":
+        parts.append(markup.strong("closed"))
+    return " · ".join(parts)
+
+
+def milestone_headline(
+    milestone: MilestoneLike, markup: Markup, *, today: date, calendar: WorkingDayCalendar
+) -> str:
+    """ "⏳ *Draft action plan*: due 3 December 2026 (3 working days left)"."""
+    mark = STATUS_MARKS.get(milestone.status, "•")
+    word = due_word(estimate=milestone.estimate)
+    if milestone.status in ("done", "waived"):
+        distance = milestone.status
+    elif milestone.due_date < today and nature_of(milestone.kind) != MilestoneNature.TASK:
+        distance = "passed: closes by itself"  # an event or a window is never overdue
+    else:
+        distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    when = format_long(milestone.due_date)
+    return f"{mark} {markup.strong(markup.escape(milestone.label))}: {word} {when} ({distance})"
+
+
+def milestone_details(milestone: MilestoneLike, markup: Markup) -> str:
+    """ "Task · computed by rule · owner … · sign-off requested"."""
+    details = [
+        NATURE_NAMES[nature_of(milestone.kind)],
+        SOURCE_NAMES.get(milestone.source, milestone.source),
+        f"owner {markup.person(milestone.owner_user_id)}",
+    ]
+    if milestone.needs_approval:
+        details.append(f"sign-off {milestone.approval_status or 'not requested'}")
+    return " · ".join(details)
+
+
+def history_lines(events: Sequence[EventLike], markup: Markup) -> list[str]:
+    """Who did what, when, as a message or a card shows it after each click."""
+    lines = []
+    for event in events:
+        what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
+        if event.outcome == "refused":
+            what = f"tried to {ATTEMPT_NAMES.get(event.action, what)} and was refused"
+        detail = f" ({markup.escape(_clip(event.note, 200))})" if event.note else ""
+        lines.append(f"{markup.person(event.actor_user_id)} {what}{detail}, {at_time(event.at)}")
+    return lines
+
+
+def passed_lines(
+    milestones: Sequence[MilestoneLike],
+    markup: Markup,
+    *,
+    bullet: str,
+    today: date,
+    calendar: WorkingDayCalendar,
+) -> str:
+    """The dates that passed before the visit was known, one a line under a reminder."""
+    return "\n".join(
+        f"{bullet} {markup.strong(markup.escape(other.label))}: "
+        f"{due_word(estimate=other.estimate)} {format_long(other.due_date)} "
+        f"({due_phrase(due=other.due_date, today=today, calendar=calendar)})"
+        for other in milestones
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

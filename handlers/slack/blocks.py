@@ -21,26 +21,30 @@ from handlers.core.results import HomeItem, SettingsShown, Timeline, VisitSummar
 from handlers.core.text import escape_mrkdwn
 from handlers.core.visits import settings_now
 from handlers.core.wording import (
-    ACTION_NAMES,
-    ATTEMPT_NAMES,
     REMINDER_LEADS,
     SOURCE_NAMES,
-    STATUS_MARKS,
     VISIT_TYPE_NAMES,
     EventLike,
+    Markup,
     MilestoneLike,
     VisitLike,
     due_phrase,
     due_word,
+    milestone_details,
+    milestone_headline,
+    passed_lines,
     user,
+    visit_facts_line,
     visit_title,
 )
-from scheduler.calendar import LONDON, WorkingDayCalendar
+from handlers.core.wording import (
+    history_lines as shared_history_lines,
+)
+from scheduler.calendar import WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.letters import LetterFacts
 from scheduler.rules import (
     MILESTONE_LABELS,
-    NATURE_NAMES,
     NATURES,
     MilestoneKind,
     MilestoneNature,
@@ -122,49 +126,26 @@ def fit(blocks: list[Block], *, limit: int = MAX_MESSAGE_BLOCKS) -> list[Block]:
     return [*kept, context(f"…and {len(blocks) - len(kept)} more not shown here.")]
 
 
+SLACK = Markup(
+    escape=escape,
+    code=lambda text: f"`{escape(text)}`",
+    strong=lambda text: f"*{text}*",
+    person=user,
+    channel=lambda channel_id: f"<#{channel_id}>",
+)
+"""The shared wording (handlers.core.wording) in Slack's mrkdwn."""
+
+
 def _visit_facts(visit: VisitLike) -> str:
-    parts = [f"Reference `{escape(visit.reference)}`"]
-    if visit.letter_date:
-        parts.append(f"letter {format_long(visit.letter_date)}")
-    if visit.visit_start:
-        if visit.visit_end and visit.visit_end != visit.visit_start:
-            parts.append(
-                f"visit {format_long(visit.visit_start)} to {format_long(visit.visit_end)}"
-            )
-        else:
-            parts.append(f"visit {format_long(visit.visit_start)}")
-    if visit.inspectors:
-        parts.append("inspectors " + escape(", ".join(visit.inspectors)))
-    if visit.channel_id:
-        parts.append(f"channel <#{visit.channel_id}>")
-    if visit.status == "closed":
-        parts.append("*closed*")
-    return " · ".join(parts)
+    return visit_facts_line(visit, SLACK)
 
 
 # --- Timelines --------------------------------------------------------------------------------
 
 
 def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar) -> str:
-    mark = STATUS_MARKS.get(milestone.status, "•")
-    word = due_word(estimate=milestone.estimate)
-    when = format_long(milestone.due_date)
-    if milestone.status in ("done", "waived"):
-        distance = milestone.status
-    elif milestone.due_date < today and nature_of(milestone.kind) != MilestoneNature.TASK:
-        distance = "passed: closes by itself"  # never overdue
-    else:
-        distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
-    lines = [f"{mark} *{escape(milestone.label)}*: {word} {when} ({distance})"]
-    details = [
-        NATURE_NAMES[nature_of(milestone.kind)],
-        SOURCE_NAMES.get(milestone.source, milestone.source),
-        f"owner {user(milestone.owner_user_id)}",
-    ]
-    if milestone.needs_approval:
-        details.append(f"sign-off {milestone.approval_status or 'not requested'}")
-    lines.append(" · ".join(details))
-    return "\n".join(lines)
+    headline = milestone_headline(milestone, SLACK, today=today, calendar=calendar)
+    return f"{headline}\n{milestone_details(milestone, SLACK)}"
 
 
 def timeline_blocks(
@@ -766,17 +747,7 @@ def message_key_for_timeline(visit_id: int) -> str:
 
 def history_lines(events: Sequence[EventLike]) -> list[str]:
     """Who did what, when, as the message shows it after each click."""
-    lines = []
-    for event in events:
-        when = event.at.astimezone(LONDON)
-        what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
-        if event.outcome == "refused":
-            what = f"tried to {ATTEMPT_NAMES.get(event.action, what)} and was refused"
-        detail = f" ({escape(clip(event.note, 200))})" if event.note else ""
-        lines.append(
-            f"{user(event.actor_user_id)} {what}{detail}, {when:%H:%M} {format_long(when.date())}"
-        )
-    return lines
+    return shared_history_lines(events, SLACK)
 
 
 def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Block]:
@@ -861,12 +832,7 @@ def reminder_blocks(
         context(milestone_line(milestone, today=today, calendar=calendar).split("\n", 1)[1]),
     ]
     if also:
-        passed = "\n".join(
-            f"• *{escape(other.label)}*: {due_word(estimate=other.estimate)} "
-            f"{format_long(other.due_date)} "
-            f"({due_phrase(due=other.due_date, today=today, calendar=calendar)})"
-            for other in also
-        )
+        passed = passed_lines(also, SLACK, bullet="•", today=today, calendar=calendar)
         blocks.append(section(f"Also passed before I knew of this visit:\n{passed}"))
     lines = history_lines(history)
     if lines:

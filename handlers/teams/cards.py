@@ -20,29 +20,30 @@ from typing import Any
 from handlers.core.letters import ReportAttached, TrackedLetter
 from handlers.core.results import HomeItem, SettingsShown, SignOffNews, VisitSummary
 from handlers.core.wording import (
-    ACTION_NAMES,
-    ATTEMPT_NAMES,
     SOURCE_NAMES,
-    STATUS_MARKS,
     VISIT_TYPE_NAMES,
     EventLike,
+    Markup,
     MilestoneLike,
     VisitLike,
+    at_time,
     due_phrase,
     due_word,
+    milestone_headline,
+    passed_lines,
     visit_title,
 )
+from handlers.core.wording import history_lines as shared_history_lines
+from handlers.core.wording import milestone_details as shared_milestone_details
+from handlers.core.wording import visit_facts_line as shared_visit_facts_line
 from handlers.slack.blocks import nature_sentence, reminder_lead
 from handlers.teams.messages import for_teams
-from scheduler.calendar import LONDON, WorkingDayCalendar
+from scheduler.calendar import WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.letters import LetterFacts, MilestoneFact
 from scheduler.rules import (
     MILESTONE_LABELS,
-    NATURE_NAMES,
     MilestoneKind,
-    MilestoneNature,
-    nature_of,
 )
 
 Card = dict[str, Any]
@@ -165,9 +166,14 @@ def person(user_id: str | None, names: dict[str, str] | None = None) -> str:
     return literal((names or {}).get(user_id, user_id))
 
 
-def at_time(moment: datetime) -> str:
-    when = moment.astimezone(LONDON)
-    return f"{when:%H:%M} {format_long(when.date())}"
+def teams_markup(names: dict[str, str] | None = None) -> Markup:
+    """The shared wording (handlers.core.wording) in a card's Markdown, people by display name."""
+    return Markup(
+        escape=literal,
+        code=lambda text: f"`{text}`",  # a code span shows backslashes: nothing to escape
+        strong=lambda text: f"**{text}**",
+        person=lambda user_id: person(user_id, names),
+    )
 
 
 # --- Letter preview ---------------------------------------------------------------------------
@@ -513,45 +519,15 @@ def settings_card(
 
 
 def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar) -> str:
-    mark = STATUS_MARKS.get(milestone.status, "•")
-    word = due_word(estimate=milestone.estimate)
-    if milestone.status in ("done", "waived"):
-        distance = milestone.status
-    elif milestone.due_date < today and nature_of(milestone.kind) != MilestoneNature.TASK:
-        distance = "passed: closes by itself"  # an event or a window is never overdue
-    else:
-        distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
-    when = format_long(milestone.due_date)
-    return f"{mark} **{literal(milestone.label)}**: {word} {when} ({distance})"
+    return milestone_headline(milestone, teams_markup(), today=today, calendar=calendar)
 
 
 def milestone_details(milestone: MilestoneLike, *, names: dict[str, str] | None = None) -> str:
-    details = [
-        NATURE_NAMES[nature_of(milestone.kind)],
-        SOURCE_NAMES.get(milestone.source, milestone.source),
-        f"owner {person(milestone.owner_user_id, names)}",
-    ]
-    if milestone.needs_approval:
-        details.append(f"sign-off {milestone.approval_status or 'not requested'}")
-    return " · ".join(details)
+    return shared_milestone_details(milestone, teams_markup(names))
 
 
 def visit_facts_line(visit: VisitLike) -> str:
-    parts = [f"Reference `{visit.reference}`"]
-    if visit.letter_date:
-        parts.append(f"letter {format_long(visit.letter_date)}")
-    if visit.visit_start:
-        if visit.visit_end and visit.visit_end != visit.visit_start:
-            parts.append(
-                f"visit {format_long(visit.visit_start)} to {format_long(visit.visit_end)}"
-            )
-        else:
-            parts.append(f"visit {format_long(visit.visit_start)}")
-    if visit.inspectors:
-        parts.append("inspectors " + literal(", ".join(visit.inspectors)))
-    if visit.status == "closed":
-        parts.append("**closed**")
-    return " · ".join(parts)
+    return shared_visit_facts_line(visit, teams_markup())
 
 
 def timeline_card(
@@ -826,14 +802,7 @@ def add_milestone_card(*, visit: VisitLike) -> Card:
 
 def history_lines(events: Sequence[EventLike], names: dict[str, str] | None = None) -> list[str]:
     """Who did what, when, as the card shows it after each click."""
-    lines = []
-    for event in events:
-        what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
-        if event.outcome == "refused":
-            what = f"tried to {ATTEMPT_NAMES.get(event.action, what)} and was refused"
-        detail = f" ({literal(clip(event.note, 200))})" if event.note else ""
-        lines.append(f"{person(event.actor_user_id, names)} {what}{detail}, {at_time(event.at)}")
-    return lines
+    return shared_history_lines(events, teams_markup(names))
 
 
 def reminder_card(
@@ -872,13 +841,8 @@ def reminder_card(
         subtle(milestone_details(milestone, names=names)),
     ]
     if also:
-        passed = [
-            f"- **{literal(other.label)}**: {due_word(estimate=other.estimate)} "
-            f"{format_long(other.due_date)} "
-            f"({due_phrase(due=other.due_date, today=today, calendar=calendar)})"
-            for other in also
-        ]
-        body.append(text_block("Also passed before I knew of this visit:\n" + "\n".join(passed)))
+        passed = passed_lines(also, teams_markup(), bullet="-", today=today, calendar=calendar)
+        body.append(text_block("Also passed before I knew of this visit:\n" + passed))
     lines = history_lines(history, names)
     if lines:
         body.append(
