@@ -13,11 +13,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from handlers.core.text import escape_mrkdwn as escape
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
+
+if TYPE_CHECKING:
+    from handlers.core.letters import TrackedLetter
 from scheduler.rules import NATURE_NAMES, MilestoneNature, VisitType, nature_of
 
 VISIT_TYPE_NAMES: dict[str, str] = {
@@ -369,6 +372,22 @@ def passed_lines(
         f"{due_word(estimate=other.estimate)} {format_long(other.due_date)} "
         f"({due_phrase(due=other.due_date, today=today, calendar=calendar)})"
         for other in milestones
+    )
+
+
+def already_tracked_text(tracked: TrackedLetter, markup: Markup) -> str:
+    """ "This letter is already tracked as `st-helens-2106` (shared by @Priya on 22 June): open
+    it, or track this one as well.", for a letter shared again."""
+    what = {
+        "document": "This letter is already tracked",
+        "letter": "A letter from the same authority, of the same visit type and date, is "
+        "already tracked",
+    }.get(tracked.why, "This is already tracked")
+    by = f" by {markup.person(tracked.shared_by)}" if tracked.shared_by else ""
+    closed = ", now closed" if tracked.closed else ""
+    return (
+        f"{what} as {markup.code(tracked.reference)} ({markup.escape(tracked.title)}, shared{by} "
+        f"on {format_long(tracked.shared_on)}{closed}): open it, or track this one as well."
     )
 
 

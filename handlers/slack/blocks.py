@@ -28,6 +28,7 @@ from handlers.core.wording import (
     Markup,
     MilestoneLike,
     VisitLike,
+    already_tracked_text,
     due_phrase,
     due_word,
     milestone_details,
@@ -328,18 +329,8 @@ def letter_preview_blocks(
 def already_tracked_blocks(*, tracked: TrackedLetter, draft_id: int) -> list[Block]:
     """ "This letter is already tracked as `st-helens-2106` (shared by @Priya on 22 June): open
     it · track it anyway", for a letter shared again."""
-    what = {
-        "document": "This letter is already tracked",
-        "letter": "A letter from the same authority, of the same visit type and date, is "
-        "already tracked",
-    }.get(tracked.why, "This is already tracked")
-    by = f" by {user(tracked.shared_by)}" if tracked.shared_by else ""
     return [
-        section(
-            f"{what} as `{escape(tracked.reference)}` ({escape(tracked.title)}, shared{by} on "
-            f"{format_long(tracked.shared_on)}"
-            f"{', now closed' if tracked.closed else ''}): open it, or track this one as well."
-        ),
+        section(already_tracked_text(tracked, SLACK)),
         {
             "type": "actions",
             "block_id": f"draft_{draft_id}",

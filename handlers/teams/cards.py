@@ -26,6 +26,7 @@ from handlers.core.wording import (
     Markup,
     MilestoneLike,
     VisitLike,
+    already_tracked_text,
     at_time,
     due_phrase,
     due_word,
@@ -241,19 +242,7 @@ def already_tracked_card(
 ) -> Card:
     """A letter shared again: the visit that tracks it (who shared it, when), Open it, Track it
     anyway (its preview, with Create visit), Dismiss."""
-    what = {
-        "document": "This letter is already tracked",
-        "letter": "A letter from the same authority, of the same visit type and date, is "
-        "already tracked",
-    }.get(tracked.why, "This is already tracked")
-    by = f" by {person(tracked.shared_by, names)}" if tracked.shared_by else ""
-    closed = ", now closed" if tracked.closed else ""
-    body = [
-        text_block(
-            f"{what} as `{tracked.reference}` ({literal(tracked.title)}, shared{by} on "
-            f"{format_long(tracked.shared_on)}{closed}): open it, or track this one as well."
-        )
-    ]
+    body = [text_block(already_tracked_text(tracked, teams_markup(names)))]
     data = {"draftId": draft_id}
     return card(
         body,
