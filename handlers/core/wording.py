@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from handlers.core.text import escape_mrkdwn as escape
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
+from scheduler.letters import LetterFacts, MilestoneFact
 
 if TYPE_CHECKING:
-    from handlers.core.letters import TrackedLetter
+    from handlers.core.letters import ReportAttached, TrackedLetter
+    from handlers.core.results import HomeItem
 from scheduler.rules import NATURE_NAMES, MilestoneNature, VisitType, nature_of
 
 VISIT_TYPE_NAMES: dict[str, str] = {
@@ -389,6 +391,65 @@ def already_tracked_text(tracked: TrackedLetter, markup: Markup) -> str:
         f"{what} as {markup.code(tracked.reference)} ({markup.escape(tracked.title)}, shared{by} "
         f"on {format_long(tracked.shared_on)}{closed}): open it, or track this one as well."
     )
+
+
+def report_attached_text(attached: ReportAttached, filename: str | None, markup: Markup) -> str:
+    """A report of a visit already tracked: kept with that visit, and no new one made."""
+    return (
+        f"{markup.escape(filename or 'This report')} is the report of "
+        f"{markup.code(attached.reference)} ({markup.escape(attached.title)}): I kept it with "
+        "that visit, and made no new one. It has no deadlines of its own."
+    )
+
+
+def letter_facts_line(facts: LetterFacts, markup: Markup) -> str:
+    """A letter's date, visit dates and inspectors, as its preview shows them."""
+    parts = []
+    letter_date = facts.letter_date
+    parts.append(f"letter {format_long(letter_date)}" if letter_date else "letter date not found")
+    if facts.visit_dates:
+        parts.append("visit " + " and ".join(format_long(day) for day in facts.visit_dates))
+    if facts.inspectors:
+        parts.append("inspectors " + markup.escape(", ".join(facts.inspectors)))
+    return " · ".join(parts)
+
+
+def preview_date_line(
+    milestone: MilestoneFact, markup: Markup, *, today: date, calendar: WorkingDayCalendar
+) -> str:
+    """A date a letter preview shows: "*Draft action plan*: due … (…), stated in the letter"."""
+    due = milestone.due
+    return (
+        f"{markup.strong(markup.escape(milestone.label))}: "
+        f"{due_word(estimate=milestone.estimate)} {format_long(due)} "
+        f"({due_phrase(due=due, today=today, calendar=calendar)}), "
+        f"{SOURCE_NAMES[milestone.source]}"
+    )
+
+
+HOME_MOST = 25
+"""How many of each Home list are shown; the rest are counted."""
+
+
+def home_sections(
+    *,
+    overdue: Sequence[HomeItem],
+    due_soon: Sequence[HomeItem],
+    waiting_on_me: Sequence[HomeItem],
+) -> list[tuple[str, Sequence[HomeItem], str]]:
+    """(title, items, what to say when there are none) of each list on the Home tab (Slack) or
+    its card (Teams), in their order."""
+    return [
+        ("Waiting on you", waiting_on_me, "Nothing is waiting on you."),
+        ("Overdue", overdue, "Nothing is overdue."),
+        ("Due in the next 30 days", due_soon, "Nothing is due in the next 30 days."),
+    ]
+
+
+def home_item_place(item: HomeItem, markup: Markup) -> str:
+    """Where a Home item stands: "Fernleigh: focused visit · `fernleigh-2604` · you own it"."""
+    where = f"{markup.escape(visit_title(item.visit))} · {markup.code(item.visit.reference)}"
+    return f"{where} · {item.why}" if item.why else where
 
 
 def _clip(text: str, limit: int) -> str:

@@ -21,6 +21,7 @@ from handlers.core.results import HomeItem, SettingsShown, Timeline, VisitSummar
 from handlers.core.text import escape_mrkdwn
 from handlers.core.visits import settings_now
 from handlers.core.wording import (
+    HOME_MOST,
     REMINDER_LEADS,
     SOURCE_NAMES,
     VISIT_TYPE_NAMES,
@@ -31,9 +32,14 @@ from handlers.core.wording import (
     already_tracked_text,
     due_phrase,
     due_word,
+    home_item_place,
+    home_sections,
+    letter_facts_line,
     milestone_details,
     milestone_headline,
     passed_lines,
+    preview_date_line,
+    report_attached_text,
     user,
     visit_facts_line,
     visit_title,
@@ -267,13 +273,7 @@ def letter_preview_blocks(
             )
         )
     for milestone in facts.milestones:
-        due = milestone.due
-        text = (
-            f"*{escape(milestone.label)}*: {due_word(estimate=milestone.estimate)} "
-            f"{format_long(due)} "
-            f"({due_phrase(due=due, today=today, calendar=calendar)}), "
-            f"{SOURCE_NAMES[milestone.source]}"
-        )
+        text = preview_date_line(milestone, SLACK, today=today, calendar=calendar)
         if milestone.evidence:
             text += "\n> " + escape(clip(" ".join(milestone.evidence.split()), 500))
         if milestone.source == "rule" and milestone.rule:
@@ -346,23 +346,14 @@ def already_tracked_blocks(*, tracked: TrackedLetter, draft_id: int) -> list[Blo
 def report_attached_blocks(*, attached: ReportAttached, filename: str | None) -> list[Block]:
     return [
         section(
-            f"{escape(filename or 'This report')} is the report of `{escape(attached.reference)}` "
-            f"({escape(attached.title)}): I kept it with that visit, and made no new one. It "
-            "has no deadlines of its own.",
+            report_attached_text(attached, filename, SLACK),
             accessory=button("Open it", action_id=OPEN_VISIT, value=attached.reference),
         )
     ]
 
 
 def _facts_line(facts: LetterFacts) -> str:
-    parts = []
-    letter_date = facts.letter_date
-    parts.append(f"letter {format_long(letter_date)}" if letter_date else "letter date not found")
-    if facts.visit_dates:
-        parts.append("visit " + " and ".join(format_long(day) for day in facts.visit_dates))
-    if facts.inspectors:
-        parts.append("inspectors " + escape(", ".join(facts.inspectors)))
-    return " · ".join(parts)
+    return letter_facts_line(facts, SLACK)
 
 
 def _input(
@@ -693,23 +684,17 @@ def home_view(
 ) -> dict[str, Any]:
     """The App Home tab: what is overdue, what is due in the next 30 days, what waits on you."""
     blocks: list[Block] = [header("Ofsted deadlines"), context(f"As of {format_long(today)}")]
-    for title, items, empty in (
-        ("Waiting on you", waiting_on_me, "Nothing is waiting on you."),
-        ("Overdue", overdue, "Nothing is overdue."),
-        ("Due in the next 30 days", due_soon, "Nothing is due in the next 30 days."),
-    ):
+    lists = home_sections(overdue=overdue, due_soon=due_soon, waiting_on_me=waiting_on_me)
+    for title, items, empty in lists:
         blocks.append({"type": "divider"})
         blocks.append(section(f"*{title}* ({len(items)})"))
         if not items:
             blocks.append(context(empty))
-        for item in items[:25]:
+        for item in items[:HOME_MOST]:
             line = milestone_line(item.milestone, today=today, calendar=calendar)
-            where = f"{escape(visit_title(item.visit))} · `{escape(item.visit.reference)}`"
-            if item.why:
-                where += f" · {item.why}"
-            blocks.append(section(f"{line}\n{where}"))
-        if len(items) > 25:
-            blocks.append(context(f"…and {len(items) - 25} more: see `/ofsted list`."))
+            blocks.append(section(f"{line}\n{home_item_place(item, SLACK)}"))
+        if len(items) > HOME_MOST:
+            blocks.append(context(f"…and {len(items) - HOME_MOST} more: see `/ofsted list`."))
     return {"type": "home", "blocks": fit(blocks, limit=MAX_VIEW_BLOCKS)}
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from handlers.core.letters import ReportAttached, TrackedLetter
 from handlers.core.results import HomeItem, SettingsShown, SignOffNews, VisitSummary
 from handlers.core.wording import (
+    HOME_MOST,
     SOURCE_NAMES,
     VISIT_TYPE_NAMES,
     EventLike,
@@ -30,8 +31,13 @@ from handlers.core.wording import (
     at_time,
     due_phrase,
     due_word,
+    home_item_place,
+    home_sections,
+    letter_facts_line,
     milestone_headline,
     passed_lines,
+    preview_date_line,
+    report_attached_text,
     visit_title,
 )
 from handlers.core.wording import history_lines as shared_history_lines
@@ -263,11 +269,7 @@ def report_attached_card(*, attached: ReportAttached, filename: str | None) -> C
     """A report of a visit already tracked: kept with that visit, and no new one made."""
     return card(
         [
-            text_block(
-                f"{literal(filename or 'This report')} is the report of `{attached.reference}` "
-                f"({literal(attached.title)}): I kept it with that visit, and made no new one. "
-                "It has no deadlines of its own."
-            )
+            text_block(report_attached_text(attached, filename, teams_markup()))
         ],
         actions=[execute("Open it", verb=OPEN_VISIT, data={"reference": attached.reference})],
     )
@@ -281,13 +283,8 @@ def preview_dates(facts: LetterFacts) -> list[tuple[str, date]]:
 def _preview_date(
     milestone: MilestoneFact, *, today: date, calendar: WorkingDayCalendar
 ) -> Element:
-    due = milestone.due
     items: list[Element] = [
-        text_block(
-            f"**{literal(milestone.label)}**: {due_word(estimate=milestone.estimate)} "
-            f"{format_long(due)} ({due_phrase(due=due, today=today, calendar=calendar)}), "
-            f"{SOURCE_NAMES[milestone.source]}"
-        )
+        text_block(preview_date_line(milestone, teams_markup(), today=today, calendar=calendar))
     ]
     if milestone.evidence:
         evidence = clip(" ".join(milestone.evidence.split()), MAX_EVIDENCE)
@@ -298,14 +295,7 @@ def _preview_date(
 
 
 def facts_line(facts: LetterFacts) -> str:
-    parts = []
-    letter_date = facts.letter_date
-    parts.append(f"letter {format_long(letter_date)}" if letter_date else "letter date not found")
-    if facts.visit_dates:
-        parts.append("visit " + " and ".join(format_long(day) for day in facts.visit_dates))
-    if facts.inspectors:
-        parts.append("inspectors " + literal(", ".join(facts.inspectors)))
-    return " · ".join(parts)
+    return letter_facts_line(facts, teams_markup())
 
 
 # --- Forms: a visit by hand or as checked, and a visit's settings -----------------------------
@@ -606,24 +596,18 @@ def home_card(
 ) -> Card:
     """What Slack's Home tab shows: what waits on you, what is overdue, what is due in 30 days."""
     body: list[Element] = [heading("Ofsted deadlines"), subtle(f"As of {format_long(today)}")]
-    for title, items, empty in (
-        ("Waiting on you", waiting_on_me, "Nothing is waiting on you."),
-        ("Overdue", overdue, "Nothing is overdue."),
-        ("Due in the next 30 days", due_soon, "Nothing is due in the next 30 days."),
-    ):
+    lists = home_sections(overdue=overdue, due_soon=due_soon, waiting_on_me=waiting_on_me)
+    for title, items, empty in lists:
         section: list[Element] = [text_block(f"**{title}** ({len(items)})")]
         if not items:
             section.append(subtle(empty))
-        for item in items[:25]:
-            where = f"{literal(visit_title(item.visit))} · `{item.visit.reference}`"
-            if item.why:
-                where += f" · {item.why}"
+        for item in items[:HOME_MOST]:
             section.append(
                 text_block(milestone_line(item.milestone, today=today, calendar=calendar))
             )
-            section.append(subtle(where))
-        if len(items) > 25:
-            section.append(subtle(f"…and {len(items) - 25} more: send `list`."))
+            section.append(subtle(home_item_place(item, teams_markup())))
+        if len(items) > HOME_MOST:
+            section.append(subtle(f"…and {len(items) - HOME_MOST} more: send `list`."))
         body.append({"type": "Container", "separator": True, "items": section})
     return card(body)
 
