@@ -22,7 +22,7 @@ from scheduler.letters import LetterFacts, MilestoneFact
 
 if TYPE_CHECKING:
     from handlers.core.letters import ReportAttached, TrackedLetter
-    from handlers.core.results import HomeItem
+    from handlers.core.results import HomeItem, VisitSummary
 from scheduler.rules import NATURE_NAMES, MilestoneNature, VisitType, nature_of
 
 VISIT_TYPE_NAMES: dict[str, str] = {
@@ -450,6 +450,25 @@ def home_item_place(item: HomeItem, markup: Markup) -> str:
     """Where a Home item stands: "Fernleigh: focused visit · `fernleigh-2604` · you own it"."""
     where = f"{markup.escape(visit_title(item.visit))} · {markup.code(item.visit.reference)}"
     return f"{where} · {item.why}" if item.why else where
+
+
+def letter_title(facts: LetterFacts) -> str:
+    """ "Fernleigh: focused visit", for a letter read (unescaped)."""
+    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
+    return f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
+
+
+def next_date_text(
+    summary: VisitSummary, markup: Markup, *, today: date, calendar: WorkingDayCalendar
+) -> str:
+    """What comes next for a visit in a list: "next: Draft action plan, 3 December 2026 (…)"."""
+    visit, upcoming = summary.visit, summary.next_milestone
+    if visit.status == "closed":
+        return "closed"
+    if upcoming is None:
+        return "nothing left open"
+    distance = due_phrase(due=upcoming.due_date, today=today, calendar=calendar)
+    return f"next: {markup.escape(upcoming.label)}, {format_long(upcoming.due_date)} ({distance})"
 
 
 def _clip(text: str, limit: int) -> str:

@@ -35,8 +35,10 @@ from handlers.core.wording import (
     home_item_place,
     home_sections,
     letter_facts_line,
+    letter_title,
     milestone_details,
     milestone_headline,
+    next_date_text,
     passed_lines,
     preview_date_line,
     report_attached_text,
@@ -230,16 +232,8 @@ def visit_list_blocks(
         return [section(EMPTY_LISTS.get(which, EMPTY_LISTS["open"]))]
     blocks: list[Block] = [header(f"{LIST_TITLES.get(which, 'Visits')} ({len(summaries)})")]
     for summary in summaries:
-        visit, upcoming = summary.visit, summary.next_milestone
-        if visit.status == "closed":
-            next_text = "closed"
-        elif upcoming is None:
-            next_text = "nothing left open"
-        else:
-            distance = due_phrase(due=upcoming.due_date, today=today, calendar=calendar)
-            next_text = (
-                f"next: {escape(upcoming.label)}, {format_long(upcoming.due_date)} ({distance})"
-            )
+        visit = summary.visit
+        next_text = next_date_text(summary, SLACK, today=today, calendar=calendar)
         letter = (
             f"letter of {format_long(visit.letter_date)}"
             if visit.letter_date
@@ -262,8 +256,7 @@ def letter_preview_blocks(
     *, facts: LetterFacts, draft_id: int, today: date, calendar: WorkingDayCalendar
 ) -> list[Block]:
     """The answer to a shared letter: what was read, from which sentence, and what to check."""
-    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
-    title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
+    title = letter_title(facts)
     blocks: list[Block] = [header(f"Letter read: {title}"), context(_facts_line(facts))]
     if not facts.milestones:
         blocks.append(

@@ -34,7 +34,9 @@ from handlers.core.wording import (
     home_item_place,
     home_sections,
     letter_facts_line,
+    letter_title,
     milestone_headline,
+    next_date_text,
     passed_lines,
     preview_date_line,
     report_attached_text,
@@ -196,8 +198,7 @@ def letter_preview_card(
 ) -> Card:
     """A letter read: each date, where it came from and the sentence that says it, and what to
     check; Create visit / Edit dates / Dismiss until someone does one (`settled` says who)."""
-    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
-    title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
+    title = letter_title(facts)
     body: list[Element] = [heading(f"Letter read: {literal(title)}"), subtle(facts_line(facts))]
     if not facts.milestones:
         body.append(
@@ -558,14 +559,8 @@ def visit_list_card(
         )
     body: list[Element] = [heading(f"Open visits ({total:,})")]
     for summary in summaries:
-        visit, upcoming = summary.visit, summary.next_milestone
-        if upcoming is None:
-            next_text = "nothing left open"
-        else:
-            distance = due_phrase(due=upcoming.due_date, today=today, calendar=calendar)
-            next_text = (
-                f"next: {literal(upcoming.label)}, {format_long(upcoming.due_date)} ({distance})"
-            )
+        visit = summary.visit
+        next_text = next_date_text(summary, teams_markup(), today=today, calendar=calendar)
         body.append(
             {
                 "type": "Container",
