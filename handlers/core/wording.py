@@ -471,5 +471,32 @@ def next_date_text(
     return f"next: {markup.escape(upcoming.label)}, {format_long(upcoming.due_date)} ({distance})"
 
 
+def milestone_heading(milestone: MilestoneLike, visit: VisitLike, markup: Markup) -> str:
+    """ "*Draft action plan* · Fernleigh: focused visit (`fernleigh-2604`)", for a reminder."""
+    return (
+        f"{markup.strong(markup.escape(milestone.label))} · "
+        f"{markup.escape(visit_title(visit))} ({markup.code(visit.reference)})"
+    )
+
+
+def reminder_due_text(
+    milestone: MilestoneLike,
+    markup: Markup,
+    *,
+    kind: str,
+    today: date,
+    calendar: WorkingDayCalendar,
+) -> str:
+    """ "Due *3 December 2026*: 2 working days left.", or done, waived or closed."""
+    word = due_word(estimate=milestone.estimate).capitalize()
+    if milestone.status in ("done", "waived"):
+        state = markup.strong(milestone.status)
+    elif kind == "closing":
+        state = markup.strong("closed")
+    else:
+        state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    return f"{word} {markup.strong(format_long(milestone.due_date))}: {state}."
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

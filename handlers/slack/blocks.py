@@ -37,10 +37,12 @@ from handlers.core.wording import (
     letter_facts_line,
     letter_title,
     milestone_details,
+    milestone_heading,
     milestone_headline,
     next_date_text,
     passed_lines,
     preview_date_line,
+    reminder_due_text,
     report_attached_text,
     user,
     visit_facts_line,
@@ -770,9 +772,7 @@ def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Blo
 
 def _milestone_heading(milestone: MilestoneLike, visit: VisitLike) -> str:
     """ "*Draft action plan due* · Fernleigh: focused visit (`fernleigh-2604`)", escaped."""
-    return (
-        f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)"
-    )
+    return milestone_heading(milestone, visit, SLACK)
 
 
 def reminder_blocks(
@@ -787,14 +787,7 @@ def reminder_blocks(
     also: Sequence[MilestoneLike] = (),
 ) -> list[Block]:
     lead = reminder_lead(kind, milestone)
-    word = due_word(estimate=milestone.estimate).capitalize()
-    if milestone.status in ("done", "waived"):
-        state = f"*{milestone.status}*"
-    elif kind == "closing":
-        state = "*closed*"
-    else:
-        state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
-    said = f"{word} *{format_long(milestone.due_date)}*: {state}."
+    said = reminder_due_text(milestone, SLACK, kind=kind, today=today, calendar=calendar)
     what = nature_sentence(kind, milestone, visit)
     blocks: list[Block] = [
         section(f"{lead}: {_milestone_heading(milestone, visit)}\n{said}{what}"),

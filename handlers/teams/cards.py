@@ -30,15 +30,16 @@ from handlers.core.wording import (
     already_tracked_text,
     at_time,
     due_phrase,
-    due_word,
     home_item_place,
     home_sections,
     letter_facts_line,
     letter_title,
+    milestone_heading,
     milestone_headline,
     next_date_text,
     passed_lines,
     preview_date_line,
+    reminder_due_text,
     report_attached_text,
     visit_title,
 )
@@ -791,21 +792,15 @@ def reminder_card(
     when nobody is named for it): what is due, when, how far away in working days, who did what
     since, and its buttons (none once a window or an event has closed by itself)."""
     lead = _plain_lead(kind, milestone)
-    word = due_word(estimate=milestone.estimate).capitalize()
-    if milestone.status in ("done", "waived"):
-        state = f"**{milestone.status}**"
-    elif kind == "closing":
-        state = "**closed**"
-    else:
-        state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    markup = teams_markup(names)
+    said = reminder_due_text(milestone, markup, kind=kind, today=today, calendar=calendar)
     sentence = for_teams(nature_sentence(kind, milestone, visit), names)
     body: list[Element] = [
         text_block(
-            f"**{lead}**: **{literal(milestone.label)}** · "
-            f"{literal(visit_title(visit))} (`{visit.reference}`)",
+            f"**{lead}**: {milestone_heading(milestone, visit, markup)}",
             color="Attention" if kind in ("overdue", "escalation") else "Default",
         ),
-        text_block(f"{word} **{format_long(milestone.due_date)}**: {state}.{sentence}"),
+        text_block(f"{said}{sentence}"),
         subtle(milestone_details(milestone, names=names)),
     ]
     if also:
