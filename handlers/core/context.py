@@ -60,16 +60,12 @@ class Change:
                 )
 
 
-@dataclass(frozen=True)
-class CoreContext:
-    engine: Engine
-    defaults: ReminderDefaults = field(default_factory=ReminderDefaults)
-    clock: Callable[[], datetime] = field(default=system_clock)
-    # Answers that only read, kept while nothing is committed (build_app watches the database;
-    # without a watch every answer is read afresh).
-    answers: ReadCache[Any, Any] = field(default_factory=lambda: ReadCache(watch=None))
-    # The bot's administrators (OFSTED_ADMINS): they see and manage every visit of their workspace.
-    admins: frozenset[str] = frozenset()
+class Dated:
+    """The calendar and the clock a context answers by (the core's, or a front end's that hands
+    them on to the core): now, and today in London."""
+
+    defaults: ReminderDefaults
+    clock: Callable[[], datetime]
 
     @property
     def calendar(self) -> WorkingDayCalendar:
@@ -81,6 +77,18 @@ class CoreContext:
     def today(self) -> date:
         """Today in London: the date a council officer is living in."""
         return london_date(self.clock())
+
+
+@dataclass(frozen=True)
+class CoreContext(Dated):
+    engine: Engine
+    defaults: ReminderDefaults = field(default_factory=ReminderDefaults)
+    clock: Callable[[], datetime] = field(default=system_clock)
+    # Answers that only read, kept while nothing is committed (build_app watches the database;
+    # without a watch every answer is read afresh).
+    answers: ReadCache[Any, Any] = field(default_factory=lambda: ReadCache(watch=None))
+    # The bot's administrators (OFSTED_ADMINS): they see and manage every visit of their workspace.
+    admins: frozenset[str] = frozenset()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -45,7 +45,7 @@ from handlers.core.letters import (
 )
 from handlers.core.people import Asker, KnownMembers
 from handlers.core.visits import answers_refusals, find_visit, take_draft, visible_to
-from handlers.core.wording import visit_title
+from handlers.core.wording import MAILBOX_ACTOR, visit_title
 from scheduler.calendar import ENGLAND_AND_WALES, WorkingDayCalendar
 from scheduler.documents import UnreadableDocument
 from scheduler.letters import LetterFacts, NotAnOfstedLetter, read_letter
@@ -59,8 +59,6 @@ from storage.models import LetterDraft, Visit
 
 logger = logging.getLogger(__name__)
 
-MAILBOX_ACTOR = "mailbox"
-"""Who made a draft read from the mailbox: no person did; the one who confirms it is recorded."""
 # Documents that are the letter itself, rather than a report sent with it.
 _LETTER_KINDS = frozenset(
     {

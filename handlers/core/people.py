@@ -59,14 +59,10 @@ class KnownNames:
         return self.names.get(user_id)
 
 
-@dataclass(frozen=True)
-class Asker:
-    """The person asking, with the means to find out which channels they are in, and what
-    people are called (for an audit trail a person reads)."""
+class ActorAsking:
+    """Who asks, by the ids a use case checks: theirs and their workspace's."""
 
     actor: Actor
-    membership: Membership
-    names: Names = field(default_factory=KnownNames)
 
     @property
     def user_id(self) -> str:
@@ -75,6 +71,16 @@ class Asker:
     @property
     def team_id(self) -> str:
         return self.actor.workspace.team_id
+
+
+@dataclass(frozen=True)
+class Asker(ActorAsking):
+    """The person asking, with the means to find out which channels they are in, and what
+    people are called (for an audit trail a person reads)."""
+
+    actor: Actor
+    membership: Membership
+    names: Names = field(default_factory=KnownNames)
 
     def channel_members(self, facts: VisitFacts) -> frozenset[str]:
         """The members of the visit's channel; none to look up for a visit kept in a DM, or for

@@ -10,14 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
-from datetime import date
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from handlers.core.text import escape_mrkdwn as escape
 from scheduler.calendar import LONDON, WorkingDayCalendar
 from scheduler.dates import format_long
-from scheduler.rules import VisitType
+from scheduler.letters import LetterFacts, MilestoneFact
+
+if TYPE_CHECKING:
+    from handlers.core.letters import ReportAttached, TrackedLetter
+    from handlers.core.results import HomeItem, VisitSummary
+from scheduler.rules import NATURE_NAMES, MilestoneNature, VisitType, nature_of
 
 VISIT_TYPE_NAMES: dict[str, str] = {
     VisitType.FOCUSED_VISIT: "Focused visit",
@@ -33,6 +39,10 @@ SOURCE_NAMES = {
     "rule": "computed by rule",
     "manual": "entered by hand",
 }
+
+# Who made a draft read from the mailbox: no person did (the one who confirms it is
+# recorded), so a letter that came by email is "shared by email".
+MAILBOX_ACTOR = "mailbox"
 
 
 class VisitLike(Protocol):
@@ -270,3 +280,229 @@ def people_mentioned(note: str) -> str:
     """An audit note as a message says it: people as mentions, "none" as nobody
     ("approvers none → U02DCS" → "approvers nobody → <@U02DCS>")."""
     return PERSON_ID.sub(lambda found: f"<@{found.group(0)}>", nobody_for_none(note))
+
+
+# --- Wording both front ends show, marked up each its own way -----------------------------------
+
+
+@dataclass(frozen=True)
+class Markup:
+    """How a front end marks up the shared wording: Slack's mrkdwn or Teams' Markdown differ in
+    escaping, bold, code spans and how a person or a channel is shown, not in the words."""
+
+    escape: Callable[[str], str]  # text someone wrote, made safe to show
+    code: Callable[[str], str]  # a reference, in a code span
+    strong: Callable[[str], str]  # bold
+    person: Callable[[str | None], str]  # someone, or "nobody yet"
+    channel: Callable[[str], str] | None = None  # None: this front end does not show channels
+
+
+def at_time(moment: datetime) -> str:
+    """ "14:05 3 December 2026", in London."""
+    when = moment.astimezone(LONDON)
+    return f"{when:%H:%M} {format_long(when.date())}"
+
+
+def visit_facts_line(visit: VisitLike, markup: Markup) -> str:
+    """A visit's reference, letter and visit dates, inspectors, channel and whether closed."""
+    parts = [f"Reference {markup.code(visit.reference)}"]
+    if visit.letter_date:
+        parts.append(f"letter {format_long(visit.letter_date)}")
+    if visit.visit_start:
+        if visit.visit_end and visit.visit_end != visit.visit_start:
+            parts.append(
+                f"visit {format_long(visit.visit_start)} to {format_long(visit.visit_end)}"
+            )
+        else:
+            parts.append(f"visit {format_long(visit.visit_start)}")
+    if visit.inspectors:
+        parts.append("inspectors " + markup.escape(", ".join(visit.inspectors)))
+    if visit.channel_id and markup.channel:
+        parts.append(f"channel {markup.channel(visit.channel_id)}")
+    if visit.status == "closed":
+        parts.append(markup.strong("closed"))
+    return " · ".join(parts)
+
+
+def milestone_headline(
+    milestone: MilestoneLike, markup: Markup, *, today: date, calendar: WorkingDayCalendar
+) -> str:
+    """ "⏳ *Draft action plan*: due 3 December 2026 (3 working days left)"."""
+    mark = STATUS_MARKS.get(milestone.status, "•")
+    word = due_word(estimate=milestone.estimate)
+    if milestone.status in ("done", "waived"):
+        distance = milestone.status
+    elif milestone.due_date < today and nature_of(milestone.kind) != MilestoneNature.TASK:
+        distance = "passed: closes by itself"  # an event or a window is never overdue
+    else:
+        distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    when = format_long(milestone.due_date)
+    return f"{mark} {markup.strong(markup.escape(milestone.label))}: {word} {when} ({distance})"
+
+
+def milestone_details(milestone: MilestoneLike, markup: Markup) -> str:
+    """ "Task · computed by rule · owner … · sign-off requested"."""
+    details = [
+        NATURE_NAMES[nature_of(milestone.kind)],
+        SOURCE_NAMES.get(milestone.source, milestone.source),
+        f"owner {markup.person(milestone.owner_user_id)}",
+    ]
+    if milestone.needs_approval:
+        details.append(f"sign-off {milestone.approval_status or 'not requested'}")
+    return " · ".join(details)
+
+
+def history_lines(events: Sequence[EventLike], markup: Markup) -> list[str]:
+    """Who did what, when, as a message or a card shows it after each click."""
+    lines = []
+    for event in events:
+        what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
+        if event.outcome == "refused":
+            what = f"tried to {ATTEMPT_NAMES.get(event.action, what)} and was refused"
+        detail = f" ({markup.escape(_clip(event.note, 200))})" if event.note else ""
+        lines.append(f"{markup.person(event.actor_user_id)} {what}{detail}, {at_time(event.at)}")
+    return lines
+
+
+def passed_lines(
+    milestones: Sequence[MilestoneLike],
+    markup: Markup,
+    *,
+    bullet: str,
+    today: date,
+    calendar: WorkingDayCalendar,
+) -> str:
+    """The dates that passed before the visit was known, one a line under a reminder."""
+    return "\n".join(
+        f"{bullet} {markup.strong(markup.escape(other.label))}: "
+        f"{due_word(estimate=other.estimate)} {format_long(other.due_date)} "
+        f"({due_phrase(due=other.due_date, today=today, calendar=calendar)})"
+        for other in milestones
+    )
+
+
+def already_tracked_text(tracked: TrackedLetter, markup: Markup) -> str:
+    """ "This letter is already tracked as `st-helens-2106` (shared by @Priya on 22 June): open
+    it, or track this one as well.", for a letter shared again."""
+    what = {
+        "document": "This letter is already tracked",
+        "letter": "A letter from the same authority, of the same visit type and date, is "
+        "already tracked",
+    }.get(tracked.why, "This is already tracked")
+    by = f" by {markup.person(tracked.shared_by)}" if tracked.shared_by else ""
+    if tracked.shared_by == MAILBOX_ACTOR:  # a letter that came by email: no person to name
+        by = " by email"
+    closed = ", now closed" if tracked.closed else ""
+    return (
+        f"{what} as {markup.code(tracked.reference)} ({markup.escape(tracked.title)}, shared{by} "
+        f"on {format_long(tracked.shared_on)}{closed}): open it, or track this one as well."
+    )
+
+
+def report_attached_text(attached: ReportAttached, filename: str | None, markup: Markup) -> str:
+    """A report of a visit already tracked: kept with that visit, and no new one made."""
+    return (
+        f"{markup.escape(filename or 'This report')} is the report of "
+        f"{markup.code(attached.reference)} ({markup.escape(attached.title)}): I kept it with "
+        "that visit, and made no new one. It has no deadlines of its own."
+    )
+
+
+def letter_facts_line(facts: LetterFacts, markup: Markup) -> str:
+    """A letter's date, visit dates and inspectors, as its preview shows them."""
+    parts = []
+    letter_date = facts.letter_date
+    parts.append(f"letter {format_long(letter_date)}" if letter_date else "letter date not found")
+    if facts.visit_dates:
+        parts.append("visit " + " and ".join(format_long(day) for day in facts.visit_dates))
+    if facts.inspectors:
+        parts.append("inspectors " + markup.escape(", ".join(facts.inspectors)))
+    return " · ".join(parts)
+
+
+def preview_date_line(
+    milestone: MilestoneFact, markup: Markup, *, today: date, calendar: WorkingDayCalendar
+) -> str:
+    """A date a letter preview shows: "*Draft action plan*: due … (…), stated in the letter"."""
+    due = milestone.due
+    return (
+        f"{markup.strong(markup.escape(milestone.label))}: "
+        f"{due_word(estimate=milestone.estimate)} {format_long(due)} "
+        f"({due_phrase(due=due, today=today, calendar=calendar)}), "
+        f"{SOURCE_NAMES[milestone.source]}"
+    )
+
+
+HOME_MOST = 25
+"""How many of each Home list are shown; the rest are counted."""
+
+
+def home_sections(
+    *,
+    overdue: Sequence[HomeItem],
+    due_soon: Sequence[HomeItem],
+    waiting_on_me: Sequence[HomeItem],
+) -> list[tuple[str, Sequence[HomeItem], str]]:
+    """(title, items, what to say when there are none) of each list on the Home tab (Slack) or
+    its card (Teams), in their order."""
+    return [
+        ("Waiting on you", waiting_on_me, "Nothing is waiting on you."),
+        ("Overdue", overdue, "Nothing is overdue."),
+        ("Due in the next 30 days", due_soon, "Nothing is due in the next 30 days."),
+    ]
+
+
+def home_item_place(item: HomeItem, markup: Markup) -> str:
+    """Where a Home item stands: "Fernleigh: focused visit · `fernleigh-2604` · you own it"."""
+    where = f"{markup.escape(visit_title(item.visit))} · {markup.code(item.visit.reference)}"
+    return f"{where} · {item.why}" if item.why else where
+
+
+def letter_title(facts: LetterFacts) -> str:
+    """ "Fernleigh: focused visit", for a letter read (unescaped)."""
+    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
+    return f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
+
+
+def next_date_text(
+    summary: VisitSummary, markup: Markup, *, today: date, calendar: WorkingDayCalendar
+) -> str:
+    """What comes next for a visit in a list: "next: Draft action plan, 3 December 2026 (…)"."""
+    visit, upcoming = summary.visit, summary.next_milestone
+    if visit.status == "closed":
+        return "closed"
+    if upcoming is None:
+        return "nothing left open"
+    distance = due_phrase(due=upcoming.due_date, today=today, calendar=calendar)
+    return f"next: {markup.escape(upcoming.label)}, {format_long(upcoming.due_date)} ({distance})"
+
+
+def milestone_heading(milestone: MilestoneLike, visit: VisitLike, markup: Markup) -> str:
+    """ "*Draft action plan* · Fernleigh: focused visit (`fernleigh-2604`)", for a reminder."""
+    return (
+        f"{markup.strong(markup.escape(milestone.label))} · "
+        f"{markup.escape(visit_title(visit))} ({markup.code(visit.reference)})"
+    )
+
+
+def reminder_due_text(
+    milestone: MilestoneLike,
+    markup: Markup,
+    *,
+    kind: str,
+    today: date,
+    calendar: WorkingDayCalendar,
+) -> str:
+    """ "Due *3 December 2026*: 2 working days left.", or done, waived or closed."""
+    word = due_word(estimate=milestone.estimate).capitalize()
+    if milestone.status in ("done", "waived"):
+        state = markup.strong(milestone.status)
+    elif kind == "closing":
+        state = markup.strong("closed")
+    else:
+        state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    return f"{word} {markup.strong(format_long(milestone.due_date))}: {state}."
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -16,32 +16,46 @@ from datetime import date
 from typing import Any
 
 from handlers.core.letters import ReportAttached, TrackedLetter
-from handlers.core.mailbox import MAILBOX_ACTOR
 from handlers.core.milestones import Verb
 from handlers.core.results import HomeItem, SettingsShown, Timeline, VisitSummary
 from handlers.core.text import escape_mrkdwn
 from handlers.core.visits import settings_now
 from handlers.core.wording import (
-    ACTION_NAMES,
-    ATTEMPT_NAMES,
+    HOME_MOST,
     REMINDER_LEADS,
     SOURCE_NAMES,
-    STATUS_MARKS,
     VISIT_TYPE_NAMES,
     EventLike,
+    Markup,
     MilestoneLike,
     VisitLike,
+    already_tracked_text,
     due_phrase,
     due_word,
+    home_item_place,
+    home_sections,
+    letter_facts_line,
+    letter_title,
+    milestone_details,
+    milestone_heading,
+    milestone_headline,
+    next_date_text,
+    passed_lines,
+    preview_date_line,
+    reminder_due_text,
+    report_attached_text,
     user,
+    visit_facts_line,
     visit_title,
 )
-from scheduler.calendar import LONDON, WorkingDayCalendar
+from handlers.core.wording import (
+    history_lines as shared_history_lines,
+)
+from scheduler.calendar import WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.letters import LetterFacts
 from scheduler.rules import (
     MILESTONE_LABELS,
-    NATURE_NAMES,
     NATURES,
     MilestoneKind,
     MilestoneNature,
@@ -123,49 +137,26 @@ def fit(blocks: list[Block], *, limit: int = MAX_MESSAGE_BLOCKS) -> list[Block]:
     return [*kept, context(f"…and {len(blocks) - len(kept)} more not shown here.")]
 
 
+SLACK = Markup(
+    escape=escape,
+    code=lambda text: f"`{escape(text)}`",
+    strong=lambda text: f"*{text}*",
+    person=user,
+    channel=lambda channel_id: f"<#{channel_id}>",
+)
+"""The shared wording (handlers.core.wording) in Slack's mrkdwn."""
+
+
 def _visit_facts(visit: VisitLike) -> str:
-    parts = [f"Reference `{escape(visit.reference)}`"]
-    if visit.letter_date:
-        parts.append(f"letter {format_long(visit.letter_date)}")
-    if visit.visit_start:
-        if visit.visit_end and visit.visit_end != visit.visit_start:
-            parts.append(
-                f"visit {format_long(visit.visit_start)} to {format_long(visit.visit_end)}"
-            )
-        else:
-            parts.append(f"visit {format_long(visit.visit_start)}")
-    if visit.inspectors:
-        parts.append("inspectors " + escape(", ".join(visit.inspectors)))
-    if visit.channel_id:
-        parts.append(f"channel <#{visit.channel_id}>")
-    if visit.status == "closed":
-        parts.append("*closed*")
-    return " · ".join(parts)
+    return visit_facts_line(visit, SLACK)
 
 
 # --- Timelines --------------------------------------------------------------------------------
 
 
 def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar) -> str:
-    mark = STATUS_MARKS.get(milestone.status, "•")
-    word = due_word(estimate=milestone.estimate)
-    when = format_long(milestone.due_date)
-    if milestone.status in ("done", "waived"):
-        distance = milestone.status
-    elif milestone.due_date < today and nature_of(milestone.kind) != MilestoneNature.TASK:
-        distance = "passed: closes by itself"  # never overdue
-    else:
-        distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
-    lines = [f"{mark} *{escape(milestone.label)}*: {word} {when} ({distance})"]
-    details = [
-        NATURE_NAMES[nature_of(milestone.kind)],
-        SOURCE_NAMES.get(milestone.source, milestone.source),
-        f"owner {user(milestone.owner_user_id)}",
-    ]
-    if milestone.needs_approval:
-        details.append(f"sign-off {milestone.approval_status or 'not requested'}")
-    lines.append(" · ".join(details))
-    return "\n".join(lines)
+    headline = milestone_headline(milestone, SLACK, today=today, calendar=calendar)
+    return f"{headline}\n{milestone_details(milestone, SLACK)}"
 
 
 def timeline_blocks(
@@ -243,16 +234,8 @@ def visit_list_blocks(
         return [section(EMPTY_LISTS.get(which, EMPTY_LISTS["open"]))]
     blocks: list[Block] = [header(f"{LIST_TITLES.get(which, 'Visits')} ({len(summaries)})")]
     for summary in summaries:
-        visit, upcoming = summary.visit, summary.next_milestone
-        if visit.status == "closed":
-            next_text = "closed"
-        elif upcoming is None:
-            next_text = "nothing left open"
-        else:
-            distance = due_phrase(due=upcoming.due_date, today=today, calendar=calendar)
-            next_text = (
-                f"next: {escape(upcoming.label)}, {format_long(upcoming.due_date)} ({distance})"
-            )
+        visit = summary.visit
+        next_text = next_date_text(summary, SLACK, today=today, calendar=calendar)
         letter = (
             f"letter of {format_long(visit.letter_date)}"
             if visit.letter_date
@@ -275,8 +258,7 @@ def letter_preview_blocks(
     *, facts: LetterFacts, draft_id: int, today: date, calendar: WorkingDayCalendar
 ) -> list[Block]:
     """The answer to a shared letter: what was read, from which sentence, and what to check."""
-    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
-    title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
+    title = letter_title(facts)
     blocks: list[Block] = [header(f"Letter read: {title}"), context(_facts_line(facts))]
     if not facts.milestones:
         blocks.append(
@@ -286,13 +268,7 @@ def letter_preview_blocks(
             )
         )
     for milestone in facts.milestones:
-        due = milestone.due
-        text = (
-            f"*{escape(milestone.label)}*: {due_word(estimate=milestone.estimate)} "
-            f"{format_long(due)} "
-            f"({due_phrase(due=due, today=today, calendar=calendar)}), "
-            f"{SOURCE_NAMES[milestone.source]}"
-        )
+        text = preview_date_line(milestone, SLACK, today=today, calendar=calendar)
         if milestone.evidence:
             text += "\n> " + escape(clip(" ".join(milestone.evidence.split()), 500))
         if milestone.source == "rule" and milestone.rule:
@@ -348,20 +324,8 @@ def letter_preview_blocks(
 def already_tracked_blocks(*, tracked: TrackedLetter, draft_id: int) -> list[Block]:
     """ "This letter is already tracked as `st-helens-2106` (shared by @Priya on 22 June): open
     it · track it anyway", for a letter shared again."""
-    what = {
-        "document": "This letter is already tracked",
-        "letter": "A letter from the same authority, of the same visit type and date, is "
-        "already tracked",
-    }.get(tracked.why, "This is already tracked")
-    by = f" by {user(tracked.shared_by)}" if tracked.shared_by else ""
-    if tracked.shared_by == MAILBOX_ACTOR:  # a letter that came by email: no person to name
-        by = " by email"
     return [
-        section(
-            f"{what} as `{escape(tracked.reference)}` ({escape(tracked.title)}, shared{by} on "
-            f"{format_long(tracked.shared_on)}"
-            f"{', now closed' if tracked.closed else ''}): open it, or track this one as well."
-        ),
+        section(already_tracked_text(tracked, SLACK)),
         {
             "type": "actions",
             "block_id": f"draft_{draft_id}",
@@ -377,23 +341,14 @@ def already_tracked_blocks(*, tracked: TrackedLetter, draft_id: int) -> list[Blo
 def report_attached_blocks(*, attached: ReportAttached, filename: str | None) -> list[Block]:
     return [
         section(
-            f"{escape(filename or 'This report')} is the report of `{escape(attached.reference)}` "
-            f"({escape(attached.title)}): I kept it with that visit, and made no new one. It "
-            "has no deadlines of its own.",
+            report_attached_text(attached, filename, SLACK),
             accessory=button("Open it", action_id=OPEN_VISIT, value=attached.reference),
         )
     ]
 
 
 def _facts_line(facts: LetterFacts) -> str:
-    parts = []
-    letter_date = facts.letter_date
-    parts.append(f"letter {format_long(letter_date)}" if letter_date else "letter date not found")
-    if facts.visit_dates:
-        parts.append("visit " + " and ".join(format_long(day) for day in facts.visit_dates))
-    if facts.inspectors:
-        parts.append("inspectors " + escape(", ".join(facts.inspectors)))
-    return " · ".join(parts)
+    return letter_facts_line(facts, SLACK)
 
 
 def _input(
@@ -724,23 +679,17 @@ def home_view(
 ) -> dict[str, Any]:
     """The App Home tab: what is overdue, what is due in the next 30 days, what waits on you."""
     blocks: list[Block] = [header("Ofsted deadlines"), context(f"As of {format_long(today)}")]
-    for title, items, empty in (
-        ("Waiting on you", waiting_on_me, "Nothing is waiting on you."),
-        ("Overdue", overdue, "Nothing is overdue."),
-        ("Due in the next 30 days", due_soon, "Nothing is due in the next 30 days."),
-    ):
+    lists = home_sections(overdue=overdue, due_soon=due_soon, waiting_on_me=waiting_on_me)
+    for title, items, empty in lists:
         blocks.append({"type": "divider"})
         blocks.append(section(f"*{title}* ({len(items)})"))
         if not items:
             blocks.append(context(empty))
-        for item in items[:25]:
+        for item in items[:HOME_MOST]:
             line = milestone_line(item.milestone, today=today, calendar=calendar)
-            where = f"{escape(visit_title(item.visit))} · `{escape(item.visit.reference)}`"
-            if item.why:
-                where += f" · {item.why}"
-            blocks.append(section(f"{line}\n{where}"))
-        if len(items) > 25:
-            blocks.append(context(f"…and {len(items) - 25} more: see `/ofsted list`."))
+            blocks.append(section(f"{line}\n{home_item_place(item, SLACK)}"))
+        if len(items) > HOME_MOST:
+            blocks.append(context(f"…and {len(items) - HOME_MOST} more: see `/ofsted list`."))
     return {"type": "home", "blocks": fit(blocks, limit=MAX_VIEW_BLOCKS)}
 
 
@@ -769,17 +718,7 @@ def message_key_for_timeline(visit_id: int) -> str:
 
 def history_lines(events: Sequence[EventLike]) -> list[str]:
     """Who did what, when, as the message shows it after each click."""
-    lines = []
-    for event in events:
-        when = event.at.astimezone(LONDON)
-        what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
-        if event.outcome == "refused":
-            what = f"tried to {ATTEMPT_NAMES.get(event.action, what)} and was refused"
-        detail = f" ({escape(clip(event.note, 200))})" if event.note else ""
-        lines.append(
-            f"{user(event.actor_user_id)} {what}{detail}, {when:%H:%M} {format_long(when.date())}"
-        )
-    return lines
+    return shared_history_lines(events, SLACK)
 
 
 def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Block]:
@@ -833,9 +772,7 @@ def milestone_buttons(milestone: MilestoneLike, *, message_key: str) -> list[Blo
 
 def _milestone_heading(milestone: MilestoneLike, visit: VisitLike) -> str:
     """ "*Draft action plan due* · Fernleigh: focused visit (`fernleigh-2604`)", escaped."""
-    return (
-        f"*{escape(milestone.label)}* · {escape(visit_title(visit))} (`{escape(visit.reference)}`)"
-    )
+    return milestone_heading(milestone, visit, SLACK)
 
 
 def reminder_blocks(
@@ -850,26 +787,14 @@ def reminder_blocks(
     also: Sequence[MilestoneLike] = (),
 ) -> list[Block]:
     lead = reminder_lead(kind, milestone)
-    word = due_word(estimate=milestone.estimate).capitalize()
-    if milestone.status in ("done", "waived"):
-        state = f"*{milestone.status}*"
-    elif kind == "closing":
-        state = "*closed*"
-    else:
-        state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
-    said = f"{word} *{format_long(milestone.due_date)}*: {state}."
+    said = reminder_due_text(milestone, SLACK, kind=kind, today=today, calendar=calendar)
     what = nature_sentence(kind, milestone, visit)
     blocks: list[Block] = [
         section(f"{lead}: {_milestone_heading(milestone, visit)}\n{said}{what}"),
         context(milestone_line(milestone, today=today, calendar=calendar).split("\n", 1)[1]),
     ]
     if also:
-        passed = "\n".join(
-            f"• *{escape(other.label)}*: {due_word(estimate=other.estimate)} "
-            f"{format_long(other.due_date)} "
-            f"({due_phrase(due=other.due_date, today=today, calendar=calendar)})"
-            for other in also
-        )
+        passed = passed_lines(also, SLACK, bullet="•", today=today, calendar=calendar)
         blocks.append(section(f"Also passed before I knew of this visit:\n{passed}"))
     lines = history_lines(history)
     if lines:

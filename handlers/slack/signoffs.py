@@ -16,13 +16,12 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from handlers.core.results import MilestoneChanged
+from handlers.core.signoffs import record_sign_off_chases
 from handlers.core.text import escape_mrkdwn as escape
 from handlers.core.wording import user, visit_title
 from handlers.slack import blocks
 from handlers.slack.delivery import direct_message_channel
-from scheduler.calendar import WorkingDayCalendar, london_date
-from scheduler.signoffs import WaitingSignOff, chase_key, sign_offs_to_chase
-from storage import repo
+from scheduler.calendar import WorkingDayCalendar
 from storage.db import session_scope
 from storage.teams import is_teams_workspace
 
@@ -114,59 +113,27 @@ class SignOffChaser:
 
     def __call__(self, now: datetime) -> int:
         """Remind the approvers of each sign-off waiting too long; how many were reminded."""
-        today = london_date(now)
-        sent = 0
+        chased: list[tuple[str, str, list[dict[str, Any]]]] = []
         with session_scope(self.engine) as session:
-            waiting = repo.waiting_sign_offs(session=session)
-            found = {
-                approval.id: (approval, milestone, visit) for approval, milestone, visit in waiting
-            }
-            due = sign_offs_to_chase(
-                (
-                    WaitingSignOff(
-                        approval_id=approval.id or 0,
-                        milestone_id=milestone.id or 0,
-                        requested_at=approval.requested_at,
-                    )
-                    for approval, milestone, visit in waiting
-                    # A Teams visit's approvers are not Slack users: Teams chases its own.
-                    if not is_teams_workspace(visit.team_id)
-                ),
+            chases = record_sign_off_chases(
+                session=session,
                 now=now,
                 calendar=self.calendar,
+                # A Teams visit's approvers are not Slack users: Teams chases its own.
+                chased_here=lambda visit: not is_teams_workspace(visit.team_id),
             )
-            chased: list[tuple[str, str, list[dict[str, Any]]]] = []
-            for request in due:
-                approval, milestone, visit = found[request.approval_id]
-                approvers = [
-                    a
-                    for a in repo.list_approvers(session=session, visit_id=visit.id or 0)
-                    if a != approval.requested_by
-                ]
-                event = repo.append_audit_event(
-                    session=session,
-                    visit_id=visit.id or 0,
-                    milestone_id=milestone.id,
-                    actor_user_id="ofsted-bot",
-                    action="approval_reminded",
-                    now=now,
-                    note=f"asked of {', '.join(approvers) or 'nobody'}",
-                    idempotency_key=chase_key(request, today=today),
-                )
-                if event is None:
-                    continue  # reminded today already
+            for chase in chases:
                 shown = blocks.sign_off_request_blocks(
-                    visit=visit,
-                    milestone=milestone,
-                    requested_by=approval.requested_by,
+                    visit=chase.visit,
+                    milestone=chase.milestone,
+                    requested_by=chase.approval.requested_by,
                     chasing=True,
                 )
                 text = (
-                    f"Still waiting for your sign-off: {escape(milestone.label)} for "
-                    f"{escape(visit_title(visit))}."
+                    f"Still waiting for your sign-off: {escape(chase.milestone.label)} for "
+                    f"{escape(visit_title(chase.visit))}."
                 )
-                chased.extend((approver, text, shown) for approver in approvers)
-                sent += 1
+                chased.extend((approver, text, shown) for approver in chase.approvers)
         for approver, text, shown in chased:  # after the commit: the record, then the messages
             _send(self.client, channel=approver, text=text, shown=shown)
-        return sent
+        return len(chases)

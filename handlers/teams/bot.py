@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from handlers.core import changes, letters, visits
 from handlers.core.access import Actor, Workspace
 from handlers.core.commandline import Command
-from handlers.core.context import CoreContext
+from handlers.core.context import CoreContext, Dated, system_clock
 from handlers.core.errors import UserError
 from handlers.core.exports import export_visit
 from handlers.core.results import MilestoneChanged, Refusal, VisitCreated
@@ -35,7 +35,6 @@ from handlers.teams.members import ConversationMembers
 from handlers.teams.messages import for_teams, help_text, read_command, without_mention
 from handlers.teams.outgoing import export_messages, message, post_to_conversation
 from handlers.teams.usecases import Conversation, TeamsAsker, answered
-from scheduler.calendar import WorkingDayCalendar, london_date
 from scheduler.planning import ReminderDefaults
 from storage.teams import conversation_without_message, teams_workspace
 
@@ -60,12 +59,8 @@ LETTER_HOW = (
 FILE_HOST_SUFFIXES = (".sharepoint.com", ".sharepoint-df.com", ".sharepoint.us")
 
 
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
-class TeamsContext:
+class TeamsContext(Dated):
     """What the activity handler is handed: the database, the defaults, the clock, the admins."""
 
     engine: Engine
@@ -73,16 +68,6 @@ class TeamsContext:
     clock: Callable[[], datetime] = system_clock
     admins: frozenset[str] = frozenset()
     members: ConversationMembers = field(default_factory=ConversationMembers)
-
-    @property
-    def calendar(self) -> WorkingDayCalendar:
-        return self.defaults.calendar
-
-    def now(self) -> datetime:
-        return self.clock()
-
-    def today(self) -> date:
-        return london_date(self.clock())
 
     @property
     def core(self) -> CoreContext:

@@ -20,29 +20,40 @@ from typing import Any
 from handlers.core.letters import ReportAttached, TrackedLetter
 from handlers.core.results import HomeItem, SettingsShown, SignOffNews, VisitSummary
 from handlers.core.wording import (
-    ACTION_NAMES,
-    ATTEMPT_NAMES,
+    HOME_MOST,
     SOURCE_NAMES,
-    STATUS_MARKS,
     VISIT_TYPE_NAMES,
     EventLike,
+    Markup,
     MilestoneLike,
     VisitLike,
+    already_tracked_text,
+    at_time,
     due_phrase,
-    due_word,
+    home_item_place,
+    home_sections,
+    letter_facts_line,
+    letter_title,
+    milestone_heading,
+    milestone_headline,
+    next_date_text,
+    passed_lines,
+    preview_date_line,
+    reminder_due_text,
+    report_attached_text,
     visit_title,
 )
+from handlers.core.wording import history_lines as shared_history_lines
+from handlers.core.wording import milestone_details as shared_milestone_details
+from handlers.core.wording import visit_facts_line as shared_visit_facts_line
 from handlers.slack.blocks import nature_sentence, reminder_lead
 from handlers.teams.messages import for_teams
-from scheduler.calendar import LONDON, WorkingDayCalendar
+from scheduler.calendar import WorkingDayCalendar
 from scheduler.dates import format_long
 from scheduler.letters import LetterFacts, MilestoneFact
 from scheduler.rules import (
     MILESTONE_LABELS,
-    NATURE_NAMES,
     MilestoneKind,
-    MilestoneNature,
-    nature_of,
 )
 
 Card = dict[str, Any]
@@ -165,9 +176,14 @@ def person(user_id: str | None, names: dict[str, str] | None = None) -> str:
     return literal((names or {}).get(user_id, user_id))
 
 
-def at_time(moment: datetime) -> str:
-    when = moment.astimezone(LONDON)
-    return f"{when:%H:%M} {format_long(when.date())}"
+def teams_markup(names: dict[str, str] | None = None) -> Markup:
+    """The shared wording (handlers.core.wording) in a card's Markdown, people by display name."""
+    return Markup(
+        escape=literal,
+        code=lambda text: f"`{text}`",  # a code span shows backslashes: nothing to escape
+        strong=lambda text: f"**{text}**",
+        person=lambda user_id: person(user_id, names),
+    )
 
 
 # --- Letter preview ---------------------------------------------------------------------------
@@ -183,8 +199,7 @@ def letter_preview_card(
 ) -> Card:
     """A letter read: each date, where it came from and the sentence that says it, and what to
     check; Create visit / Edit dates / Dismiss until someone does one (`settled` says who)."""
-    kind = VISIT_TYPE_NAMES.get(facts.visit_type, facts.visit_type)
-    title = f"{facts.local_authority or 'Unknown authority'}: {kind.lower()}"
+    title = letter_title(facts)
     body: list[Element] = [heading(f"Letter read: {literal(title)}"), subtle(facts_line(facts))]
     if not facts.milestones:
         body.append(
@@ -235,19 +250,7 @@ def already_tracked_card(
 ) -> Card:
     """A letter shared again: the visit that tracks it (who shared it, when), Open it, Track it
     anyway (its preview, with Create visit), Dismiss."""
-    what = {
-        "document": "This letter is already tracked",
-        "letter": "A letter from the same authority, of the same visit type and date, is "
-        "already tracked",
-    }.get(tracked.why, "This is already tracked")
-    by = f" by {person(tracked.shared_by, names)}" if tracked.shared_by else ""
-    closed = ", now closed" if tracked.closed else ""
-    body = [
-        text_block(
-            f"{what} as `{tracked.reference}` ({literal(tracked.title)}, shared{by} on "
-            f"{format_long(tracked.shared_on)}{closed}): open it, or track this one as well."
-        )
-    ]
+    body = [text_block(already_tracked_text(tracked, teams_markup(names)))]
     data = {"draftId": draft_id}
     return card(
         body,
@@ -268,11 +271,7 @@ def report_attached_card(*, attached: ReportAttached, filename: str | None) -> C
     """A report of a visit already tracked: kept with that visit, and no new one made."""
     return card(
         [
-            text_block(
-                f"{literal(filename or 'This report')} is the report of `{attached.reference}` "
-                f"({literal(attached.title)}): I kept it with that visit, and made no new one. "
-                "It has no deadlines of its own."
-            )
+            text_block(report_attached_text(attached, filename, teams_markup()))
         ],
         actions=[execute("Open it", verb=OPEN_VISIT, data={"reference": attached.reference})],
     )
@@ -286,13 +285,8 @@ def preview_dates(facts: LetterFacts) -> list[tuple[str, date]]:
 def _preview_date(
     milestone: MilestoneFact, *, today: date, calendar: WorkingDayCalendar
 ) -> Element:
-    due = milestone.due
     items: list[Element] = [
-        text_block(
-            f"**{literal(milestone.label)}**: {due_word(estimate=milestone.estimate)} "
-            f"{format_long(due)} ({due_phrase(due=due, today=today, calendar=calendar)}), "
-            f"{SOURCE_NAMES[milestone.source]}"
-        )
+        text_block(preview_date_line(milestone, teams_markup(), today=today, calendar=calendar))
     ]
     if milestone.evidence:
         evidence = clip(" ".join(milestone.evidence.split()), MAX_EVIDENCE)
@@ -303,14 +297,7 @@ def _preview_date(
 
 
 def facts_line(facts: LetterFacts) -> str:
-    parts = []
-    letter_date = facts.letter_date
-    parts.append(f"letter {format_long(letter_date)}" if letter_date else "letter date not found")
-    if facts.visit_dates:
-        parts.append("visit " + " and ".join(format_long(day) for day in facts.visit_dates))
-    if facts.inspectors:
-        parts.append("inspectors " + literal(", ".join(facts.inspectors)))
-    return " · ".join(parts)
+    return letter_facts_line(facts, teams_markup())
 
 
 # --- Forms: a visit by hand or as checked, and a visit's settings -----------------------------
@@ -513,45 +500,15 @@ def settings_card(
 
 
 def milestone_line(milestone: MilestoneLike, *, today: date, calendar: WorkingDayCalendar) -> str:
-    mark = STATUS_MARKS.get(milestone.status, "•")
-    word = due_word(estimate=milestone.estimate)
-    if milestone.status in ("done", "waived"):
-        distance = milestone.status
-    elif milestone.due_date < today and nature_of(milestone.kind) != MilestoneNature.TASK:
-        distance = "passed: closes by itself"  # an event or a window is never overdue
-    else:
-        distance = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
-    when = format_long(milestone.due_date)
-    return f"{mark} **{literal(milestone.label)}**: {word} {when} ({distance})"
+    return milestone_headline(milestone, teams_markup(), today=today, calendar=calendar)
 
 
 def milestone_details(milestone: MilestoneLike, *, names: dict[str, str] | None = None) -> str:
-    details = [
-        NATURE_NAMES[nature_of(milestone.kind)],
-        SOURCE_NAMES.get(milestone.source, milestone.source),
-        f"owner {person(milestone.owner_user_id, names)}",
-    ]
-    if milestone.needs_approval:
-        details.append(f"sign-off {milestone.approval_status or 'not requested'}")
-    return " · ".join(details)
+    return shared_milestone_details(milestone, teams_markup(names))
 
 
 def visit_facts_line(visit: VisitLike) -> str:
-    parts = [f"Reference `{visit.reference}`"]
-    if visit.letter_date:
-        parts.append(f"letter {format_long(visit.letter_date)}")
-    if visit.visit_start:
-        if visit.visit_end and visit.visit_end != visit.visit_start:
-            parts.append(
-                f"visit {format_long(visit.visit_start)} to {format_long(visit.visit_end)}"
-            )
-        else:
-            parts.append(f"visit {format_long(visit.visit_start)}")
-    if visit.inspectors:
-        parts.append("inspectors " + literal(", ".join(visit.inspectors)))
-    if visit.status == "closed":
-        parts.append("**closed**")
-    return " · ".join(parts)
+    return shared_visit_facts_line(visit, teams_markup())
 
 
 def timeline_card(
@@ -603,14 +560,8 @@ def visit_list_card(
         )
     body: list[Element] = [heading(f"Open visits ({total:,})")]
     for summary in summaries:
-        visit, upcoming = summary.visit, summary.next_milestone
-        if upcoming is None:
-            next_text = "nothing left open"
-        else:
-            distance = due_phrase(due=upcoming.due_date, today=today, calendar=calendar)
-            next_text = (
-                f"next: {literal(upcoming.label)}, {format_long(upcoming.due_date)} ({distance})"
-            )
+        visit = summary.visit
+        next_text = next_date_text(summary, teams_markup(), today=today, calendar=calendar)
         body.append(
             {
                 "type": "Container",
@@ -641,24 +592,18 @@ def home_card(
 ) -> Card:
     """What Slack's Home tab shows: what waits on you, what is overdue, what is due in 30 days."""
     body: list[Element] = [heading("Ofsted deadlines"), subtle(f"As of {format_long(today)}")]
-    for title, items, empty in (
-        ("Waiting on you", waiting_on_me, "Nothing is waiting on you."),
-        ("Overdue", overdue, "Nothing is overdue."),
-        ("Due in the next 30 days", due_soon, "Nothing is due in the next 30 days."),
-    ):
+    lists = home_sections(overdue=overdue, due_soon=due_soon, waiting_on_me=waiting_on_me)
+    for title, items, empty in lists:
         section: list[Element] = [text_block(f"**{title}** ({len(items)})")]
         if not items:
             section.append(subtle(empty))
-        for item in items[:25]:
-            where = f"{literal(visit_title(item.visit))} · `{item.visit.reference}`"
-            if item.why:
-                where += f" · {item.why}"
+        for item in items[:HOME_MOST]:
             section.append(
                 text_block(milestone_line(item.milestone, today=today, calendar=calendar))
             )
-            section.append(subtle(where))
-        if len(items) > 25:
-            section.append(subtle(f"…and {len(items) - 25} more: send `list`."))
+            section.append(subtle(home_item_place(item, teams_markup())))
+        if len(items) > HOME_MOST:
+            section.append(subtle(f"…and {len(items) - HOME_MOST} more: send `list`."))
         body.append({"type": "Container", "separator": True, "items": section})
     return card(body)
 
@@ -826,14 +771,7 @@ def add_milestone_card(*, visit: VisitLike) -> Card:
 
 def history_lines(events: Sequence[EventLike], names: dict[str, str] | None = None) -> list[str]:
     """Who did what, when, as the card shows it after each click."""
-    lines = []
-    for event in events:
-        what = ACTION_NAMES.get(event.action, event.action.replace("_", " "))
-        if event.outcome == "refused":
-            what = f"tried to {ATTEMPT_NAMES.get(event.action, what)} and was refused"
-        detail = f" ({literal(clip(event.note, 200))})" if event.note else ""
-        lines.append(f"{person(event.actor_user_id, names)} {what}{detail}, {at_time(event.at)}")
-    return lines
+    return shared_history_lines(events, teams_markup(names))
 
 
 def reminder_card(
@@ -854,31 +792,20 @@ def reminder_card(
     when nobody is named for it): what is due, when, how far away in working days, who did what
     since, and its buttons (none once a window or an event has closed by itself)."""
     lead = _plain_lead(kind, milestone)
-    word = due_word(estimate=milestone.estimate).capitalize()
-    if milestone.status in ("done", "waived"):
-        state = f"**{milestone.status}**"
-    elif kind == "closing":
-        state = "**closed**"
-    else:
-        state = due_phrase(due=milestone.due_date, today=today, calendar=calendar)
+    markup = teams_markup(names)
+    said = reminder_due_text(milestone, markup, kind=kind, today=today, calendar=calendar)
     sentence = for_teams(nature_sentence(kind, milestone, visit), names)
     body: list[Element] = [
         text_block(
-            f"**{lead}**: **{literal(milestone.label)}** · "
-            f"{literal(visit_title(visit))} (`{visit.reference}`)",
+            f"**{lead}**: {milestone_heading(milestone, visit, markup)}",
             color="Attention" if kind in ("overdue", "escalation") else "Default",
         ),
-        text_block(f"{word} **{format_long(milestone.due_date)}**: {state}.{sentence}"),
+        text_block(f"{said}{sentence}"),
         subtle(milestone_details(milestone, names=names)),
     ]
     if also:
-        passed = [
-            f"- **{literal(other.label)}**: {due_word(estimate=other.estimate)} "
-            f"{format_long(other.due_date)} "
-            f"({due_phrase(due=other.due_date, today=today, calendar=calendar)})"
-            for other in also
-        ]
-        body.append(text_block("Also passed before I knew of this visit:\n" + "\n".join(passed)))
+        passed = passed_lines(also, teams_markup(), bullet="-", today=today, calendar=calendar)
+        body.append(text_block("Also passed before I knew of this visit:\n" + passed))
     lines = history_lines(history, names)
     if lines:
         body.append(

@@ -16,14 +16,13 @@ from typing import Any
 from microsoft_agents.activity import Activity
 from sqlalchemy.engine import Engine
 
+from handlers.core.signoffs import record_sign_off_chases
 from handlers.core.wording import visit_title
 from handlers.teams import cards
 from handlers.teams.members import ConversationMembers
 from handlers.teams.outgoing import message
 from handlers.teams.poster import TeamsPoster
-from scheduler.calendar import WorkingDayCalendar, london_date
-from scheduler.signoffs import WaitingSignOff, chase_key, sign_offs_to_chase
-from storage import repo
+from scheduler.calendar import WorkingDayCalendar
 from storage.db import session_scope
 from storage.teams import is_teams_workspace
 
@@ -40,53 +39,21 @@ class TeamsSignOffChaser:
 
     def __call__(self, now: datetime) -> int:
         """Mention the approvers of each Teams sign-off waiting too long; how many were chased."""
-        today = london_date(now)
         chased: list[tuple[int, str, list[str], str]] = []
         with session_scope(self.engine) as session:
-            waiting = [
-                found
-                for found in repo.waiting_sign_offs(session=session)
-                if is_teams_workspace(found[2].team_id)
-            ]
-            by_id = {
-                approval.id: (approval, milestone, visit) for approval, milestone, visit in waiting
-            }
-            due = sign_offs_to_chase(
-                (
-                    WaitingSignOff(
-                        approval_id=approval.id or 0,
-                        milestone_id=milestone.id or 0,
-                        requested_at=approval.requested_at,
-                    )
-                    for approval, milestone, visit in waiting
-                ),
+            chases = record_sign_off_chases(
+                session=session,
                 now=now,
                 calendar=self.calendar,
+                chased_here=lambda visit: is_teams_workspace(visit.team_id),
             )
-            for request in due:
-                approval, milestone, visit = by_id[request.approval_id]
-                approvers = [
-                    a
-                    for a in repo.list_approvers(session=session, visit_id=visit.id or 0)
-                    if a != approval.requested_by
-                ]
-                event = repo.append_audit_event(
-                    session=session,
-                    visit_id=visit.id or 0,
-                    milestone_id=milestone.id,
-                    actor_user_id="ofsted-bot",
-                    action="approval_reminded",
-                    now=now,
-                    note=f"asked of {', '.join(approvers) or 'nobody'}",
-                    idempotency_key=chase_key(request, today=today),
-                )
-                if event is None:
-                    continue  # chased today already
+            for chase in chases:
+                visit = chase.visit
                 label = (
-                    f"**{cards.literal(milestone.label)}** for "
+                    f"**{cards.literal(chase.milestone.label)}** for "
                     f"{cards.literal(visit_title(visit))} (`{visit.reference}`)"
                 )
-                chased.append((visit.id or 0, label, approvers, visit.reference))
+                chased.append((visit.id or 0, label, chase.approvers, visit.reference))
         for visit_id, label, approvers, reference in chased:  # after the commit: record first
             try:
                 self.poster.post_to_visit(

@@ -24,7 +24,7 @@ from handlers.core.context import CoreContext
 from handlers.core.errors import UserError
 from handlers.core.letters import ReportAttached, TrackedLetter
 from handlers.core.milestones import MilestoneChange, Verb, change_milestone
-from handlers.core.people import Asker, KnownMembers, KnownNames
+from handlers.core.people import ActorAsking, Asker, KnownMembers, KnownNames
 from handlers.core.results import MilestoneChanged, Refusal, VisitCreated, VisitListing
 from handlers.core.visits import KeepWithVisit, VisitForm, visible_to, visit_listing
 from handlers.slack.intake import SharedFile, read_shared_file
@@ -39,7 +39,7 @@ Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
-class TeamsAsker:
+class TeamsAsker(ActorAsking):
     """The person asking, in their tenant, with the members of the conversations that hold its
     visits (looked up from the Bot Connector by the front end before asking), and the display
     names of the conversation they asked in (to name people by)."""
@@ -48,14 +48,6 @@ class TeamsAsker:
     tenant_id: str
     members: Mapping[str, frozenset[str]]
     names: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def user_id(self) -> str:
-        return self.actor.user_id
-
-    @property
-    def team_id(self) -> str:
-        return self.actor.workspace.team_id
 
     @property
     def core(self) -> Asker:
